@@ -1,0 +1,13 @@
+// Time as the core sees it: monotonic milliseconds passed in by the caller.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace seedscope {
+
+using Millis = std::chrono::milliseconds;
+// A point on the caller's monotonic clock. The core never reads a clock itself.
+using TimePoint = std::chrono::time_point<std::chrono::steady_clock, Millis>;
+
+} // namespace seedscope
