@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite: install what is missing, build (warnings are errors), run every test,
+# then the same tests under ASan+UBSan, then each fuzz target for a bounded time.
+# SEEDSCOPE_FUZZ_SECONDS (default 20) bounds each fuzzer; SEEDSCOPE_SKIP_ASAN=1 skips the
+# sanitizer pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+start=$(date +%s)
+
+echo "== build (release, -Werror)"
+scripts/build.sh build
+echo "== tests"
+(cd build && ctest --output-on-failure -j 2 --timeout 300)
+
+if [ "${SEEDSCOPE_SKIP_ASAN:-0}" != 1 ]; then
+  echo "== build (ASan+UBSan)"
+  scripts/build.sh build-asan -DSEEDSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  echo "== tests under ASan+UBSan"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest --output-on-failure -j 2 --timeout 600)
+fi
+
+echo "== fuzzers (clang, libFuzzer)"
+CC=clang CXX=clang++ scripts/build.sh build-fuzz -DSEEDSCOPE_FUZZ=ON -DSEEDSCOPE_TESTS=ON
+secs=${SEEDSCOPE_FUZZ_SECONDS:-20}
+for f in build-fuzz/tests/fuzz/*_fuzzer; do
+  [ -x "$f" ] || continue
+  name=$(basename "$f" _fuzzer)
+  corpus=$(mktemp -d)
+  cp -r "tests/fuzz/corpus/$name/." "$corpus/" 2>/dev/null || true
+  log=$(mktemp)
+  echo "-- $name for ${secs}s"
+  if ! "$f" -max_total_time="$secs" -print_final_stats=1 "$corpus" >"$log" 2>&1; then
+    tail -40 "$log"
+    echo "fuzzer $name found a failure"
+    exit 1
+  fi
+  grep -E "^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" "$log" || true
+  rm -f "$log"
+  rm -rf "$corpus"
+done
+
+echo "== test suite done in $(( $(date +%s) - start )) s"
