@@ -1,0 +1,48 @@
+// A one-shot timer and a signal watcher, uvw style: the libuv handle lives until its close
+// callback, and once the wrapper is stopped, closed or destroyed its handler never runs
+// again (the wrapper may be destroyed from inside its own handler).
+#pragma once
+
+#include <functional>
+
+#include "core/base/clock.hpp"
+#include "crawler/runtime/loop.hpp"
+
+namespace seedscope::runtime {
+
+class Timer {
+public:
+  explicit Timer(Loop& loop);
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  // (Re)starts the timer; `handler` runs once after `timeout`.
+  void start(Millis timeout, std::function<void()> handler);
+  void stop();
+  bool active() const;
+
+private:
+  struct Impl;
+  Impl* impl_ = nullptr;
+};
+
+// Runs a handler on each delivery of one signal (SIGINT, SIGTERM, ...). The watcher does not
+// keep the loop alive by itself (unref'd), so a loop with nothing else to do still ends.
+class SignalWatcher {
+public:
+  explicit SignalWatcher(Loop& loop);
+  ~SignalWatcher();
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+  // Returns 0 or a negative libuv code.
+  int start(int signum, std::function<void(int signum)> handler);
+  void close();
+
+private:
+  struct Impl;
+  Impl* impl_ = nullptr;
+};
+
+} // namespace seedscope::runtime

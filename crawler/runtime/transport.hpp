@@ -1,0 +1,114 @@
+// The transport: dials peers and accepts inbound connections, and upgrades each TCP
+// connection to an authenticated, NodeInfo-checked Connection. Ports MultiplexTransport
+// (p2p/transport.go @ v0.34: Dial, Accept, upgrade) on libuv; the protocol itself is the
+// sans-I/O seedscope::Handshake, this class only moves its bytes and owns the deadlines.
+// Every outcome is reported once, as a Connection or as an UpgradeFailure with its
+// (stage, reason). Single-threaded; the Transport must outlive nothing it hands out except
+// the Connections (which keep the node key alive themselves).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/crypto/keys.hpp"
+#include "core/p2p/disconnect.hpp"
+#include "core/types/net_address.hpp"
+#include "core/types/node_info.hpp"
+#include "crawler/runtime/connection.hpp"
+#include "crawler/runtime/loop.hpp"
+#include "crawler/runtime/tcp.hpp"
+
+namespace seedscope::runtime {
+
+struct UpgradeOptions {
+  NodeInfo our_info; // node_id is filled from the node key
+  // Read the peer's NodeInfo first and answer in its network (PROTOCOL.md 3).
+  bool adopt_peer_network = false;
+  // SecretConnection + NodeInfo exchange, from TCP established (config handshake_timeout).
+  Millis handshake_timeout{20000};
+  // With adopt_peer_network: how long to wait for the peer's NodeInfo before sending ours
+  // anyway (two adopting endpoints would otherwise wait for each other).
+  Millis adopt_grace{1000};
+};
+
+struct DialOptions {
+  UpgradeOptions upgrade;
+  // DNS lookup, then TCP connect, each bounded by this (config dial_timeout).
+  Millis dial_timeout{3000};
+};
+
+struct UpgradeFailure {
+  Failure failure;
+  std::string detail;
+  Timings timings;
+  std::optional<NodeInfo> peer_info; // when it was received (e.g. incompatible network)
+  std::string peer_id;               // authenticated ID, when the SecretConnection got that far
+  std::string remote_address;        // "ip:port" (or the dialed host:port before resolution)
+  Direction direction = Direction::kOutbound;
+};
+
+// Exactly one of the two is meaningful: `connection` when the upgrade succeeded.
+struct UpgradeResult {
+  std::unique_ptr<Connection> connection;
+  UpgradeFailure failure;
+  bool ok() const { return connection != nullptr; }
+};
+using UpgradeHandler = std::function<void(UpgradeResult result)>;
+
+class Upgrade;
+
+class Transport {
+public:
+  Transport(Loop& loop, std::shared_ptr<const crypto::NodeKey> node_key);
+  ~Transport(); // aborts pending upgrades without running their handlers
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // Dials `addr` (resolving its host when it has no IP) and upgrades the connection.
+  // `handler` runs exactly once, on a later loop turn at the earliest.
+  void dial(const PeerAddress& addr, DialOptions options, UpgradeHandler handler);
+
+  // Listens on `laddr` ("tcp://host:port" or "host:port"; host an IP literal) and upgrades
+  // each inbound connection; `handler` runs once per connection. At most
+  // `max_pending_upgrades` inbound upgrades run at once (0: no limit); past that, accepting
+  // pauses as Go's does (the kernel backlog holds new connections). Returns the bound port.
+  // Throws std::runtime_error when the address is bad or cannot be bound (start-up only).
+  std::uint16_t listen(std::string_view laddr, UpgradeOptions options, UpgradeHandler handler,
+                       std::size_t max_pending_upgrades = 0);
+  // Stops listening and aborts every pending upgrade (their handlers do not run).
+  void close();
+
+  std::size_t pending_upgrades() const { return upgrades_.size(); }
+  const crypto::NodeKey& node_key() const { return *node_key_; }
+
+private:
+  void on_incoming(int status);
+  void accept_one();
+  void start_upgrade(std::unique_ptr<Upgrade> upgrade, UpgradeHandler handler);
+  void finish(Upgrade& upgrade, UpgradeResult result);
+
+  Loop& loop_;
+  std::shared_ptr<const crypto::NodeKey> node_key_;
+  struct Pending {
+    std::unique_ptr<Upgrade> upgrade;
+    UpgradeHandler handler;
+  };
+  std::unordered_map<Upgrade*, Pending> upgrades_;
+  std::optional<TcpListener> listener_;
+  UpgradeOptions inbound_options_;
+  UpgradeHandler inbound_handler_;
+  std::size_t max_inbound_ = 0;
+  std::size_t inbound_pending_ = 0;
+  bool accept_paused_ = false;
+};
+
+// Splits "tcp://host:port" / "host:port" / "[v6]:port" into host and port (no DNS).
+// Throws std::runtime_error with a readable message.
+std::pair<std::string, std::uint16_t> split_listen_address(std::string_view laddr);
+
+} // namespace seedscope::runtime
