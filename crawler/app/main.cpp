@@ -1,6 +1,3 @@
-#include <cstdio>
+#include "crawler/app/commands.hpp"
 
-int main() {
-  std::puts(SEEDSCOPE_VERSION_STRING);
-  return 0;
-}
+int main(int argc, char** argv) { return seedscope::app::run_cli(argc, argv); }

@@ -39,6 +39,8 @@ void Timer::stop() { uv_timer_stop(&impl_->timer); }
 
 bool Timer::active() const { return uv_is_active(reinterpret_cast<uv_handle_t*>(&impl_->timer)); }
 
+void Timer::unref() { uv_unref(reinterpret_cast<uv_handle_t*>(&impl_->timer)); }
+
 struct SignalWatcher::Impl {
   uv_signal_t signal{};
   bool closing = false;

@@ -21,6 +21,8 @@ public:
   void start(Millis timeout, std::function<void()> handler);
   void stop();
   bool active() const;
+  // The timer no longer keeps the loop running by itself (a watchdog or a give-up bound).
+  void unref();
 
 private:
   struct Impl;

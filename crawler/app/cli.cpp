@@ -1,0 +1,71 @@
+// The command line (CLI11): global --home, subcommands init, show-node-id, start, probe, demo.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "crawler/app/commands.hpp"
+#include "crawler/app/config.hpp"
+#include "crawler/app/home.hpp"
+
+namespace seedscope::app {
+
+namespace {
+
+std::optional<Millis> duration_option(const std::string& text, const char* name) {
+  if (text.empty()) return std::nullopt;
+  auto d = parse_duration(text);
+  if (!d || d->count() <= 0)
+    throw std::runtime_error(fmt::format("{}: bad duration \"{}\" (expected e.g. 5s, 500ms)",
+                                         name, text));
+  return d;
+}
+
+} // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"seedscope: a seed node and crawler for Tendermint / CometBFT p2p networks"};
+  app.require_subcommand(1);
+  app.fallthrough(); // --home also after the subcommand
+  app.set_version_flag("--version", SEEDSCOPE_VERSION_STRING);
+  std::string home = default_home_dir().string();
+  app.add_option("--home", home, "home directory (config/config.toml, config/node_key.json)")
+      ->capture_default_str();
+
+  CLI::App* init = app.add_subcommand("init", "create the home directory, config and node key");
+  CLI::App* show = app.add_subcommand("show-node-id", "print this node's ID");
+  CLI::App* start = app.add_subcommand(
+      "start", "listen on [p2p] laddr and complete handshakes with whoever connects");
+  CLI::App* probe = app.add_subcommand(
+      "probe", "dial one node, complete the handshake, print its NodeInfo and timings as JSON");
+  CLI::App* demo = app.add_subcommand("demo", "start a local node on loopback and probe it");
+
+  ProbeArgs probe_args;
+  std::string network, timeout, dial_timeout;
+  probe->add_option("address", probe_args.address, "ID@host:port")->required();
+  probe->add_option("--network", network,
+                    "chain ID to answer in (default: the config's, else the peer's own)");
+  probe->add_option("--timeout", timeout,
+                    "handshake timeout, e.g. 5s (default: [p2p] handshake_timeout)");
+  probe->add_option("--dial-timeout", dial_timeout,
+                    "TCP connect timeout, e.g. 1s (default: [p2p] dial_timeout)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*init) return cmd_init(home);
+    if (*show) return cmd_show_node_id(home);
+    if (*start) return cmd_start(home);
+    if (*demo) return cmd_demo();
+    if (*probe) {
+      if (!network.empty()) probe_args.network = network;
+      probe_args.timeout = duration_option(timeout, "--timeout");
+      probe_args.dial_timeout = duration_option(dial_timeout, "--dial-timeout");
+      return cmd_probe(home, probe_args);
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "seedscope: {}\n", e.what());
+    return 1;
+  }
+  return 1;
+}
+
+} // namespace seedscope::app

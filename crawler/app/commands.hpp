@@ -1,0 +1,33 @@
+// The CLI subcommands. Each returns the process exit code; start-up errors are exceptions
+// (ConfigError, NodeKeyFileError, std::runtime_error) that run_cli reports on one line.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/base/clock.hpp"
+
+namespace seedscope::app {
+
+int run_cli(int argc, char** argv);
+
+int cmd_init(const std::filesystem::path& home);
+int cmd_show_node_id(const std::filesystem::path& home);
+// Listens on laddr, handshakes with whoever connects, logs each peer and closes it; runs
+// until SIGINT/SIGTERM.
+int cmd_start(const std::filesystem::path& home);
+
+struct ProbeArgs {
+  std::string address;                 // ID@host:port
+  std::optional<std::string> network;  // answer in this chain ID instead of adopting
+  std::optional<Millis> timeout;       // handshake timeout
+  std::optional<Millis> dial_timeout;
+};
+// Dials one node, prints its NodeInfo and timings as JSON on stdout; on failure also prints
+// "probe failed: <stage>/<reason>: <detail>" on stderr and returns 1.
+int cmd_probe(const std::filesystem::path& home, const ProbeArgs& args);
+// A local node and a probe of it, in one process (scripts/run.sh).
+int cmd_demo();
+
+} // namespace seedscope::app

@@ -1,0 +1,314 @@
+#include "crawler/app/config.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "core/crypto/keys.hpp"
+#include "core/types/net_address.hpp"
+#include "crawler/runtime/tcp.hpp"
+#include "crawler/runtime/transport.hpp"
+
+namespace seedscope::app {
+
+namespace {
+
+bool printable_ascii(std::string_view s) {
+  for (char c : s)
+    if (c < 0x20 || c > 0x7e) return false;
+  return true;
+}
+
+bool blank(std::string_view s) { return s.find_first_not_of(' ') == std::string_view::npos; }
+
+// Reads typed values out of the parsed table, naming file, line and key on error.
+class Reader {
+public:
+  Reader(const toml::table& root, std::string_view source) : root_(root), source_(source) {}
+
+  const toml::table* section(std::string_view name) const {
+    const toml::node* n = root_.get(name);
+    if (n == nullptr) return nullptr;
+    if (!n->is_table()) fail(*n, name, "expected a table");
+    return n->as_table();
+  }
+
+  void string(const toml::table* t, std::string_view key, std::string& out) const {
+    if (const toml::node* n = find(t, key)) {
+      if (!n->is_string()) fail(*n, key, "expected a string");
+      out = *n->value<std::string>();
+    }
+  }
+  void boolean(const toml::table* t, std::string_view key, bool& out) const {
+    if (const toml::node* n = find(t, key)) {
+      if (!n->is_boolean()) fail(*n, key, "expected true or false");
+      out = *n->value<bool>();
+    }
+  }
+  void integer(const toml::table* t, std::string_view key, std::int64_t& out,
+               std::int64_t min) const {
+    if (const toml::node* n = find(t, key)) {
+      if (!n->is_integer()) fail(*n, key, "expected an integer");
+      std::int64_t v = *n->value<std::int64_t>();
+      if (v < min) fail(*n, key, fmt::format("must be at least {}", min));
+      out = v;
+    }
+  }
+  void duration(const toml::table* t, std::string_view key, Millis& out, bool positive) const {
+    if (const toml::node* n = find(t, key)) {
+      if (!n->is_string()) fail(*n, key, "expected a duration string like \"20s\" or \"100ms\"");
+      auto d = parse_duration(*n->value<std::string>());
+      if (!d) fail(*n, key, "bad duration \"" + *n->value<std::string>() +
+                                "\" (expected e.g. \"20s\", \"3s\", \"100ms\")");
+      if (positive && d->count() <= 0) fail(*n, key, "must be greater than zero");
+      out = *d;
+    }
+  }
+
+  // Fails about a key whose value parsed but is semantically wrong.
+  [[noreturn]] void invalid(const toml::table* t, std::string_view key,
+                            const std::string& why) const {
+    const toml::node* n = find(t, key);
+    if (n != nullptr) fail(*n, key, why);
+    throw ConfigError(fmt::format("{}: {}: {}", source_, key, why));
+  }
+
+private:
+  const toml::node* find(const toml::table* t, std::string_view key) const {
+    return t == nullptr ? nullptr : t->get(key);
+  }
+  [[noreturn]] void fail(const toml::node& n, std::string_view key, const std::string& why) const {
+    throw ConfigError(fmt::format("{}:{}: {}: {}", source_, n.source().begin.line, key, why));
+  }
+
+  const toml::table& root_;
+  std::string source_;
+};
+
+void read_p2p(const Reader& r, const toml::table* p2p, P2PConfig& c) {
+  r.string(p2p, "laddr", c.laddr);
+  r.string(p2p, "external_address", c.external_address);
+  r.string(p2p, "seeds", c.seeds);
+  r.string(p2p, "persistent_peers", c.persistent_peers);
+  r.string(p2p, "unconditional_peer_ids", c.unconditional_peer_ids);
+  r.string(p2p, "private_peer_ids", c.private_peer_ids);
+  r.boolean(p2p, "addr_book_strict", c.addr_book_strict);
+  r.integer(p2p, "max_num_inbound_peers", c.max_num_inbound_peers, 0);
+  r.integer(p2p, "max_num_outbound_peers", c.max_num_outbound_peers, 0);
+  r.duration(p2p, "persistent_peers_max_dial_period", c.persistent_peers_max_dial_period, false);
+  r.duration(p2p, "flush_throttle_timeout", c.flush_throttle_timeout, false);
+  r.integer(p2p, "max_packet_msg_payload_size", c.max_packet_msg_payload_size, 1);
+  r.integer(p2p, "send_rate", c.send_rate, 1);
+  r.integer(p2p, "recv_rate", c.recv_rate, 1);
+  r.boolean(p2p, "pex", c.pex);
+  r.boolean(p2p, "seed_mode", c.seed_mode);
+  r.boolean(p2p, "allow_duplicate_ip", c.allow_duplicate_ip);
+  r.duration(p2p, "handshake_timeout", c.handshake_timeout, true);
+  r.duration(p2p, "dial_timeout", c.dial_timeout, true);
+}
+
+void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
+  if (c.moniker.empty() || blank(c.moniker) || !printable_ascii(c.moniker))
+    r.invalid(nullptr, "moniker", "must be non-empty printable ASCII");
+  if (!printable_ascii(c.network)) r.invalid(nullptr, "network", "must be printable ASCII");
+  try {
+    auto [host, port] = runtime::split_listen_address(c.p2p.laddr);
+    if (!runtime::make_sockaddr(host, port))
+      r.invalid(p2p, "laddr", "host must be an IP address, e.g. tcp://0.0.0.0:26656");
+  } catch (const std::runtime_error& e) {
+    r.invalid(p2p, "laddr", e.what());
+  }
+  for (const char* key : {"seeds", "persistent_peers"}) {
+    const std::string& list = std::string_view(key) == "seeds" ? c.p2p.seeds : c.p2p.persistent_peers;
+    for (const std::string& entry : split_list(list)) {
+      auto parsed = parse_peer_address(entry);
+      if (!parsed) r.invalid(p2p, key, "\"" + entry + "\": " + parsed.error().message());
+    }
+  }
+  for (const char* key : {"unconditional_peer_ids", "private_peer_ids"}) {
+    const std::string& list = std::string_view(key) == "unconditional_peer_ids"
+                                  ? c.p2p.unconditional_peer_ids
+                                  : c.p2p.private_peer_ids;
+    for (const std::string& id : split_list(list))
+      if (!crypto::is_valid_node_id(id)) r.invalid(p2p, key, "\"" + id + "\" is not a node ID");
+  }
+}
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+} // namespace
+
+Config default_config() {
+  Config c;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' && printable_ascii(host))
+    c.moniker = host;
+  else
+    c.moniker = "seedscope";
+  return c;
+}
+
+Config parse_config(std::string_view text, std::string_view source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}:{}: malformed TOML: {}", source, e.source().begin.line,
+                                  e.source().begin.column, e.description()));
+  }
+  Reader r(root, source);
+  Config c = default_config();
+  r.string(&root, "moniker", c.moniker);
+  r.string(&root, "node_key_file", c.node_key_file);
+  r.string(&root, "network", c.network);
+  const toml::table* p2p = r.section("p2p");
+  read_p2p(r, p2p, c.p2p);
+  check_values(r, p2p, c);
+  return c;
+}
+
+Config load_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("cannot read {}", file.string()));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), file.string());
+}
+
+std::optional<Millis> parse_duration(std::string_view s) {
+  if (s == "0") return Millis(0);
+  if (s.empty()) return std::nullopt;
+  if (s.front() == '-') return std::nullopt;
+  if (s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return std::nullopt;
+  long double total_ns = 0;
+  while (!s.empty()) {
+    std::size_t i = 0;
+    long double value = 0;
+    bool digits = false;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') value = value * 10 + (s[i++] - '0'), digits = true;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      long double scale = 0.1L;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        value += (s[i++] - '0') * scale;
+        scale /= 10;
+        digits = true;
+      }
+    }
+    if (!digits) return std::nullopt;
+    std::size_t u = i;
+    while (u < s.size() && !(s[u] >= '0' && s[u] <= '9') && s[u] != '.') ++u;
+    std::string_view unit = s.substr(i, u - i);
+    long double ns_per;
+    if (unit == "ns") ns_per = 1;
+    else if (unit == "us" || unit == "\xc2\xb5s" || unit == "\xce\xbcs") ns_per = 1e3L;
+    else if (unit == "ms") ns_per = 1e6L;
+    else if (unit == "s") ns_per = 1e9L;
+    else if (unit == "m") ns_per = 60e9L;
+    else if (unit == "h") ns_per = 3600e9L;
+    else return std::nullopt;
+    total_ns += value * ns_per;
+    s.remove_prefix(u);
+  }
+  long double ms = std::ceil(total_ns / 1e6L);
+  if (ms > 1e15L) return std::nullopt;
+  return Millis(static_cast<std::int64_t>(ms));
+}
+
+std::string format_duration(Millis d) {
+  std::int64_t ms = d.count();
+  if (ms == 0) return "0s";
+  if (ms % 1000 != 0) return fmt::format("{}ms", ms);
+  std::int64_t s = ms / 1000;
+  if (s % 3600 == 0) return fmt::format("{}h", s / 3600);
+  if (s % 60 == 0) return fmt::format("{}m", s / 60);
+  return fmt::format("{}s", s);
+}
+
+std::vector<std::string> split_list(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    auto b = item.find_first_not_of(" \t");
+    auto e = item.find_last_not_of(" \t");
+    if (b != std::string_view::npos) out.emplace_back(item.substr(b, e - b + 1));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::filesystem::path resolve_in_home(const std::filesystem::path& home, const std::string& path) {
+  std::filesystem::path p(path);
+  return p.is_absolute() ? p : home / p;
+}
+
+std::string render_config(const Config& c) {
+  const P2PConfig& p = c.p2p;
+  auto b = [](bool v) { return v ? "true" : "false"; };
+  std::string out;
+  out += "# seedscope configuration. Names follow Tendermint's config.toml where they exist.\n\n";
+  out += "# A custom human readable name for this node (sent in our NodeInfo).\n";
+  out += fmt::format("moniker = {}\n\n", quote(c.moniker));
+  out += "# Path to the JSON file with the node's private key (Tendermint's node_key.json\n";
+  out += "# format), relative to the home directory unless absolute.\n";
+  out += fmt::format("node_key_file = {}\n\n", quote(c.node_key_file));
+  out += "# Chain ID to speak. Empty: read each peer's NodeInfo first and answer in its\n";
+  out += "# network, so one seedscope handshakes with nodes of any chain.\n";
+  out += fmt::format("network = {}\n\n", quote(c.network));
+  out += "[p2p]\n\n";
+  out += "# Address to listen for incoming connections.\n";
+  out += fmt::format("laddr = {}\n\n", quote(p.laddr));
+  out += "# Address to advertise to peers (host:port). Empty: laddr is advertised.\n";
+  out += fmt::format("external_address = {}\n\n", quote(p.external_address));
+  out += "# Comma separated list of seed nodes to connect to (ID@host:port).\n";
+  out += fmt::format("seeds = {}\n\n", quote(p.seeds));
+  out += "# Comma separated list of nodes to keep persistent connections to.\n";
+  out += fmt::format("persistent_peers = {}\n\n", quote(p.persistent_peers));
+  out += "# Only accept routable addresses into the address book (set false for local tests).\n";
+  out += fmt::format("addr_book_strict = {}\n\n", b(p.addr_book_strict));
+  out += "# Maximum number of inbound and outbound peers.\n";
+  out += fmt::format("max_num_inbound_peers = {}\n", p.max_num_inbound_peers);
+  out += fmt::format("max_num_outbound_peers = {}\n\n", p.max_num_outbound_peers);
+  out += "# Comma separated node IDs exempt from the peer limits / never gossiped.\n";
+  out += fmt::format("unconditional_peer_ids = {}\n", quote(p.unconditional_peer_ids));
+  out += fmt::format("private_peer_ids = {}\n\n", quote(p.private_peer_ids));
+  out += "# Maximum pause between redials of persistent peers (0: exponential back-off only).\n";
+  out += fmt::format("persistent_peers_max_dial_period = {}\n\n",
+                     quote(format_duration(p.persistent_peers_max_dial_period)));
+  out += "# MConnection: time to wait before flushing messages, payload size, rates (B/s).\n";
+  out += fmt::format("flush_throttle_timeout = {}\n", quote(format_duration(p.flush_throttle_timeout)));
+  out += fmt::format("max_packet_msg_payload_size = {}\n", p.max_packet_msg_payload_size);
+  out += fmt::format("send_rate = {}\n", p.send_rate);
+  out += fmt::format("recv_rate = {}\n\n", p.recv_rate);
+  out += "# Peer exchange reactor, seed mode, several connections from one IP.\n";
+  out += fmt::format("pex = {}\n", b(p.pex));
+  out += fmt::format("seed_mode = {}\n", b(p.seed_mode));
+  out += fmt::format("allow_duplicate_ip = {}\n\n", b(p.allow_duplicate_ip));
+  out += "# Deadlines: TCP connect, then the whole SecretConnection + NodeInfo handshake.\n";
+  out += fmt::format("handshake_timeout = {}\n", quote(format_duration(p.handshake_timeout)));
+  out += fmt::format("dial_timeout = {}\n", quote(format_duration(p.dial_timeout)));
+  return out;
+}
+
+} // namespace seedscope::app

@@ -1,0 +1,74 @@
+// config.toml in the home directory: Tendermint's names ([p2p] laddr, seeds, timeouts as Go
+// duration strings, a top-level moniker and node_key_file), so operators recognise them.
+// Loaded once at start-up; errors are exceptions (ConfigError) with file, line and key.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/clock.hpp"
+
+namespace seedscope::app {
+
+class ConfigError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// The [p2p] section; defaults are Tendermint v0.34's.
+struct P2PConfig {
+  std::string laddr = "tcp://0.0.0.0:26656";
+  std::string external_address;       // advertised instead of laddr when set
+  std::string seeds;                  // comma-separated ID@host:port
+  std::string persistent_peers;       // comma-separated ID@host:port
+  std::string unconditional_peer_ids; // comma-separated IDs
+  std::string private_peer_ids;       // comma-separated IDs
+  bool addr_book_strict = true;
+  std::int64_t max_num_inbound_peers = 40;
+  std::int64_t max_num_outbound_peers = 10;
+  Millis persistent_peers_max_dial_period{0};
+  Millis flush_throttle_timeout{100};
+  std::int64_t max_packet_msg_payload_size = 1024;
+  std::int64_t send_rate = 5120000;
+  std::int64_t recv_rate = 5120000;
+  bool pex = true;
+  bool seed_mode = false;
+  bool allow_duplicate_ip = false;
+  Millis handshake_timeout{20000};
+  Millis dial_timeout{3000};
+};
+
+struct Config {
+  std::string moniker;                              // default: the host name
+  std::string node_key_file = "config/node_key.json"; // relative to the home directory
+  std::string network;                              // chain ID; empty: adopt the peer's
+  P2PConfig p2p;
+};
+
+// Defaults, with the moniker set from the host name.
+Config default_config();
+// Parses TOML text; `source` names it in error messages. Unknown keys are ignored (a
+// Tendermint config.toml may be reused as is).
+Config parse_config(std::string_view text, std::string_view source);
+Config load_config(const std::filesystem::path& file);
+// The config as commented TOML, as `init` writes it.
+std::string render_config(const Config& config);
+
+// Go's time.ParseDuration syntax ("20s", "100ms", "1m30s", "1.5s", "0"), rounded up to whole
+// milliseconds; nullopt when malformed or negative.
+std::optional<Millis> parse_duration(std::string_view text);
+// "20s", "100ms", "1m30s".
+std::string format_duration(Millis d);
+
+// Splits a comma-separated list, trimming spaces and dropping empty entries.
+std::vector<std::string> split_list(std::string_view list);
+
+// `path` if absolute, else relative to `home`.
+std::filesystem::path resolve_in_home(const std::filesystem::path& home, const std::string& path);
+
+} // namespace seedscope::app

@@ -1,0 +1,49 @@
+#include "crawler/app/home.hpp"
+
+#include <cstdlib>
+
+namespace seedscope::app {
+
+std::filesystem::path default_home_dir() {
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home != nullptr && *home != '\0' ? home : ".") / ".seedscope";
+}
+
+Home open_home(const std::filesystem::path& dir, bool require_config) {
+  Home home;
+  home.dir = dir;
+  std::error_code ec;
+  if (std::filesystem::exists(home.config_file(), ec)) {
+    home.config = load_config(home.config_file());
+    home.has_config = true;
+  } else if (require_config) {
+    throw ConfigError(home.config_file().string() +
+                      " not found (run `seedscope init --home " + dir.string() + "` first)");
+  } else {
+    home.config = default_config();
+  }
+  return home;
+}
+
+NodeInfo our_node_info(const Config& config) {
+  NodeInfo info;
+  info.protocol_version = ProtocolVersion{kP2PProtocol, kBlockProtocol, 0};
+  info.listen_addr =
+      config.p2p.external_address.empty() ? config.p2p.laddr : config.p2p.external_address;
+  info.network = config.network;
+  info.version = SEEDSCOPE_VERSION_STRING;
+  info.channels = Bytes{0x00};
+  info.moniker = config.moniker;
+  info.tx_index = "off";
+  return info;
+}
+
+runtime::UpgradeOptions upgrade_options(const Config& config) {
+  runtime::UpgradeOptions options;
+  options.our_info = our_node_info(config);
+  options.adopt_peer_network = config.network.empty();
+  options.handshake_timeout = config.p2p.handshake_timeout;
+  return options;
+}
+
+} // namespace seedscope::app

@@ -1,0 +1,40 @@
+// The home directory (Tendermint's --home): config/config.toml and the node key, and what
+// the commands derive from them (our NodeInfo, transport options).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/crypto/keys.hpp"
+#include "core/types/node_info.hpp"
+#include "crawler/app/config.hpp"
+#include "crawler/runtime/transport.hpp"
+
+namespace seedscope::app {
+
+struct Home {
+  std::filesystem::path dir;
+  Config config;
+  bool has_config = false;
+
+  std::filesystem::path config_file() const { return dir / "config" / "config.toml"; }
+  std::filesystem::path node_key_file() const {
+    return resolve_in_home(dir, config.node_key_file);
+  }
+};
+
+// $HOME/.seedscope (or ./.seedscope without $HOME).
+std::filesystem::path default_home_dir();
+
+// Loads config/config.toml when present (defaults otherwise; `require_config` makes a
+// missing file an error). Throws ConfigError.
+Home open_home(const std::filesystem::path& dir, bool require_config);
+
+// Our NodeInfo: p2p 8, block 11, our version, channel 0x00 (PEX), moniker, tx_index "off",
+// listen_addr = external_address or laddr, network from the config (may be empty).
+NodeInfo our_node_info(const Config& config);
+
+runtime::UpgradeOptions upgrade_options(const Config& config);
+
+} // namespace seedscope::app
