@@ -1,0 +1,207 @@
+// The seedscope binary: init, show-node-id, key file errors, start + probe over loopback.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "crawler/app/node_key_file.hpp"
+#include "support/loop_harness.hpp"
+#include "support/process.hpp"
+
+namespace seedscope {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_process;
+
+const std::string kBinary = SEEDSCOPE_BINARY;
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string init_home(const fs::path& home) {
+  auto r = run_process({kBinary, "init", "--home", home.string()});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  return trim(r.out);
+}
+
+TEST_CASE("init creates config and key; show-node-id matches; a second init refuses") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  fs::path home = dir.path() / "home";
+  std::string id = init_home(home);
+  CHECK(id.size() == 40);
+
+  fs::path key_file = home / "config" / "node_key.json";
+  REQUIRE(fs::exists(key_file));
+  REQUIRE(fs::exists(home / "config" / "config.toml"));
+  struct stat st{};
+  REQUIRE(::stat(key_file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(app::load_node_key(key_file).node_id() == id);
+  std::string config = test::read_file(home / "config" / "config.toml");
+  CHECK(config.find("laddr = \"tcp://0.0.0.0:26656\"") != std::string::npos);
+  CHECK(config.find("handshake_timeout = \"20s\"") != std::string::npos);
+
+  auto show = run_process({kBinary, "show-node-id", "--home", home.string()});
+  CHECK(show.exit_code == 0);
+  CHECK(trim(show.out) == id);
+
+  std::string key_before = test::read_file(key_file);
+  auto again = run_process({kBinary, "--home", home.string(), "init"});
+  CHECK(again.exit_code != 0);
+  CHECK(again.err.find("refusing to overwrite") != std::string::npos);
+  CHECK(test::read_file(key_file) == key_before);
+}
+
+TEST_CASE("a bad node_key.json gives a clear error and a non-zero exit") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  fs::path home = dir.path();
+  init_home(home);
+  fs::path key_file = home / "config" / "node_key.json";
+
+  struct Case {
+    const char* name;
+    std::string json;
+    const char* message;
+  };
+  std::string good = app::encode_node_key_json(crypto::NodeKey::generate());
+  std::string wrong_type = good;
+  wrong_type.replace(wrong_type.find("PrivKeyEd25519"), 14, "PrivKeySecp256k1");
+  const Case cases[] = {
+      {"malformed JSON", "{\"priv_key\": {", "malformed JSON"},
+      {"wrong type", wrong_type, "unsupported key type"},
+      {"wrong length", R"({"priv_key":{"type":"tendermint/PrivKeyEd25519","value":"AAAA"}})",
+       "expected 64"},
+      {"not base64", R"({"priv_key":{"type":"tendermint/PrivKeyEd25519","value":"!!!"}})",
+       "base64"},
+      {"public key not matching the seed",
+       R"({"priv_key":{"type":"tendermint/PrivKeyEd25519","value":")" +
+           std::string(86, 'A') + "==\"}}",
+       "does not match"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    test::write_file(key_file, c.json);
+    auto r = run_process({kBinary, "show-node-id", "--home", home.string()});
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.find(c.message) != std::string::npos);
+    CHECK(r.err.find("node_key.json") != std::string::npos);
+  }
+}
+
+TEST_CASE("a malformed config.toml gives file, line and reason") {
+  test::TempDir dir;
+  fs::path home = dir.path();
+  init_home(home);
+  fs::path config = home / "config" / "config.toml";
+  test::write_file(config, "moniker = \"x\"\n[p2p]\nmax_num_inbound_peers = \"forty\"\n");
+  auto r = run_process({kBinary, "start", "--home", home.string()});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("config.toml:3") != std::string::npos);
+  CHECK(r.err.find("max_num_inbound_peers") != std::string::npos);
+
+  test::write_file(config, "moniker = \"x\"\n[p2p\n");
+  r = run_process({kBinary, "start", "--home", home.string()});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("malformed TOML") != std::string::npos);
+}
+
+TEST_CASE("probe against a running `seedscope start`") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  fs::path home = dir.path() / "node";
+  std::string node_id = init_home(home);
+  std::uint16_t port = test::free_tcp_port();
+  test::write_file(home / "config" / "config.toml",
+                   fmt::format("moniker = \"cli-test-node\"\nnetwork = \"{}\"\n[p2p]\n"
+                               "laddr = \"tcp://127.0.0.1:{}\"\nhandshake_timeout = \"5s\"\n",
+                               "", port));
+
+  test::ChildProcess node({kBinary, "start", "--home", home.string()}, dir.path() / "node.out",
+                          dir.path() / "node.err");
+  REQUIRE_MESSAGE(test::wait_for_port(port, Millis(10000)),
+                  "seedscope start did not listen: " << test::read_file(dir.path() / "node.err"));
+  std::string address = fmt::format("{}@127.0.0.1:{}", node_id, port);
+  fs::path probe_home = dir.path() / "no-such-home"; // probe works without a home
+
+  SUBCASE("success: JSON with the node's ID and NodeInfo") {
+    auto r = run_process({kBinary, "probe", address, "--home", probe_home.string()});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto j = nlohmann::json::parse(r.out);
+    CHECK(j["ok"] == true);
+    CHECK(j["peer_id"] == node_id);
+    CHECK(j["remote_address"] == fmt::format("127.0.0.1:{}", port));
+    CHECK(j["node_info"]["id"] == node_id);
+    CHECK(j["node_info"]["moniker"] == "cli-test-node");
+    CHECK(j["node_info"]["channels"] == "00");
+    CHECK(j["node_info"]["protocol_version"]["block"] == 11);
+    CHECK(j["tcp_connect_ms"].is_number());
+    CHECK(j["handshake_ms"].is_number());
+  }
+  SUBCASE("a given network is answered in; the node adopts it") {
+    auto r = run_process({kBinary, "probe", address, "--network", "chain-z", "--home",
+                          probe_home.string()});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto j = nlohmann::json::parse(r.out);
+    CHECK(j["node_info"]["network"] == "chain-z");
+  }
+  SUBCASE("wrong ID: failure line on stderr, non-zero exit") {
+    std::string wrong = fmt::format("{}@127.0.0.1:{}", crypto::NodeKey::generate().node_id(), port);
+    auto r = run_process({kBinary, "probe", wrong, "--home", probe_home.string()});
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.rfind("probe failed: secret_handshake/id_mismatch: ", 0) == 0);
+  }
+
+  node.signal(SIGTERM);
+  auto code = node.wait(Millis(10000));
+  REQUIRE_MESSAGE(code.has_value(), "seedscope start ignored SIGTERM");
+  CHECK(*code == 0);
+  std::string log = test::read_file(dir.path() / "node.err");
+  CHECK(log.find("listening on") != std::string::npos);
+  CHECK(log.find("shutting down") != std::string::npos);
+}
+
+TEST_CASE("probe of an incompatible node prints its NodeInfo and the failure") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  fs::path home = dir.path() / "node";
+  std::string node_id = init_home(home);
+  std::uint16_t port = test::free_tcp_port();
+  test::write_file(home / "config" / "config.toml",
+                   fmt::format("moniker = \"chain-a-node\"\nnetwork = \"chain-a\"\n[p2p]\n"
+                               "laddr = \"tcp://127.0.0.1:{}\"\n",
+                               port));
+  test::ChildProcess node({kBinary, "start", "--home", home.string()}, dir.path() / "node.out",
+                          dir.path() / "node.err");
+  REQUIRE(test::wait_for_port(port, Millis(10000)));
+  auto r = run_process({kBinary, "probe", fmt::format("{}@127.0.0.1:{}", node_id, port),
+                        "--network", "chain-b", "--home", (dir.path() / "probe").string()});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.rfind("probe failed: node_info/incompatible_network: ", 0) == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["ok"] == false);
+  CHECK(j["node_info"]["network"] == "chain-a");
+  CHECK(j["failure"]["reason"] == "incompatible_network");
+  node.signal(SIGTERM);
+  CHECK(node.wait(Millis(10000)) == std::optional<int>(0));
+}
+
+TEST_CASE("probe of a closed port fails with dial/refused") {
+  test::TempDir dir;
+  std::string id = std::string(40, 'a');
+  auto r = run_process({kBinary, "probe", fmt::format("{}@127.0.0.1:{}", id, test::free_tcp_port()),
+                        "--home", dir.path().string()});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.rfind("probe failed: dial/refused: ", 0) == 0);
+}
+
+} // namespace
+} // namespace seedscope
