@@ -1,11 +1,15 @@
 #include "crawler/runtime/loop.hpp"
 
+#include <csignal>
 #include <stdexcept>
 #include <string>
 
 namespace seedscope::runtime {
 
 Loop::Loop() {
+  // A write to a socket the peer reset must fail with EPIPE, not kill the process (libuv
+  // writes with write(2), which raises SIGPIPE).
+  std::signal(SIGPIPE, SIG_IGN);
   if (int rc = uv_loop_init(&loop_); rc != 0)
     throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(rc));
   uv_idle_init(&loop_, &idle_);
