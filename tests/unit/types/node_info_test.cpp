@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <ostream> // doctest prints std::error_code through it
+
 #include <nlohmann/json.hpp>
 
 #include "core/types/node_info.hpp"

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <ostream> // doctest prints std::error_code through it
+
 #include <algorithm>
 #include <string>
 #include <vector>
