@@ -1,5 +1,5 @@
 // STROBE v1.0.2 at security level 128 (rate 166), with only the operations Merlin needs:
-// AD, meta-AD and PRF (plus the bookkeeping they share). Ports github.com/mimoo/StrobeGo,
+// AD, meta-AD, PRF and KEY (plus the bookkeeping they share). Ports github.com/mimoo/StrobeGo,
 // the library behind Go's Merlin and so behind Tendermint's SecretConnection.
 #pragma once
 
@@ -21,6 +21,9 @@ public:
   void ad(ByteSpan data, bool more = false);
   void meta_ad(ByteSpan data, bool more = false);
   void prf(MutableByteSpan out, bool more = false);
+  // KEY: overwrites the state with key material (used by tests against the STROBE vectors,
+  // and by Merlin-based RNGs).
+  void key(ByteSpan data, bool more = false);
 
   // The raw sponge state (200 bytes), for checking against published state dumps.
   std::array<std::uint8_t, 200> state_bytes() const;
@@ -29,6 +32,7 @@ private:
   void begin_op(std::uint8_t flags, bool more);
   void absorb(ByteSpan data);
   void squeeze(MutableByteSpan out);
+  void overwrite(ByteSpan data);
   void run_f();
 
   std::array<std::uint64_t, 25> st_{};

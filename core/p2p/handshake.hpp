@@ -40,6 +40,10 @@ public:
   void start();
   // Bytes from the socket, any split. Check state() afterwards.
   void on_receive(ByteSpan data);
+  // With adopt_peer_network: stop waiting for the peer's NodeInfo and send ours with the
+  // configured network. Two network-adopting endpoints would otherwise wait for each other;
+  // the runtime calls this after a short grace period. No effect once ours was sent.
+  void send_info_now();
 
   State state() const { return state_; }
   // The stage we are in (or failed in): a timeout in kSecret is a secret-handshake timeout.
@@ -76,6 +80,7 @@ private:
   std::unique_ptr<secret::SecretConnection> conn_;
   wire::DelimitedReader info_reader_{kMaxNodeInfoSize};
   bool sent_info_ = false;
+  std::string peer_id_;
   std::optional<NodeInfo> peer_info_;
   Failure failure_;
   std::string failure_detail_;

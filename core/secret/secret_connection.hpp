@@ -123,10 +123,10 @@ private:
   State state_ = State::kIdle;
   crypto::X25519KeyPair ephemeral_{};
   std::array<std::uint8_t, 32> challenge_{};
+  // Unframes the ephemeral key message (raw bytes), then the AuthSig (decrypted bytes).
   wire::DelimitedReader handshake_reader_{kMaxHandshakeMessageSize};
   FrameSealer sealer_;
   FrameOpener opener_;
-  Bytes handshake_plain_; // decrypted bytes while waiting for the AuthSig
   crypto::PublicKey peer_key_{};
   std::string peer_id_;
   Bytes output_;
