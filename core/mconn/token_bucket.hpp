@@ -31,8 +31,6 @@ public:
     refill(now);
     if (!unlimited()) tokens_ -= double(n);
   }
-  // Out of tokens as of the last spend.
-  bool exhausted() const { return !unlimited() && tokens_ < 1; }
   // When at least `n` tokens will be available.
   TimePoint when_available(std::uint64_t n, TimePoint now) const {
     const double have = available(now);
