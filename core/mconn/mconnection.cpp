@@ -67,6 +67,19 @@ const std::error_category& mconn_category() {
 
 std::error_code make_error_code(MConnError e) { return {static_cast<int>(e), mconn_category()}; }
 
+Reason classify_mconn_error(const std::error_code& code) {
+  if (code.category() != mconn_category()) return Reason::kIoError;
+  switch (static_cast<MConnError>(code.value())) {
+  case MConnError::kPacketTooLarge: return Reason::kMessageTooLarge;
+  case MConnError::kMalformedPacket: return Reason::kMalformed;
+  case MConnError::kUnknownPacketType: return Reason::kUnknownPacketType;
+  case MConnError::kUnknownChannel: return Reason::kUnknownChannel;
+  case MConnError::kMessageOverCapacity: return Reason::kOverCapacity;
+  case MConnError::kPongTimeout: return Reason::kPongTimeout;
+  }
+  return Reason::kIoError;
+}
+
 std::size_t max_packet_size(std::size_t payload) {
   const std::size_t inner = 2 + 2 + 1 + wire::uvarint_size(payload) + payload;
   return 1 + wire::uvarint_size(inner) + inner;

@@ -16,6 +16,7 @@
 #include "core/base/clock.hpp"
 #include "core/base/result.hpp"
 #include "core/mconn/token_bucket.hpp"
+#include "core/p2p/disconnect.hpp"
 #include "core/wire/delimited.hpp"
 
 namespace seedscope::mconn {
@@ -51,6 +52,9 @@ enum class MConnError {
 };
 const std::error_category& mconn_category();
 std::error_code make_error_code(MConnError e);
+
+// The failure reason of an MConnection error (stage kMConnection).
+Reason classify_mconn_error(const std::error_code& code);
 
 // Encoded size of Packet{PacketMsg{channel 1, eof, payload bytes}}: Go's maxPacketMsgSize.
 std::size_t max_packet_size(std::size_t payload);
