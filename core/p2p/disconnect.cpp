@@ -35,6 +35,18 @@ std::string_view to_string(Reason r) {
   case Reason::kIncompatibleVersion: return "incompatible_version";
   case Reason::kNoCommonChannel: return "no_common_channel";
   case Reason::kSelf: return "self";
+  case Reason::kUnknownChannel: return "unknown_channel";
+  case Reason::kOverCapacity: return "over_capacity";
+  case Reason::kUnknownPacketType: return "unknown_packet_type";
+  case Reason::kPongTimeout: return "pong_timeout";
+  case Reason::kUnsolicitedAddrs: return "unsolicited_addrs";
+  case Reason::kTooManyRequests: return "too_many_requests";
+  case Reason::kBadAddrs: return "bad_addrs";
+  case Reason::kDuplicatePeer: return "duplicate_peer";
+  case Reason::kDuplicateIp: return "duplicate_ip";
+  case Reason::kPeerLimit: return "peer_limit";
+  case Reason::kBanned: return "banned";
+  case Reason::kFullAfterHandshake: return "full_after_handshake";
   case Reason::kShutdown: return "shutdown";
   case Reason::kDone: return "done";
   }

@@ -38,9 +38,23 @@ enum class Reason {
   kIncompatibleVersion,
   kNoCommonChannel,
   kSelf,
+  // mconnection
+  kUnknownChannel,      // packet for a channel we did not register
+  kOverCapacity,        // message over the channel's receive capacity
+  kUnknownPacketType,
+  kPongTimeout,
+  // pex
+  kUnsolicitedAddrs,    // PexAddrs without an outstanding request
+  kTooManyRequests,     // PexRequest again within the minimum interval
+  kBadAddrs,            // unparseable address in a PexAddrs
   // local policy
   kShutdown,
   kDone,
+  kDuplicatePeer,       // already connected to this ID
+  kDuplicateIp,         // already connected to this IP
+  kPeerLimit,           // inbound or outbound slots full
+  kBanned,
+  kFullAfterHandshake,  // the peer closed at once after the handshake (its slots are full)
 };
 
 std::string_view to_string(Stage s);
