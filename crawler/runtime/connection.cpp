@@ -47,7 +47,17 @@ bool Connection::send(ByteSpan plaintext) {
   return true;
 }
 
-void Connection::close(Millis linger) { socket_.close_gracefully(linger); }
+void Connection::close(Millis linger) {
+  on_data_ = {};
+  on_close_ = {};
+  socket_.close_gracefully(linger);
+}
+
+void Connection::abort() {
+  on_data_ = {};
+  on_close_ = {};
+  socket_.close();
+}
 
 void Connection::on_data(ByteSpan data) {
   if (Status st = secret_->on_receive(data); !st) {

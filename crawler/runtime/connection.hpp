@@ -61,6 +61,15 @@ public:
   // Graceful close: queued writes are flushed (bounded by `linger`), then FIN and close. No
   // handler runs afterwards.
   void close(Millis linger = Millis(5000));
+  // Closes at once, dropping queued writes. No handler runs afterwards.
+  void abort();
+  // Backpressure and receive pacing, passed through to the socket.
+  std::size_t write_queue_size() const { return socket_.write_queue_size(); }
+  void set_drain_handler(std::function<void()> handler) {
+    socket_.set_drain_handler(std::move(handler));
+  }
+  void pause_reading() { socket_.pause_reading(); }
+  void resume_reading() { socket_.resume_reading(); }
   bool is_open() const { return socket_.is_open(); }
 
   const NodeInfo& peer_info() const { return peer_info_; }

@@ -86,6 +86,9 @@ struct TcpSocket::Impl {
   DataHandler on_data;
   EndHandler on_end;
   ConnectHandler on_connect;
+  std::function<void()> on_drain;
+  std::size_t write_queued = 0;
+  bool paused = false;
 
   static Impl* of(const void* handle_data) {
     return static_cast<Impl*>(const_cast<void*>(handle_data));
@@ -142,7 +145,15 @@ struct TcpSocket::Impl {
   static void on_written(uv_write_t* req, int status) {
     std::unique_ptr<WriteReq> owned(reinterpret_cast<WriteReq*>(req));
     Impl* impl = of(req->handle->data);
-    if (status < 0 && status != UV_ECANCELED) impl->end(status);
+    impl->write_queued -= owned->data.size();
+    if (status < 0 && status != UV_ECANCELED) {
+      impl->end(status);
+      return;
+    }
+    if (impl->write_queued == 0 && !impl->closing && !impl->ended && impl->on_drain) {
+      std::function<void()> handler = impl->on_drain; // may destroy the socket's owner
+      handler();
+    }
   }
 
   static void on_shutdown(uv_shutdown_t* req, int) { of(req->data)->close_now(); }
@@ -194,10 +205,33 @@ int TcpSocket::write(Bytes data) {
   req->data = std::move(data);
   uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(req->data.data()),
                              static_cast<unsigned>(req->data.size()));
+  const std::size_t size = req->data.size();
   int rc = uv_write(&req->req, reinterpret_cast<uv_stream_t*>(&impl_->tcp), &buf, 1,
                     &Impl::on_written);
-  if (rc == 0) req.release(); // owned by libuv until on_written
+  if (rc == 0) {
+    req.release(); // owned by libuv until on_written
+    impl_->write_queued += size;
+  }
   return rc;
+}
+
+std::size_t TcpSocket::write_queue_size() const { return impl_ ? impl_->write_queued : 0; }
+
+void TcpSocket::set_drain_handler(std::function<void()> handler) {
+  if (impl_) impl_->on_drain = std::move(handler);
+}
+
+void TcpSocket::pause_reading() {
+  if (!impl_ || impl_->paused) return;
+  impl_->paused = true;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&impl_->tcp));
+}
+
+int TcpSocket::resume_reading() {
+  if (!impl_ || !impl_->paused || impl_->ended || impl_->closing) return 0;
+  impl_->paused = false;
+  return uv_read_start(reinterpret_cast<uv_stream_t*>(&impl_->tcp), alloc_read_buffer,
+                       &Impl::on_read);
 }
 
 void TcpSocket::close() {

@@ -48,6 +48,14 @@ public:
   int start_reading(DataHandler on_data, EndHandler on_end);
   // Queues `data` (moved into the write request). Errors arrive through the end handler.
   int write(Bytes data);
+  // Bytes handed to write() whose write has not completed yet.
+  std::size_t write_queue_size() const;
+  // Runs each time a write completes and leaves the queue empty (backpressure for senders).
+  void set_drain_handler(std::function<void()> handler);
+  // Stops and restarts delivery of data (receive rate limits); the kernel buffers meanwhile
+  // and TCP flow control slows the peer.
+  void pause_reading();
+  int resume_reading();
 
   // Closes at once: pending writes are cancelled, no handler runs again.
   void close();

@@ -1,0 +1,198 @@
+#include "crawler/runtime/switch.hpp"
+
+#include <stdexcept>
+
+namespace seedscope::runtime {
+
+Switch::Switch(Loop& loop, std::shared_ptr<const crypto::NodeKey> node_key, SwitchConfig config,
+               SwitchObserver* observer)
+    : loop_(loop), transport_(loop, node_key), config_(std::move(config)), observer_(observer),
+      peer_set_(node_key->node_id(), config_.limits) {}
+
+Switch::~Switch() {
+  stopping_ = true;
+  transport_.close();
+  persistent_.clear();
+  for (auto& [id, peer] : peers_) peer->stop(false);
+}
+
+void Switch::add_reactor(Reactor& reactor) {
+  for (const auto& d : reactor.channels())
+    if (reactors_.count(d.id) != 0)
+      throw std::invalid_argument("channel " + std::to_string(d.id) + " of reactor " +
+                                  std::string(reactor.name()) + " is already taken by " +
+                                  std::string(reactors_[d.id]->name()));
+  for (const auto& d : reactor.channels()) {
+    reactors_[d.id] = &reactor;
+    channels_.push_back(d);
+  }
+  reactor_list_.push_back(&reactor);
+  reactor.attach(*this);
+}
+
+UpgradeOptions Switch::upgrade_options(bool inbound) const {
+  UpgradeOptions o = config_.dial.upgrade;
+  o.our_info.channels.clear();
+  for (const auto& d : channels_) o.our_info.channels.push_back(d.id);
+  if (inbound) o.adopt_peer_network = config_.inbound_adopt_network;
+  return o;
+}
+
+std::uint16_t Switch::listen(std::string_view laddr) {
+  const std::size_t pending =
+      config_.max_pending_inbound != 0 ? config_.max_pending_inbound : config_.limits.max_inbound;
+  return transport_.listen(
+      laddr, upgrade_options(true),
+      [this](UpgradeResult r) { on_upgraded(std::move(r), false, {}); }, pending);
+}
+
+void Switch::dial(const PeerAddress& addr) {
+  if (stopping_ || peer_set_.has(addr.id) || addr.id == peer_set_.our_id()) return;
+  if (!peer_set_.begin_dial(addr.id)) return;
+  DialOptions opts = config_.dial;
+  opts.upgrade = upgrade_options(false);
+  const std::string id = addr.id;
+  transport_.dial(addr, std::move(opts),
+                  [this, id](UpgradeResult r) { on_upgraded(std::move(r), true, id); });
+}
+
+void Switch::add_persistent_peer(const PeerAddress& addr) {
+  auto& p = persistent_[addr.id];
+  p.addr = addr;
+  p.failures = 0;
+  if (!p.timer) p.timer = std::make_unique<Timer>(loop_);
+  dial(addr);
+}
+
+void Switch::on_upgraded(UpgradeResult result, bool outbound, const std::string& dialed_id) {
+  if (outbound) peer_set_.end_dial(dialed_id);
+  if (stopping_) return; // the connection, if any, closes as `result` goes away
+  if (!result.ok()) {
+    if (observer_) observer_->on_connect_failed(result.failure);
+    if (outbound && result.failure.failure.reason != Reason::kSelf) schedule_reconnect(dialed_id);
+    return;
+  }
+  add_peer(std::move(result.connection), outbound);
+}
+
+void Switch::add_peer(std::unique_ptr<Connection> connection, bool outbound) {
+  const std::string id = connection->peer_id();
+  std::string addr = connection->remote_address();
+  std::string ip = addr.substr(0, addr.rfind(':'));
+  if (!ip.empty() && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
+
+  const Admission admission = peer_set_.check(id, ip, outbound);
+  if (admission != Admission::kOk) {
+    UpgradeFailure f;
+    f.failure = admission_failure(admission);
+    f.detail = std::string("refused by the switch: ") + std::string(to_string(admission));
+    f.peer_info = connection->peer_info();
+    f.peer_id = id;
+    f.remote_address = addr;
+    f.direction = outbound ? Direction::kOutbound : Direction::kInbound;
+    f.timings = connection->timings();
+    connection->abort();
+    if (observer_) observer_->on_connect_failed(f);
+    return;
+  }
+
+  PeerInfo info;
+  info.id = id;
+  info.node_info = connection->peer_info();
+  info.outbound = outbound;
+  info.persistent = persistent_.count(id) != 0;
+  info.remote_address = addr;
+  info.remote_ip = ip;
+  if (auto it = persistent_.find(id); it != persistent_.end()) {
+    it->second.failures = 0;
+    it->second.timer->stop();
+  }
+
+  auto peer = std::make_unique<Peer>(loop_, std::move(connection), info, channels_, config_.mconn);
+  Peer& ref = *peer;
+  peers_.emplace(id, std::move(peer));
+  peer_set_.add(id, ip, outbound);
+  for (Reactor* r : reactor_list_) r->add_peer(info);
+  if (observer_) observer_->on_peer_added(info);
+  if (ref.stopped()) return; // a reactor stopped it in add_peer
+  ref.start(
+      [this](Peer& p, mconn::ChannelId ch, Bytes msg) {
+        auto it = reactors_.find(ch);
+        if (it != reactors_.end()) it->second->receive(p.info(), ch, msg);
+      },
+      [this](Peer& p, const Failure& why, const std::string& detail) {
+        on_peer_error(p, why, detail);
+      });
+}
+
+void Switch::on_peer_error(Peer& peer, const Failure& why, const std::string& detail) {
+  remove_peer(peer.info().id, why, detail, false);
+}
+
+void Switch::remove_peer(const std::string& id, const Failure& why, const std::string& detail,
+                         bool graceful) {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  std::shared_ptr<Peer> peer(std::move(it->second));
+  peers_.erase(it);
+  peer_set_.remove(id);
+  peer->stop(graceful, config_.stop_linger);
+  // The peer may be on the call stack (its own handler got us here): destroy it later.
+  loop_.defer([peer] {});
+  for (Reactor* r : reactor_list_) r->remove_peer(peer->info(), why);
+  if (observer_) observer_->on_peer_removed(peer->info(), why, detail);
+  if (why.reason != Reason::kShutdown) schedule_reconnect(id);
+}
+
+void Switch::schedule_reconnect(const std::string& id) {
+  auto it = persistent_.find(id);
+  if (stopping_ || it == persistent_.end()) return;
+  Persistent& p = it->second;
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  const auto delay = reconnect_delay(p.failures, jitter(rng_));
+  if (!delay) return; // Go gives up after about eight hours
+  ++p.failures;
+  p.timer->start(*delay, [this, id] {
+    auto it2 = persistent_.find(id);
+    if (it2 != persistent_.end() && !peer_set_.has(id)) dial(it2->second.addr);
+  });
+}
+
+bool Switch::send(const std::string& peer_id, mconn::ChannelId channel, Bytes msg) {
+  auto it = peers_.find(peer_id);
+  return it != peers_.end() && it->second->send(channel, std::move(msg));
+}
+
+std::size_t Switch::broadcast(mconn::ChannelId channel, const Bytes& msg) {
+  std::size_t n = 0;
+  for (auto& [id, peer] : peers_) n += peer->send(channel, msg) ? 1 : 0;
+  return n;
+}
+
+void Switch::stop_peer(const std::string& peer_id, Failure why, std::string detail,
+                       bool graceful) {
+  remove_peer(peer_id, why, detail, graceful);
+}
+
+void Switch::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  transport_.close();
+  for (auto& [id, p] : persistent_) p.timer->stop();
+  std::vector<std::string> ids = peer_ids();
+  for (const auto& id : ids)
+    remove_peer(id, {Stage::kLocalPolicy, Reason::kShutdown}, "shutdown", true);
+}
+
+const Peer* Switch::find_peer(const std::string& id) const {
+  auto it = peers_.find(id);
+  return it == peers_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> Switch::peer_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& [id, p] : peers_) ids.push_back(id);
+  return ids;
+}
+
+} // namespace seedscope::runtime

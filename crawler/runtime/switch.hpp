@@ -1,0 +1,111 @@
+// The switch: owns every peer link, routes messages between peers and reactors by channel,
+// applies Go's connection filters and limits, and keeps persistent peers connected. Ports
+// p2p/switch.go @ v0.34 on libuv. The switch is the only owner of Peer objects (unique_ptr);
+// reactors and everyone else name peers by ID. A removed peer is destroyed on a later loop
+// turn, so no callback ever touches a freed peer. Single-threaded.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/p2p/peer_set.hpp"
+#include "core/p2p/reactor.hpp"
+#include "crawler/runtime/peer.hpp"
+#include "crawler/runtime/transport.hpp"
+
+namespace seedscope::runtime {
+
+struct SwitchConfig {
+  SwitchLimits limits;
+  mconn::MConnConfig mconn;
+  // Outbound dials: dial timeout and the upgrade (our NodeInfo; its channels are set from the
+  // reactors). Inbound connections use dial.upgrade too, with inbound_adopt_network.
+  DialOptions dial;
+  bool inbound_adopt_network = false;
+  // Concurrent inbound upgrades; 0 = max_inbound (Go's limit on accept()).
+  std::size_t max_pending_inbound = 0;
+  Millis stop_linger{2000};
+};
+
+// Typed events for storage, metrics and tests. Default: ignore.
+class SwitchObserver {
+public:
+  virtual ~SwitchObserver() = default;
+  virtual void on_peer_added(const PeerInfo& peer) { (void)peer; }
+  virtual void on_peer_removed(const PeerInfo& peer, const Failure& why, const std::string& detail) {
+    (void)peer, (void)why, (void)detail;
+  }
+  // A dial or an inbound connection that did not become a peer: upgrade failures and
+  // connections refused by the filters (stage kLocalPolicy).
+  virtual void on_connect_failed(const UpgradeFailure& failure) { (void)failure; }
+};
+
+class Switch final : public SwitchApi {
+public:
+  Switch(Loop& loop, std::shared_ptr<const crypto::NodeKey> node_key, SwitchConfig config,
+         SwitchObserver* observer = nullptr);
+  ~Switch() override;
+  Switch(const Switch&) = delete;
+  Switch& operator=(const Switch&) = delete;
+
+  // Before listen()/dial(). Throws std::invalid_argument when a channel is already taken.
+  void add_reactor(Reactor& reactor);
+  // Starts accepting on `laddr`; returns the bound port. Throws at start-up errors.
+  std::uint16_t listen(std::string_view laddr);
+  // Dials once (no-op if connected or a dial to that ID is in flight).
+  void dial(const PeerAddress& addr);
+  // Keeps `addr` connected: dials now, and after every failure or disconnect redials on Go's
+  // schedule (reconnect_delay) until it gives up.
+  void add_persistent_peer(const PeerAddress& addr);
+  // Graceful stop: stop listening and dialing, flush and close every peer.
+  void stop();
+
+  // SwitchApi
+  bool send(const std::string& peer_id, mconn::ChannelId channel, Bytes msg) override;
+  std::size_t broadcast(mconn::ChannelId channel, const Bytes& msg) override;
+  void stop_peer(const std::string& peer_id, Failure why, std::string detail,
+                 bool graceful) override;
+  bool has_peer(const std::string& peer_id) const override { return peers_.count(peer_id) != 0; }
+
+  std::size_t num_peers() const { return peers_.size(); }
+  const PeerSet& peer_set() const { return peer_set_; }
+  const Peer* find_peer(const std::string& id) const;
+  std::vector<std::string> peer_ids() const;
+  const std::vector<mconn::ChannelDescriptor>& channels() const { return channels_; }
+  const crypto::NodeKey& node_key() const { return transport_.node_key(); }
+  bool stopping() const { return stopping_; }
+
+private:
+  struct Persistent {
+    PeerAddress addr;
+    int failures = 0;
+    std::unique_ptr<Timer> timer;
+  };
+
+  UpgradeOptions upgrade_options(bool inbound) const;
+  void on_upgraded(UpgradeResult result, bool outbound, const std::string& dialed_id);
+  void add_peer(std::unique_ptr<Connection> connection, bool outbound);
+  void on_peer_error(Peer& peer, const Failure& why, const std::string& detail);
+  void remove_peer(const std::string& id, const Failure& why, const std::string& detail,
+                   bool graceful);
+  void schedule_reconnect(const std::string& id);
+
+  Loop& loop_;
+  Transport transport_;
+  SwitchConfig config_;
+  SwitchObserver* observer_; // not owned; may be null
+  PeerSet peer_set_;
+  std::map<std::string, std::unique_ptr<Peer>> peers_;
+  std::vector<mconn::ChannelDescriptor> channels_;
+  std::map<mconn::ChannelId, Reactor*> reactors_; // not owned
+  std::vector<Reactor*> reactor_list_;
+  std::map<std::string, Persistent> persistent_;
+  std::mt19937_64 rng_{std::random_device{}()};
+  bool stopping_ = false;
+};
+
+} // namespace seedscope::runtime
