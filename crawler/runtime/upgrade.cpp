@@ -20,13 +20,6 @@ Reason classify_connect_error(int status) {
   }
 }
 
-// Handshake::send_info_now() arrives with the lead's Handshake; until then adopting endpoints
-// simply keep waiting for the peer's NodeInfo.
-template <class H>
-void send_info_now_if_supported(H& handshake) {
-  if constexpr (requires { handshake.send_info_now(); }) handshake.send_info_now();
-}
-
 } // namespace
 
 Upgrade::Upgrade(Loop& loop, std::shared_ptr<const crypto::NodeKey> node_key,
@@ -118,7 +111,7 @@ void Upgrade::begin_handshake() {
   });
   if (options_.adopt_peer_network) {
     grace_.start(options_.adopt_grace, [this] {
-      send_info_now_if_supported(*handshake_);
+      handshake_->send_info_now();
       flush_output();
       check_state();
     });
