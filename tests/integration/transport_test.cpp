@@ -143,6 +143,22 @@ TEST_CASE("two endpoints handshake in both dial directions and exchange data") {
   }
 }
 
+TEST_CASE("handshake over IPv6 loopback") {
+  crypto::init_sodium();
+  runtime::Loop loop;
+  Endpoint a(loop), b(loop);
+  UpgradeOptions o = options("test-chain");
+  a.port = a.transport.listen("tcp://[::1]:0", o,
+                              [&](UpgradeResult r) { a.inbound.push_back(std::move(r)); });
+  auto addr = parse_peer_address(fmt::format("{}@[::1]:{}", a.id(), a.port));
+  REQUIRE(addr.ok());
+  UpgradeResult out = dial_and_wait(loop, b, addr.value(), dial_options(o), &a);
+  REQUIRE(out.ok());
+  REQUIRE(a.inbound[0].ok());
+  CHECK(out.connection->remote_address() == fmt::format("[::1]:{}", a.port));
+  CHECK(a.inbound[0].connection->remote_address().rfind("[::1]:", 0) == 0);
+}
+
 TEST_CASE("a network-adopting endpoint handshakes with one of a fixed network") {
   crypto::init_sodium();
   runtime::Loop loop;
@@ -151,6 +167,7 @@ TEST_CASE("a network-adopting endpoint handshakes with one of a fixed network") 
   adopt.adopt_peer_network = true;
 
   SUBCASE("the adopter listens") {
+    adopt.our_info.listen_addr = "tcp://127.0.0.1:0";
     adopter.listen(adopt);
     UpgradeResult out =
         dial_and_wait(loop, fixed, adopter.address(), dial_options(options("chain-x")), &adopter);
@@ -158,6 +175,9 @@ TEST_CASE("a network-adopting endpoint handshakes with one of a fixed network") 
     REQUIRE(adopter.inbound[0].ok());
     CHECK(adopter.inbound[0].connection->our_info().network == "chain-x");
     CHECK(out.connection->peer_info().network == "chain-x");
+    // Port 0 in the advertised address is replaced by the bound port.
+    CHECK(out.connection->peer_info().listen_addr ==
+          fmt::format("tcp://127.0.0.1:{}", adopter.port));
   }
   SUBCASE("the adopter dials") {
     fixed.listen(options("chain-y"));
