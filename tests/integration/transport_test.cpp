@@ -337,5 +337,37 @@ TEST_CASE("closing the transport aborts pending upgrades without running their h
   CHECK_FALSE(called);
 }
 
+TEST_CASE("handlers may destroy the objects that run them") {
+  crypto::init_sodium();
+  runtime::Loop loop;
+  Endpoint a(loop);
+  a.listen(options("net"));
+  auto client_key = std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate());
+  auto client = std::make_unique<runtime::Transport>(loop, client_key);
+  std::unique_ptr<Connection> outbound;
+  // The dial handler destroys the transport that is running it.
+  client->dial(a.address(), dial_options(options("net")), [&](UpgradeResult r) {
+    REQUIRE(r.ok());
+    outbound = std::move(r.connection);
+    client.reset();
+  });
+  run_until(loop, [&] { return outbound != nullptr && !a.inbound.empty(); });
+  CHECK(client == nullptr);
+  REQUIRE(a.inbound[0].ok());
+
+  // The inbound side's close handler destroys its own Connection; the data handler of the
+  // outbound side destroys its Connection after the first bytes.
+  std::unique_ptr<Connection> inbound = std::move(a.inbound[0].connection);
+  bool inbound_closed = false;
+  inbound->set_handlers([](ByteSpan) {}, [&](const Failure& f, const std::string&) {
+    CHECK(f.reason == Reason::kClosed);
+    inbound.reset();
+    inbound_closed = true;
+  });
+  outbound->set_handlers([&](ByteSpan) { outbound.reset(); }, {});
+  REQUIRE(inbound->send(test::pattern_bytes(3000, 7)));
+  run_until(loop, [&] { return inbound_closed && outbound == nullptr; });
+}
+
 } // namespace
 } // namespace seedscope
