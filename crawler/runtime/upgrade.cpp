@@ -24,8 +24,7 @@ Reason classify_connect_error(int status) {
 
 Upgrade::Upgrade(Loop& loop, std::shared_ptr<const crypto::NodeKey> node_key,
                  Direction direction, UpgradeOptions options, Done done)
-    : loop_(loop),
-      node_key_(std::move(node_key)),
+    : node_key_(std::move(node_key)),
       direction_(direction),
       options_(std::move(options)),
       done_(std::move(done)),
