@@ -91,7 +91,7 @@ enum class AddrBookError {
   kOwnAddress,
   kPrivateId,
   kBanned,
-  kSelfSource,         // src == addr (Go refuses an address that is its own source? see .cpp)
+  kPrivateSource,      // learnt from a private ID
   kInconsistent,       // a snapshot whose buckets or types are out of range or inconsistent
 };
 const std::error_category& addr_book_category();
