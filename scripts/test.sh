@@ -21,24 +21,24 @@ if [ "${SEEDSCOPE_SKIP_ASAN:-0}" != 1 ]; then
      ctest --output-on-failure -j 2 --timeout 600)
 fi
 
-echo "== fuzzers (clang, libFuzzer)"
-CC=clang CXX=clang++ scripts/build.sh build-fuzz -DSEEDSCOPE_FUZZ=ON -DSEEDSCOPE_TESTS=ON
+echo "== fuzzers (clang, libFuzzer, ASan+UBSan)"
+targets=$(for f in tests/fuzz/*_fuzz.cpp; do basename "$f" .cpp; done)
+CC=clang CXX=clang++ BUILD_TARGETS="$(echo $targets)" scripts/build.sh build-fuzz \
+  -DSEEDSCOPE_FUZZ=ON -DSEEDSCOPE_SANITIZE=ON
 secs=${SEEDSCOPE_FUZZ_SECONDS:-20}
-for f in build-fuzz/tests/fuzz/*_fuzzer; do
-  [ -x "$f" ] || continue
-  name=$(basename "$f" _fuzzer)
+for name in $targets; do
   corpus=$(mktemp -d)
   cp -r "tests/fuzz/corpus/$name/." "$corpus/" 2>/dev/null || true
   log=$(mktemp)
   echo "-- $name for ${secs}s"
-  if ! "$f" -max_total_time="$secs" -print_final_stats=1 "$corpus" >"$log" 2>&1; then
+  if ! "build-fuzz/tests/fuzz/$name" -max_total_time="$secs" -print_final_stats=1 "$corpus" \
+      >"$log" 2>&1; then
     tail -40 "$log"
     echo "fuzzer $name found a failure"
     exit 1
   fi
   grep -E "^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" "$log" || true
-  rm -f "$log"
-  rm -rf "$corpus"
+  rm -rf "$log" "$corpus"
 done
 
 echo "== test suite done in $(( $(date +%s) - start )) s"

@@ -11,3 +11,12 @@ using Millis = std::chrono::milliseconds;
 using TimePoint = std::chrono::time_point<std::chrono::steady_clock, Millis>;
 
 } // namespace seedscope
+
+namespace seedscope {
+
+// Wall-clock time, for what is persisted or shown to operators (address-book timestamps).
+// Injected like TimePoint; the epoch value means "never" (Go's zero time).
+using WallTime = std::chrono::sys_time<std::chrono::nanoseconds>;
+inline bool is_set(WallTime t) { return t != WallTime{}; }
+
+} // namespace seedscope

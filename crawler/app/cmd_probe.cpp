@@ -35,8 +35,7 @@ int cmd_probe(const std::filesystem::path& dir, const ProbeArgs& args) {
   crypto::init_sodium();
   auto parsed = parse_peer_address(args.address);
   if (!parsed) {
-    fmt::print(stderr, "seedscope: bad peer address \"{}\": {} (expected ID@host:port)\n",
-               args.address, parsed.error().message());
+    fmt::print(stderr, "seedscope: bad peer address: {}\n", parsed.error().message());
     return 2;
   }
   Home home = open_home(dir, /*require_config=*/false);

@@ -32,6 +32,9 @@ Timer::~Timer() {
 void Timer::start(Millis timeout, std::function<void()> handler) {
   impl_->handler = std::move(handler);
   auto ms = timeout.count() < 0 ? 0 : static_cast<std::uint64_t>(timeout.count());
+  // libuv measures from its cached loop time, which lags after a long callback; deadlines
+  // are meant from now.
+  uv_update_time(impl_->timer.loop);
   uv_timer_start(&impl_->timer, &Impl::on_timeout, ms, 0);
 }
 

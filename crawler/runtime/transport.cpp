@@ -64,6 +64,10 @@ std::uint16_t Transport::listen(std::string_view laddr, UpgradeOptions options,
     listener_.reset();
     throw std::runtime_error(fmt::format("listen on {}: {}", laddr, uv_error_text(rc)));
   }
+  // Listening on port 0 (tests, demo): advertise the port we got.
+  std::string& advertised = inbound_options_.our_info.listen_addr;
+  if (advertised.size() >= 2 && advertised.ends_with(":0"))
+    advertised = advertised.substr(0, advertised.size() - 1) + std::to_string(listener_->local_port());
   return listener_->local_port();
 }
 

@@ -76,7 +76,8 @@ public:
   // Listens on `laddr` ("tcp://host:port" or "host:port"; host an IP literal) and upgrades
   // each inbound connection; `handler` runs once per connection. At most
   // `max_pending_upgrades` inbound upgrades run at once (0: no limit); past that, accepting
-  // pauses as Go's does (the kernel backlog holds new connections). Returns the bound port.
+  // pauses as Go's does (the kernel backlog holds new connections). Returns the bound port;
+  // an advertised listen_addr ending in ":0" gets that port.
   // Throws std::runtime_error when the address is bad or cannot be bound (start-up only).
   std::uint16_t listen(std::string_view laddr, UpgradeOptions options, UpgradeHandler handler,
                        std::size_t max_pending_upgrades = 0);

@@ -20,19 +20,11 @@ Reason classify_connect_error(int status) {
   }
 }
 
-// Handshake::send_info_now() arrives with the lead's Handshake; until then adopting endpoints
-// simply keep waiting for the peer's NodeInfo.
-template <class H>
-void send_info_now_if_supported(H& handshake) {
-  if constexpr (requires { handshake.send_info_now(); }) handshake.send_info_now();
-}
-
 } // namespace
 
 Upgrade::Upgrade(Loop& loop, std::shared_ptr<const crypto::NodeKey> node_key,
                  Direction direction, UpgradeOptions options, Done done)
-    : loop_(loop),
-      node_key_(std::move(node_key)),
+    : node_key_(std::move(node_key)),
       direction_(direction),
       options_(std::move(options)),
       done_(std::move(done)),
@@ -118,7 +110,7 @@ void Upgrade::begin_handshake() {
   });
   if (options_.adopt_peer_network) {
     grace_.start(options_.adopt_grace, [this] {
-      send_info_now_if_supported(*handshake_);
+      handshake_->send_info_now();
       flush_output();
       check_state();
     });

@@ -50,7 +50,6 @@ private:
   void fail_soon(Stage stage, Reason reason, std::string detail);
   double elapsed_ms(std::uint64_t since_ns) const;
 
-  Loop& loop_;
   std::shared_ptr<const crypto::NodeKey> node_key_;
   Direction direction_;
   UpgradeOptions options_;

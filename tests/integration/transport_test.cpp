@@ -143,6 +143,22 @@ TEST_CASE("two endpoints handshake in both dial directions and exchange data") {
   }
 }
 
+TEST_CASE("handshake over IPv6 loopback") {
+  crypto::init_sodium();
+  runtime::Loop loop;
+  Endpoint a(loop), b(loop);
+  UpgradeOptions o = options("test-chain");
+  a.port = a.transport.listen("tcp://[::1]:0", o,
+                              [&](UpgradeResult r) { a.inbound.push_back(std::move(r)); });
+  auto addr = parse_peer_address(fmt::format("{}@[::1]:{}", a.id(), a.port));
+  REQUIRE(addr.ok());
+  UpgradeResult out = dial_and_wait(loop, b, addr.value(), dial_options(o), &a);
+  REQUIRE(out.ok());
+  REQUIRE(a.inbound[0].ok());
+  CHECK(out.connection->remote_address() == fmt::format("[::1]:{}", a.port));
+  CHECK(a.inbound[0].connection->remote_address().rfind("[::1]:", 0) == 0);
+}
+
 TEST_CASE("a network-adopting endpoint handshakes with one of a fixed network") {
   crypto::init_sodium();
   runtime::Loop loop;
@@ -151,6 +167,7 @@ TEST_CASE("a network-adopting endpoint handshakes with one of a fixed network") 
   adopt.adopt_peer_network = true;
 
   SUBCASE("the adopter listens") {
+    adopt.our_info.listen_addr = "tcp://127.0.0.1:0";
     adopter.listen(adopt);
     UpgradeResult out =
         dial_and_wait(loop, fixed, adopter.address(), dial_options(options("chain-x")), &adopter);
@@ -158,6 +175,9 @@ TEST_CASE("a network-adopting endpoint handshakes with one of a fixed network") 
     REQUIRE(adopter.inbound[0].ok());
     CHECK(adopter.inbound[0].connection->our_info().network == "chain-x");
     CHECK(out.connection->peer_info().network == "chain-x");
+    // Port 0 in the advertised address is replaced by the bound port.
+    CHECK(out.connection->peer_info().listen_addr ==
+          fmt::format("tcp://127.0.0.1:{}", adopter.port));
   }
   SUBCASE("the adopter dials") {
     fixed.listen(options("chain-y"));
@@ -315,6 +335,38 @@ TEST_CASE("closing the transport aborts pending upgrades without running their h
   CHECK(b.transport.pending_upgrades() == 0);
   run_until(loop, [&] { return silent.all_closed_by_peer(); });
   CHECK_FALSE(called);
+}
+
+TEST_CASE("handlers may destroy the objects that run them") {
+  crypto::init_sodium();
+  runtime::Loop loop;
+  Endpoint a(loop);
+  a.listen(options("net"));
+  auto client_key = std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate());
+  auto client = std::make_unique<runtime::Transport>(loop, client_key);
+  std::unique_ptr<Connection> outbound;
+  // The dial handler destroys the transport that is running it.
+  client->dial(a.address(), dial_options(options("net")), [&](UpgradeResult r) {
+    REQUIRE(r.ok());
+    outbound = std::move(r.connection);
+    client.reset();
+  });
+  run_until(loop, [&] { return outbound != nullptr && !a.inbound.empty(); });
+  CHECK(client == nullptr);
+  REQUIRE(a.inbound[0].ok());
+
+  // The inbound side's close handler destroys its own Connection; the data handler of the
+  // outbound side destroys its Connection after the first bytes.
+  std::unique_ptr<Connection> inbound = std::move(a.inbound[0].connection);
+  bool inbound_closed = false;
+  inbound->set_handlers([](ByteSpan) {}, [&](const Failure& f, const std::string&) {
+    CHECK(f.reason == Reason::kClosed);
+    inbound.reset();
+    inbound_closed = true;
+  });
+  outbound->set_handlers([&](ByteSpan) { outbound.reset(); }, {});
+  REQUIRE(inbound->send(test::pattern_bytes(3000, 7)));
+  run_until(loop, [&] { return inbound_closed && outbound == nullptr; });
 }
 
 } // namespace
