@@ -3,6 +3,8 @@
 // ID instead of pointers: a reactor never holds a peer object, so it cannot outlive one.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "core/base/bytes.hpp"
 #include "core/mconn/mconnection.hpp"
 #include "core/p2p/disconnect.hpp"
+#include "core/types/net_address.hpp"
 #include "core/types/node_info.hpp"
 
 namespace seedscope {
@@ -36,6 +39,21 @@ public:
   virtual void stop_peer(const std::string& peer_id, Failure why, std::string detail,
                          bool graceful) = 0;
   virtual bool has_peer(const std::string& peer_id) const = 0;
+
+  // Dials `addr` unless that ID is connected or being dialed. `done` runs once, on a later
+  // loop turn: with nullopt when the peer was added, else with why it was not (an upgrade
+  // failure, or a switch filter at stage kLocalPolicy). Not run if the switch stops first.
+  using DialDone = std::function<void(const std::optional<Failure>& failure)>;
+  virtual void dial_peer(const PeerAddress& addr, DialDone done) = 0;
+  virtual bool is_dialing_or_connected(const std::string& peer_id) const = 0;
+  // Connected peers (a snapshot) and the counts ensurePeers works from.
+  virtual std::vector<PeerInfo> peers() const = 0;
+  virtual std::size_t num_outbound() const = 0;
+  virtual std::size_t num_dialing() const = 0;
+  virtual std::size_t max_outbound() const = 0;
+  virtual bool is_persistent(const std::string& peer_id) const = 0;
+  // How long a peer has been connected (Go's peer.Status().Duration), by the switch's clock.
+  virtual Millis connected_for(const std::string& peer_id) const = 0;
 };
 
 class Reactor {

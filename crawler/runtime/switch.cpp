@@ -49,6 +49,34 @@ std::uint16_t Switch::listen(std::string_view laddr) {
 void Switch::dial(const PeerAddress& addr) {
   if (stopping_ || peer_set_.has(addr.id) || addr.id == peer_set_.our_id()) return;
   if (!peer_set_.begin_dial(addr.id)) return;
+  ++plain_dials_;
+  start_dial(addr);
+}
+
+void Switch::dial_peer(const PeerAddress& addr, DialDone done) {
+  auto refuse = [&](Reason reason) {
+    loop_.defer([done, reason] { done(Failure{Stage::kLocalPolicy, reason}); });
+  };
+  if (stopping_) return;
+  if (addr.id == peer_set_.our_id()) return refuse(Reason::kSelf);
+  if (peer_set_.has(addr.id) || !peer_set_.begin_dial(addr.id))
+    return refuse(Reason::kDuplicatePeer);
+  dial_done_[addr.id] = std::move(done);
+  start_dial(addr);
+}
+
+void Switch::finish_dial(const std::string& id, const std::optional<Failure>& failure) {
+  auto it = dial_done_.find(id);
+  if (it == dial_done_.end()) {
+    if (plain_dials_ > 0) --plain_dials_;
+    return;
+  }
+  DialDone done = std::move(it->second);
+  dial_done_.erase(it);
+  if (done) done(failure);
+}
+
+void Switch::start_dial(const PeerAddress& addr) {
   DialOptions opts = config_.dial;
   opts.upgrade = upgrade_options(false);
   const std::string id = addr.id;
@@ -69,13 +97,17 @@ void Switch::on_upgraded(UpgradeResult result, bool outbound, const std::string&
   if (stopping_) return; // the connection, if any, closes as `result` goes away
   if (!result.ok()) {
     if (observer_) observer_->on_connect_failed(result.failure);
-    if (outbound && result.failure.failure.reason != Reason::kSelf) schedule_reconnect(dialed_id);
+    if (outbound) {
+      if (result.failure.failure.reason != Reason::kSelf) schedule_reconnect(dialed_id);
+      finish_dial(dialed_id, result.failure.failure);
+    }
     return;
   }
-  add_peer(std::move(result.connection), outbound);
+  std::optional<Failure> refused = add_peer(std::move(result.connection), outbound);
+  if (outbound) finish_dial(dialed_id, refused);
 }
 
-void Switch::add_peer(std::unique_ptr<Connection> connection, bool outbound) {
+std::optional<Failure> Switch::add_peer(std::unique_ptr<Connection> connection, bool outbound) {
   const std::string id = connection->peer_id();
   std::string addr = connection->remote_address();
   std::string ip = addr.substr(0, addr.rfind(':'));
@@ -93,7 +125,7 @@ void Switch::add_peer(std::unique_ptr<Connection> connection, bool outbound) {
     f.timings = connection->timings();
     connection->abort();
     if (observer_) observer_->on_connect_failed(f);
-    return;
+    return f.failure;
   }
 
   PeerInfo info;
@@ -112,9 +144,10 @@ void Switch::add_peer(std::unique_ptr<Connection> connection, bool outbound) {
   Peer& ref = *peer;
   peers_.emplace(id, std::move(peer));
   peer_set_.add(id, ip, outbound);
+  connected_at_[id] = loop_.now();
   for (Reactor* r : reactor_list_) r->add_peer(info);
   if (observer_) observer_->on_peer_added(info);
-  if (ref.stopped()) return; // a reactor stopped it in add_peer
+  if (ref.stopped()) return std::nullopt; // a reactor stopped it in add_peer
   ref.start(
       [this](Peer& p, mconn::ChannelId ch, Bytes msg) {
         auto it = reactors_.find(ch);
@@ -123,6 +156,7 @@ void Switch::add_peer(std::unique_ptr<Connection> connection, bool outbound) {
       [this](Peer& p, const Failure& why, const std::string& detail) {
         on_peer_error(p, why, detail);
       });
+  return std::nullopt;
 }
 
 void Switch::on_peer_error(Peer& peer, const Failure& why, const std::string& detail) {
@@ -136,6 +170,7 @@ void Switch::remove_peer(const std::string& id, const Failure& why, const std::s
   std::shared_ptr<Peer> peer(std::move(it->second));
   peers_.erase(it);
   peer_set_.remove(id);
+  connected_at_.erase(id);
   peer->stop(graceful, config_.stop_linger);
   // The peer may be on the call stack (its own handler got us here): destroy it later.
   loop_.defer([peer] {});
@@ -187,6 +222,18 @@ void Switch::stop() {
 const Peer* Switch::find_peer(const std::string& id) const {
   auto it = peers_.find(id);
   return it == peers_.end() ? nullptr : it->second.get();
+}
+
+std::vector<PeerInfo> Switch::peers() const {
+  std::vector<PeerInfo> out;
+  out.reserve(peers_.size());
+  for (const auto& [id, p] : peers_) out.push_back(p->info());
+  return out;
+}
+
+Millis Switch::connected_for(const std::string& peer_id) const {
+  auto it = connected_at_.find(peer_id);
+  return it == connected_at_.end() ? Millis(0) : loop_.now() - it->second;
 }
 
 std::vector<std::string> Switch::peer_ids() const {

@@ -70,6 +70,18 @@ public:
   void stop_peer(const std::string& peer_id, Failure why, std::string detail,
                  bool graceful) override;
   bool has_peer(const std::string& peer_id) const override { return peers_.count(peer_id) != 0; }
+  void dial_peer(const PeerAddress& addr, DialDone done) override;
+  bool is_dialing_or_connected(const std::string& peer_id) const override {
+    return peer_set_.has(peer_id) || peer_set_.dialing(peer_id);
+  }
+  std::vector<PeerInfo> peers() const override;
+  std::size_t num_outbound() const override { return peer_set_.outbound(); }
+  std::size_t num_dialing() const override { return dial_done_.size() + plain_dials_; }
+  std::size_t max_outbound() const override { return config_.limits.max_outbound; }
+  bool is_persistent(const std::string& peer_id) const override {
+    return persistent_.count(peer_id) != 0;
+  }
+  Millis connected_for(const std::string& peer_id) const override;
 
   std::size_t num_peers() const { return peers_.size(); }
   const PeerSet& peer_set() const { return peer_set_; }
@@ -87,8 +99,11 @@ private:
   };
 
   UpgradeOptions upgrade_options(bool inbound) const;
+  void start_dial(const PeerAddress& addr);
   void on_upgraded(UpgradeResult result, bool outbound, const std::string& dialed_id);
-  void add_peer(std::unique_ptr<Connection> connection, bool outbound);
+  // Returns the failure when the switch refused the connection.
+  std::optional<Failure> add_peer(std::unique_ptr<Connection> connection, bool outbound);
+  void finish_dial(const std::string& id, const std::optional<Failure>& failure);
   void on_peer_error(Peer& peer, const Failure& why, const std::string& detail);
   void remove_peer(const std::string& id, const Failure& why, const std::string& detail,
                    bool graceful);
@@ -104,6 +119,9 @@ private:
   std::map<mconn::ChannelId, Reactor*> reactors_; // not owned
   std::vector<Reactor*> reactor_list_;
   std::map<std::string, Persistent> persistent_;
+  std::map<std::string, DialDone> dial_done_; // dials whose outcome someone waits for
+  std::size_t plain_dials_ = 0;               // dials nobody waits for
+  std::map<std::string, TimePoint> connected_at_;
   std::mt19937_64 rng_{std::random_device{}()};
   bool stopping_ = false;
 };
