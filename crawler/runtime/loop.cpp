@@ -19,6 +19,11 @@ Loop::Loop() {
 Loop::~Loop() {
   // Deferred tasks usually delete objects that close handles: run them before the walk.
   while (!deferred_.empty()) run_deferred();
+  // Lingering objects end now, through their own close callbacks.
+  std::map<CloserId, std::function<void()>> closers;
+  closers.swap(closers_);
+  for (auto& [id, close_now] : closers) close_now();
+  uv_run(&loop_, UV_RUN_NOWAIT);
   uv_walk(
       &loop_,
       [](uv_handle_t* h, void*) {
@@ -47,6 +52,14 @@ void Loop::defer(std::function<void()> task) {
       !uv_is_active(reinterpret_cast<uv_handle_t*>(&idle_)))
     uv_idle_start(&idle_, &Loop::on_idle);
 }
+
+Loop::CloserId Loop::add_closer(std::function<void()> close_now) {
+  const CloserId id = next_closer_++;
+  closers_.emplace(id, std::move(close_now));
+  return id;
+}
+
+void Loop::remove_closer(CloserId id) { closers_.erase(id); }
 
 void Loop::on_idle(uv_idle_t* idle) {
   auto* self = static_cast<Loop*>(idle->data);

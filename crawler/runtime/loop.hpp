@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include <functional>
+#include <map>
 #include <vector>
 
 #include "core/base/clock.hpp"
@@ -32,6 +33,13 @@ public:
   // that finishes inside one of its own callbacks gets deleted: the callback hands it here.
   void defer(std::function<void()> task);
 
+  // Objects that finish on their own after their owner let go of them (a socket lingering in
+  // a graceful close) register how to end at once; ~Loop calls these before closing the
+  // remaining handles, so each such object closes its handles with its own callbacks.
+  using CloserId = std::uint64_t;
+  CloserId add_closer(std::function<void()> close_now);
+  void remove_closer(CloserId id);
+
 private:
   static void on_idle(uv_idle_t* idle);
   void run_deferred();
@@ -39,6 +47,8 @@ private:
   uv_loop_t loop_{};
   uv_idle_t idle_{};
   std::vector<std::function<void()>> deferred_;
+  std::map<CloserId, std::function<void()>> closers_;
+  CloserId next_closer_ = 1;
 };
 
 } // namespace seedscope::runtime

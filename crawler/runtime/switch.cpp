@@ -187,7 +187,9 @@ void Switch::schedule_reconnect(const std::string& id) {
   const auto delay = reconnect_delay(p.failures, jitter(rng_));
   if (!delay) return; // Go gives up after about eight hours
   ++p.failures;
-  p.timer->start(*delay, [this, id] {
+  const auto scaled = Millis(static_cast<std::int64_t>(double(delay->count()) *
+                                                       config_.reconnect_time_scale));
+  p.timer->start(scaled, [this, id] {
     auto it2 = persistent_.find(id);
     if (it2 != persistent_.end() && !peer_set_.has(id)) dial(it2->second.addr);
   });

@@ -29,6 +29,8 @@ struct SwitchConfig {
   // Concurrent inbound upgrades; 0 = max_inbound (Go's limit on accept()).
   std::size_t max_pending_inbound = 0;
   Millis stop_linger{2000};
+  // Multiplies Go's persistent-peer reconnect schedule (tests shrink it; 1 in production).
+  double reconnect_time_scale = 1.0;
 };
 
 // Typed events for storage, metrics and tests. Default: ignore.

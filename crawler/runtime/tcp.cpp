@@ -79,6 +79,8 @@ struct TcpSocket::Impl {
   uv_timer_t linger{};
   uv_connect_t connect_req{};
   uv_shutdown_t shutdown_req{};
+  Loop* loop = nullptr;
+  Loop::CloserId closer = 0; // registered while lingering in close_gracefully()
   int closes_pending = 0;
   bool closing = false; // no handler runs once set
   bool closed = false;  // uv_close issued
@@ -104,6 +106,7 @@ struct TcpSocket::Impl {
 
   void close_now() {
     closing = true;
+    if (closer != 0) loop->remove_closer(std::exchange(closer, 0));
     if (closed) return;
     closed = true;
     closes_pending = 2;
@@ -162,6 +165,7 @@ struct TcpSocket::Impl {
 };
 
 TcpSocket::TcpSocket(Loop& loop) : impl_(new Impl) {
+  impl_->loop = &loop;
   uv_tcp_init(loop.get(), &impl_->tcp);
   impl_->tcp.data = impl_;
   impl_->connect_req.data = impl_;
@@ -250,6 +254,8 @@ void TcpSocket::close_gracefully(Millis linger) {
     return;
   }
   uv_timer_start(&impl->linger, &Impl::on_linger, static_cast<std::uint64_t>(linger.count()), 0);
+  // Nobody owns the socket now: if the loop ends first, it ends the socket.
+  impl->closer = impl->loop->add_closer([impl] { impl->close_now(); });
 }
 
 std::string TcpSocket::peer_address() const { return impl_ ? sockname(&impl_->tcp, true) : "?"; }
