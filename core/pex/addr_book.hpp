@@ -97,9 +97,14 @@ enum class AddrBookError {
 const std::error_category& addr_book_category();
 std::error_code make_error_code(AddrBookError e);
 
+// True when `key_hex` is a usable book key: 24 hex characters (12 bytes).
+bool valid_addr_book_key(const std::string& key_hex);
+
 struct AddrBookConfig {
   bool strict = true;           // addr_book_strict: refuse non-routable addresses
-  std::optional<std::string> key_hex; // fixed hash key (tests); random when unset
+  // Fixed bucket-hash key (tests, or the stored one); drawn from the book's Rng when unset.
+  // Must satisfy valid_addr_book_key(): the constructor throws std::invalid_argument otherwise.
+  std::optional<std::string> key_hex;
 };
 
 class AddrBook {
@@ -135,7 +140,8 @@ public:
   bool need_more_addrs() const { return size() < kNeedAddressThreshold; }
   bool empty() const { return size() == 0; }
 
-  // Go's PickAddress(biasTowardsNewAddrs): nullopt when the book is empty.
+  // Go's PickAddress(biasTowardsNewAddrs): nullopt when the book is empty, and (as in Go) when
+  // the draw picks a kind the book has none of (bias 100 and no new, bias 0 and no old).
   std::optional<NetAddress> pick_address(int bias_towards_new);
   // Go's GetSelection: 23 % of the book, at least 32 (or all), at most 250, random order.
   std::vector<NetAddress> get_selection();
@@ -146,6 +152,8 @@ public:
   AddrBookSnapshot snapshot() const;
   // Replaces the book's content with `snapshot` after checking it is consistent (bucket indices
   // in range, types 1 or 2, old entries in exactly one bucket, bucket sizes). Adopts its key.
+  // Rebuilds the buckets from each entry's bucket list (hashes are not recomputed). On error
+  // the book is unchanged; on success it is dirty.
   Status restore(const AddrBookSnapshot& snapshot);
   // True when anything changed since the last clear_dirty() (the writer saves then).
   bool dirty() const { return dirty_; }
@@ -162,9 +170,26 @@ public:
 private:
   // Implementation chooses the containers; keep them here.
   struct Impl;
+  using Bucket = std::vector<std::string>; // ids, in insertion order
+
+  void set_key(const std::string& key_hex); // key_hex_ and hash_key_
+  std::uint64_t hash(const std::string& data) const;
+  Bucket& bucket(BucketType type, int index);
+  // Go's addToNewBucket / addToOldBucket / removeFromBucket / removeFromAllBuckets. `ka` is the
+  // entry in by_id_; removing it from its last bucket erases it (and invalidates `ka`).
+  void add_to_new_bucket(KnownAddress& ka, int index, WallTime now);
+  bool add_to_old_bucket(KnownAddress& ka, int index);
+  void remove_from_bucket(KnownAddress& ka, BucketType type, int index);
+  void remove_from_all_buckets(KnownAddress& ka);
+  void expire_new(int index, WallTime now);
+  KnownAddress& pick_oldest(BucketType type, int index);
+  void move_to_old(KnownAddress& ka, WallTime now);
+  void reinstate(const std::string& id, WallTime now);
+  std::vector<NetAddress> random_pick(BucketType type, std::size_t num);
   AddrBookConfig config_;
   Rng& rng_;
   std::string key_hex_;
+  std::array<std::uint8_t, 16> hash_key_{}; // SipHash key derived from key_hex_
   std::unordered_map<std::string, KnownAddress> by_id_;
   std::vector<std::vector<std::string>> new_buckets_; // ids per bucket
   std::vector<std::vector<std::string>> old_buckets_;
