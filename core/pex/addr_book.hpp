@@ -119,17 +119,22 @@ public:
 
   // Go's AddAddress: adds `addr` learnt from `src` to a new bucket (or not; see the rules).
   // Returns an error for refused addresses; Ok also when the address was already known and
-  // the random draw left it where it was.
+  // the random draw left it where it was. A known new entry in n buckets gets another bucket
+  // with probability 1/(2n), as v0.34.24's code does (PROTOCOL.md's 1/2^n is inexact). An ID
+  // whose ban has expired is reinstated (as reinstate_bans() would) and nothing else is done.
   Status add_address(const NetAddress& addr, const NetAddress& src, WallTime now);
   void remove_address(const NetAddress& addr);
 
   // Connection outcomes.
   void mark_good(const std::string& id, WallTime now);    // moves to an old bucket
   void mark_attempt(const NetAddress& addr, WallTime now); // a failed dial
-  // Removes the address and bans its ID for `ban` (Go: MarkBad(addr, 24h)).
+  // Removes the address and bans its ID for `ban` (Go: MarkBad(addr, 24h)). As in Go, an
+  // address that is not in the book is ignored (not banned).
   void mark_bad(const NetAddress& addr, std::chrono::nanoseconds ban, WallTime now);
   // Puts expired bans back as new addresses (Go: ReinstateBadPeers, run by ensurePeers).
   void reinstate_bans(WallTime now);
+  // True while a ban is in force (now < until). An expired ban stays listed until
+  // reinstate_bans() runs or the address is added again.
   bool is_banned(const std::string& id, WallTime now) const;
 
   bool has(const std::string& id) const { return by_id_.count(id) != 0; }

@@ -36,7 +36,9 @@ inline NetAddress spread_addr(std::uint32_t i) {
 
 inline AddrBookConfig fixed_key(bool strict = true) { return AddrBookConfig{strict, kKey}; }
 
-inline std::error_code code_of(const Status& st) { return st ? std::error_code{} : st.error().code; }
+inline std::error_code code_of(const Status& st) {
+  return st ? std::error_code{} : st.error().code;
+}
 
 // Adds n_new + n_old spread addresses (each its own source) and promotes n_old of them.
 inline void fill(AddrBook& book, std::size_t n_new, std::size_t n_old) {

@@ -40,7 +40,8 @@ TEST_CASE("addr_book: snapshot -> restore -> snapshot is identical") {
   CHECK(s.key_hex == kKey);
   CHECK(s.addrs.size() == book.size());
   CHECK(s.bans.size() == 2);
-  for (std::size_t i = 1; i < s.addrs.size(); ++i) CHECK(s.addrs[i - 1].addr.id < s.addrs[i].addr.id);
+  for (std::size_t i = 1; i < s.addrs.size(); ++i)
+    CHECK(s.addrs[i - 1].addr.id < s.addrs[i].addr.id); // sorted by ID
 
   AddrBook copy(AddrBookConfig{true, std::nullopt}, r2); // another key until restored
   CHECK(copy.key_hex() != kKey);

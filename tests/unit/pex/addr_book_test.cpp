@@ -179,7 +179,8 @@ TEST_CASE("addr_book: a full new bucket holds 65, then evicts a bad entry first,
   // Same address group and same source group: all in one new bucket.
   auto member = [](std::uint32_t i) { return v4(30, 40, int(i / 200), int(i % 200 + 1), i); };
   const int index = book.new_bucket_for(member(0), src);
-  for (std::uint32_t i = 0; i < 65; ++i) REQUIRE(book.add_address(member(i), src, kT0 + seconds(i)));
+  for (std::uint32_t i = 0; i < 65; ++i)
+    REQUIRE(book.add_address(member(i), src, kT0 + seconds(i)));
   CHECK(book.bucket_len(BucketType::kNew, index) == 65); // Go expires only above 64
 
   SUBCASE("no bad entry: the oldest goes") {
