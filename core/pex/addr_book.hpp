@@ -97,9 +97,14 @@ enum class AddrBookError {
 const std::error_category& addr_book_category();
 std::error_code make_error_code(AddrBookError e);
 
+// True when `key_hex` is a usable book key: 24 hex characters (12 bytes).
+bool valid_addr_book_key(const std::string& key_hex);
+
 struct AddrBookConfig {
   bool strict = true;           // addr_book_strict: refuse non-routable addresses
-  std::optional<std::string> key_hex; // fixed hash key (tests); random when unset
+  // Fixed bucket-hash key (tests, or the stored one); drawn from the book's Rng when unset.
+  // Must satisfy valid_addr_book_key(): the constructor throws std::invalid_argument otherwise.
+  std::optional<std::string> key_hex;
 };
 
 class AddrBook {
@@ -114,17 +119,22 @@ public:
 
   // Go's AddAddress: adds `addr` learnt from `src` to a new bucket (or not; see the rules).
   // Returns an error for refused addresses; Ok also when the address was already known and
-  // the random draw left it where it was.
+  // the random draw left it where it was. A known new entry in n buckets gets another bucket
+  // with probability 1/(2n), as v0.34.24's code does (PROTOCOL.md's 1/2^n is inexact). An ID
+  // whose ban has expired is reinstated (as reinstate_bans() would) and nothing else is done.
   Status add_address(const NetAddress& addr, const NetAddress& src, WallTime now);
   void remove_address(const NetAddress& addr);
 
   // Connection outcomes.
   void mark_good(const std::string& id, WallTime now);    // moves to an old bucket
   void mark_attempt(const NetAddress& addr, WallTime now); // a failed dial
-  // Removes the address and bans its ID for `ban` (Go: MarkBad(addr, 24h)).
+  // Removes the address and bans its ID for `ban` (Go: MarkBad(addr, 24h)). As in Go, an
+  // address that is not in the book is ignored (not banned).
   void mark_bad(const NetAddress& addr, std::chrono::nanoseconds ban, WallTime now);
   // Puts expired bans back as new addresses (Go: ReinstateBadPeers, run by ensurePeers).
   void reinstate_bans(WallTime now);
+  // True while a ban is in force (now < until). An expired ban stays listed until
+  // reinstate_bans() runs or the address is added again.
   bool is_banned(const std::string& id, WallTime now) const;
 
   bool has(const std::string& id) const { return by_id_.count(id) != 0; }
@@ -135,7 +145,8 @@ public:
   bool need_more_addrs() const { return size() < kNeedAddressThreshold; }
   bool empty() const { return size() == 0; }
 
-  // Go's PickAddress(biasTowardsNewAddrs): nullopt when the book is empty.
+  // Go's PickAddress(biasTowardsNewAddrs): nullopt when the book is empty, and (as in Go) when
+  // the draw picks a kind the book has none of (bias 100 and no new, bias 0 and no old).
   std::optional<NetAddress> pick_address(int bias_towards_new);
   // Go's GetSelection: 23 % of the book, at least 32 (or all), at most 250, random order.
   std::vector<NetAddress> get_selection();
@@ -146,6 +157,8 @@ public:
   AddrBookSnapshot snapshot() const;
   // Replaces the book's content with `snapshot` after checking it is consistent (bucket indices
   // in range, types 1 or 2, old entries in exactly one bucket, bucket sizes). Adopts its key.
+  // Rebuilds the buckets from each entry's bucket list (hashes are not recomputed). On error
+  // the book is unchanged; on success it is dirty.
   Status restore(const AddrBookSnapshot& snapshot);
   // True when anything changed since the last clear_dirty() (the writer saves then).
   bool dirty() const { return dirty_; }
@@ -162,9 +175,26 @@ public:
 private:
   // Implementation chooses the containers; keep them here.
   struct Impl;
+  using Bucket = std::vector<std::string>; // ids, in insertion order
+
+  void set_key(const std::string& key_hex); // key_hex_ and hash_key_
+  std::uint64_t hash(const std::string& data) const;
+  Bucket& bucket(BucketType type, int index);
+  // Go's addToNewBucket / addToOldBucket / removeFromBucket / removeFromAllBuckets. `ka` is the
+  // entry in by_id_; removing it from its last bucket erases it (and invalidates `ka`).
+  void add_to_new_bucket(KnownAddress& ka, int index, WallTime now);
+  bool add_to_old_bucket(KnownAddress& ka, int index);
+  void remove_from_bucket(KnownAddress& ka, BucketType type, int index);
+  void remove_from_all_buckets(KnownAddress& ka);
+  void expire_new(int index, WallTime now);
+  KnownAddress& pick_oldest(BucketType type, int index);
+  void move_to_old(KnownAddress& ka, WallTime now);
+  void reinstate(const std::string& id, WallTime now);
+  std::vector<NetAddress> random_pick(BucketType type, std::size_t num);
   AddrBookConfig config_;
   Rng& rng_;
   std::string key_hex_;
+  std::array<std::uint8_t, 16> hash_key_{}; // SipHash key derived from key_hex_
   std::unordered_map<std::string, KnownAddress> by_id_;
   std::vector<std::vector<std::string>> new_buckets_; // ids per bucket
   std::vector<std::vector<std::string>> old_buckets_;
