@@ -361,7 +361,8 @@ void PexReactor::crawl_peers(const std::vector<NetAddress>& addrs) {
 
 void PexReactor::cleanup_crawl_records() {
   const TimePoint now = clock_.mono();
-  std::erase_if(crawled_, [&](const auto& kv) { return now - kv.second > config_.crawl_record_ttl; });
+  std::erase_if(crawled_,
+                [&](const auto& kv) { return now - kv.second > config_.crawl_record_ttl; });
 }
 
 // We want seeds to advertise good peers, so they stay connected as long as a peer takes to
