@@ -61,8 +61,7 @@ Bytes encode_pex_addrs(const std::vector<NetAddress>& addrs) {
 }
 
 Bytes encode_pex_message(const PexMessage& msg) {
-  if (const auto* addrs = std::get_if<PexAddrs>(&msg)) return encode_pex_addrs(addrs->addrs);
-  return encode_pex_request();
+  return msg.is_request() ? encode_pex_request() : encode_pex_addrs(msg.addrs);
 }
 
 Result<PexMessage> decode_pex_message(ByteSpan protobuf) {
@@ -70,11 +69,11 @@ Result<PexMessage> decode_pex_message(ByteSpan protobuf) {
   if (!m.ParseFromArray(protobuf.data(), static_cast<int>(protobuf.size())))
     return make_error(PexMessageError::kMalformed, "not a tendermint.p2p.Message");
   switch (m.sum_case()) {
-  case wire::Message::kPexRequest: return PexMessage{PexRequest{}};
+  case wire::Message::kPexRequest: return PexMessage::request();
   case wire::Message::kPexAddrs: break;
   default: return make_error(PexMessageError::kMalformed, "no message in the oneof");
   }
-  PexAddrs out;
+  PexMessage out = PexMessage::addresses({});
   out.addrs.reserve(static_cast<std::size_t>(m.pex_addrs().addrs_size()));
   for (const auto& pb : m.pex_addrs().addrs()) {
     auto ip = parse_wire_ip(pb.ip());
@@ -84,7 +83,7 @@ Result<PexMessage> decode_pex_message(ByteSpan protobuf) {
                         "invalid port number " + std::to_string(pb.port()));
     out.addrs.push_back(NetAddress{pb.id(), *ip, static_cast<std::uint16_t>(pb.port())});
   }
-  return PexMessage{std::move(out)};
+  return out;
 }
 
 } // namespace seedscope::pex

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <system_error>
-#include <variant>
+#include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "core/base/bytes.hpp"
@@ -15,14 +17,20 @@
 
 namespace seedscope::pex {
 
-struct PexRequest {
-  bool operator==(const PexRequest&) const = default;
+// The oneof of tendermint.p2p.Message. A plain struct rather than std::variant: GCC 12 warns
+// (falsely, maybe-uninitialized) when a variant holding a vector moves through Result.
+struct PexMessage {
+  enum class Kind : std::uint8_t { kRequest, kAddrs };
+  Kind kind = Kind::kRequest;
+  std::vector<NetAddress> addrs; // kAddrs only
+
+  static PexMessage request() { return {}; }
+  static PexMessage addresses(std::vector<NetAddress> list) {
+    return {Kind::kAddrs, std::move(list)};
+  }
+  bool is_request() const { return kind == Kind::kRequest; }
+  bool operator==(const PexMessage&) const = default;
 };
-struct PexAddrs {
-  std::vector<NetAddress> addrs;
-  bool operator==(const PexAddrs&) const = default;
-};
-using PexMessage = std::variant<PexRequest, PexAddrs>;
 
 enum class PexMessageError {
   kMalformed = 1, // not a protobuf Message, or none of its oneof set (Go: Unwrap fails)

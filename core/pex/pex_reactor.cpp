@@ -116,8 +116,8 @@ void PexReactor::receive(const PeerInfo& peer, mconn::ChannelId channel, ByteSpa
                        false);
     return;
   }
-  if (std::holds_alternative<PexRequest>(*decoded)) return on_request(peer);
-  on_addrs(peer, std::get<PexAddrs>(*decoded).addrs);
+  if (decoded->is_request()) return on_request(peer);
+  on_addrs(peer, decoded->addrs);
 }
 
 void PexReactor::on_request(const PeerInfo& peer) {

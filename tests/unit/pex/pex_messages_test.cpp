@@ -36,10 +36,10 @@ const std::string kIdB(40, 'b');
 
 TEST_CASE("PexRequest is 0a 00 both ways") {
   CHECK(to_hex(encode_pex_request()) == "0a00");
-  CHECK(to_hex(encode_pex_message(PexRequest{})) == "0a00");
+  CHECK(to_hex(encode_pex_message(PexMessage::request())) == "0a00");
   auto m = decode_pex_message(hex("0a00"));
   REQUIRE(m.ok());
-  CHECK(std::holds_alternative<PexRequest>(*m));
+  CHECK(m->is_request());
 }
 
 TEST_CASE("PexAddrs with one IPv4 and one IPv6 address, byte for byte") {
@@ -48,14 +48,13 @@ TEST_CASE("PexAddrs with one IPv4 and one IPv6 address, byte for byte") {
   const std::string wire_hex = "12760a370a28" + to_hex(as_bytes(kIdA)) +
                                "1207312e322e332e3418a0d001" + "0a3b0a28" + to_hex(as_bytes(kIdB)) +
                                "120b323030313a6462383a3a3118a0d001";
-  PexAddrs fields;
+  PexMessage fields = PexMessage::addresses({});
   fields.addrs.push_back(NetAddress{kIdA, IpAddress::v4(1, 2, 3, 4), 26656});
   fields.addrs.push_back(NetAddress{kIdB, *IpAddress::parse("2001:db8::1"), 26656});
   CHECK(to_hex(encode_pex_addrs(fields.addrs)) == wire_hex);
   auto m = decode_pex_message(hex(wire_hex));
   REQUIRE(m.ok());
-  REQUIRE(std::holds_alternative<PexAddrs>(*m));
-  CHECK(std::get<PexAddrs>(*m) == fields);
+  CHECK(*m == fields);
   CHECK(to_hex(encode_pex_message(*m)) == wire_hex);
 }
 
@@ -63,14 +62,14 @@ TEST_CASE("an empty PexAddrs is 12 00") {
   CHECK(to_hex(encode_pex_addrs({})) == "1200");
   auto m = decode_pex_message(hex("1200"));
   REQUIRE(m.ok());
-  CHECK(std::get<PexAddrs>(*m).addrs.empty());
+  CHECK(m->addrs.empty());
 }
 
 TEST_CASE("ports are uint32 on the wire: 65536 and above reject the message, 0 passes") {
   auto ok = decode_pex_message(raw_addrs({{kIdA, "1.2.3.4", 65535}, {kIdB, "1.2.3.5", 0}}));
   REQUIRE(ok.ok());
-  CHECK(std::get<PexAddrs>(*ok).addrs.at(0).port == 65535);
-  CHECK(std::get<PexAddrs>(*ok).addrs.at(1).port == 0);
+  CHECK(ok->addrs.at(0).port == 65535);
+  CHECK(ok->addrs.at(1).port == 0);
   for (std::uint32_t port : {65536u, 70000u, 0xffffffffu}) {
     auto bad = decode_pex_message(raw_addrs({{kIdA, "1.2.3.4", 26656}, {kIdB, "1.2.3.5", port}}));
     REQUIRE_FALSE(bad.ok());
@@ -95,7 +94,7 @@ TEST_CASE("an IP net.ParseIP refuses rejects the whole message") {
 TEST_CASE("IDs are not judged by the decoder") {
   auto m = decode_pex_message(raw_addrs({{"not-an-id", "1.2.3.4", 26656}, {"", "1.2.3.5", 1}}));
   REQUIRE(m.ok());
-  CHECK(std::get<PexAddrs>(*m).addrs.at(0).id == "not-an-id");
+  CHECK(m->addrs.at(0).id == "not-an-id");
 }
 
 TEST_CASE("undecodable or empty messages are malformed") {

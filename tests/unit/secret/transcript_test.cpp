@@ -147,9 +147,9 @@ TEST_CASE("Go handshake transcripts: we write Go's bytes and read Go's bytes") {
       CHECK(to_hex(as_bytes(from_a.packet_msg().data())) == to_hex(pex::encode_pex_request()));
       auto go_addrs = pex::decode_pex_message(as_bytes(from_b.packet_msg().data()));
       REQUIRE(go_addrs.ok());
-      REQUIRE(std::get<pex::PexAddrs>(*go_addrs).addrs.size() == 2);
-      CHECK(std::get<pex::PexAddrs>(*go_addrs).addrs[0].ip.is_v4());
-      CHECK_FALSE(std::get<pex::PexAddrs>(*go_addrs).addrs[1].ip.is_v4());
+      REQUIRE(go_addrs->addrs.size() == 2);
+      CHECK(go_addrs->addrs[0].ip.is_v4());
+      CHECK_FALSE(go_addrs->addrs[1].ip.is_v4());
       CHECK(to_hex(pex::encode_pex_message(*go_addrs)) ==
             to_hex(as_bytes(from_b.packet_msg().data())));
 
