@@ -13,10 +13,13 @@ bool unspecified(const IpAddress& ip) {
   return std::all_of(b.begin(), b.end(), [](std::uint8_t x) { return x == 0; });
 }
 
-// "Go's dial returned ErrCurrentlyDialingOrExistingAddress": nothing happened to the address.
+// Nothing to hold against the address: already dialing or connected (Go's
+// ErrCurrentlyDialingOrExistingAddress), shutting down, or refused by one of our own filters
+// after a good handshake (our peer limit, a second node on an IP we are connected to). Go
+// counts filter refusals as failed attempts; a crawler that fills its slots would then ban
+// healthy nodes.
 bool not_attempted(const Failure& f) {
-  return f.stage == Stage::kLocalPolicy &&
-         (f.reason == Reason::kDuplicatePeer || f.reason == Reason::kShutdown);
+  return f.stage == Stage::kLocalPolicy && f.reason != Reason::kSelf;
 }
 
 PeerAddress to_peer_address(const NetAddress& addr) {

@@ -361,6 +361,17 @@ TEST_CASE("an address already dialed or connected is not an attempt") {
   CHECK(f.sw->dials.size() == 1);
 }
 
+TEST_CASE("refusals by our own filters are not held against the address") {
+  Fixture f;
+  f.fill_book(1, 2);
+  for (const Reason r : {Reason::kPeerLimit, Reason::kDuplicateIp, Reason::kShutdown}) {
+    REQUIRE(f.reactor->dial_peer(addr(1)));
+    f.sw->complete_dial(node_id(1), Failure{Stage::kLocalPolicy, r});
+    CHECK(f.reactor->attempts_to_dial(addr(1)) == 0);
+    CHECK(f.book.find(node_id(1))->attempts == 0);
+  }
+}
+
 TEST_CASE("more than 16 failed dials: marked bad, unless persistent") {
   for (const bool persistent : {false, true}) {
     CAPTURE(persistent);
