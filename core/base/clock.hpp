@@ -19,4 +19,13 @@ namespace seedscope {
 using WallTime = std::chrono::sys_time<std::chrono::nanoseconds>;
 inline bool is_set(WallTime t) { return t != WallTime{}; }
 
+// Both clocks, for components that run on their own schedule (the PEX reactor). The runtime
+// implements it over the loop; tests use a fake they advance by hand.
+class Clock {
+public:
+  virtual ~Clock() = default;
+  virtual TimePoint mono() const = 0;
+  virtual WallTime wall() const = 0;
+};
+
 } // namespace seedscope

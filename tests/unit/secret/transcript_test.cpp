@@ -6,6 +6,7 @@
 
 #include "core/crypto/keys.hpp"
 #include "core/p2p/handshake.hpp"
+#include "core/pex/pex_messages.hpp"
 #include "core/proto/p2p.pb.h"
 #include "core/wire/delimited.hpp"
 #include "support/testdata.hpp"
@@ -142,6 +143,15 @@ TEST_CASE("Go handshake transcripts: we write Go's bytes and read Go's bytes") {
       REQUIRE(addrs.pex_addrs().addrs_size() == 2);
       CHECK(addrs.pex_addrs().addrs(0).ip().find(':') == std::string::npos);
       CHECK(addrs.pex_addrs().addrs(1).ip().find(':') != std::string::npos);
+      // Our PEX codec reads Go's messages and writes them back byte for byte.
+      CHECK(to_hex(as_bytes(from_a.packet_msg().data())) == to_hex(pex::encode_pex_request()));
+      auto go_addrs = pex::decode_pex_message(as_bytes(from_b.packet_msg().data()));
+      REQUIRE(go_addrs.ok());
+      REQUIRE(go_addrs->addrs.size() == 2);
+      CHECK(go_addrs->addrs[0].ip.is_v4());
+      CHECK_FALSE(go_addrs->addrs[1].ip.is_v4());
+      CHECK(to_hex(pex::encode_pex_message(*go_addrs)) ==
+            to_hex(as_bytes(from_b.packet_msg().data())));
 
       // Byte for byte: everything our a wrote, then its packet, is Go's a; same for b.
       REQUIRE(conn_a->send(delimited(from_a)).ok());

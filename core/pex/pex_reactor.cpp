@@ -1,0 +1,382 @@
+#include "core/pex/pex_reactor.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+namespace seedscope::pex {
+namespace {
+
+bool unspecified(const IpAddress& ip) {
+  const auto& b = ip.bytes();
+  if (ip.is_v4()) return b[12] == 0 && b[13] == 0 && b[14] == 0 && b[15] == 0;
+  return std::all_of(b.begin(), b.end(), [](std::uint8_t x) { return x == 0; });
+}
+
+// Nothing to hold against the address: already dialing or connected (Go's
+// ErrCurrentlyDialingOrExistingAddress), shutting down, or refused by one of our own filters
+// after a good handshake (our peer limit, a second node on an IP we are connected to). Go
+// counts filter refusals as failed attempts; a crawler that fills its slots would then ban
+// healthy nodes.
+bool not_attempted(const Failure& f) {
+  return f.stage == Stage::kLocalPolicy && f.reason != Reason::kSelf;
+}
+
+PeerAddress to_peer_address(const NetAddress& addr) {
+  PeerAddress pa;
+  pa.id = addr.id;
+  pa.host = addr.ip.to_string();
+  pa.port = addr.port;
+  pa.ip = addr.ip;
+  return pa;
+}
+
+} // namespace
+
+PexReactor::PexReactor(AddrBook& book, Rng& rng, const Clock& clock, PexReactorConfig config)
+    : book_(book), rng_(rng), clock_(clock), config_(std::move(config)) {}
+
+PexReactor::~PexReactor() { *alive_ = false; }
+
+SwitchApi::DialDone PexReactor::guarded(SwitchApi::DialDone f) const {
+  return [alive = std::weak_ptr<bool>(alive_), f = std::move(f)](
+             const std::optional<Failure>& failure) {
+    auto a = alive.lock();
+    if (a && *a) f(failure);
+  };
+}
+
+std::vector<mconn::ChannelDescriptor> PexReactor::channels() const {
+  mconn::ChannelDescriptor d;
+  d.id = kPexChannel;
+  d.priority = 1;
+  d.send_queue_capacity = 10;
+  d.recv_message_capacity = kMaxMsgSize;
+  return {d};
+}
+
+// --- addresses of a peer ---------------------------------------------------------------------
+
+std::optional<NetAddress> PexReactor::socket_address(const PeerInfo& peer) {
+  const std::string& s = peer.remote_address;
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  auto ip = IpAddress::parse(std::string_view(s).substr(0, colon));
+  unsigned port = 0;
+  const char* first = s.data() + colon + 1;
+  const char* last = s.data() + s.size();
+  auto [end, ec] = std::from_chars(first, last, port);
+  if (!ip || ec != std::errc() || end != last || port > 65535) return std::nullopt;
+  return NetAddress{peer.id, *ip, static_cast<std::uint16_t>(port)};
+}
+
+std::optional<NetAddress> PexReactor::advertised_address(const PeerInfo& peer) {
+  std::string_view listen = peer.node_info.listen_addr;
+  if (auto scheme = listen.find("://"); scheme != std::string_view::npos)
+    listen.remove_prefix(scheme + 3);
+  auto parsed = parse_peer_address(peer.id + "@" + std::string(listen));
+  if (!parsed.ok()) return std::nullopt;
+  NetAddress addr{peer.id, parsed->ip.value_or(IpAddress{}), parsed->port};
+  // Many nodes advertise 0.0.0.0 (and we resolve no names): the observed IP with the advertised
+  // port is the address worth trying (PROTOCOL.md section 3).
+  if (!parsed->ip || unspecified(addr.ip)) {
+    auto observed = IpAddress::parse(peer.remote_ip);
+    if (!observed) return std::nullopt;
+    addr.ip = *observed;
+  }
+  return addr;
+}
+
+// --- peers -----------------------------------------------------------------------------------
+
+void PexReactor::add_peer(const PeerInfo& peer) {
+  if (peer.outbound) {
+    if (config_.mark_good_on_connect) book_.mark_good(peer.id, clock_.wall());
+    // The address is already in the book (we dialed it); ask for more if we need them.
+    if (book_.need_more_addrs()) request_addrs(peer.id);
+    return;
+  }
+  // An inbound peer is its own source. No request yet: ensurePeers asks later.
+  if (auto addr = advertised_address(peer)) (void)book_.add_address(*addr, *addr, clock_.wall());
+}
+
+void PexReactor::remove_peer(const PeerInfo& peer, const Failure& why) {
+  (void)why;
+  requests_sent_.erase(peer.id);
+  last_received_requests_.erase(peer.id);
+}
+
+// --- messages --------------------------------------------------------------------------------
+
+void PexReactor::receive(const PeerInfo& peer, mconn::ChannelId channel, ByteSpan msg) {
+  if (channel != kPexChannel || switch_ == nullptr) return;
+  auto decoded = decode_pex_message(msg);
+  if (!decoded.ok()) {
+    if (decoded.error().code == PexMessageError::kBadAddress)
+      return punish(peer, Reason::kBadAddrs, decoded.error().message());
+    // Go panics in Receive and the connection's recover stops the peer, without a ban.
+    switch_->stop_peer(peer.id, {Stage::kPex, Reason::kMalformed}, decoded.error().message(),
+                       false);
+    return;
+  }
+  if (decoded->is_request()) return on_request(peer);
+  on_addrs(peer, decoded->addrs);
+}
+
+void PexReactor::on_request(const PeerInfo& peer) {
+  if (config_.seed_mode && !peer.outbound) {
+    // A seed answers an inbound peer once, then hangs up after the answer is flushed.
+    if (last_received_requests_.count(peer.id) != 0) return;
+    last_received_requests_[peer.id] = clock_.mono();
+    send_addrs(peer.id, book_.get_selection_with_bias(config_.bias_to_select_new_peers));
+    switch_->stop_peer(peer.id, {Stage::kPex, Reason::kDone}, "seed answered its request", true);
+    return;
+  }
+  if (!accept_request(peer.id))
+    return punish(peer, Reason::kTooManyRequests, "PexRequest again within the minimum interval");
+  send_addrs(peer.id, book_.get_selection());
+}
+
+bool PexReactor::accept_request(const std::string& peer_id) {
+  const TimePoint now = clock_.mono();
+  auto it = last_received_requests_.find(peer_id);
+  if (it == last_received_requests_.end()) {
+    last_received_requests_.emplace(peer_id, std::nullopt); // the first request is free
+    return true;
+  }
+  if (!it->second) { // and so is the second; the clock starts with it
+    it->second = now;
+    return true;
+  }
+  if (now - *it->second < config_.min_receive_request_interval()) return false;
+  it->second = now;
+  return true;
+}
+
+void PexReactor::on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& addrs) {
+  if (requests_sent_.erase(peer.id) == 0)
+    return punish(peer, Reason::kUnsolicitedAddrs, "PexAddrs without a request");
+  auto src = advertised_address(peer);
+  if (!src) src = socket_address(peer);
+  if (!src) return;
+  const bool from_seed = is_seed(peer.id);
+  const WallTime now = clock_.wall();
+  for (const auto& addr : addrs) {
+    if (addr.port == 0) continue; // Go accepts it; nothing listens there
+    // Refused addresses (bad ID, unroutable, ours, banned) are skipped without punishment.
+    if (!book_.add_address(addr, *src, now).ok()) continue;
+    if (from_seed) dial_peer(addr);
+  }
+}
+
+void PexReactor::send_addrs(const std::string& peer_id, const std::vector<NetAddress>& addrs) {
+  (void)switch_->send(peer_id, kPexChannel, encode_pex_addrs(addrs));
+}
+
+void PexReactor::punish(const PeerInfo& peer, Reason reason, std::string detail) {
+  // Copy first: stopping the peer may end the life of what `peer` refers to.
+  const std::string id = peer.id;
+  NetAddress addr = socket_address(peer).value_or(NetAddress{id, {}, 0});
+  switch_->stop_peer(id, {Stage::kPex, reason}, std::move(detail), false);
+  book_.mark_bad(addr, config_.ban_time, clock_.wall());
+}
+
+void PexReactor::request_addrs(const std::string& peer_id) {
+  if (switch_ == nullptr || requests_sent_.count(peer_id) != 0) return;
+  // Only a request that was queued is outstanding (Go records it even when the send fails,
+  // which would leave the peer unasked until it reconnects).
+  if (switch_->send(peer_id, kPexChannel, encode_pex_request())) requests_sent_.insert(peer_id);
+}
+
+bool PexReactor::is_seed(const std::string& peer_id) const {
+  return std::any_of(config_.seeds.begin(), config_.seeds.end(),
+                     [&](const PeerAddress& s) { return s.id == peer_id; });
+}
+
+// --- schedule --------------------------------------------------------------------------------
+
+void PexReactor::start() {
+  if (switch_ == nullptr) return;
+  const TimePoint now = clock_.mono();
+  if (config_.seed_mode) {
+    if (!config_.seeds.empty())
+      dial_seeds();
+    else
+      crawl_peers(book_.get_selection());
+    next_run_ = now + config_.crawl_period;
+    return;
+  }
+  if (switch_->peers().empty() && switch_->num_dialing() == 0) {
+    ensure_peers();
+    next_run_ = now + config_.ensure_peers_period;
+    return;
+  }
+  // Avoid a thundering herd: the first round comes after a random delay.
+  const auto period = static_cast<std::uint64_t>(config_.ensure_peers_period.count());
+  next_run_ = now + Millis(static_cast<Millis::rep>(rng_.below(period)));
+}
+
+void PexReactor::on_tick() {
+  const TimePoint now = clock_.mono();
+  if (switch_ == nullptr || now < next_run_) return;
+  if (config_.seed_mode) {
+    crawl_tick();
+    next_run_ = now + config_.crawl_period;
+  } else {
+    ensure_peers();
+    next_run_ = now + config_.ensure_peers_period;
+  }
+}
+
+void PexReactor::ensure_peers() {
+  const auto out = static_cast<long long>(switch_->num_outbound());
+  const auto dialing = static_cast<long long>(switch_->num_dialing());
+  const long long num_to_dial = static_cast<long long>(switch_->max_outbound()) - (out + dialing);
+  if (num_to_dial <= 0) return;
+
+  // Prefer vetted (old) addresses while we have few connections: bias in [10, 90].
+  const int new_bias = static_cast<int>(std::min(out, 8LL)) * 10 + 10;
+  std::map<std::string, NetAddress> to_dial;
+  for (long long i = 0; i < num_to_dial * 3 && static_cast<long long>(to_dial.size()) < num_to_dial;
+       ++i) {
+    auto pick = book_.pick_address(new_bias);
+    if (!pick || to_dial.count(pick->id) != 0 || switch_->is_dialing_or_connected(pick->id))
+      continue;
+    to_dial.emplace(pick->id, *pick);
+  }
+  for (const auto& [id, addr] : to_dial) dial_peer(addr);
+
+  if (book_.need_more_addrs()) book_.reinstate_bans(clock_.wall());
+  if (book_.need_more_addrs()) {
+    auto peers = switch_->peers();
+    if (!peers.empty()) request_addrs(peers[rng_.below(peers.size())].id);
+    // Seeds too, in case our peers do not take part in PEX; only when there was nothing to dial.
+    if (to_dial.empty()) dial_seeds();
+  }
+}
+
+// --- dialing ---------------------------------------------------------------------------------
+
+int PexReactor::attempts_to_dial(const NetAddress& addr) const {
+  auto it = attempts_.find(addr.dial_string());
+  return it == attempts_.end() ? 0 : it->second.number;
+}
+
+Millis PexReactor::backoff(const NetAddress& addr, int attempts) {
+  const auto jitter = Millis(static_cast<Millis::rep>(rng_.uniform01() * 1000.0));
+  const Millis planned = jitter + Millis(1000LL << std::min(attempts, 40));
+  const Millis cap = config_.persistent_peers_max_dial_period;
+  if (cap > Millis(0) && planned > cap && switch_->is_persistent(addr.id)) return cap;
+  return planned;
+}
+
+bool PexReactor::dial_peer(const NetAddress& addr, bool request_on_connect) {
+  if (switch_ == nullptr) return false;
+  const std::string key = addr.dial_string();
+  auto it = attempts_.find(key);
+  if (it != attempts_.end()) {
+    if (!switch_->is_persistent(addr.id) && it->second.number > config_.max_attempts_to_dial) {
+      book_.mark_bad(addr, config_.ban_time, clock_.wall());
+      // Go keeps the count, so an address reinstated after its ban is banned again at its first
+      // dial without being tried; we give it a fresh start instead.
+      attempts_.erase(it);
+      return false;
+    }
+    if (clock_.mono() - it->second.last_dialed < backoff(addr, it->second.number)) return false;
+  }
+  switch_->dial_peer(to_peer_address(addr),
+                     guarded([this, addr, request_on_connect](const std::optional<Failure>& f) {
+                       on_dial_done(addr, request_on_connect, f);
+                     }));
+  return true;
+}
+
+void PexReactor::on_dial_done(const NetAddress& addr, bool request_on_connect,
+                              const std::optional<Failure>& failure) {
+  const std::string key = addr.dial_string();
+  if (!failure) {
+    attempts_.erase(key);
+    if (request_on_connect) request_addrs(addr.id); // crawl: ask every peer we reach
+    return;
+  }
+  const Failure& f = *failure;
+  if (not_attempted(f)) return;
+  if (f.reason == Reason::kSelf) { // as Go's switch does on ErrRejected.IsSelf()
+    book_.remove_address(addr);
+    book_.add_our_address(addr);
+    attempts_.erase(key);
+    return;
+  }
+  if (f.stage == Stage::kSecretHandshake &&
+      (f.reason == Reason::kAuthFailure || f.reason == Reason::kIdMismatch)) {
+    book_.mark_bad(addr, config_.ban_time, clock_.wall());
+    attempts_.erase(key);
+    return;
+  }
+  book_.mark_attempt(addr, clock_.wall());
+  DialAttempts& a = attempts_[key];
+  a.number += 1;
+  a.last_dialed = clock_.mono();
+}
+
+void PexReactor::dial_seeds() {
+  if (config_.seeds.empty()) return;
+  auto order = std::make_shared<std::vector<std::size_t>>(config_.seeds.size());
+  for (std::size_t i = 0; i < order->size(); ++i) (*order)[i] = i;
+  for (std::size_t i = order->size() - 1; i > 0; --i)
+    std::swap((*order)[i], (*order)[rng_.below(i + 1)]);
+  dial_next_seed(std::move(order), 0);
+}
+
+// Go dials the seeds one after the other until one connects (or is already connected or being
+// dialed); our dials are asynchronous, so the next seed is dialed when the previous one failed.
+void PexReactor::dial_next_seed(std::shared_ptr<std::vector<std::size_t>> order, std::size_t at) {
+  if (at >= order->size()) return;
+  const PeerAddress& seed = config_.seeds[(*order)[at]];
+  switch_->dial_peer(seed, guarded([this, order, at](const std::optional<Failure>& f) {
+    if (!f || not_attempted(*f)) return;
+    if (f->reason == Reason::kSelf) {
+      if (auto addr = config_.seeds[(*order)[at]].net_address()) book_.add_our_address(*addr);
+    }
+    dial_next_seed(order, at + 1);
+  }));
+}
+
+// --- seed mode -------------------------------------------------------------------------------
+
+void PexReactor::crawl_tick() {
+  attempt_disconnects();
+  crawl_peers(book_.get_selection());
+  cleanup_crawl_records();
+}
+
+void PexReactor::crawl_peers(const std::vector<NetAddress>& addrs) {
+  if (switch_ == nullptr) return;
+  const TimePoint now = clock_.mono();
+  for (const auto& addr : addrs) {
+    auto it = crawled_.find(addr.id);
+    if (it != crawled_.end() && now - it->second < config_.min_time_between_crawls) continue;
+    crawled_[addr.id] = now;
+    // Already connected or being dialed: the switch refuses, and the peer is not asked again.
+    dial_peer(addr, /*request_on_connect=*/true);
+  }
+}
+
+void PexReactor::cleanup_crawl_records() {
+  const TimePoint now = clock_.mono();
+  std::erase_if(crawled_,
+                [&](const auto& kv) { return now - kv.second > config_.crawl_record_ttl; });
+}
+
+// We want seeds to advertise good peers, so they stay connected as long as a peer takes to
+// become good before hanging up (Go's attemptDisconnects).
+void PexReactor::attempt_disconnects() {
+  for (const auto& peer : switch_->peers()) {
+    if (switch_->connected_for(peer.id) < config_.seed_disconnect_wait) continue;
+    if (peer.persistent || switch_->is_persistent(peer.id)) continue;
+    switch_->stop_peer(peer.id, {Stage::kLocalPolicy, Reason::kDone},
+                       "seed: connected longer than the disconnect wait", true);
+  }
+}
+
+} // namespace seedscope::pex

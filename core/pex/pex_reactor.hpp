@@ -1,0 +1,133 @@
+// The PEX reactor: peer exchange on channel 0x00 and the dialing policy of a Tendermint node,
+// ported from p2p/pex/pex_reactor.go @ v0.34.24 (PROTOCOL.md section 6). Normal mode runs
+// ensurePeers; seed mode runs crawlPeers, answers an inbound PexRequest once and hangs up.
+//
+// Free of I/O: the clock, the RNG and the address book are injected (none owned; all must
+// outlive the reactor), and timers are a deadline the runtime arms: after start(), call
+// on_tick() whenever clock.mono() >= next_deadline(). Dials go through SwitchApi::dial_peer
+// and their outcome arrives later through its callback; callbacks that arrive after the
+// reactor is destroyed are ignored. Single-threaded.
+//
+// The address book is marked good when an outbound connection succeeds (add_peer of an
+// outbound peer). Go leaves MarkGood to the consensus reactor (via Switch.MarkPeerAsGood),
+// which a seed or a crawler does not run, so without this nothing would ever reach the old
+// buckets and GetSelectionWithBias(30) could only ever return new, unverified addresses. A
+// completed outbound handshake proves the address reaches the node with that ID.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/base/clock.hpp"
+#include "core/base/rng.hpp"
+#include "core/p2p/reactor.hpp"
+#include "core/pex/addr_book.hpp"
+#include "core/pex/pex_messages.hpp"
+
+namespace seedscope::pex {
+
+constexpr mconn::ChannelId kPexChannel = 0x00;
+constexpr std::size_t kMaxAddressSize = 256;
+constexpr std::size_t kMaxMsgSize = kMaxAddressSize * kMaxGetSelection; // 64000
+
+struct PexReactorConfig {
+  bool seed_mode = false;
+  std::vector<PeerAddress> seeds;
+  Millis ensure_peers_period{30'000};
+  Millis crawl_period{30'000};
+  Millis min_time_between_crawls{std::chrono::minutes(2)};
+  Millis crawl_record_ttl{std::chrono::hours(24)}; // Go's cleanupCrawlPeerInfos
+  Millis seed_disconnect_wait{std::chrono::hours(28)};
+  int max_attempts_to_dial = 16;
+  std::chrono::nanoseconds ban_time{std::chrono::hours(24)};
+  Millis persistent_peers_max_dial_period{0}; // 0: no cap on the back-off
+  int bias_to_select_new_peers = 30;
+  bool mark_good_on_connect = true; // see the header comment
+
+  // Must be below ensure_peers_period, or our own requests would look abusive to others.
+  Millis min_receive_request_interval() const { return ensure_peers_period / 3; }
+};
+
+class PexReactor final : public Reactor {
+public:
+  PexReactor(AddrBook& book, Rng& rng, const Clock& clock, PexReactorConfig config);
+  ~PexReactor() override;
+  PexReactor(const PexReactor&) = delete;
+  PexReactor& operator=(const PexReactor&) = delete;
+
+  // Reactor
+  std::string_view name() const override { return "PEX"; }
+  std::vector<mconn::ChannelDescriptor> channels() const override;
+  void add_peer(const PeerInfo& peer) override;
+  void remove_peer(const PeerInfo& peer, const Failure& why) override;
+  void receive(const PeerInfo& peer, mconn::ChannelId channel, ByteSpan msg) override;
+
+  // Go's OnStart (after attach): seed mode dials the seeds, or crawls when there are none;
+  // normal mode runs ensurePeers now when it has no peer and dials nobody, else after a
+  // random delay up to ensure_peers_period.
+  void start();
+  // When on_tick() wants to run next; TimePoint::max() before start().
+  TimePoint next_deadline() const { return next_run_; }
+  void on_tick();
+
+  // Sends a PexRequest unless one is outstanding to that peer (Go's RequestAddrs).
+  void request_addrs(const std::string& peer_id);
+  // Go's dialPeer, asynchronous: false when refused at once (too many attempts, too early).
+  bool dial_peer(const NetAddress& addr, bool request_on_connect = false);
+  void ensure_peers();
+  void crawl_peers(const std::vector<NetAddress>& addrs);
+
+  // Introspection for tests and metrics.
+  int attempts_to_dial(const NetAddress& addr) const;
+  bool request_outstanding(const std::string& peer_id) const {
+    return requests_sent_.count(peer_id) != 0;
+  }
+
+  // The address worth recording for a peer: its NodeInfo listen address, with the observed
+  // remote IP when it advertises an unspecified host (0.0.0.0 or ::). nullopt if unusable.
+  static std::optional<NetAddress> advertised_address(const PeerInfo& peer);
+  // The peer's socket address with its ID (Go's peer.SocketAddr()).
+  static std::optional<NetAddress> socket_address(const PeerInfo& peer);
+
+private:
+  struct DialAttempts {
+    int number = 0;
+    TimePoint last_dialed{};
+  };
+
+  void on_request(const PeerInfo& peer);
+  void on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& addrs);
+  // Go's receiveRequest: false when the peer asks too often.
+  bool accept_request(const std::string& peer_id);
+  void send_addrs(const std::string& peer_id, const std::vector<NetAddress>& addrs);
+  void punish(const PeerInfo& peer, Reason reason, std::string detail);
+  void on_dial_done(const NetAddress& addr, bool request_on_connect,
+                    const std::optional<Failure>& failure);
+  Millis backoff(const NetAddress& addr, int attempts);
+  void dial_seeds();
+  void dial_next_seed(std::shared_ptr<std::vector<std::size_t>> order, std::size_t at);
+  void crawl_tick();
+  void attempt_disconnects();
+  void cleanup_crawl_records();
+  bool is_seed(const std::string& peer_id) const;
+  // Wraps a dial callback so that it does nothing once this reactor is gone.
+  SwitchApi::DialDone guarded(SwitchApi::DialDone f) const;
+
+  AddrBook& book_;     // not owned
+  Rng& rng_;           // not owned
+  const Clock& clock_; // not owned
+  PexReactorConfig config_;
+  std::set<std::string> requests_sent_; // peer IDs with a PexRequest outstanding
+  // Peer ID -> when it last asked; an entry without a time is its first, free, request.
+  std::map<std::string, std::optional<TimePoint>> last_received_requests_;
+  std::map<std::string, DialAttempts> attempts_; // by dial string, like Go
+  std::map<std::string, TimePoint> crawled_;     // peer ID -> last crawl attempt
+  TimePoint next_run_ = TimePoint::max();
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+} // namespace seedscope::pex
