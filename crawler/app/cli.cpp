@@ -33,7 +33,7 @@ int run_cli(int argc, char** argv) {
   CLI::App* init = app.add_subcommand("init", "create the home directory, config and node key");
   CLI::App* show = app.add_subcommand("show-node-id", "print this node's ID");
   CLI::App* start = app.add_subcommand(
-      "start", "listen on [p2p] laddr and complete handshakes with whoever connects");
+      "start", "run a node from the config: listen, peer exchange (normal or seed mode), dial");
   CLI::App* probe = app.add_subcommand(
       "probe", "dial one node, complete the handshake, print its NodeInfo and timings as JSON");
   CLI::App* demo = app.add_subcommand("demo", "start a local node on loopback and probe it");

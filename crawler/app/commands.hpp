@@ -14,8 +14,8 @@ int run_cli(int argc, char** argv);
 
 int cmd_init(const std::filesystem::path& home);
 int cmd_show_node_id(const std::filesystem::path& home);
-// Listens on laddr, handshakes with whoever connects, logs each peer and closes it; runs
-// until SIGINT/SIGTERM.
+// Runs a node from the config (switch, PEX in normal or seed mode, persistent peers, address
+// book), logging every peer; stops gracefully on SIGINT/SIGTERM.
 int cmd_start(const std::filesystem::path& home);
 
 struct ProbeArgs {

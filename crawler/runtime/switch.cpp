@@ -41,9 +41,14 @@ UpgradeOptions Switch::upgrade_options(bool inbound) const {
 std::uint16_t Switch::listen(std::string_view laddr) {
   const std::size_t pending =
       config_.max_pending_inbound != 0 ? config_.max_pending_inbound : config_.limits.max_inbound;
-  return transport_.listen(
+  const std::uint16_t port = transport_.listen(
       laddr, upgrade_options(true),
       [this](UpgradeResult r) { on_upgraded(std::move(r), false, {}); }, pending);
+  // Listening on port 0 (tests, demo): dials advertise the port we got, like accepts do.
+  std::string& advertised = config_.dial.upgrade.our_info.listen_addr;
+  if (advertised.size() >= 2 && advertised.ends_with(":0"))
+    advertised = advertised.substr(0, advertised.size() - 1) + std::to_string(port);
+  return port;
 }
 
 void Switch::dial(const PeerAddress& addr) {

@@ -1,0 +1,168 @@
+#include "crawler/app/node.hpp"
+
+#include <random>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "crawler/app/home.hpp"
+
+namespace seedscope::app {
+
+namespace {
+
+// Our own address from a listen address ("tcp://host:port") and the bound port; nullopt for
+// unspecified hosts (0.0.0.0, ::), which say nothing about how others reach us.
+std::optional<NetAddress> own_address(const std::string& id, std::string laddr,
+                                      std::uint16_t bound_port) {
+  if (laddr.empty()) return std::nullopt;
+  if (laddr.rfind("tcp://", 0) == 0) laddr.erase(0, 6);
+  const auto colon = laddr.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string host = laddr.substr(0, colon);
+  std::string port = bound_port != 0 ? std::to_string(bound_port) : laddr.substr(colon + 1);
+  auto parsed = parse_peer_address(id + "@" + host + ":" + port);
+  if (!parsed.ok()) return std::nullopt;
+  auto net = parsed->net_address();
+  if (!net || !net->valid()) return std::nullopt;
+  return net;
+}
+
+} // namespace
+
+std::vector<PeerAddress> parse_peer_list(const std::string& list, const char* key) {
+  std::vector<PeerAddress> out;
+  for (const std::string& item : split_list(list)) {
+    auto parsed = parse_peer_address(item);
+    if (!parsed.ok())
+      throw ConfigError(fmt::format("[p2p] {}: \"{}\": {}", key, item, parsed.error().message()));
+    out.push_back(*parsed);
+  }
+  return out;
+}
+
+runtime::SwitchConfig switch_config(const Config& config) {
+  const P2PConfig& p = config.p2p;
+  runtime::SwitchConfig c;
+  c.limits.max_inbound = static_cast<std::size_t>(p.max_num_inbound_peers);
+  c.limits.max_outbound = static_cast<std::size_t>(p.max_num_outbound_peers);
+  c.limits.allow_duplicate_ip = p.allow_duplicate_ip;
+  for (const std::string& id : split_list(p.unconditional_peer_ids))
+    c.limits.unconditional_ids.insert(id);
+  c.mconn.send_rate = static_cast<std::uint64_t>(p.send_rate);
+  c.mconn.recv_rate = static_cast<std::uint64_t>(p.recv_rate);
+  c.mconn.max_packet_msg_payload_size = static_cast<std::size_t>(p.max_packet_msg_payload_size);
+  c.mconn.flush_throttle = p.flush_throttle_timeout;
+  c.dial.upgrade = upgrade_options(config);
+  c.dial.dial_timeout = p.dial_timeout;
+  c.inbound_adopt_network = config.network.empty();
+  return c;
+}
+
+Node::Node(runtime::Loop& loop, NodeOptions options, runtime::SwitchObserver* observer)
+    : loop_(loop), options_(std::move(options)), clock_(loop),
+      rng_(options_.rng_seed ? *options_.rng_seed : std::random_device{}() * 0x9e3779b97f4a7c15ULL ^
+                                                        std::random_device{}()),
+      book_(pex::AddrBookConfig{options_.config.p2p.addr_book_strict, std::nullopt}, rng_),
+      switch_(loop, options_.key,
+              [&] {
+                runtime::SwitchConfig c = switch_config(options_.config);
+                c.reconnect_time_scale = options_.reconnect_time_scale;
+                return c;
+              }(),
+              observer),
+      pex_timer_(loop), save_timer_(loop) {
+  const P2PConfig& p = options_.config.p2p;
+  persistent_ = parse_peer_list(p.persistent_peers, "persistent_peers");
+  auto seeds = parse_peer_list(p.seeds, "seeds");
+  book_.add_private_ids(split_list(p.private_peer_ids));
+  if (p.pex) {
+    pex::PexReactorConfig pc = options_.pex;
+    pc.seed_mode = p.seed_mode;
+    pc.seeds = seeds;
+    pc.persistent_peers_max_dial_period = p.persistent_peers_max_dial_period;
+    pex_ = std::make_unique<pex::PexReactor>(book_, rng_, clock_, pc);
+    switch_.add_reactor(*pex_);
+  }
+}
+
+Node::~Node() {
+  pex_timer_.stop();
+  save_timer_.stop();
+}
+
+void Node::start() {
+  if (started_) return;
+  started_ = true;
+  if (options_.store != nullptr) {
+    auto loaded = options_.store->load();
+    if (!loaded.ok())
+      throw std::runtime_error("cannot read the address book: " + loaded.error().message());
+    if (*loaded) {
+      if (auto st = book_.restore(**loaded); !st.ok())
+        throw std::runtime_error("the stored address book is inconsistent: " +
+                                 st.error().message());
+      book_.clear_dirty();
+      log(fmt::format("address book loaded: {} addresses ({} new, {} old)", book_.size(),
+                      book_.size_new(), book_.size_old()));
+    }
+  }
+  const P2PConfig& p = options_.config.p2p;
+  port_ = switch_.listen(p.laddr);
+  if (auto ours = own_address(id(), p.laddr, port_)) book_.add_our_address(*ours);
+  if (!p.external_address.empty())
+    if (auto ours = own_address(id(), p.external_address, 0)) book_.add_our_address(*ours);
+  for (const PeerAddress& addr : persistent_) switch_.add_persistent_peer(addr);
+  if (pex_) {
+    pex_->start();
+    arm_pex_timer();
+  }
+  if (options_.store != nullptr) arm_save_timer();
+}
+
+void Node::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  pex_timer_.stop();
+  save_timer_.stop();
+  switch_.stop();
+  save_book();
+}
+
+std::optional<PeerAddress> Node::dial_address() const {
+  auto net = own_address(options_.key->node_id(), options_.config.p2p.laddr, port_);
+  if (!net) return std::nullopt;
+  auto parsed = parse_peer_address(net->to_string());
+  if (!parsed.ok()) return std::nullopt;
+  return *parsed;
+}
+
+bool Node::save_book() {
+  if (options_.store == nullptr || !book_.dirty()) return true;
+  auto st = options_.store->save(book_.snapshot());
+  if (!st.ok()) {
+    log("cannot save the address book (will retry): " + st.error().message());
+    return false;
+  }
+  book_.clear_dirty();
+  return true;
+}
+
+void Node::arm_pex_timer() {
+  const TimePoint next = pex_->next_deadline();
+  if (next == TimePoint::max()) return;
+  const Millis wait = std::max(Millis(0), next - loop_.now());
+  pex_timer_.start(wait, [this] {
+    pex_->on_tick();
+    arm_pex_timer();
+  });
+}
+
+void Node::arm_save_timer() {
+  save_timer_.start(options_.save_interval, [this] {
+    save_book();
+    arm_save_timer();
+  });
+}
+
+} // namespace seedscope::app

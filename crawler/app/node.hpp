@@ -1,0 +1,110 @@
+// A running node: the switch, the PEX reactor and the address book, wired from a Config, on
+// one libuv loop. This is what `seedscope start` runs, and what the loopback tests start
+// several of in one process.
+//
+// The book is loaded from the store (if any) before the node listens, saved whenever it has
+// changed, at most `save_interval` after the change, and once more on stop(). A store that
+// cannot be read stops start-up (nothing is overwritten); a failed save is logged and retried.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/base/clock.hpp"
+#include "core/base/rng.hpp"
+#include "core/pex/addr_book.hpp"
+#include "core/pex/pex_reactor.hpp"
+#include "crawler/app/config.hpp"
+#include "crawler/runtime/switch.hpp"
+#include "crawler/runtime/timer.hpp"
+
+namespace seedscope::app {
+
+struct NodeOptions {
+  Config config;
+  std::shared_ptr<const crypto::NodeKey> key;
+  pex::AddrBookStore* store = nullptr; // not owned; null: the book lives in memory only
+  Millis save_interval{10'000};
+  std::optional<std::uint64_t> rng_seed; // fixed in tests; random otherwise
+  // PEX timing; defaults are Go's. Tests shorten the periods.
+  pex::PexReactorConfig pex;
+  double reconnect_time_scale = 1.0;
+  // Log lines (start-up, book saves, failures); null: silent.
+  std::function<void(const std::string&)> log;
+};
+
+class Node {
+public:
+  // Throws ConfigError for unusable settings (a malformed seed or persistent peer).
+  Node(runtime::Loop& loop, NodeOptions options, runtime::SwitchObserver* observer = nullptr);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Loads the book, listens on laddr, dials persistent peers and starts PEX. Throws
+  // std::runtime_error when the store cannot be read or the address cannot be bound.
+  void start();
+  // Saves the book and stops the switch gracefully (peers flushed, then closed).
+  void stop();
+
+  std::uint16_t port() const { return port_; }
+  std::string id() const { return options_.key->node_id(); }
+  // ID@127.0.0.1:port style address of this node as others should dial it.
+  std::optional<PeerAddress> dial_address() const;
+  pex::AddrBook& book() { return book_; }
+  runtime::Switch& net() { return switch_; }
+  pex::PexReactor* pex() { return pex_.get(); }
+  // Saves now if the book changed; false if the save failed.
+  bool save_book();
+
+private:
+  class LoopClock final : public Clock {
+  public:
+    explicit LoopClock(runtime::Loop& loop) : loop_(loop) {}
+    TimePoint mono() const override { return loop_.now(); }
+    WallTime wall() const override {
+      return std::chrono::time_point_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now());
+    }
+
+  private:
+    runtime::Loop& loop_;
+  };
+  class RandomRng final : public Rng {
+  public:
+    explicit RandomRng(std::uint64_t seed) : gen_(seed) {}
+    std::uint64_t next_u64() override { return gen_(); }
+
+  private:
+    std::mt19937_64 gen_;
+  };
+
+  void log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+  }
+  void arm_pex_timer();
+  void arm_save_timer();
+
+  runtime::Loop& loop_;
+  NodeOptions options_;
+  LoopClock clock_;
+  RandomRng rng_;
+  pex::AddrBook book_;
+  runtime::Switch switch_;
+  std::unique_ptr<pex::PexReactor> pex_;
+  std::vector<PeerAddress> persistent_;
+  runtime::Timer pex_timer_;
+  runtime::Timer save_timer_;
+  std::uint16_t port_ = 0;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+// The switch settings a Config asks for (limits, MConnection, dial and upgrade options).
+runtime::SwitchConfig switch_config(const Config& config);
+// Parses a comma-separated list of ID@host:port; throws ConfigError naming `key` on error.
+std::vector<PeerAddress> parse_peer_list(const std::string& list, const char* key);
+
+} // namespace seedscope::app

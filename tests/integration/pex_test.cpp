@@ -1,0 +1,291 @@
+// PEX on loopback: whole nodes (switch + PEX reactor + address book, as `seedscope start`
+// runs them) against a scripted client, and five nodes discovering each other through a seed.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <ostream>
+
+#include "core/crypto/keys.hpp"
+#include "core/pex/pex_messages.hpp"
+#include "core/proto/p2p.pb.h"
+#include "crawler/app/node.hpp"
+#include "crawler/runtime/switch.hpp"
+#include "support/loop_harness.hpp"
+
+namespace seedscope {
+namespace {
+
+using app::Node;
+using app::NodeOptions;
+using test::run_until;
+
+constexpr const char* kNetwork = "pex-test";
+
+std::shared_ptr<const crypto::NodeKey> new_key() {
+  return std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate());
+}
+
+app::Config node_config(const std::string& ip) {
+  app::Config c = app::default_config();
+  c.moniker = "node-" + ip;
+  c.network = kNetwork;
+  c.p2p.laddr = fmt::format("tcp://{}:0", ip);
+  c.p2p.addr_book_strict = false; // loopback addresses are not routable
+  c.p2p.allow_duplicate_ip = true; // every dial leaves from 127.0.0.1
+  c.p2p.flush_throttle_timeout = Millis(5);
+  c.p2p.dial_timeout = Millis(2000);
+  c.p2p.handshake_timeout = Millis(3000);
+  return c;
+}
+
+NodeOptions node_options(const app::Config& config, std::uint64_t seed) {
+  NodeOptions o;
+  o.config = config;
+  o.key = new_key();
+  o.rng_seed = seed;
+  return o;
+}
+
+// A client that speaks PEX by hand: records every decoded message and lets the test answer.
+class ScriptedPex final : public Reactor {
+public:
+  std::string_view name() const override { return "scripted-pex"; }
+  std::vector<mconn::ChannelDescriptor> channels() const override {
+    mconn::ChannelDescriptor d;
+    d.id = pex::kPexChannel;
+    d.priority = 1;
+    d.send_queue_capacity = 10;
+    d.recv_message_capacity = pex::kMaxMsgSize;
+    return {d};
+  }
+  void add_peer(const PeerInfo& peer) override { connected.push_back(peer.id); }
+  void remove_peer(const PeerInfo& peer, const Failure& why) override {
+    removed.push_back({peer.id, why});
+  }
+  void receive(const PeerInfo& peer, mconn::ChannelId, ByteSpan msg) override {
+    auto decoded = pex::decode_pex_message(msg);
+    REQUIRE(decoded.ok());
+    received.push_back(*decoded);
+    if (on_message) on_message(peer, *decoded);
+  }
+  bool send(const std::string& peer, Bytes msg) { return switch_->send(peer, 0x00, std::move(msg)); }
+  std::size_t count(pex::PexMessage::Kind kind) const {
+    std::size_t n = 0;
+    for (const auto& m : received) n += m.kind == kind;
+    return n;
+  }
+
+  std::function<void(const PeerInfo&, const pex::PexMessage&)> on_message;
+  std::vector<std::string> connected;
+  std::vector<std::pair<std::string, Failure>> removed;
+  std::vector<pex::PexMessage> received;
+};
+
+struct Client {
+  explicit Client(runtime::Loop& loop) : key(new_key()), sw(loop, key, config()) {
+    sw.add_reactor(pex);
+    port = sw.listen("tcp://127.0.0.1:0");
+  }
+  static runtime::SwitchConfig config() {
+    runtime::SwitchConfig c;
+    c.dial.dial_timeout = Millis(2000);
+    c.dial.upgrade.our_info.network = kNetwork;
+    c.dial.upgrade.our_info.moniker = "scripted-client";
+    c.dial.upgrade.our_info.listen_addr = "tcp://127.0.0.1:0";
+    c.dial.upgrade.handshake_timeout = Millis(3000);
+    c.mconn.flush_throttle = Millis(1);
+    c.limits.allow_duplicate_ip = true;
+    return c;
+  }
+  PeerAddress address() const {
+    return parse_peer_address(fmt::format("{}@127.0.0.1:{}", key->node_id(), port)).value();
+  }
+  std::string id() const { return key->node_id(); }
+
+  std::shared_ptr<const crypto::NodeKey> key;
+  ScriptedPex pex;
+  runtime::Switch sw;
+  std::uint16_t port = 0;
+};
+
+WallTime wall_now() {
+  return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+}
+
+NetAddress some_address(int i) {
+  return NetAddress{crypto::NodeKey::generate().node_id(),
+                    IpAddress::v4(10, 0, static_cast<std::uint8_t>(i / 250),
+                                  static_cast<std::uint8_t>(1 + i % 250)),
+                    26656};
+}
+
+} // namespace
+
+TEST_CASE("pex: an unsolicited PexAddrs gets the peer stopped and banned") {
+  runtime::Loop loop;
+  Node node(loop, node_options(node_config("127.0.0.1"), 1));
+  node.start();
+  Client client(loop);
+  client.sw.dial(*node.dial_address());
+  run_until(loop, [&] { return node.net().has_peer(client.id()); });
+  // An inbound peer is in the book under its advertised address (non-strict book).
+  CHECK(node.book().has(client.id()));
+
+  REQUIRE(client.pex.send(node.id(), pex::encode_pex_addrs({some_address(1)})));
+  run_until(loop, [&] { return !client.pex.removed.empty(); });
+  CHECK_FALSE(node.net().has_peer(client.id()));
+  CHECK(node.book().is_banned(client.id(), wall_now()));
+  CHECK_FALSE(node.book().has(some_address(1).id)); // nothing learnt from it
+
+  // A banned ID that dials back is still served by the switch, but not put back in the book.
+  node.stop();
+  client.sw.stop();
+  test::run_for(loop, Millis(50));
+}
+
+TEST_CASE("pex: a third PexRequest within the minimum interval gets the peer stopped and banned") {
+  runtime::Loop loop;
+  Node node(loop, node_options(node_config("127.0.0.1"), 2));
+  node.start();
+  for (int i = 0; i < 5; ++i) (void)node.book().add_address(some_address(i), some_address(i), wall_now());
+  Client client(loop);
+  client.sw.dial(*node.dial_address());
+  run_until(loop, [&] { return node.net().has_peer(client.id()); });
+
+  // Two requests are free; each is answered.
+  REQUIRE(client.pex.send(node.id(), pex::encode_pex_request()));
+  REQUIRE(client.pex.send(node.id(), pex::encode_pex_request()));
+  run_until(loop, [&] { return client.pex.count(pex::PexMessage::Kind::kAddrs) == 2; });
+  CHECK(client.pex.removed.empty());
+  // The third comes well within ensure_peers_period / 3 (10 s).
+  REQUIRE(client.pex.send(node.id(), pex::encode_pex_request()));
+  run_until(loop, [&] { return !client.pex.removed.empty(); });
+  CHECK(client.pex.count(pex::PexMessage::Kind::kAddrs) == 2);
+  CHECK(node.book().is_banned(client.id(), wall_now()));
+
+  node.stop();
+  client.sw.stop();
+  test::run_for(loop, Millis(50));
+}
+
+TEST_CASE("pex: a seed answers an inbound request once, then disconnects") {
+  runtime::Loop loop;
+  app::Config cfg = node_config("127.0.0.1");
+  cfg.p2p.seed_mode = true;
+  Node seed(loop, node_options(cfg, 3));
+  seed.start(); // no seeds and an empty book: its first crawl dials nobody
+  for (int i = 0; i < 40; ++i) (void)seed.book().add_address(some_address(i), some_address(i), wall_now());
+  Client client(loop);
+  client.sw.dial(*seed.dial_address());
+  run_until(loop, [&] { return !client.pex.connected.empty(); });
+
+  // Ask twice in a row: one answer only, then the seed hangs up after flushing it.
+  REQUIRE(client.pex.send(seed.id(), pex::encode_pex_request()));
+  REQUIRE(client.pex.send(seed.id(), pex::encode_pex_request()));
+  run_until(loop, [&] { return !client.pex.removed.empty(); });
+  REQUIRE(client.pex.count(pex::PexMessage::Kind::kAddrs) == 1);
+  const auto& addrs = client.pex.received.front().addrs;
+  // GetSelectionWithBias(30) of a 41-address book (the 40 plus the client): at least 32.
+  CHECK(addrs.size() >= 32);
+  for (const auto& a : addrs) CHECK(a.id != seed.id());
+  CHECK_FALSE(seed.net().has_peer(client.id()));
+  CHECK_FALSE(seed.book().is_banned(client.id(), wall_now())); // a polite peer is not banned
+
+  seed.stop();
+  client.sw.stop();
+  test::run_for(loop, Millis(50));
+}
+
+TEST_CASE("pex: an invalid address in a requested list gets the peer stopped") {
+  runtime::Loop loop;
+  Client client(loop);
+  // The client is the node's seed: with an empty book the node dials it and asks for addresses.
+  app::Config cfg = node_config("127.0.0.1");
+  cfg.p2p.seeds = client.address().to_string();
+  Node node(loop, node_options(cfg, 4));
+  bool answered = false;
+  client.pex.on_message = [&](const PeerInfo& peer, const pex::PexMessage& m) {
+    if (!m.is_request()) return;
+    wire::Message msg;
+    auto* a = msg.mutable_pex_addrs()->add_addrs();
+    a->set_id(crypto::NodeKey::generate().node_id());
+    a->set_ip("10.0.0.300"); // net.ParseIP refuses it
+    a->set_port(26656);
+    const std::string raw = msg.SerializeAsString();
+    answered = client.pex.send(peer.id, Bytes(raw.begin(), raw.end()));
+  };
+  node.start();
+  run_until(loop, [&] { return answered && !client.pex.removed.empty(); });
+  CHECK_FALSE(node.net().has_peer(client.id()));
+  CHECK(node.book().size() == 0);
+
+  node.stop();
+  client.sw.stop();
+  test::run_for(loop, Millis(50));
+}
+
+TEST_CASE("pex: five nodes discover each other through a seed") {
+  runtime::Loop loop;
+  std::vector<std::unique_ptr<Node>> nodes;
+  auto make = [&](const std::string& ip, bool seed_mode, const std::string& seeds, int n) {
+    app::Config cfg = node_config(ip);
+    cfg.p2p.seed_mode = seed_mode;
+    cfg.p2p.seeds = seeds;
+    NodeOptions o = node_options(cfg, 100 + static_cast<std::uint64_t>(n));
+    o.pex.ensure_peers_period = Millis(300);
+    o.pex.crawl_period = Millis(300);
+    o.pex.min_time_between_crawls = Millis(600);
+    nodes.push_back(std::make_unique<Node>(loop, std::move(o)));
+    nodes.back()->start();
+  };
+  make("127.0.0.2", true, "", 0);
+  const std::string seed = nodes[0]->dial_address()->to_string();
+  for (int i = 1; i <= 4; ++i) make(fmt::format("127.0.0.{}", 2 + i), false, seed, i);
+
+  auto everyone_knows_everyone = [&] {
+    for (auto& n : nodes)
+      for (auto& m : nodes)
+        if (n != m && !n->book().has(m->id())) return false;
+    return true;
+  };
+  auto normal_nodes_meshed = [&] {
+    for (std::size_t i = 1; i < nodes.size(); ++i)
+      for (std::size_t j = 1; j < nodes.size(); ++j)
+        if (i != j && !nodes[i]->net().has_peer(nodes[j]->id())) return false;
+    return true;
+  };
+  auto dump = [&] {
+    std::string out;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      out += fmt::format("node {} book:", i);
+      for (std::size_t j = 0; j < nodes.size(); ++j)
+        if (nodes[i]->book().has(nodes[j]->id())) out += fmt::format(" {}", j);
+      out += " peers:";
+      for (std::size_t j = 0; j < nodes.size(); ++j)
+        if (nodes[i]->net().has_peer(nodes[j]->id())) out += fmt::format(" {}", j);
+      out += fmt::format(" (book size {}, {} peers)\n", nodes[i]->book().size(),
+                         nodes[i]->net().num_peers());
+    }
+    return out;
+  };
+  INFO("state at the end:\n" << dump());
+  run_until(loop, [&] { return everyone_knows_everyone() && normal_nodes_meshed(); },
+            Millis(30000));
+  // Each learnt address is the node's own listen address, not its outgoing socket address.
+  for (auto& n : nodes)
+    for (auto& m : nodes) {
+      if (n == m) continue;
+      const auto* known = n->book().find(m->id());
+      REQUIRE(known != nullptr);
+      CHECK(known->addr == m->dial_address()->net_address().value());
+    }
+  for (auto& n : nodes) n->stop();
+  test::run_for(loop, Millis(100));
+}
+
+} // namespace seedscope
