@@ -2,6 +2,9 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <chrono>
+#include <thread>
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -201,6 +204,66 @@ TEST_CASE("probe of a closed port fails with dial/refused") {
                         "--home", dir.path().string()});
   CHECK(r.exit_code != 0);
   CHECK(r.err.rfind("probe failed: dial/refused: ", 0) == 0);
+}
+
+// Polls `file` until it contains every one of `needles` (bounded).
+bool wait_for_log(const fs::path& file, const std::vector<std::string>& needles, Millis limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    const std::string text = test::read_file(file);
+    bool all = true;
+    for (const auto& n : needles) all = all && text.find(n) != std::string::npos;
+    if (all) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TEST_CASE("`seedscope start` as a seed and as a node that bootstraps from it") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path seed_home = dir.path() / "seed";
+  const fs::path node_home = dir.path() / "node";
+  const std::string seed_id = init_home(seed_home);
+  const std::string node_id = init_home(node_home);
+  const std::uint16_t seed_port = test::free_tcp_port();
+  std::uint16_t node_port = test::free_tcp_port();
+  while (node_port == seed_port) node_port = test::free_tcp_port();
+  const std::string common =
+      "network = \"cli-pex\"\n[p2p]\naddr_book_strict = false\nallow_duplicate_ip = true\n"
+      "flush_throttle_timeout = \"10ms\"\n";
+  test::write_file(seed_home / "config" / "config.toml",
+                   fmt::format("moniker = \"the-seed\"\n{}laddr = \"tcp://127.0.0.1:{}\"\n"
+                               "seed_mode = true\n",
+                               common, seed_port));
+  test::write_file(node_home / "config" / "config.toml",
+                   fmt::format("moniker = \"the-node\"\n{}laddr = \"tcp://127.0.0.1:{}\"\n"
+                               "seeds = \"{}@127.0.0.1:{}\"\n",
+                               common, node_port, seed_id, seed_port));
+
+  test::ChildProcess seed({kBinary, "start", "--home", seed_home.string()},
+                          dir.path() / "seed.out", dir.path() / "seed.err");
+  REQUIRE(test::wait_for_port(seed_port, Millis(10000)));
+  test::ChildProcess node({kBinary, "start", "--home", node_home.string()},
+                          dir.path() / "node.out", dir.path() / "node.err");
+
+  // The node dials its seed and asks; the seed answers once and hangs up.
+  CHECK_MESSAGE(wait_for_log(dir.path() / "seed.err",
+                             {"seed mode", fmt::format("peer added id={} dir=in", node_id),
+                              fmt::format("peer removed id={}", node_id), "pex/done"},
+                             Millis(15000)),
+                test::read_file(dir.path() / "seed.err"));
+  CHECK_MESSAGE(wait_for_log(dir.path() / "node.err",
+                             {"normal mode", fmt::format("peer added id={} dir=out", seed_id)},
+                             Millis(15000)),
+                test::read_file(dir.path() / "node.err"));
+
+  // SIGTERM: both stop gracefully and say so.
+  node.signal(SIGTERM);
+  seed.signal(SIGTERM);
+  CHECK(node.wait(Millis(10000)) == std::optional<int>(0));
+  CHECK(seed.wait(Millis(10000)) == std::optional<int>(0));
+  CHECK(test::read_file(dir.path() / "node.err").find("stopped") != std::string::npos);
 }
 
 } // namespace
