@@ -1,4 +1,5 @@
-// The command line (CLI11): global --home, subcommands init, show-node-id, start, probe, demo.
+// The command line (CLI11): global --home, subcommands init, show-node-id, start, probe,
+// addrbook import|export, demo.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -36,6 +37,16 @@ int run_cli(int argc, char** argv) {
       "start", "run a node from the config: listen, peer exchange (normal or seed mode), dial");
   CLI::App* probe = app.add_subcommand(
       "probe", "dial one node, complete the handshake, print its NodeInfo and timings as JSON");
+  CLI::App* addrbook = app.add_subcommand(
+      "addrbook", "move the address book between the database and Tendermint's addrbook.json");
+  addrbook->require_subcommand(1);
+  std::string book_file;
+  CLI::App* book_import =
+      addrbook->add_subcommand("import", "replace the stored address book with FILE's addresses");
+  book_import->add_option("file", book_file, "addrbook.json to read")->required();
+  CLI::App* book_export =
+      addrbook->add_subcommand("export", "write the stored address book to FILE");
+  book_export->add_option("file", book_file, "addrbook.json to write")->required();
   CLI::App* demo = app.add_subcommand("demo", "start a local node on loopback and probe it");
 
   ProbeArgs probe_args;
@@ -55,6 +66,8 @@ int run_cli(int argc, char** argv) {
     if (*show) return cmd_show_node_id(home);
     if (*start) return cmd_start(home);
     if (*demo) return cmd_demo();
+    if (*book_import) return cmd_addrbook_import(home, book_file);
+    if (*book_export) return cmd_addrbook_export(home, book_file);
     if (*probe) {
       if (!network.empty()) probe_args.network = network;
       probe_args.timeout = duration_option(timeout, "--timeout");

@@ -1,6 +1,7 @@
 // `seedscope start`: runs a node from the home directory's config: the switch on [p2p] laddr,
 // the PEX reactor (seed mode or normal mode), persistent peers and the address book. Each
 // peer and each failed connection is logged on one line; SIGINT/SIGTERM stop it gracefully.
+// The address book is loaded from [db_file] at start, saved within 10 s of a change and on stop.
 #include <csignal>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "crawler/app/node_key_file.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/runtime/timer.hpp"
+#include "storage/addr_book_store.hpp"
 
 namespace seedscope::app {
 
@@ -48,6 +50,10 @@ int cmd_start(const std::filesystem::path& dir) {
   options.config = config;
   options.key = std::make_shared<const crypto::NodeKey>(load_node_key(home.node_key_file()));
   options.log = [](const std::string& line) { log_line(line); };
+  // The book lives in the database: a foreign or damaged file stops start-up untouched.
+  auto db = storage::Database::open(home.db_file());
+  storage::SqliteAddrBookStore store(db);
+  options.store = &store;
 
   runtime::Loop loop;
   PeerLog peer_log;

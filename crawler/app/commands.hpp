@@ -17,6 +17,11 @@ int cmd_show_node_id(const std::filesystem::path& home);
 // Runs a node from the config (switch, PEX in normal or seed mode, persistent peers, address
 // book), logging every peer; stops gracefully on SIGINT/SIGTERM.
 int cmd_start(const std::filesystem::path& home);
+// The address book between the database ([db_file]) and Tendermint's addrbook.json. Import
+// validates the whole file first and replaces the stored addresses (bans are kept); export
+// writes the file atomically. Stop the node before importing: it saves its own book.
+int cmd_addrbook_import(const std::filesystem::path& home, const std::filesystem::path& file);
+int cmd_addrbook_export(const std::filesystem::path& home, const std::filesystem::path& file);
 
 struct ProbeArgs {
   std::string address;                 // ID@host:port

@@ -116,6 +116,7 @@ void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
   if (c.moniker.empty() || blank(c.moniker) || !printable_ascii(c.moniker))
     r.invalid(nullptr, "moniker", "must be non-empty printable ASCII");
   if (!printable_ascii(c.network)) r.invalid(nullptr, "network", "must be printable ASCII");
+  if (c.db_file.empty() || blank(c.db_file)) r.invalid(nullptr, "db_file", "must be a file path");
   try {
     auto [host, port] = runtime::split_listen_address(c.p2p.laddr);
     if (!runtime::make_sockaddr(host, port))
@@ -179,6 +180,7 @@ Config parse_config(std::string_view text, std::string_view source) {
   r.string(&root, "moniker", c.moniker);
   r.string(&root, "node_key_file", c.node_key_file);
   r.string(&root, "network", c.network);
+  r.string(&root, "db_file", c.db_file);
   const toml::table* p2p = r.section("p2p");
   read_p2p(r, p2p, c.p2p);
   check_values(r, p2p, c);
@@ -276,6 +278,9 @@ std::string render_config(const Config& c) {
   out += "# Chain ID to speak. Empty: read each peer's NodeInfo first and answer in its\n";
   out += "# network, so one seedscope handshakes with nodes of any chain.\n";
   out += fmt::format("network = {}\n\n", quote(c.network));
+  out += "# SQLite database (address book; WAL mode), relative to the home directory unless\n";
+  out += "# absolute. `seedscope addrbook import|export` move the book from/to addrbook.json.\n";
+  out += fmt::format("db_file = {}\n\n", quote(c.db_file));
   out += "[p2p]\n\n";
   out += "# Address to listen for incoming connections.\n";
   out += fmt::format("laddr = {}\n\n", quote(p.laddr));

@@ -47,6 +47,7 @@ struct Config {
   std::string moniker;                              // default: the host name
   std::string node_key_file = "config/node_key.json"; // relative to the home directory
   std::string network;                              // chain ID; empty: adopt the peer's
+  std::string db_file = "data/seedscope.db";        // relative to the home directory
   P2PConfig p2p;
 };
 

@@ -22,6 +22,7 @@ struct Home {
   std::filesystem::path node_key_file() const {
     return resolve_in_home(dir, config.node_key_file);
   }
+  std::filesystem::path db_file() const { return resolve_in_home(dir, config.db_file); }
 };
 
 // $HOME/.seedscope (or ./.seedscope without $HOME).

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crawler/app/node_key_file.hpp"
+#include "storage/addrbook_json.hpp"
 #include "support/loop_harness.hpp"
 #include "support/process.hpp"
 
@@ -264,6 +265,65 @@ TEST_CASE("`seedscope start` as a seed and as a node that bootstraps from it") {
   CHECK(node.wait(Millis(10000)) == std::optional<int>(0));
   CHECK(seed.wait(Millis(10000)) == std::optional<int>(0));
   CHECK(test::read_file(dir.path() / "node.err").find("stopped") != std::string::npos);
+}
+
+TEST_CASE("addrbook import and export move a book through addrbook.json; bad input changes nothing") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path home = dir.path() / "home";
+  init_home(home);
+  // A Go-format book of 50 addresses, 10 of them old.
+  pex::AddrBookSnapshot snap;
+  snap.key_hex = "a1b2c3d4e5f6a7b8c9d0e1f2";
+  for (int i = 0; i < 50; ++i) {
+    pex::KnownAddress ka;
+    ka.addr = NetAddress{fmt::format("{:040x}", 0x77000 + i),
+                         IpAddress::v4(static_cast<std::uint8_t>(20 + i), 1, 2, 3), 26656};
+    ka.src = ka.addr;
+    ka.bucket_type = i < 10 ? pex::BucketType::kOld : pex::BucketType::kNew;
+    ka.buckets = {i % 60};
+    ka.attempts = i % 3;
+    snap.addrs.push_back(ka);
+  }
+  const fs::path in = dir.path() / "addrbook.json";
+  test::write_file(in, storage::to_addrbook_json(snap));
+
+  auto r = run_process({kBinary, "addrbook", "import", in.string(), "--home", home.string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("imported 50 addresses (40 new, 10 old)") != std::string::npos);
+  CHECK(fs::exists(home / "data" / "seedscope.db"));
+
+  const fs::path out = dir.path() / "exported.json";
+  r = run_process({kBinary, "addrbook", "export", out.string(), "--home", home.string()});
+  REQUIRE(r.exit_code == 0);
+  CHECK(test::read_file(out) == test::read_file(in));
+
+  // A truncated file: refused with the file's name, the database keeps the old book.
+  const fs::path broken = dir.path() / "broken.json";
+  const std::string text = test::read_file(in);
+  test::write_file(broken, text.substr(0, text.size() / 3));
+  r = run_process({kBinary, "addrbook", "import", broken.string(), "--home", home.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("broken.json") != std::string::npos);
+  CHECK(r.err.find("not valid JSON") != std::string::npos);
+  r = run_process({kBinary, "addrbook", "export", out.string(), "--home", home.string()});
+  REQUIRE(r.exit_code == 0);
+  CHECK(test::read_file(out) == test::read_file(in));
+}
+
+TEST_CASE("`seedscope start` refuses a database that is not its own, and leaves it alone") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path home = dir.path() / "home";
+  init_home(home);
+  fs::create_directories(home / "data");
+  const std::string junk = "not a database at all\n";
+  test::write_file(home / "data" / "seedscope.db", junk);
+  auto r = run_process({kBinary, "start", "--home", home.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("not an SQLite file") != std::string::npos);
+  CHECK(test::read_file(home / "data" / "seedscope.db") == junk);
 }
 
 } // namespace

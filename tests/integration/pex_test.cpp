@@ -117,8 +117,9 @@ WallTime wall_now() {
   return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
 }
 
+// The same ID and address for the same `i`.
 NetAddress some_address(int i) {
-  return NetAddress{crypto::NodeKey::generate().node_id(),
+  return NetAddress{fmt::format("{:040x}", 0xabc000 + i),
                     IpAddress::v4(10, 0, static_cast<std::uint8_t>(i / 250),
                                   static_cast<std::uint8_t>(1 + i % 250)),
                     26656};
@@ -286,6 +287,53 @@ TEST_CASE("pex: five nodes discover each other through a seed") {
     }
   for (auto& n : nodes) n->stop();
   test::run_for(loop, Millis(100));
+}
+
+} // namespace seedscope
+
+#include "storage/addr_book_store.hpp"
+#include "support/process.hpp"
+
+namespace seedscope {
+
+TEST_CASE("node: the address book is saved soon after a change and on stop, and loaded at start") {
+  test::TempDir dir;
+  auto db = storage::Database::open(dir.path() / "seedscope.db");
+  storage::SqliteAddrBookStore store(db);
+  app::Config cfg = node_config("127.0.0.1");
+  std::string key_hex;
+  {
+    runtime::Loop loop;
+    NodeOptions o = node_options(cfg, 9);
+    o.store = &store;
+    o.save_interval = Millis(50);
+    Node node(loop, o);
+    node.start();
+    for (int i = 0; i < 10; ++i)
+      REQUIRE(node.book().add_address(some_address(i), some_address(100), wall_now()).ok());
+    key_hex = node.book().key_hex();
+    // Within the save interval, without stopping.
+    run_until(loop, [&] {
+      auto loaded = store.load();
+      return loaded.ok() && loaded->has_value() && (*loaded)->addrs.size() == 10;
+    });
+    (void)node.book().add_address(some_address(10), some_address(100), wall_now());
+    node.stop(); // saves the 11th at once
+    auto loaded = store.load();
+    REQUIRE(loaded.ok());
+    CHECK((*loaded)->addrs.size() == 11);
+    test::run_for(loop, Millis(20));
+  }
+  runtime::Loop loop;
+  NodeOptions o = node_options(cfg, 10);
+  o.store = &store;
+  Node node(loop, o);
+  node.start();
+  CHECK(node.book().size() == 11);
+  CHECK(node.book().key_hex() == key_hex);
+  CHECK(node.book().has(some_address(10).id));
+  node.stop();
+  test::run_for(loop, Millis(20));
 }
 
 } // namespace seedscope

@@ -1,0 +1,67 @@
+// `seedscope addrbook import FILE` and `seedscope addrbook export FILE`: the address book
+// between our database and Tendermint's addrbook.json, in both directions.
+#include <fmt/format.h>
+
+#include "core/base/rng.hpp"
+#include "crawler/app/commands.hpp"
+#include "crawler/app/home.hpp"
+#include "storage/addr_book_store.hpp"
+#include "storage/addrbook_json.hpp"
+
+namespace seedscope::app {
+
+namespace {
+
+std::pair<std::size_t, std::size_t> count_kinds(const pex::AddrBookSnapshot& snap) {
+  std::size_t n_new = 0, n_old = 0;
+  for (const auto& ka : snap.addrs) (ka.is_old() ? n_old : n_new)++;
+  return {n_new, n_old};
+}
+
+} // namespace
+
+int cmd_addrbook_import(const std::filesystem::path& dir, const std::filesystem::path& file) {
+  Home home = open_home(dir, /*require_config=*/false);
+  auto text = storage::read_text_file(file);
+  if (!text.ok()) throw std::runtime_error(text.error().detail);
+  auto snap = storage::from_addrbook_json(*text);
+  if (!snap.ok())
+    throw std::runtime_error(fmt::format("{}: {}", file.string(), snap.error().message()));
+  // The book itself must accept it (bucket sizes, consistency) before anything is written.
+  SeededRng rng(1);
+  pex::AddrBook check(pex::AddrBookConfig{false, std::nullopt}, rng);
+  if (auto st = check.restore(*snap); !st.ok())
+    throw std::runtime_error(fmt::format("{}: {}", file.string(), st.error().message()));
+
+  auto db = storage::Database::open(home.db_file());
+  storage::SqliteAddrBookStore store(db);
+  if (auto st = store.save_keeping_bans(*snap); !st.ok()) throw std::runtime_error(st.error().detail);
+  auto [n_new, n_old] = count_kinds(*snap);
+  fmt::print("imported {} addresses ({} new, {} old) from {} into {}\n", snap->addrs.size(), n_new,
+             n_old, file.string(), home.db_file().string());
+  return 0;
+}
+
+int cmd_addrbook_export(const std::filesystem::path& dir, const std::filesystem::path& file) {
+  Home home = open_home(dir, /*require_config=*/false);
+  if (!std::filesystem::exists(home.db_file()))
+    throw std::runtime_error(fmt::format("{}: no database yet (nothing to export)",
+                                         home.db_file().string()));
+  auto db = storage::Database::open(home.db_file());
+  storage::SqliteAddrBookStore store(db);
+  auto snap = store.load();
+  if (!snap.ok()) throw std::runtime_error(snap.error().detail);
+  if (!*snap)
+    throw std::runtime_error(fmt::format("{}: no address book saved yet (run the node first, "
+                                         "or import one)",
+                                         home.db_file().string()));
+  const std::string json = storage::to_addrbook_json(**snap);
+  if (auto st = storage::write_file_atomically(file, json); !st.ok())
+    throw std::runtime_error(st.error().detail);
+  auto [n_new, n_old] = count_kinds(**snap);
+  fmt::print("exported {} addresses ({} new, {} old) to {}\n", (*snap)->addrs.size(), n_new, n_old,
+             file.string());
+  return 0;
+}
+
+} // namespace seedscope::app

@@ -1,0 +1,274 @@
+#include "storage/database.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <fstream>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace seedscope::storage {
+
+namespace {
+
+class StorageCategory final : public std::error_category {
+public:
+  const char* name() const noexcept override { return "storage"; }
+  std::string message(int ev) const override {
+    switch (static_cast<StorageErrc>(ev)) {
+      case StorageErrc::kSqlite: return "database error";
+      case StorageErrc::kNotOurs: return "not a seedscope database";
+      case StorageErrc::kNewerSchema: return "database written by a newer seedscope";
+      case StorageErrc::kCorrupt: return "database damaged";
+      case StorageErrc::kFile: return "file error";
+      case StorageErrc::kFormat: return "invalid addrbook.json";
+    }
+    return "unknown storage error";
+  }
+};
+
+// Migration N takes the schema from version N-1 to N. Never edit a released migration: add
+// one. Version 1: the address book.
+constexpr std::array<std::string_view, 1> kMigrations = {
+    R"sql(
+CREATE TABLE addrbook_meta (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  key TEXT NOT NULL,        -- 24 hex characters: the bucket-hash key
+  saved_at INTEGER NOT NULL -- ns since the Unix epoch
+);
+CREATE TABLE addrbook_addrs (
+  id TEXT PRIMARY KEY,      -- node ID (40 hex)
+  ip TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  src_id TEXT NOT NULL,     -- who told us (may be empty)
+  src_ip TEXT NOT NULL,
+  src_port INTEGER NOT NULL,
+  buckets TEXT NOT NULL,    -- comma-separated bucket indices
+  attempts INTEGER NOT NULL,
+  bucket_type INTEGER NOT NULL CHECK (bucket_type IN (1, 2)), -- 1 new, 2 old
+  last_attempt INTEGER NOT NULL, -- ns since the Unix epoch; 0 = never
+  last_success INTEGER NOT NULL,
+  last_ban_time INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE addrbook_bans (
+  id TEXT PRIMARY KEY,
+  ip TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  src_id TEXT NOT NULL,
+  src_ip TEXT NOT NULL,
+  src_port INTEGER NOT NULL,
+  buckets TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  bucket_type INTEGER NOT NULL,
+  last_attempt INTEGER NOT NULL,
+  last_success INTEGER NOT NULL,
+  last_ban_time INTEGER NOT NULL,
+  until INTEGER NOT NULL    -- ns since the Unix epoch
+) WITHOUT ROWID;
+)sql",
+};
+
+[[noreturn]] void fail(const std::filesystem::path& file, const std::string& what) {
+  throw StorageError(fmt::format("{}: {}", file.string(), what));
+}
+
+bool is_damage(int rc) {
+  rc &= 0xff;
+  return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
+}
+
+} // namespace
+
+const std::error_category& storage_category() {
+  static const StorageCategory category;
+  return category;
+}
+std::error_code make_error_code(StorageErrc e) {
+  return {static_cast<int>(e), storage_category()};
+}
+
+// ---- Statement ----------------------------------------------------------------------------
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  if (rc != SQLITE_OK)
+    throw StorageError(fmt::format("prepare \"{}\": {}", sql.substr(0, 60), sqlite3_errmsg(db)));
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK)
+    throw StorageError(fmt::format("bind: {}", sqlite3_errmsg(db_)));
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                        SQLITE_TRANSIENT) != SQLITE_OK)
+    throw StorageError(fmt::format("bind: {}", sqlite3_errmsg(db_)));
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  if (sqlite3_bind_null(stmt_, index) != SQLITE_OK)
+    throw StorageError(fmt::format("bind: {}", sqlite3_errmsg(db_)));
+  return *this;
+}
+
+bool Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  throw StorageError(fmt::format("{}: {}", sqlite3_sql(stmt_) ? std::string_view(sqlite3_sql(stmt_)).substr(0, 60) : "?",
+                                 sqlite3_errmsg(db_)));
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::int64_t Statement::column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
+
+std::string Statement::column_text(int index) const {
+  const auto* p = sqlite3_column_text(stmt_, index);
+  const int n = sqlite3_column_bytes(stmt_, index);
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+           : std::string();
+}
+
+bool Statement::column_is_null(int index) const {
+  return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
+}
+
+// ---- Database -----------------------------------------------------------------------------
+
+Database Database::open(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (file.has_parent_path()) {
+    std::filesystem::create_directories(file.parent_path(), ec);
+    if (ec) fail(file, fmt::format("cannot create its directory: {}", ec.message()));
+  }
+  // Not even SQLite: say so before SQLite gets to touch it.
+  if (std::filesystem::exists(file, ec) && std::filesystem::file_size(file, ec) > 0) {
+    std::ifstream in(file, std::ios::binary);
+    std::array<char, 16> header{};
+    in.read(header.data(), header.size());
+    if (!in || std::string_view(header.data(), header.size()) !=
+                   std::string_view("SQLite format 3\0", 16))
+      fail(file, "not a seedscope database (not an SQLite file); refusing to use or overwrite it");
+  }
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                 nullptr);
+  Database db(raw, file);
+  if (rc != SQLITE_OK)
+    fail(file, fmt::format("cannot open: {}", raw ? sqlite3_errmsg(raw) : "out of memory"));
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 5000);
+  db.check_ours();
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+  db.migrate();
+  return db;
+}
+
+Database::~Database() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Database::Database(Database&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+
+void Database::exec(std::string_view sql) {
+  char* err = nullptr;
+  const std::string text(sql);
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    if (is_damage(rc)) fail(path_, "database damaged: " + msg);
+    fail(path_, msg);
+  }
+}
+
+std::int64_t Database::pragma_int(const char* name) {
+  Statement st(db_, fmt::format("PRAGMA {}", name));
+  return st.step() ? st.column_int(0) : 0;
+}
+
+int Database::schema_version() { return static_cast<int>(pragma_int("user_version")); }
+int Database::latest_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+void Database::check_ours() {
+  try {
+    std::int64_t tables = 0;
+    {
+      Statement st(db_, "SELECT count(*) FROM sqlite_schema");
+      if (st.step()) tables = st.column_int(0);
+    }
+    const auto app_id = static_cast<std::uint32_t>(pragma_int("application_id"));
+    if (app_id != kApplicationId && (app_id != 0 || tables != 0))
+      fail(path_, app_id == 0
+                      ? "an SQLite database of another application (it has tables but no "
+                        "seedscope application_id); refusing to use or overwrite it"
+                      : fmt::format("an SQLite database of another application (application_id "
+                                    "{:#x}); refusing to use or overwrite it",
+                                    app_id));
+    const int version = schema_version();
+    if (version > latest_schema_version())
+      fail(path_, fmt::format("schema version {} was written by a newer seedscope (this one "
+                              "knows up to {}); upgrade seedscope",
+                              version, latest_schema_version()));
+    Statement check(db_, "PRAGMA quick_check");
+    std::string result;
+    while (check.step()) {
+      if (!result.empty()) result += "; ";
+      result += check.column_text(0);
+      if (result.size() > 300) break;
+    }
+    if (result != "ok")
+      fail(path_, "database damaged (quick_check: " + result +
+                      "); restore it from a backup or move it away");
+  } catch (const StorageError& e) {
+    const int rc = sqlite3_extended_errcode(db_);
+    const std::string what = e.what();
+    if (what.rfind(path_.string() + ":", 0) == 0) throw;
+    if (is_damage(rc))
+      fail(path_, fmt::format("database damaged ({}); restore it from a backup or move it away",
+                              sqlite3_errmsg(db_)));
+    fail(path_, what);
+  }
+}
+
+void Database::migrate() {
+  for (int v = schema_version(); v < latest_schema_version(); ++v) {
+    Transaction tx(*this);
+    exec(kMigrations[static_cast<std::size_t>(v)]);
+    exec(fmt::format("PRAGMA user_version = {}", v + 1));
+    if (v == 0) exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+    tx.commit();
+  }
+}
+
+// ---- Transaction --------------------------------------------------------------------------
+
+Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (done_) return;
+  char* err = nullptr;
+  sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, &err);
+  sqlite3_free(err);
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+} // namespace seedscope::storage
