@@ -39,9 +39,10 @@ Reason classify_node_info_error(const std::error_code& code) {
 
 Handshake::Handshake(const crypto::NodeKey& node_key, HandshakeConfig config)
     : node_key_(node_key), config_(std::move(config)) {
-  config_.our_info.node_id = node_key_.node_id();
+  config_.our_info.node_id = config_.claimed_node_id.value_or(node_key_.node_id());
   conn_ = std::make_unique<secret::SecretConnection>(
-      node_key_, secret::SecretConnection::Options{config_.expected_peer_id, config_.ephemeral});
+      node_key_, secret::SecretConnection::Options{config_.expected_peer_id, config_.ephemeral,
+                                                   config_.corrupt_signature});
   config_.ephemeral.reset();
 }
 

@@ -27,6 +27,10 @@ struct HandshakeConfig {
   std::optional<std::string> expected_peer_id;
   // Fixed ephemeral key (test vectors only).
   std::optional<crypto::X25519KeyPair> ephemeral;
+  // Misbehaviours for simulators (netsim), never set in a real node: an invalid signature,
+  // and a NodeInfo that claims another ID than the key's.
+  bool corrupt_signature = false;
+  std::optional<std::string> claimed_node_id;
 };
 
 class Handshake {

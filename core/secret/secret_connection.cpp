@@ -150,7 +150,8 @@ Status SecretConnection::on_ephemeral(ByteSpan body) {
   wire::AuthSigMessage auth;
   const crypto::PublicKey& pub = node_key_.public_key();
   auth.mutable_pub_key()->set_ed25519(pub.data(), pub.size());
-  const crypto::Signature sig = node_key_.sign(challenge_);
+  crypto::Signature sig = node_key_.sign(challenge_);
+  if (options_.corrupt_signature) sig[0] ^= 0x01;
   auth.set_sig(sig.data(), sig.size());
   Bytes plain;
   wire::write_delimited(plain, auth);

@@ -82,6 +82,9 @@ public:
     std::optional<std::string> expected_peer_id;
     // Fixed ephemeral key (test vectors); random when unset.
     std::optional<crypto::X25519KeyPair> ephemeral;
+    // Misbehaviour for simulators (netsim): sign the challenge wrongly, so the peer must
+    // refuse us with an authentication failure. Never set in a real node.
+    bool corrupt_signature = false;
   };
 
   // `node_key` is not owned and must outlive this object.

@@ -47,6 +47,18 @@ int run_cli(int argc, char** argv) {
   CLI::App* book_export =
       addrbook->add_subcommand("export", "write the stored address book to FILE");
   book_export->add_option("file", book_file, "addrbook.json to write")->required();
+  CLI::App* netsim = app.add_subcommand(
+      "netsim", "host a simulated Tendermint network on loopback (127.x.y.z addresses)");
+  NetsimArgs netsim_args;
+  std::string netsim_duration;
+  netsim->add_option("--scenario", netsim_args.scenario_file, "scenario TOML file");
+  netsim->add_option("--preset", netsim_args.preset, "built-in scenario: small, demo, large")
+      ->capture_default_str();
+  netsim->add_option("--ground-truth", netsim_args.ground_truth,
+                     "write every node's ID, address, network, class to this JSON file");
+  netsim->add_option("--duration", netsim_duration, "stop after this long, e.g. 60s");
+  netsim->add_option("--print-preset", netsim_args.print_preset,
+                     "print a preset's scenario TOML (a starting point) and exit");
   CLI::App* demo = app.add_subcommand("demo", "start a local node on loopback and probe it");
 
   ProbeArgs probe_args;
@@ -66,6 +78,10 @@ int run_cli(int argc, char** argv) {
     if (*show) return cmd_show_node_id(home);
     if (*start) return cmd_start(home);
     if (*demo) return cmd_demo();
+    if (*netsim) {
+      netsim_args.duration = duration_option(netsim_duration, "--duration");
+      return cmd_netsim(netsim_args);
+    }
     if (*book_import) return cmd_addrbook_import(home, book_file);
     if (*book_export) return cmd_addrbook_export(home, book_file);
     if (*probe) {

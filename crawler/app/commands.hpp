@@ -32,6 +32,16 @@ struct ProbeArgs {
 // Dials one node, prints its NodeInfo and timings as JSON on stdout; on failure also prints
 // "probe failed: <stage>/<reason>: <detail>" on stderr and returns 1.
 int cmd_probe(const std::filesystem::path& home, const ProbeArgs& args);
+struct NetsimArgs {
+  std::string scenario_file;         // TOML; empty: the preset
+  std::string preset = "demo";
+  std::string ground_truth;          // write the ground truth JSON here
+  std::optional<Millis> duration;    // run this long; unset: until SIGINT/SIGTERM
+  std::string print_preset;          // print a preset's TOML and exit
+};
+// Hosts a simulated network on loopback (crawler/netsim).
+int cmd_netsim(const NetsimArgs& args);
+
 // A local node and a probe of it, in one process (scripts/run.sh).
 int cmd_demo();
 

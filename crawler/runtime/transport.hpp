@@ -34,6 +34,9 @@ struct UpgradeOptions {
   // With adopt_peer_network: how long to wait for the peer's NodeInfo before sending ours
   // anyway (two adopting endpoints would otherwise wait for each other).
   Millis adopt_grace{1000};
+  // Misbehaviours for the simulator (netsim) only; see HandshakeConfig.
+  bool corrupt_signature = false;
+  std::optional<std::string> claimed_node_id;
 };
 
 struct DialOptions {

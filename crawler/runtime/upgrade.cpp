@@ -100,6 +100,8 @@ void Upgrade::begin_handshake() {
   config.our_info = options_.our_info;
   config.adopt_peer_network = options_.adopt_peer_network;
   config.expected_peer_id = expected_id_;
+  config.corrupt_signature = options_.corrupt_signature;
+  config.claimed_node_id = options_.claimed_node_id;
   handshake_.emplace(*node_key_, std::move(config));
 
   deadline_.start(options_.handshake_timeout, [this] {

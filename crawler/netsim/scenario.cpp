@@ -1,0 +1,306 @@
+#include "crawler/netsim/scenario.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace seedscope::netsim {
+
+namespace {
+
+struct ClassName {
+  Behaviour b;
+  std::string_view name;
+};
+constexpr ClassName kNames[] = {
+    {Behaviour::kNormal, "normal"},
+    {Behaviour::kSeed, "seed"},
+    {Behaviour::kRefused, "refused"},
+    {Behaviour::kBlackhole, "blackhole"},
+    {Behaviour::kSilent, "silent"},
+    {Behaviour::kIncompatibleNetwork, "incompatible_network"},
+    {Behaviour::kIncompatibleVersion, "incompatible_version"},
+    {Behaviour::kBadSignature, "bad_signature"},
+    {Behaviour::kIdMismatch, "id_mismatch"},
+    {Behaviour::kGarbageAfterHandshake, "garbage_after_handshake"},
+    {Behaviour::kUnsolicitedAddrs, "unsolicited_addrs"},
+    {Behaviour::kOversizedMessage, "oversized_message"},
+    {Behaviour::kSlowloris, "slowloris"},
+    {Behaviour::kPrivateAndDuplicateAddrs, "private_and_duplicate_addrs"},
+};
+
+// A preset: two networks with every class represented; `n` nodes in all.
+std::string preset_text(std::size_t n, std::uint64_t seed) {
+  const std::size_t hub = n * 3 / 5, other = n - hub;
+  return fmt::format(R"(# seedscope netsim scenario.
+seed = {}          # same seed, same network
+port = 26656       # every node listens on its own 127.x.y.z at this port
+
+[churn]
+offline_fraction = 0.03   # of reachable normal nodes, offline at any time
+period = "20s"            # the offline set changes this often ("0s": no churn)
+
+[[network]]
+chain_id = "simhub-1"
+nodes = {}
+known_peers = 20          # each node's address book: k random others of its network
+stale_addresses = 3       # plus addresses of nodes that never existed
+seed_nodes = 2
+rpc_fraction = 0.3
+versions = [ {{ version = "0.34.24", weight = 6 }}, {{ version = "0.34.28", weight = 3 }},
+             {{ version = "0.37.4", weight = 1 }} ]
+[network.fractions]       # the rest are normal nodes
+refused = 0.20
+blackhole = 0.02
+silent = 0.05
+incompatible_network = 0.03
+incompatible_version = 0.03
+bad_signature = 0.01
+id_mismatch = 0.01
+garbage_after_handshake = 0.01
+unsolicited_addrs = 0.01
+oversized_message = 0.01
+slowloris = 0.01
+private_and_duplicate_addrs = 0.01
+
+[[network]]
+chain_id = "simzone-7"
+nodes = {}
+known_peers = 12
+stale_addresses = 2
+seed_nodes = 1
+versions = [ {{ version = "0.38.12", weight = 1 }} ]
+[network.fractions]
+refused = 0.25
+silent = 0.05
+blackhole = 0.02
+incompatible_version = 0.02
+bad_signature = 0.01
+unsolicited_addrs = 0.01
+)",
+                     seed, hub, other);
+}
+
+[[noreturn]] void fail(std::string_view source, const std::string& key, const std::string& what) {
+  throw ScenarioError(fmt::format("{}: {}: {}", source, key, what));
+}
+
+std::uint64_t get_uint(const toml::node* node, std::string_view source, const std::string& key,
+                       std::uint64_t lo, std::uint64_t hi) {
+  auto v = node ? node->value<std::int64_t>() : std::nullopt;
+  if (!v || *v < 0 || static_cast<std::uint64_t>(*v) < lo || static_cast<std::uint64_t>(*v) > hi)
+    fail(source, key, fmt::format("must be an integer from {} to {}", lo, hi));
+  return static_cast<std::uint64_t>(*v);
+}
+
+double get_fraction(const toml::node* node, std::string_view source, const std::string& key) {
+  std::optional<double> v;
+  if (node) {
+    if (auto d = node->value<double>()) v = d;
+  }
+  if (!v || !(*v >= 0.0) || *v > 1.0) fail(source, key, "must be a number from 0 to 1");
+  return *v;
+}
+
+Millis get_duration(const toml::node* node, std::string_view source, const std::string& key) {
+  auto s = node ? node->value<std::string>() : std::nullopt;
+  if (!s) fail(source, key, "must be a duration string such as \"30s\" or \"500ms\"");
+  std::string text = *s;
+  double factor = 0;
+  std::string number;
+  if (text.size() > 2 && text.ends_with("ms")) {
+    factor = 1;
+    number = text.substr(0, text.size() - 2);
+  } else if (text.size() > 1 && text.ends_with("s")) {
+    factor = 1000;
+    number = text.substr(0, text.size() - 1);
+  } else if (text.size() > 1 && text.ends_with("m")) {
+    factor = 60000;
+    number = text.substr(0, text.size() - 1);
+  } else {
+    fail(source, key, fmt::format("\"{}\" is not a duration (use ms, s or m)", text));
+  }
+  char* end = nullptr;
+  const double v = std::strtod(number.c_str(), &end);
+  if (number.empty() || end != number.c_str() + number.size() || !(v >= 0) || v > 1e7)
+    fail(source, key, fmt::format("\"{}\" is not a duration (use ms, s or m)", text));
+  return Millis(static_cast<Millis::rep>(v * factor));
+}
+
+bool valid_chain_id(const std::string& id) {
+  if (id.empty() || id.size() > 50) return false;
+  for (char c : id)
+    if (c < 0x21 || c > 0x7e) return false;
+  return true;
+}
+
+} // namespace
+
+std::string_view to_string(Behaviour b) {
+  for (const auto& n : kNames)
+    if (n.b == b) return n.name;
+  return "?";
+}
+
+const std::vector<Behaviour>& fraction_classes() {
+  static const std::vector<Behaviour> classes = [] {
+    std::vector<Behaviour> v;
+    for (const auto& n : kNames)
+      if (n.b != Behaviour::kNormal && n.b != Behaviour::kSeed) v.push_back(n.b);
+    return v;
+  }();
+  return classes;
+}
+
+bool completes_handshake(Behaviour b) {
+  switch (b) {
+    case Behaviour::kNormal:
+    case Behaviour::kSeed:
+    case Behaviour::kGarbageAfterHandshake:
+    case Behaviour::kUnsolicitedAddrs:
+    case Behaviour::kOversizedMessage:
+    case Behaviour::kPrivateAndDuplicateAddrs:
+    case Behaviour::kIncompatibleNetwork: // completes it with a peer that adopts its network
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::size_t Scenario::total_nodes() const {
+  std::size_t n = 0;
+  for (const auto& net : networks) n += net.nodes;
+  return n;
+}
+
+Scenario parse_scenario(std::string_view text, std::string_view source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    throw ScenarioError(fmt::format("{}:{}:{}: malformed TOML: {}", source, e.source().begin.line,
+                                    e.source().begin.column, e.description()));
+  }
+  static const std::set<std::string> kTop = {"seed", "port", "churn", "network"};
+  for (const auto& [k, v] : root)
+    if (!kTop.count(std::string(k.str()))) fail(source, std::string(k.str()), "unknown key");
+  Scenario s;
+  if (root.contains("seed"))
+    s.seed = get_uint(root.get("seed"), source, "seed", 0, std::numeric_limits<std::int64_t>::max());
+  if (root.contains("port"))
+    s.port = static_cast<std::uint16_t>(get_uint(root.get("port"), source, "port", 1, 65535));
+  if (const auto* churn = root.get("churn")) {
+    const auto* t = churn->as_table();
+    if (!t) fail(source, "churn", "must be a table");
+    for (const auto& [k, v] : *t) {
+      const std::string key(k.str());
+      if (key == "offline_fraction")
+        s.churn.offline_fraction = get_fraction(&v, source, "churn.offline_fraction");
+      else if (key == "period")
+        s.churn.period = get_duration(&v, source, "churn.period");
+      else
+        fail(source, "churn." + key, "unknown key");
+    }
+  }
+  const auto* nets = root.get("network") ? root.get("network")->as_array() : nullptr;
+  if (!nets || nets->empty()) fail(source, "network", "at least one [[network]] is required");
+  std::set<std::string> chain_ids;
+  for (std::size_t i = 0; i < nets->size(); ++i) {
+    const std::string at = fmt::format("network[{}]", i);
+    const auto* t = nets->get(i)->as_table();
+    if (!t) fail(source, at, "must be a table");
+    NetworkSpec n;
+    bool have_nodes = false;
+    for (const auto& [k, v] : *t) {
+      const std::string key(k.str());
+      const std::string path = at + "." + key;
+      if (key == "chain_id") {
+        auto id = v.value<std::string>();
+        if (!id || !valid_chain_id(*id))
+          fail(source, path, "must be 1 to 50 printable characters without spaces");
+        n.chain_id = *id;
+      } else if (key == "nodes") {
+        n.nodes = get_uint(&v, source, path, 1, 60000);
+        have_nodes = true;
+      } else if (key == "known_peers") {
+        n.known_peers = get_uint(&v, source, path, 0, 1000);
+      } else if (key == "stale_addresses") {
+        n.stale_addresses = get_uint(&v, source, path, 0, 1000);
+      } else if (key == "seed_nodes") {
+        n.seed_nodes = get_uint(&v, source, path, 0, 1000);
+      } else if (key == "rpc_fraction") {
+        n.rpc_fraction = get_fraction(&v, source, path);
+      } else if (key == "versions") {
+        const auto* arr = v.as_array();
+        if (!arr || arr->empty()) fail(source, path, "must be a non-empty array of tables");
+        n.versions.clear();
+        for (std::size_t j = 0; j < arr->size(); ++j) {
+          const std::string vp = fmt::format("{}[{}]", path, j);
+          const auto* vt = arr->get(j)->as_table();
+          if (!vt) fail(source, vp, "must be { version = \"...\", weight = N }");
+          auto ver = (*vt)["version"].value<std::string>();
+          auto weight = (*vt)["weight"].value<double>();
+          if (!ver || ver->empty() || ver->size() > 60) fail(source, vp + ".version", "must be a version string");
+          if (!weight || !(*weight > 0) || *weight > 1e6) fail(source, vp + ".weight", "must be a positive number");
+          n.versions.push_back({*ver, *weight});
+        }
+      } else if (key == "fractions") {
+        const auto* ft = v.as_table();
+        if (!ft) fail(source, path, "must be a table of class = fraction");
+        for (const auto& [fk, fv] : *ft) {
+          const std::string cls(fk.str());
+          const auto& classes = fraction_classes();
+          auto it = std::find_if(classes.begin(), classes.end(),
+                                 [&](Behaviour b) { return to_string(b) == cls; });
+          if (it == classes.end())
+            fail(source, path + "." + cls,
+                 "unknown class (refused, blackhole, silent, incompatible_network, "
+                 "incompatible_version, bad_signature, id_mismatch, garbage_after_handshake, "
+                 "unsolicited_addrs, oversized_message, slowloris, private_and_duplicate_addrs)");
+          n.fractions[*it] = get_fraction(&fv, source, path + "." + cls);
+        }
+      } else {
+        fail(source, path, "unknown key");
+      }
+    }
+    if (n.chain_id.empty()) fail(source, at + ".chain_id", "missing");
+    if (!have_nodes) fail(source, at + ".nodes", "missing");
+    if (!chain_ids.insert(n.chain_id).second) fail(source, at + ".chain_id", "appears twice");
+    double sum = 0;
+    for (const auto& [b, f] : n.fractions) sum += f;
+    if (sum > 0.9) fail(source, at + ".fractions", fmt::format("add up to {:.2f}; at most 0.9 (some nodes must be normal)", sum));
+    if (n.seed_nodes > n.nodes) fail(source, at + ".seed_nodes", "more seeds than nodes");
+    s.networks.push_back(std::move(n));
+  }
+  if (s.total_nodes() > 60000) fail(source, "network", "at most 60000 nodes in all");
+  return s;
+}
+
+Scenario load_scenario(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw ScenarioError(fmt::format("{}: cannot read the scenario file", file.string()));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_scenario(text.str(), file.string());
+}
+
+std::vector<std::string> preset_names() { return {"small", "demo", "large"}; }
+
+std::string preset_toml(std::string_view name) {
+  if (name == "small") return preset_text(200, 11);
+  if (name == "demo") return preset_text(1000, 12);
+  if (name == "large") return preset_text(10000, 13);
+  throw ScenarioError(fmt::format("no preset named \"{}\" (small, demo, large)", name));
+}
+
+Scenario preset(std::string_view name) {
+  return parse_scenario(preset_toml(name), fmt::format("preset {}", name));
+}
+
+} // namespace seedscope::netsim
