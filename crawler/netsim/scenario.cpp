@@ -41,6 +41,7 @@ std::string preset_text(std::size_t n, std::uint64_t seed) {
   return fmt::format(R"(# seedscope netsim scenario.
 seed = {}          # same seed, same network
 port = 26656       # every node listens on its own 127.x.y.z at this port
+address_offset = 0 # shift all addresses (two simulations side by side)
 
 [churn]
 offline_fraction = 0.03   # of reachable normal nodes, offline at any time
@@ -187,7 +188,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
     throw ScenarioError(fmt::format("{}:{}:{}: malformed TOML: {}", source, e.source().begin.line,
                                     e.source().begin.column, e.description()));
   }
-  static const std::set<std::string> kTop = {"seed", "port", "churn", "network"};
+  static const std::set<std::string> kTop = {"seed", "port", "address_offset", "churn", "network"};
   for (const auto& [k, v] : root)
     if (!kTop.count(std::string(k.str()))) fail(source, std::string(k.str()), "unknown key");
   Scenario s;
@@ -195,6 +196,9 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
     s.seed = get_uint(root.get("seed"), source, "seed", 0, std::numeric_limits<std::int64_t>::max());
   if (root.contains("port"))
     s.port = static_cast<std::uint16_t>(get_uint(root.get("port"), source, "port", 1, 65535));
+  if (root.contains("address_offset"))
+    s.address_offset = static_cast<std::uint32_t>(
+        get_uint(root.get("address_offset"), source, "address_offset", 0, 100000));
   if (const auto* churn = root.get("churn")) {
     const auto* t = churn->as_table();
     if (!t) fail(source, "churn", "must be a table");

@@ -68,6 +68,9 @@ struct ChurnSpec {
 struct Scenario {
   std::uint64_t seed = 1;
   std::uint16_t port = 26656;
+  // Shifts every node's address by this many places, so that simulations (tests) running
+  // side by side do not collide.
+  std::uint32_t address_offset = 0;
   std::vector<NetworkSpec> networks;
   ChurnSpec churn;
 

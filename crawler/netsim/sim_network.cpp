@@ -79,7 +79,7 @@ SimNetwork::SimNetwork(Scenario scenario) : scenario_(std::move(scenario)) {
       }
       n.key = std::make_shared<const crypto::NodeKey>(crypto::NodeKey::from_seed(seed));
       n.id = n.key->node_id();
-      n.ip = ip_for(g);
+      n.ip = ip_for(g + scenario_.address_offset);
       n.port = scenario_.port;
       double pick = rng.uniform01() * total_weight;
       n.version = spec.versions.back().version;

@@ -33,7 +33,7 @@ std::string scenario_error(const std::string& text) {
 
 // A scenario with `per_class` nodes of every class in one network.
 netsim::Scenario every_class(std::size_t per_class) {
-  std::string text = "seed = 5\n[[network]]\nchain_id = \"classes-1\"\nnodes = {}\nseed_nodes = 0\n"
+  std::string text = "seed = 5\naddress_offset = 20000\n[[network]]\nchain_id = \"classes-1\"\nnodes = {}\nseed_nodes = 0\n"
                      "known_peers = 5\n[network.fractions]\n";
   const auto& classes = netsim::fraction_classes();
   const std::size_t nodes = per_class * (classes.size() + 2);
@@ -189,7 +189,9 @@ TEST_CASE("netsim: each class fails a probe with its own classified reason") {
 
 TEST_CASE("netsim: a seedscope seed node connected to a few nodes learns the network") {
   runtime::Loop loop;
-  netsim::SimNetwork net(netsim::preset("small"));
+  netsim::Scenario scenario = netsim::preset("small");
+  scenario.address_offset = 30000; // apart from the other tests' simulations
+  netsim::SimNetwork net(scenario);
   netsim::Netsim sim(loop, net);
   sim.start();
 
