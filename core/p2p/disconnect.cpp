@@ -47,6 +47,7 @@ std::string_view to_string(Reason r) {
   case Reason::kPeerLimit: return "peer_limit";
   case Reason::kBanned: return "banned";
   case Reason::kFullAfterHandshake: return "full_after_handshake";
+  case Reason::kNotAllowed: return "not_allowed";
   case Reason::kShutdown: return "shutdown";
   case Reason::kDone: return "done";
   }

@@ -55,6 +55,7 @@ enum class Reason {
   kPeerLimit,           // inbound or outbound slots full
   kBanned,
   kFullAfterHandshake,  // the peer closed at once after the handshake (its slots are full)
+  kNotAllowed,          // outside the addresses we may dial (loopback-only simulations)
 };
 
 std::string_view to_string(Stage s);

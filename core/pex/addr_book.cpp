@@ -83,8 +83,8 @@ std::uint64_t AddrBook::hash(const std::string& data) const {
 // Go's calcNewBucket: hash(sourcegroup + hash(group + sourcegroup) % 32) % 256, so one source
 // group can place addresses in at most kNewBucketsPerGroup buckets.
 int AddrBook::new_bucket_for(const NetAddress& addr, const NetAddress& src) const {
-  const std::string group = group_key(addr, config_.strict);
-  const std::string src_group = group_key(src, config_.strict);
+  const std::string group = group_key(addr, strict_for(addr));
+  const std::string src_group = group_key(src, strict_for(src));
   const std::uint64_t h1 = hash(group + src_group) % kNewBucketsPerGroup;
   return static_cast<int>(hash(src_group + be64(h1)) % kNewBucketCount);
 }
@@ -93,7 +93,7 @@ int AddrBook::new_bucket_for(const NetAddress& addr, const NetAddress& src) cons
 // kOldBucketsPerGroup old buckets.
 int AddrBook::old_bucket_for(const NetAddress& addr) const {
   const std::uint64_t h1 = hash(addr.to_string()) % kOldBucketsPerGroup;
-  return static_cast<int>(hash(group_key(addr, config_.strict) + be64(h1)) % kOldBucketCount);
+  return static_cast<int>(hash(group_key(addr, strict_for(addr)) + be64(h1)) % kOldBucketCount);
 }
 
 AddrBook::Bucket& AddrBook::bucket(BucketType type, int index) {
@@ -135,7 +135,7 @@ Status AddrBook::add_address(const NetAddress& addr, const NetAddress& src, Wall
   if (private_ids_.count(addr.id)) return make_error(AddrBookError::kPrivateId, what);
   if (private_ids_.count(src.id)) return make_error(AddrBookError::kPrivateSource, src.to_string());
   if (our_addrs_.count(what)) return make_error(AddrBookError::kOwnAddress, what);
-  if (config_.strict && !addr.routable()) return make_error(AddrBookError::kNonRoutable, what);
+  if (strict_for(addr) && !addr.routable()) return make_error(AddrBookError::kNonRoutable, what);
 
   auto it = by_id_.find(addr.id);
   if (it != by_id_.end()) {

@@ -105,6 +105,10 @@ struct AddrBookConfig {
   // Fixed bucket-hash key (tests, or the stored one); drawn from the book's Rng when unset.
   // Must satisfy valid_addr_book_key(): the constructor throws std::invalid_argument otherwise.
   std::optional<std::string> key_hex;
+  // Simulations on loopback (netsim, tests, the demo): 127.0.0.0/8 and ::1 count as routable
+  // (with their /16 as group), while strict mode still refuses private ranges as it would on
+  // the internet.
+  bool loopback_routable = false;
 };
 
 class AddrBook {
@@ -178,6 +182,9 @@ private:
   using Bucket = std::vector<std::string>; // ids, in insertion order
 
   void set_key(const std::string& key_hex); // key_hex_ and hash_key_
+  bool strict_for(const NetAddress& addr) const {
+    return config_.strict && !(config_.loopback_routable && addr.loopback());
+  }
   std::uint64_t hash(const std::string& data) const;
   Bucket& bucket(BucketType type, int index);
   // Go's addToNewBucket / addToOldBucket / removeFromBucket / removeFromAllBuckets. `ka` is the

@@ -167,6 +167,10 @@ void PexReactor::on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& a
     if (!book_.add_address(addr, *src, now).ok()) continue;
     if (from_seed) dial_peer(addr);
   }
+  // Deviation: a Go seed keeps a crawled peer until seed_disconnect_wait (28 h) and so runs
+  // out of outbound slots; ours hangs up once the peer answered, freeing its slot and ours.
+  if (config_.seed_mode && peer.outbound && !switch_->is_persistent(peer.id))
+    switch_->stop_peer(peer.id, {Stage::kPex, Reason::kDone}, "crawled: addresses received", true);
 }
 
 void PexReactor::send_addrs(const std::string& peer_id, const std::vector<NetAddress>& addrs) {

@@ -233,6 +233,12 @@ bool NetAddress::local() const {
   return contains(kLoopback4, ip) || ip == kLoopback6 || contains(kZero4, ip);
 }
 
+bool NetAddress::loopback() const {
+  static const Range kLoopback4 = v4_range(127, 0, 8);
+  static const IpAddress kLoopback6 = IpAddress::v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+  return contains(kLoopback4, ip) || ip == kLoopback6;
+}
+
 bool NetAddress::routable() const {
   if (!valid()) return false;
   const bool rfc1918 = std::any_of(std::begin(kRfc1918), std::end(kRfc1918),

@@ -45,6 +45,7 @@ struct NetAddress {
 
   bool valid() const;     // Go's Valid(): ID valid, IP not unspecified/RFC3849/broadcast
   bool local() const;     // loopback or unspecified
+  bool loopback() const;  // 127.0.0.0/8 or ::1
   bool routable() const;  // valid and not private/link-local/ULA/ORCHID/loopback
   bool operator==(const NetAddress&) const = default;
 };

@@ -59,7 +59,16 @@ int run_cli(int argc, char** argv) {
   netsim->add_option("--duration", netsim_duration, "stop after this long, e.g. 60s");
   netsim->add_option("--print-preset", netsim_args.print_preset,
                      "print a preset's scenario TOML (a starting point) and exit");
-  CLI::App* demo = app.add_subcommand("demo", "start a local node on loopback and probe it");
+  CLI::App* demo = app.add_subcommand(
+      "demo", "crawl a simulated network (netsim preset) with a seedscope seed node, on loopback");
+  DemoArgs demo_args;
+  std::string demo_duration;
+  demo->add_option("--preset", demo_args.preset, "netsim preset: small, demo, large")
+      ->capture_default_str();
+  demo->add_option("--duration", demo_duration, "stop after this long at most (default 90s)");
+  demo->add_option("--metrics-addr", demo_args.metrics_addr,
+                   "serve Prometheus metrics here (\"off\": none)")
+      ->capture_default_str();
 
   ProbeArgs probe_args;
   std::string network, timeout, dial_timeout;
@@ -77,7 +86,10 @@ int run_cli(int argc, char** argv) {
     if (*init) return cmd_init(home);
     if (*show) return cmd_show_node_id(home);
     if (*start) return cmd_start(home);
-    if (*demo) return cmd_demo();
+    if (*demo) {
+      if (auto d = duration_option(demo_duration, "--duration")) demo_args.duration = *d;
+      return cmd_demo(demo_args);
+    }
     if (*netsim) {
       netsim_args.duration = duration_option(netsim_duration, "--duration");
       return cmd_netsim(netsim_args);

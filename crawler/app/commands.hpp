@@ -42,7 +42,14 @@ struct NetsimArgs {
 // Hosts a simulated network on loopback (crawler/netsim).
 int cmd_netsim(const NetsimArgs& args);
 
-// A local node and a probe of it, in one process (scripts/run.sh).
-int cmd_demo();
+struct DemoArgs {
+  std::string preset = "demo";               // the netsim preset to crawl
+  Millis duration{90000};                    // stop after this long at most
+  std::string metrics_addr = "127.0.0.1:26660"; // Prometheus endpoint ("" or "off": none)
+  double target = 0.99;                      // stop once this share of reachable nodes is known
+};
+// The main job (scripts/run.sh): a simulated network (netsim preset) and a seedscope seed
+// node crawling it in one process, with progress lines, metrics and a summary.
+int cmd_demo(const DemoArgs& args);
 
 } // namespace seedscope::app

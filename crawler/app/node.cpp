@@ -63,11 +63,14 @@ Node::Node(runtime::Loop& loop, NodeOptions options, runtime::SwitchObserver* ob
     : loop_(loop), options_(std::move(options)), clock_(loop),
       rng_(options_.rng_seed ? *options_.rng_seed : std::random_device{}() * 0x9e3779b97f4a7c15ULL ^
                                                         std::random_device{}()),
-      book_(pex::AddrBookConfig{options_.config.p2p.addr_book_strict, std::nullopt}, rng_),
+      book_(pex::AddrBookConfig{options_.config.p2p.addr_book_strict, std::nullopt,
+                                options_.loopback_only},
+            rng_),
       switch_(loop, options_.key,
               [&] {
                 runtime::SwitchConfig c = switch_config(options_.config);
                 c.reconnect_time_scale = options_.reconnect_time_scale;
+                c.loopback_only = options_.loopback_only;
                 return c;
               }(),
               observer),

@@ -31,6 +31,9 @@ struct NodeOptions {
   // PEX timing; defaults are Go's. Tests shorten the periods.
   pex::PexReactorConfig pex;
   double reconnect_time_scale = 1.0;
+  // Simulations (demo, tests): dial nothing but loopback addresses, and let loopback count as
+  // routable in the address book so that strict mode still refuses private ranges.
+  bool loopback_only = false;
   // Log lines (start-up, book saves, failures); null: silent.
   std::function<void(const std::string&)> log;
 };

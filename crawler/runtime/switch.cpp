@@ -51,7 +51,14 @@ std::uint16_t Switch::listen(std::string_view laddr) {
   return port;
 }
 
+bool Switch::dial_allowed(const PeerAddress& addr) const {
+  if (!config_.loopback_only) return true;
+  auto net = addr.net_address();
+  return net && net->loopback(); // host names are not resolved to find out: refused
+}
+
 void Switch::dial(const PeerAddress& addr) {
+  if (!dial_allowed(addr)) return;
   if (stopping_ || peer_set_.has(addr.id) || addr.id == peer_set_.our_id()) return;
   if (!peer_set_.begin_dial(addr.id)) return;
   ++plain_dials_;
@@ -63,6 +70,7 @@ void Switch::dial_peer(const PeerAddress& addr, DialDone done) {
     loop_.defer([done, reason] { done(Failure{Stage::kLocalPolicy, reason}); });
   };
   if (stopping_) return;
+  if (!dial_allowed(addr)) return refuse(Reason::kNotAllowed);
   if (addr.id == peer_set_.our_id()) return refuse(Reason::kSelf);
   if (peer_set_.has(addr.id) || !peer_set_.begin_dial(addr.id))
     return refuse(Reason::kDuplicatePeer);

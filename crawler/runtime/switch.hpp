@@ -31,6 +31,9 @@ struct SwitchConfig {
   Millis stop_linger{2000};
   // Multiplies Go's persistent-peer reconnect schedule (tests shrink it; 1 in production).
   double reconnect_time_scale = 1.0;
+  // Simulations and tests: refuse to dial anything but 127.0.0.0/8 and ::1 (an address learnt
+  // from a simulated peer is never a real target). Refusals: (kLocalPolicy, kNotAllowed).
+  bool loopback_only = false;
 };
 
 // Typed events for storage, metrics and tests. Default: ignore.
@@ -101,6 +104,7 @@ private:
   };
 
   UpgradeOptions upgrade_options(bool inbound) const;
+  bool dial_allowed(const PeerAddress& addr) const;
   void start_dial(const PeerAddress& addr);
   void on_upgraded(UpgradeResult result, bool outbound, const std::string& dialed_id);
   // Returns the failure when the switch refused the connection.

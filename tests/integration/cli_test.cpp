@@ -326,5 +326,19 @@ TEST_CASE("`seedscope start` refuses a database that is not its own, and leaves 
   CHECK(test::read_file(home / "data" / "seedscope.db") == junk);
 }
 
+TEST_CASE("`seedscope demo` crawls a simulated network and stops by itself with a summary") {
+  auto r = run_process({kBinary, "demo", "--preset", "small", "--duration", "40s", "--metrics-addr",
+                        "127.0.0.1:0"},
+                       Millis(60000));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("metrics at http://127.0.0.1:") != std::string::npos);
+  CHECK(r.err.find("target reached") != std::string::npos);
+  CHECK(r.out.find("seedscope demo summary") != std::string::npos);
+  CHECK(r.out.find("simhub-1") != std::string::npos);
+  CHECK(r.out.find("simzone-7") != std::string::npos);
+  CHECK(r.out.find("dial/refused") != std::string::npos);
+}
+
 } // namespace
 } // namespace seedscope

@@ -102,7 +102,6 @@ TEST_CASE("netsim: each class fails a probe with its own classified reason") {
   // any network, with short timeouts so that the silent and slow classes end quickly.
   app::Config cfg = app::default_config();
   cfg.p2p.laddr = "tcp://127.0.0.1:0";
-  cfg.p2p.addr_book_strict = false;
   cfg.p2p.allow_duplicate_ip = true;
   cfg.p2p.handshake_timeout = Millis(1500);
   cfg.p2p.dial_timeout = Millis(1000);
@@ -119,6 +118,7 @@ TEST_CASE("netsim: each class fails a probe with its own classified reason") {
   o.config = cfg;
   o.key = std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate());
   o.rng_seed = 1;
+  o.loopback_only = true;
   o.pex.ensure_peers_period = Millis(600'000); // no PEX of our own during the test
   app::Node prober(loop, o, &outcomes);
   prober.start();
@@ -197,7 +197,6 @@ TEST_CASE("netsim: a seedscope seed node connected to a few nodes learns the net
 
   app::Config cfg = app::default_config();
   cfg.p2p.laddr = "tcp://127.0.0.1:0";
-  cfg.p2p.addr_book_strict = false;
   cfg.p2p.allow_duplicate_ip = true;
   cfg.p2p.seed_mode = true;
   cfg.p2p.handshake_timeout = Millis(2000);
@@ -213,6 +212,7 @@ TEST_CASE("netsim: a seedscope seed node connected to a few nodes learns the net
   o.config = cfg;
   o.key = std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate());
   o.rng_seed = 2;
+  o.loopback_only = true; // private addresses from misbehaving nodes: refused, never dialed
   o.pex.crawl_period = Millis(250);
   o.pex.min_time_between_crawls = Millis(1000);
   app::Node seed(loop, o);

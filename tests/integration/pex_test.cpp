@@ -35,7 +35,6 @@ app::Config node_config(const std::string& ip) {
   c.moniker = "node-" + ip;
   c.network = kNetwork;
   c.p2p.laddr = fmt::format("tcp://{}:0", ip);
-  c.p2p.addr_book_strict = false; // loopback addresses are not routable
   c.p2p.allow_duplicate_ip = true; // every dial leaves from 127.0.0.1
   c.p2p.flush_throttle_timeout = Millis(5);
   c.p2p.dial_timeout = Millis(2000);
@@ -48,6 +47,7 @@ NodeOptions node_options(const app::Config& config, std::uint64_t seed) {
   o.config = config;
   o.key = new_key();
   o.rng_seed = seed;
+  o.loopback_only = true; // strict book with loopback as routable; dials stay on loopback
   return o;
 }
 
@@ -117,10 +117,10 @@ WallTime wall_now() {
   return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
 }
 
-// The same ID and address for the same `i`.
+// The same ID and address for the same `i`: loopback addresses where nothing listens.
 NetAddress some_address(int i) {
   return NetAddress{fmt::format("{:040x}", 0xabc000 + i),
-                    IpAddress::v4(10, 0, static_cast<std::uint8_t>(i / 250),
+                    IpAddress::v4(127, 66, static_cast<std::uint8_t>(i / 250),
                                   static_cast<std::uint8_t>(1 + i % 250)),
                     26656};
 }

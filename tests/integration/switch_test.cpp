@@ -353,4 +353,26 @@ TEST_CASE("switch: two reactors on one channel is an error at start-up") {
   CHECK_THROWS_AS(sw.add_reactor(two), std::invalid_argument);
 }
 
+TEST_CASE("switch: loopback_only refuses every other dial without touching the network") {
+  runtime::Loop loop;
+  SwitchConfig cfg = fast_config();
+  cfg.loopback_only = true;
+  Node a(loop, cfg);
+  Node b(loop);
+  std::vector<std::optional<Failure>> outcomes;
+  auto record = [&](const std::optional<Failure>& f) { outcomes.push_back(f); };
+  const std::string id = crypto::NodeKey::generate().node_id();
+  for (const char* host : {"10.0.0.1", "192.168.1.1", "8.8.8.8", "[2001:db8::1]", "example.com"})
+    a.sw.dial_peer(parse_peer_address(fmt::format("{}@{}:26656", id, host)).value(), record);
+  a.sw.dial_peer(b.address(), record); // loopback: allowed
+  run_until(loop, [&] { return outcomes.size() == 6; });
+  for (std::size_t i = 0; i < 5; ++i) {
+    REQUIRE(outcomes[i].has_value());
+    CHECK(outcomes[i]->stage == Stage::kLocalPolicy);
+    CHECK(outcomes[i]->reason == Reason::kNotAllowed);
+  }
+  CHECK_FALSE(outcomes[5].has_value());
+  CHECK(a.rec.failed.empty()); // nothing was dialed
+}
+
 } // namespace seedscope

@@ -365,3 +365,21 @@ TEST_CASE("addr_book: remove_address and the dirty flag") {
   CHECK(book.size_old() == 0);
   CHECK(book.bucket_len(BucketType::kOld, book.old_bucket_for(a)) == 0);
 }
+
+TEST_CASE("addr_book: loopback_routable (simulations): strict, but 127/8 counts as routable") {
+  SeededRng rng(9);
+  AddrBookConfig cfg = fixed_key(true);
+  cfg.loopback_routable = true;
+  AddrBook book(cfg, rng);
+  const NetAddress loop1 = v4(127, 1, 0, 1, 1), loop2 = v4(127, 2, 0, 1, 2);
+  CHECK(book.add_address(loop1, loop2, kT0).ok());
+  CHECK(code_of(book.add_address(v4(10, 0, 0, 1, 3), loop2, kT0)) == AddrBookError::kNonRoutable);
+  CHECK(code_of(book.add_address(v4(192, 168, 1, 1, 4), loop2, kT0)) == AddrBookError::kNonRoutable);
+  // Loopback /16s are groups of their own, as public /16s are: placement follows them.
+  AddrBook plain(fixed_key(true), rng);
+  CHECK(code_of(plain.add_address(loop1, loop2, kT0)) == AddrBookError::kNonRoutable);
+  std::set<int> buckets;
+  for (std::uint32_t i = 0; i < 50; ++i)
+    buckets.insert(book.old_bucket_for(v4(127, static_cast<int>(1 + i), 0, 1, 100 + i)));
+  CHECK(buckets.size() > 4); // one group would give at most 4 old buckets
+}

@@ -533,3 +533,21 @@ TEST_CASE("a dial that ends after the reactor is gone is ignored") {
   done(Failure{Stage::kDial, Reason::kRefused});
   CHECK(book.find(node_id(1))->attempts == 0);
 }
+
+TEST_CASE("seed mode hangs up on a crawled peer once it answered (freeing both slots)") {
+  Fixture f(seed_config());
+  const PeerInfo p = peer_from(addr(1), true);
+  f.sw->connect(p);
+  REQUIRE(f.reactor->request_outstanding(p.id));
+  f.receive(p, encode_pex_addrs({addr(2), addr(3)}));
+  CHECK(f.book.has(node_id(2)));
+  REQUIRE(f.sw->stopped.size() == 1);
+  CHECK(f.sw->stopped[0].peer == p.id);
+  CHECK(f.sw->stopped[0].why.reason == Reason::kDone);
+  CHECK(f.sw->stopped[0].graceful);
+  // In normal mode the same answer keeps the peer.
+  Fixture g;
+  g.sw->connect(p);
+  g.receive(p, encode_pex_addrs({addr(2)}));
+  CHECK(g.sw->stopped.empty());
+}

@@ -1,0 +1,69 @@
+#include "metrics/node_metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace seedscope::metrics {
+
+NodeMetrics::NodeMetrics(const std::string& listen_addr, const std::string& ns)
+    : registry_(std::make_shared<prometheus::Registry>()) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(listen_addr, 2);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("metrics: cannot serve on {}: {}", listen_addr, e.what()));
+  }
+  auto& book = prometheus::BuildGauge()
+                   .Name(ns + "_addrbook_addresses")
+                   .Help("Addresses in the address book, by bucket kind")
+                   .Register(*registry_);
+  book_new_ = &book.Add({{"bucket", "new"}});
+  book_old_ = &book.Add({{"bucket", "old"}});
+  auto& peers = prometheus::BuildGauge()
+                    .Name(ns + "_peers")
+                    .Help("Connected peers, by direction")
+                    .Register(*registry_);
+  peers_in_ = &peers.Add({{"direction", "inbound"}});
+  peers_out_ = &peers.Add({{"direction", "outbound"}});
+  dialing_ = &prometheus::BuildGauge()
+                  .Name(ns + "_dials_in_flight")
+                  .Help("Outbound dials not finished yet")
+                  .Register(*registry_)
+                  .Add({});
+  added_ = &prometheus::BuildCounter()
+                .Name(ns + "_peers_added_total")
+                .Help("Peers that completed the handshake and were added")
+                .Register(*registry_)
+                .Add({});
+  removed_ = &prometheus::BuildCounter()
+                  .Name(ns + "_peers_removed_total")
+                  .Help("Peers removed for any reason")
+                  .Register(*registry_)
+                  .Add({});
+  exposer_->RegisterCollectable(registry_);
+  const auto ports = exposer_->GetListeningPorts();
+  const auto colon = listen_addr.rfind(':');
+  endpoint_ = fmt::format("http://{}:{}/metrics",
+                          colon == std::string::npos ? listen_addr : listen_addr.substr(0, colon),
+                          ports.empty() ? 0 : ports.front());
+}
+
+NodeMetrics::~NodeMetrics() = default;
+
+void NodeMetrics::update(const NodeSample& s) {
+  book_new_->Set(double(s.book_new));
+  book_old_->Set(double(s.book_old));
+  peers_in_->Set(double(s.peers_inbound));
+  peers_out_->Set(double(s.peers_outbound));
+  dialing_->Set(double(s.dialing));
+}
+
+void NodeMetrics::peer_added() { added_->Increment(); }
+void NodeMetrics::peer_removed() { removed_->Increment(); }
+
+} // namespace seedscope::metrics

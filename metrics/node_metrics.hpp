@@ -1,0 +1,54 @@
+// The node's Prometheus metrics: address book and peers, served on one address
+// (prometheus-cpp). Values are set from the event loop; prometheus-cpp's metrics are atomic,
+// and its HTTP server runs on its own threads, so a scrape never waits for the loop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace prometheus {
+class Exposer;
+class Registry;
+class Gauge;
+class Counter;
+} // namespace prometheus
+
+namespace seedscope::metrics {
+
+struct NodeSample {
+  std::size_t book_new = 0;
+  std::size_t book_old = 0;
+  std::size_t peers_inbound = 0;
+  std::size_t peers_outbound = 0;
+  std::size_t dialing = 0;
+};
+
+class NodeMetrics {
+public:
+  // Serves /metrics on `listen_addr` ("127.0.0.1:26660"); throws std::runtime_error when the
+  // address cannot be bound. `ns` prefixes every name (Tendermint's `namespace`).
+  NodeMetrics(const std::string& listen_addr, const std::string& ns = "seedscope");
+  ~NodeMetrics();
+  NodeMetrics(const NodeMetrics&) = delete;
+  NodeMetrics& operator=(const NodeMetrics&) = delete;
+
+  void update(const NodeSample& sample);
+  void peer_added();
+  void peer_removed();
+  std::string endpoint() const { return endpoint_; }
+
+private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  prometheus::Gauge* book_new_;
+  prometheus::Gauge* book_old_;
+  prometheus::Gauge* peers_in_;
+  prometheus::Gauge* peers_out_;
+  prometheus::Gauge* dialing_;
+  prometheus::Counter* added_;
+  prometheus::Counter* removed_;
+  std::string endpoint_;
+};
+
+} // namespace seedscope::metrics
