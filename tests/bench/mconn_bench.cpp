@@ -8,6 +8,8 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
+
+#include "bench_util.hpp"
 #include <sodium.h>
 
 #include "core/crypto/keys.hpp"
@@ -17,12 +19,7 @@ using namespace seedscope;
 
 namespace {
 
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
+using bench::cpu_seconds;
 
 double raw_cipher_mb_per_s() {
   std::array<std::uint8_t, 32> key{};

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "bench_util.hpp"
+
 #include "core/crypto/keys.hpp"
 #include "crawler/netsim/netsim.hpp"
 
@@ -19,12 +21,7 @@ using namespace seedscope;
 
 namespace {
 
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
+using bench::cpu_seconds;
 
 // Runs in a child: builds and starts the preset, prints its figures.
 void startup_figures(const char* preset) {
