@@ -250,4 +250,45 @@ TEST_CASE("netsim: a seedscope seed node connected to a few nodes learns the net
   test::run_for(loop, Millis(50));
 }
 
+TEST_CASE("netsim: churn takes nodes off the air and back on its schedule") {
+  runtime::Loop loop;
+  auto scenario = netsim::parse_scenario(
+      "seed = 3\naddress_offset = 40000\n[churn]\noffline_fraction = 0.5\nperiod = \"150ms\"\n"
+      "[[network]]\nchain_id = \"churn-1\"\nnodes = 60\nseed_nodes = 0\n",
+      "churn");
+  netsim::SimNetwork net(scenario);
+  netsim::Netsim sim(loop, net);
+  sim.start();
+  auto online_set = [&] {
+    std::set<std::uint32_t> on;
+    for (const auto& n : net.nodes())
+      if (sim.online(n.index)) on.insert(n.index);
+    return on;
+  };
+  const auto first = online_set();
+  CHECK(first.size() > 10);
+  CHECK(first.size() < 50);
+  // An offline node refuses connections; after the next turns of the schedule the set moves.
+  std::uint32_t off = 0;
+  while (first.count(off)) ++off;
+  std::optional<runtime::UpgradeResult> result;
+  runtime::Transport prober(loop, std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate()));
+  runtime::DialOptions dopt;
+  dopt.upgrade.our_info.moniker = "prober";
+  dopt.upgrade.our_info.listen_addr = "tcp://127.0.0.1:1";
+  dopt.upgrade.our_info.channels = {0x00};
+  dopt.upgrade.adopt_peer_network = true;
+  prober.dial(parse_peer_address(net.node(off).address().to_string()).value(), dopt,
+              [&](runtime::UpgradeResult r) { result = std::move(r); });
+  test::run_until(loop, [&] { return result.has_value(); });
+  REQUIRE_FALSE(result->ok());
+  CHECK(result->failure.failure.reason == Reason::kRefused);
+  test::run_for(loop, Millis(400));
+  const auto later = online_set();
+  CHECK(later != first);
+  CHECK(later.size() > 10);
+  sim.stop();
+  test::run_for(loop, Millis(20));
+}
+
 } // namespace seedscope
