@@ -30,7 +30,7 @@ public:
 
 // Migration N takes the schema from version N-1 to N. Never edit a released migration: add
 // one. Version 1: the address book.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE addrbook_meta (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -66,6 +66,99 @@ CREATE TABLE addrbook_bans (
   last_ban_time INTEGER NOT NULL,
   until INTEGER NOT NULL    -- ns since the Unix epoch
 ) WITHOUT ROWID;
+)sql",
+    // Version 2: the crawler's observatory (storage/SCHEMA.md). Times are Unix seconds (REAL,
+    // millisecond precision): datetime(last_seen, 'unixepoch') reads them.
+    R"sql(
+CREATE TABLE nodes (
+  network TEXT NOT NULL,
+  id TEXT NOT NULL,
+  moniker TEXT NOT NULL,
+  version TEXT NOT NULL,
+  p2p_version INTEGER NOT NULL,
+  block_version INTEGER NOT NULL,
+  app_version INTEGER NOT NULL,
+  listen_addr TEXT NOT NULL,
+  rpc_address TEXT NOT NULL,
+  tx_index TEXT NOT NULL,
+  channels TEXT NOT NULL,       -- hex
+  first_seen REAL NOT NULL,
+  last_seen REAL NOT NULL,
+  PRIMARY KEY (network, id)
+) WITHOUT ROWID;
+CREATE TABLE node_info_history (
+  network TEXT NOT NULL,
+  id TEXT NOT NULL,
+  seen_at REAL NOT NULL,        -- first seen with these values
+  version TEXT NOT NULL,
+  moniker TEXT NOT NULL,
+  p2p_version INTEGER NOT NULL,
+  block_version INTEGER NOT NULL,
+  app_version INTEGER NOT NULL
+);
+CREATE INDEX node_info_history_node ON node_info_history (network, id, seen_at);
+CREATE TABLE addresses (
+  id TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  network TEXT NOT NULL,        -- the node's own once contacted; before, its advertiser's
+  state TEXT NOT NULL CHECK (state IN ('new', 'reachable', 'unreachable', 'retired')),
+  failures INTEGER NOT NULL,    -- consecutive failed contacts
+  first_seen REAL NOT NULL,
+  last_seen REAL NOT NULL,      -- last advertised or contacted
+  last_attempt REAL,
+  last_success REAL,
+  next_attempt REAL,            -- NULL when retired
+  advertisers INTEGER NOT NULL DEFAULT 0, -- distinct nodes that advertised it
+  PRIMARY KEY (id, ip, port)
+) WITHOUT ROWID;
+CREATE INDEX addresses_network ON addresses (network, state);
+CREATE TABLE contacts (
+  at REAL NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+  id TEXT NOT NULL,             -- '' when the peer never authenticated
+  ip TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  network TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  connect_ms REAL,
+  handshake_ms REAL,
+  addrs_received INTEGER NOT NULL
+);
+CREATE INDEX contacts_at ON contacts (at);
+CREATE INDEX contacts_node ON contacts (id, at);
+CREATE TABLE advertised (
+  network TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  target_id TEXT NOT NULL,
+  target_ip TEXT NOT NULL,
+  target_port INTEGER NOT NULL,
+  first_seen REAL NOT NULL,
+  last_seen REAL NOT NULL,
+  PRIMARY KEY (source_id, target_id, target_ip, target_port)
+) WITHOUT ROWID;
+CREATE INDEX advertised_target ON advertised (target_id);
+CREATE TABLE availability (
+  network TEXT NOT NULL,
+  id TEXT NOT NULL,
+  a2h REAL NOT NULL, a8h REAL NOT NULL, a1d REAL NOT NULL, a7d REAL NOT NULL, a30d REAL NOT NULL,
+  score REAL NOT NULL,
+  updated_at REAL NOT NULL,
+  decay_state TEXT NOT NULL,    -- reliability,weight,count per window: resumes the decay
+  PRIMARY KEY (network, id)
+) WITHOUT ROWID;
+CREATE VIEW network_summary AS
+  SELECT n.network,
+         count(*) AS nodes,
+         sum(EXISTS (SELECT 1 FROM addresses a WHERE a.id = n.id AND a.state = 'reachable'))
+           AS reachable,
+         count(DISTINCT n.version) AS versions,
+         sum(n.rpc_address <> '') AS with_rpc,
+         max(n.last_seen) AS last_seen
+  FROM nodes n GROUP BY n.network;
 )sql",
 };
 
@@ -113,6 +206,14 @@ Statement& Statement::bind(int index, std::string_view text) {
     throw StorageError(fmt::format("bind: {}", sqlite3_errmsg(db_)));
   return *this;
 }
+
+Statement& Statement::bind_real(int index, double value) {
+  if (sqlite3_bind_double(stmt_, index, value) != SQLITE_OK)
+    throw StorageError(fmt::format("bind: {}", sqlite3_errmsg(db_)));
+  return *this;
+}
+
+double Statement::column_double(int index) const { return sqlite3_column_double(stmt_, index); }
 
 Statement& Statement::bind_null(int index) {
   if (sqlite3_bind_null(stmt_, index) != SQLITE_OK)
@@ -195,6 +296,8 @@ void Database::exec(std::string_view sql) {
     fail(path_, msg);
   }
 }
+
+int Database::changes() { return sqlite3_changes(db_); }
 
 std::int64_t Database::pragma_int(const char* name) {
   Statement st(db_, fmt::format("PRAGMA {}", name));

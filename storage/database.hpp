@@ -44,12 +44,14 @@ public:
 
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, std::string_view text);
+  Statement& bind_real(int index, double value);
   Statement& bind_null(int index);
   // True when a row is ready, false when done.
   bool step();
   void reset();
   std::int64_t column_int(int index) const;
   std::string column_text(int index) const;
+  double column_double(int index) const;
   bool column_is_null(int index) const;
 
 private:
@@ -71,6 +73,8 @@ public:
   void exec(std::string_view sql);
   Statement prepare(std::string_view sql) { return Statement(db_, sql); }
   int schema_version();
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int changes();
   static int latest_schema_version();
   const std::filesystem::path& path() const { return path_; }
   sqlite3* handle() { return db_; }

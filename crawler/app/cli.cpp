@@ -1,5 +1,5 @@
 // The command line (CLI11): global --home, subcommands init, show-node-id, start, probe,
-// addrbook import|export, demo.
+// addrbook import|export, netsim, demo, crawl, stats.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -70,6 +70,24 @@ int run_cli(int argc, char** argv) {
                    "serve Prometheus metrics here (\"off\": none)")
       ->capture_default_str();
 
+  CLI::App* crawl = app.add_subcommand(
+      "crawl", "crawl every network reachable from the seeds into the observatory database, "
+               "and serve as a seed");
+  CrawlArgs crawl_args;
+  std::string crawl_network, crawl_db, crawl_laddr, crawl_duration;
+  std::int64_t crawl_dials = 0;
+  crawl->add_option("--seed", crawl_args.seeds, "ID@host:port (repeatable, or comma-separated)");
+  crawl->add_option("--network", crawl_network, "only this chain ID (default: every network)");
+  crawl->add_option("--db", crawl_db, "database file (default: [db_file] in the home)");
+  crawl->add_option("--laddr", crawl_laddr, "listen address of the seed service");
+  crawl->add_option("--max-concurrent-dials", crawl_dials, "contacts in flight at once");
+  crawl->add_option("--duration", crawl_duration, "stop after this long, e.g. 10m");
+  crawl->add_flag("--loopback-only", crawl_args.loopback_only,
+                  "simulations: dial and learn loopback addresses only");
+  CLI::App* stats = app.add_subcommand("stats", "print the crawl summary from the database");
+  std::string stats_db;
+  stats->add_option("--db", stats_db, "database file (default: [db_file] in the home)");
+
   ProbeArgs probe_args;
   std::string network, timeout, dial_timeout;
   probe->add_option("address", probe_args.address, "ID@host:port")->required();
@@ -86,6 +104,17 @@ int run_cli(int argc, char** argv) {
     if (*init) return cmd_init(home);
     if (*show) return cmd_show_node_id(home);
     if (*start) return cmd_start(home);
+    if (*crawl) {
+      if (!crawl_network.empty()) crawl_args.network = crawl_network;
+      if (!crawl_db.empty()) crawl_args.db = crawl_db;
+      if (!crawl_laddr.empty()) crawl_args.laddr = crawl_laddr;
+      if (crawl_dials < 0) throw std::runtime_error("--max-concurrent-dials: must be positive");
+      if (crawl_dials > 0) crawl_args.max_concurrent_dials = crawl_dials;
+      crawl_args.duration = duration_option(crawl_duration, "--duration");
+      return cmd_crawl(home, crawl_args);
+    }
+    if (*stats) return cmd_stats(home, stats_db.empty() ? std::nullopt
+                                                        : std::optional<std::string>(stats_db));
     if (*demo) {
       if (auto d = duration_option(demo_duration, "--duration")) demo_args.duration = *d;
       return cmd_demo(demo_args);

@@ -45,6 +45,7 @@ int cmd_start(const std::filesystem::path& dir) {
   crypto::init_sodium();
   Home home = open_home(dir, /*require_config=*/true);
   const Config& config = home.config;
+  if (config.crawler.crawl) return run_crawler(dir, CrawlArgs{});
 
   NodeOptions options;
   options.config = config;

@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <optional>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/base/clock.hpp"
 
@@ -51,5 +53,20 @@ struct DemoArgs {
 // The main job (scripts/run.sh): a simulated network (netsim preset) and a seedscope seed
 // node crawling it in one process, with progress lines, metrics and a summary.
 int cmd_demo(const DemoArgs& args);
+
+struct CrawlArgs {
+  std::vector<std::string> seeds;             // more ID@host:port lists, besides [p2p] seeds
+  std::optional<std::string> network;         // only this chain ID
+  std::optional<std::string> db;              // instead of [db_file]
+  std::optional<std::string> laddr;           // instead of [p2p] laddr
+  std::optional<std::int64_t> max_concurrent_dials;
+  std::optional<Millis> duration;             // stop after this long
+  bool loopback_only = false;                 // simulations: dial and learn loopback only
+};
+// The crawler and seed service, recording into the observatory database.
+int cmd_crawl(const std::filesystem::path& home, const CrawlArgs& args);
+int run_crawler(const std::filesystem::path& home, const CrawlArgs& args);
+// The crawl summary from the database.
+int cmd_stats(const std::filesystem::path& home, const std::optional<std::string>& db);
 
 } // namespace seedscope::app

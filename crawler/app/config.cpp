@@ -112,6 +112,21 @@ void read_p2p(const Reader& r, const toml::table* p2p, P2PConfig& c) {
   r.duration(p2p, "dial_timeout", c.dial_timeout, true);
 }
 
+void read_crawler(const Reader& r, const toml::table* t, CrawlerConfig& c) {
+  r.boolean(t, "crawl", c.crawl);
+  r.integer(t, "max_concurrent_dials", c.max_concurrent_dials, 1);
+  r.integer(t, "max_inbound", c.max_inbound, 1);
+  r.duration(t, "recrawl_interval", c.recrawl_interval, true);
+  r.duration(t, "retry_base", c.retry_base, true);
+  r.duration(t, "retry_cap", c.retry_cap, true);
+  r.duration(t, "retire_after", c.retire_after, true);
+  r.duration(t, "handshake_timeout", c.handshake_timeout, true);
+  r.duration(t, "pex_timeout", c.pex_timeout, true);
+  r.duration(t, "contact_retention", c.contact_retention, true);
+  r.duration(t, "status_interval", c.status_interval, true);
+  if (c.retry_cap < c.retry_base) r.invalid(t, "retry_cap", "must be at least retry_base");
+}
+
 void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
   if (c.moniker.empty() || blank(c.moniker) || !printable_ascii(c.moniker))
     r.invalid(nullptr, "moniker", "must be non-empty printable ASCII");
@@ -183,6 +198,7 @@ Config parse_config(std::string_view text, std::string_view source) {
   r.string(&root, "db_file", c.db_file);
   const toml::table* p2p = r.section("p2p");
   read_p2p(r, p2p, c.p2p);
+  read_crawler(r, r.section("crawler"), c.crawler);
   check_values(r, p2p, c);
   return c;
 }
@@ -313,6 +329,27 @@ std::string render_config(const Config& c) {
   out += "# Deadlines: TCP connect, then the whole SecretConnection + NodeInfo handshake.\n";
   out += fmt::format("handshake_timeout = {}\n", quote(format_duration(p.handshake_timeout)));
   out += fmt::format("dial_timeout = {}\n", quote(format_duration(p.dial_timeout)));
+  const CrawlerConfig& k = c.crawler;
+  out += "\n[crawler]\n\n";
+  out += "# `seedscope start` runs the crawler (`seedscope crawl`) instead of a plain node. The\n";
+  out += "# crawler dials p2p.dial_timeout, seeds from p2p.seeds, listens on p2p.laddr as a seed.\n";
+  out += fmt::format("crawl = {}\n\n", b(k.crawl));
+  out += "# Contacts in flight at once (lowered to fit the file descriptor limit), inbound peers.\n";
+  out += fmt::format("max_concurrent_dials = {}\n", k.max_concurrent_dials);
+  out += fmt::format("max_inbound = {}\n\n", k.max_inbound);
+  out += "# Reachable nodes are contacted again every recrawl_interval; failures back off from\n";
+  out += "# retry_base, doubling up to retry_cap; no success for retire_after: retired.\n";
+  out += fmt::format("recrawl_interval = {}\n", quote(format_duration(k.recrawl_interval)));
+  out += fmt::format("retry_base = {}\n", quote(format_duration(k.retry_base)));
+  out += fmt::format("retry_cap = {}\n", quote(format_duration(k.retry_cap)));
+  out += fmt::format("retire_after = {}\n\n", quote(format_duration(k.retire_after)));
+  out += "# Handshake deadline for crawl contacts, and the wait for a PEX answer.\n";
+  out += fmt::format("handshake_timeout = {}\n", quote(format_duration(k.handshake_timeout)));
+  out += fmt::format("pex_timeout = {}\n\n", quote(format_duration(k.pex_timeout)));
+  out += "# Raw contacts older than this are pruned from the database.\n";
+  out += fmt::format("contact_retention = {}\n\n", quote(format_duration(k.contact_retention)));
+  out += "# Progress log line period when stdout is not a terminal.\n";
+  out += fmt::format("status_interval = {}\n", quote(format_duration(k.status_interval)));
   return out;
 }
 

@@ -43,12 +43,28 @@ struct P2PConfig {
   Millis dial_timeout{3000};
 };
 
+// The [crawler] section: `seedscope crawl`, or `start` with crawl = true.
+struct CrawlerConfig {
+  bool crawl = false;                       // start runs the crawler instead of a plain node
+  std::int64_t max_concurrent_dials = 512;  // lowered to fit the file descriptor limit
+  std::int64_t max_inbound = 256;           // seed service: concurrent inbound peers
+  Millis recrawl_interval{std::chrono::minutes(10)};
+  Millis retry_base{std::chrono::minutes(1)};
+  Millis retry_cap{std::chrono::hours(4)};
+  Millis retire_after{std::chrono::hours(24)};
+  Millis handshake_timeout{10000};
+  Millis pex_timeout{10000};
+  Millis contact_retention{std::chrono::hours(24 * 30)};
+  Millis status_interval{10000};            // log line period when stdout is not a terminal
+};
+
 struct Config {
   std::string moniker;                              // default: the host name
   std::string node_key_file = "config/node_key.json"; // relative to the home directory
   std::string network;                              // chain ID; empty: adopt the peer's
   std::string db_file = "data/seedscope.db";        // relative to the home directory
   P2PConfig p2p;
+  CrawlerConfig crawler;
 };
 
 // Defaults, with the moniker set from the host name.

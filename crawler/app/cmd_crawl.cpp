@@ -1,0 +1,134 @@
+// `seedscope crawl` (and `start` with [crawler] crawl = true): the crawler and seed service on
+// [p2p] laddr, recording into the observatory database ([db_file]). Resumes from what the
+// database holds; SIGINT/SIGTERM (or --duration) stop it, write what is pending and print a
+// summary.
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "crawler/app/commands.hpp"
+#include "crawler/app/crawl_run.hpp"
+#include "crawler/app/home.hpp"
+#include "crawler/app/node.hpp"
+#include "crawler/app/node_key_file.hpp"
+#include "crawler/app/report.hpp"
+#include "crawler/runtime/timer.hpp"
+#include "storage/observatory.hpp"
+
+namespace seedscope::app {
+
+namespace {
+
+std::shared_ptr<const crypto::NodeKey> key_for(const Home& home) {
+  const auto file = home.node_key_file();
+  if (!std::filesystem::exists(file)) {
+    auto key = crypto::NodeKey::generate();
+    std::filesystem::create_directories(file.parent_path());
+    save_node_key(file, key);
+    log_line(fmt::format("created node key {} (node id {})", file.string(), key.node_id()));
+    return std::make_shared<const crypto::NodeKey>(std::move(key));
+  }
+  return std::make_shared<const crypto::NodeKey>(load_node_key(file));
+}
+
+} // namespace
+
+int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
+  crypto::init_sodium();
+  Home home = open_home(dir, /*require_config=*/false);
+  Config& config = home.config;
+  if (args.network) config.network = *args.network;
+  if (args.laddr) config.p2p.laddr = *args.laddr;
+  if (args.max_concurrent_dials) config.crawler.max_concurrent_dials = *args.max_concurrent_dials;
+  if (args.db) config.db_file = *args.db;
+  std::vector<PeerAddress> seeds = parse_peer_list(config.p2p.seeds, "seeds");
+  for (const auto& s : args.seeds) {
+    auto more = parse_peer_list(s, "--seed");
+    seeds.insert(seeds.end(), more.begin(), more.end());
+  }
+
+  auto options = crawler_options(config);
+  options.key = key_for(home);
+  options.loopback_only = args.loopback_only;
+  options.log = [](const std::string& line) { log_line(line); };
+
+  // A foreign, newer or damaged file stops start-up untouched.
+  const auto db_file = home.db_file();
+  auto state = storage::load_observatory(db_file);
+  storage::WriterOptions wopts;
+  wopts.contact_retention =
+      std::chrono::duration_cast<std::chrono::seconds>(config.crawler.contact_retention);
+  wopts.log = [](const std::string& line) { log_line(line); };
+  storage::ObservatoryWriter writer(db_file, wopts);
+  options.writer = &writer;
+
+  runtime::Loop loop;
+  crawler::Crawler crawler(loop, options);
+  crawler.restore(state);
+  for (const auto& s : seeds) crawler.add_seed(s);
+  crawler.start();
+  log_line(fmt::format(
+      "seedscope {} crawler id={} on {} (port {}), network={}, {} addresses from {}, {} seeds, "
+      "{} concurrent dials",
+      SEEDSCOPE_VERSION_STRING, options.key->node_id(), config.p2p.laddr, crawler.port(),
+      config.network.empty() ? "<every network>" : config.network, state.addresses.size(),
+      db_file.string(), seeds.size(), crawler.max_concurrent_dials()));
+  if (state.addresses.empty() && seeds.empty())
+    log_line("nothing to crawl yet: give seeds ([p2p] seeds or --seed), or wait for inbound peers");
+
+  StatusPrinter status(config.crawler.status_interval, isatty(STDOUT_FILENO) == 1);
+  runtime::Timer tick(loop);
+  std::function<void()> on_tick = [&] {
+    status.update(crawler.stats(), loop.now());
+    tick.start(Millis(1000), on_tick);
+  };
+  tick.start(Millis(1000), on_tick);
+
+  runtime::SignalWatcher sigint(loop);
+  runtime::SignalWatcher sigterm(loop);
+  runtime::Timer deadline(loop);
+  runtime::Timer give_up(loop);
+  bool stopping = false;
+  auto stop = [&](const std::string& why) {
+    if (stopping) return;
+    stopping = true;
+    status.finish();
+    log_line(why + ", shutting down");
+    tick.stop();
+    deadline.stop();
+    crawler.stop();
+    sigint.close();
+    sigterm.close();
+    give_up.start(Millis(1500), [&] { loop.stop(); });
+    give_up.unref();
+  };
+  if (sigint.start(SIGINT, [&](int) { stop("received SIGINT"); }) != 0 ||
+      sigterm.start(SIGTERM, [&](int) { stop("received SIGTERM"); }) != 0)
+    throw std::runtime_error("cannot install signal handlers");
+  if (args.duration) deadline.start(*args.duration, [&] { stop("--duration reached"); });
+  loop.run();
+
+  writer.stop();
+  const auto st = crawler.stats();
+  const auto ws = writer.stats();
+  log_line(fmt::format("stopped: {} contacts, {} inbound, {} addresses known; database: {} "
+                       "records in {} batches, {} dropped",
+                       st.contacts, st.inbound, st.known, ws.records_written, ws.batches,
+                       ws.dropped));
+  for (const auto& [net, n] : st.networks)
+    log_line(fmt::format("  {}: {} reachable of {} nodes seen, {} addresses", net, n.reachable,
+                         n.nodes_seen, n.addresses));
+  std::string outcomes;
+  for (const auto& [o, n] : st.outcomes) outcomes += fmt::format(" {}={}", o, n);
+  log_line("  outcomes:" + outcomes);
+  return 0;
+}
+
+int cmd_crawl(const std::filesystem::path& home, const CrawlArgs& args) {
+  return run_crawler(home, args);
+}
+
+} // namespace seedscope::app

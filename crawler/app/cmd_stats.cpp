@@ -1,0 +1,74 @@
+// `seedscope stats`: the crawl summary from the observatory database: per network the nodes
+// seen, reachable now, software versions and public RPC; addresses by state; contacts of the
+// last hour by outcome. Reads only; the crawler may be running.
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "crawler/app/commands.hpp"
+#include "crawler/app/home.hpp"
+#include "storage/database.hpp"
+
+namespace seedscope::app {
+
+int cmd_stats(const std::filesystem::path& dir, const std::optional<std::string>& db_override) {
+  Home home = open_home(dir, /*require_config=*/false);
+  if (db_override) home.config.db_file = *db_override;
+  const auto file = home.db_file();
+  if (!std::filesystem::exists(file))
+    throw std::runtime_error(fmt::format("no database at {} (run `seedscope crawl` first)",
+                                         file.string()));
+  auto db = storage::Database::open(file);
+
+  fmt::print("database {}\n", file.string());
+  {
+    auto st = db.prepare("SELECT network, nodes, reachable, versions, with_rpc, "
+                         "datetime(last_seen, 'unixepoch') FROM network_summary ORDER BY nodes DESC");
+    fmt::print("\n{:<24} {:>8} {:>10} {:>9} {:>9}  {}\n", "network", "nodes", "reachable",
+               "versions", "with_rpc", "last seen (UTC)");
+    while (st.step()) {
+      fmt::print("{:<24} {:>8} {:>10} {:>9} {:>9}  {}\n", st.column_text(0), st.column_int(1),
+                 st.column_int(2), st.column_int(3), st.column_int(4), st.column_text(5));
+    }
+  }
+  {
+    auto st = db.prepare(
+        "SELECT network, version, count(*) AS n FROM nodes GROUP BY network, version "
+        "ORDER BY network, n DESC");
+    fmt::print("\nversions\n");
+    std::string current;
+    int shown = 0;
+    while (st.step()) {
+      std::string net = st.column_text(0);
+      if (net != current) {
+        current = net;
+        shown = 0;
+        fmt::print("  {}\n", net);
+      }
+      if (shown++ < 8) fmt::print("    {:<28} {:>7}\n", st.column_text(1), st.column_int(2));
+    }
+  }
+  {
+    auto st = db.prepare("SELECT state, count(*) FROM addresses GROUP BY state ORDER BY state");
+    fmt::print("\naddresses");
+    while (st.step()) fmt::print("  {}={}", st.column_text(0), st.column_int(1));
+    fmt::print("\n");
+  }
+  {
+    auto st = db.prepare(
+        "SELECT outcome, count(*), avg(handshake_ms) FROM contacts "
+        "WHERE at >= (SELECT max(at) FROM contacts) - 3600 GROUP BY outcome ORDER BY 2 DESC");
+    fmt::print("\ncontacts in the last hour of crawling\n");
+    while (st.step()) {
+      fmt::print("  {:<20} {:>8}   avg handshake {:.1f} ms\n", st.column_text(0),
+                 st.column_int(1), st.column_double(2));
+    }
+  }
+  {
+    auto st = db.prepare("SELECT count(*) FROM advertised");
+    if (st.step()) fmt::print("\nadvertised-by edges: {}\n", st.column_int(0));
+  }
+  return 0;
+}
+
+} // namespace seedscope::app

@@ -1,0 +1,73 @@
+#include "crawler/app/crawl_run.hpp"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "crawler/app/home.hpp"
+#include "crawler/app/report.hpp"
+
+namespace seedscope::app {
+
+crawler::CrawlerOptions crawler_options(const Config& config) {
+  crawler::CrawlerOptions o;
+  o.our_info = our_node_info(config);
+  if (!config.network.empty()) o.network = config.network;
+  o.laddr = config.p2p.laddr;
+  const auto& k = config.crawler;
+  o.max_concurrent_dials = static_cast<std::size_t>(k.max_concurrent_dials);
+  o.max_inbound = static_cast<std::size_t>(k.max_inbound);
+  o.dial_timeout = config.p2p.dial_timeout;
+  o.handshake_timeout = k.handshake_timeout;
+  o.pex_timeout = k.pex_timeout;
+  o.schedule.recrawl_interval = k.recrawl_interval;
+  o.schedule.retry_base = k.retry_base;
+  o.schedule.retry_cap = k.retry_cap;
+  o.schedule.retire_after = k.retire_after;
+  o.seed_fresh = std::max(Millis(std::chrono::hours(1)), 3 * k.recrawl_interval);
+  o.mconn.flush_throttle = config.p2p.flush_throttle_timeout;
+  return o;
+}
+
+std::string status_line(const crawler::CrawlerStats& s, double rate) {
+  std::string line = fmt::format("known {} | in flight {} | due {} | {:.1f} contacts/s | {} contacts",
+                                 s.known, s.in_flight, s.due, rate, s.contacts);
+  for (const auto& [net, n] : s.networks) {
+    line += fmt::format(" | {}: {} reachable of {} seen, {} addrs", net, n.reachable,
+                        n.nodes_seen, n.addresses);
+  }
+  return line;
+}
+
+StatusPrinter::StatusPrinter(Millis interval, bool terminal)
+    : interval_(interval), terminal_(terminal) {}
+
+void StatusPrinter::update(const crawler::CrawlerStats& stats, TimePoint now) {
+  if (last_rate_ != TimePoint{} && now > last_rate_) {
+    const double secs = std::chrono::duration<double>(now - last_rate_).count();
+    rate_ = static_cast<double>(stats.contacts - last_contacts_) / secs;
+  }
+  last_rate_ = now;
+  last_contacts_ = stats.contacts;
+  if (terminal_) {
+    std::string line = status_line(stats, rate_);
+    fmt::print(stdout, "\r\033[K{}", line);
+    std::fflush(stdout);
+    printed_ = true;
+    return;
+  }
+  if (last_log_ == TimePoint{} || now - last_log_ >= interval_) {
+    last_log_ = now;
+    log_line(status_line(stats, rate_));
+  }
+}
+
+void StatusPrinter::finish() {
+  if (terminal_ && printed_) {
+    fmt::print(stdout, "\n");
+    std::fflush(stdout);
+  }
+  printed_ = false;
+}
+
+} // namespace seedscope::app

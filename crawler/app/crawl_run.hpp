@@ -1,0 +1,39 @@
+// Running the crawler from the CLI: options from the config and flags, the observatory
+// database, the live status line (or periodic log lines) and the end-of-run summary. Used by
+// `seedscope crawl`, `start` with [crawler] crawl = true, and the demo.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crawler/app/config.hpp"
+#include "crawler/crawl/crawler.hpp"
+
+namespace seedscope::app {
+
+// Crawler options from the config ([p2p] laddr/seeds/dial_timeout, [crawler], network).
+crawler::CrawlerOptions crawler_options(const Config& config);
+
+// One status line: totals, then each network's reachable/known nodes.
+std::string status_line(const crawler::CrawlerStats& stats, double contacts_per_second);
+
+// Prints a live status line on a terminal, else a log line every `interval`.
+class StatusPrinter {
+public:
+  StatusPrinter(Millis interval, bool terminal);
+  // Called about once a second with the current stats.
+  void update(const crawler::CrawlerStats& stats, TimePoint now);
+  void finish(); // ends the live line
+
+private:
+  Millis interval_;
+  bool terminal_;
+  TimePoint last_log_{};
+  TimePoint last_rate_{};
+  std::uint64_t last_contacts_ = 0;
+  double rate_ = 0;
+  bool printed_ = false;
+};
+
+} // namespace seedscope::app
