@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -18,8 +19,9 @@ namespace {
 double to_seconds(WallTime t) {
   return static_cast<double>(t.time_since_epoch().count()) / 1e9;
 }
+// Stored times have millisecond precision (a double holds Unix seconds to about 0.2 us).
 WallTime from_seconds(double s) {
-  return WallTime(std::chrono::nanoseconds(static_cast<std::int64_t>(s * 1e9 + (s >= 0 ? 0.5 : -0.5))));
+  return WallTime(std::chrono::milliseconds(std::llround(s * 1000.0)));
 }
 
 void bind_time(Statement& st, int index, WallTime t) {

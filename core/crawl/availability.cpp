@@ -12,8 +12,9 @@ void Availability::update(bool good, WallTime now) {
   }
   for (std::size_t i = 0; i < kWindowCount; ++i) {
     double tau = static_cast<double>(kWindows[i].count());
-    // The first sample counts fully (age = window: f = 1/e would understate it).
-    double f = is_set(last_update) ? std::exp(-age / tau) : 0.0;
+    // The first sample weighs as one contact after a typical recrawl interval would; it would
+    // otherwise stand for a whole window of history and outweigh every later contact.
+    double f = std::exp(-(is_set(last_update) ? age : kFirstSampleAge) / tau);
     WindowStat& w = windows[i];
     w.reliability = w.reliability * f + (good ? 1.0 - f : 0.0);
     w.weight = w.weight * f + (1.0 - f);

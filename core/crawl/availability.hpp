@@ -5,6 +5,7 @@
 //   reliability = reliability * f + (good ? 1 - f : 0)
 //   weight      = weight * f + (1 - f)
 //   count       = count * f + 1
+// The first contact counts as if the previous one were kFirstSampleAge before it.
 // availability(window) = reliability / weight, the exponentially weighted share of good
 // contacts; count says how much evidence is behind it. The score is the mean of the five
 // availabilities, each pulled towards 0 while its window holds fewer than 2 contacts, so a
@@ -31,6 +32,8 @@ inline constexpr std::size_t kWindowCount = 5;
 inline constexpr std::array<std::chrono::seconds, kWindowCount> kWindows = {
     std::chrono::hours(2), std::chrono::hours(8), std::chrono::hours(24),
     std::chrono::hours(24 * 7), std::chrono::hours(24 * 30)};
+// The age the first contact is given (the default recrawl interval).
+inline constexpr double kFirstSampleAge = 600.0;
 inline constexpr std::array<const char*, kWindowCount> kWindowNames = {"2h", "8h", "1d", "7d",
                                                                       "30d"};
 

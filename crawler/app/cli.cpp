@@ -69,6 +69,7 @@ int run_cli(int argc, char** argv) {
   demo->add_option("--metrics-addr", demo_args.metrics_addr,
                    "serve Prometheus metrics here (\"off\": none)")
       ->capture_default_str();
+  demo->add_option("--db", demo_args.db, "keep the observatory database in this file");
 
   CLI::App* crawl = app.add_subcommand(
       "crawl", "crawl every network reachable from the seeds into the observatory database, "

@@ -48,7 +48,8 @@ struct DemoArgs {
   std::string preset = "demo";               // the netsim preset to crawl
   Millis duration{90000};                    // stop after this long at most
   std::string metrics_addr = "127.0.0.1:26660"; // Prometheus endpoint ("" or "off": none)
-  double target = 0.99;                      // stop once this share of reachable nodes is known
+  double target = 0.99;                      // stop once this share of reachable nodes is contacted
+  std::string db;                            // keep the observatory database here ("": temporary)
 };
 // The main job (scripts/run.sh): a simulated network (netsim preset) and a seedscope seed
 // node crawling it in one process, with progress lines, metrics and a summary.

@@ -1,0 +1,140 @@
+#include "metrics/crawler_metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace seedscope::metrics {
+
+namespace {
+const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20};
+}
+
+CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string& ns,
+                               std::size_t max_networks)
+    : max_networks_(max_networks), registry_(std::make_shared<prometheus::Registry>()) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(listen_addr, 2);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("metrics: cannot serve on {}: {}", listen_addr, e.what()));
+  }
+  contacts_ = &prometheus::BuildCounter()
+                   .Name(ns + "_crawler_contacts_total")
+                   .Help("Finished contacts, by direction and outcome class")
+                   .Register(*registry_);
+  connect_latency_ = &prometheus::BuildHistogram()
+                          .Name(ns + "_crawler_connect_latency_seconds")
+                          .Help("TCP connect time of outbound contacts that connected")
+                          .Register(*registry_)
+                          .Add({}, kLatencyBuckets);
+  handshake_latency_ = &prometheus::BuildHistogram()
+                            .Name(ns + "_crawler_handshake_latency_seconds")
+                            .Help("SecretConnection + NodeInfo handshake time of contacts that completed it")
+                            .Register(*registry_)
+                            .Add({}, kLatencyBuckets);
+  in_flight_ = &prometheus::BuildGauge()
+                    .Name(ns + "_crawler_dials_in_flight")
+                    .Help("Outbound contacts in progress")
+                    .Register(*registry_)
+                    .Add({});
+  queue_ = &prometheus::BuildGauge()
+                .Name(ns + "_crawler_queue_depth")
+                .Help("Addresses due for a contact and waiting for a free slot")
+                .Register(*registry_)
+                .Add({});
+  known_ = &prometheus::BuildGauge()
+                .Name(ns + "_crawler_addresses_known")
+                .Help("Addresses the crawler knows")
+                .Register(*registry_)
+                .Add({});
+  addresses_ = &prometheus::BuildGauge()
+                    .Name(ns + "_network_addresses")
+                    .Help("Known addresses, by network (the node's own, or its advertiser's until contacted)")
+                    .Register(*registry_);
+  nodes_seen_ = &prometheus::BuildGauge()
+                     .Name(ns + "_network_nodes")
+                     .Help("Nodes that completed a handshake with the crawler, by network")
+                     .Register(*registry_);
+  reachable_ = &prometheus::BuildGauge()
+                    .Name(ns + "_network_reachable_nodes")
+                    .Help("Nodes whose last outbound contact reached them, by network")
+                    .Register(*registry_);
+  seed_requests_ = &prometheus::BuildCounter()
+                        .Name(ns + "_seed_requests_total")
+                        .Help("PexRequests answered by the seed service")
+                        .Register(*registry_)
+                        .Add({});
+  seed_addresses_ = &prometheus::BuildCounter()
+                         .Name(ns + "_seed_addresses_served_total")
+                         .Help("Addresses handed out by the seed service")
+                         .Register(*registry_)
+                         .Add({});
+  rows_written_ = &prometheus::BuildCounter()
+                       .Name(ns + "_storage_rows_written_total")
+                       .Help("Database rows inserted, updated or deleted")
+                       .Register(*registry_)
+                       .Add({});
+  pending_records_ = &prometheus::BuildGauge()
+                          .Name(ns + "_storage_pending_records")
+                          .Help("Records waiting for the database writer")
+                          .Register(*registry_)
+                          .Add({});
+  batch_seconds_ = &prometheus::BuildGauge()
+                        .Name(ns + "_storage_last_batch_seconds")
+                        .Help("Duration of the last write transaction")
+                        .Register(*registry_)
+                        .Add({});
+  exposer_->RegisterCollectable(registry_);
+  const auto ports = exposer_->GetListeningPorts();
+  const auto colon = listen_addr.rfind(':');
+  endpoint_ = fmt::format("http://{}:{}/metrics",
+                          colon == std::string::npos ? listen_addr : listen_addr.substr(0, colon),
+                          ports.empty() ? 0 : ports.front());
+}
+
+CrawlerMetrics::~CrawlerMetrics() = default;
+
+void CrawlerMetrics::on_contact(const storage::Contact& c, crawl::Outcome outcome) {
+  contacts_->Add({{"direction", c.inbound ? "inbound" : "outbound"},
+                  {"outcome", std::string(crawl::to_string(outcome))}})
+      .Increment();
+  if (c.connect_ms > 0) connect_latency_->Observe(c.connect_ms / 1000.0);
+  if (crawl::reachable(outcome) && c.handshake_ms > 0)
+    handshake_latency_->Observe(c.handshake_ms / 1000.0);
+}
+
+void CrawlerMetrics::update(const crawler::CrawlerStats& s, const storage::WriterStats& w) {
+  in_flight_->Set(double(s.in_flight));
+  queue_->Set(double(s.due));
+  known_->Set(double(s.known));
+  // The largest networks only: chain IDs come from peers, so their number is not ours to bound.
+  std::vector<std::pair<std::size_t, std::string>> by_size;
+  for (const auto& [net, n] : s.networks) by_size.emplace_back(n.addresses, net);
+  std::sort(by_size.rbegin(), by_size.rend());
+  if (by_size.size() > max_networks_) by_size.resize(max_networks_);
+  for (const auto& [size, net] : by_size) {
+    const auto& n = s.networks.at(net);
+    nodes_seen_->Add({{"network", net}}).Set(double(n.nodes_seen));
+    reachable_->Add({{"network", net}}).Set(double(n.reachable));
+    addresses_->Add({{"network", net}}).Set(double(n.addresses));
+  }
+  seed_requests_->Increment(double(s.seed_requests) - seed_requests_seen_);
+  seed_requests_seen_ = double(s.seed_requests);
+  seed_addresses_->Increment(double(s.seed_addresses) - seed_addresses_seen_);
+  seed_addresses_seen_ = double(s.seed_addresses);
+  rows_written_->Increment(double(w.rows_written) - rows_seen_);
+  rows_seen_ = double(w.rows_written);
+  pending_records_->Set(double(w.pending));
+  batch_seconds_->Set(w.last_batch_ms / 1000.0);
+}
+
+} // namespace seedscope::metrics

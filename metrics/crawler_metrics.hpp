@@ -1,0 +1,64 @@
+// The crawler's Prometheus metrics: contacts by outcome with connect and handshake latency
+// histograms, dials in flight, the scheduler's queue, addresses by state, per-network node
+// counts, the seed service and the observatory writer. Counters move from the loop (as a
+// CrawlerObserver); gauges are set from periodic snapshots. Label values are bounded: outcome
+// and state names, and at most `max_networks` chain IDs (the largest networks).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "crawler/crawl/crawler.hpp"
+#include "storage/observatory.hpp"
+
+namespace prometheus {
+class Exposer;
+class Registry;
+class Gauge;
+class Counter;
+class Histogram;
+template <typename T>
+class Family;
+} // namespace prometheus
+
+namespace seedscope::metrics {
+
+class CrawlerMetrics final : public crawler::CrawlerObserver {
+public:
+  // Serves /metrics on `listen_addr`; throws std::runtime_error when it cannot be bound.
+  explicit CrawlerMetrics(const std::string& listen_addr, const std::string& ns = "seedscope",
+                          std::size_t max_networks = 64);
+  ~CrawlerMetrics() override;
+  CrawlerMetrics(const CrawlerMetrics&) = delete;
+  CrawlerMetrics& operator=(const CrawlerMetrics&) = delete;
+
+  void on_contact(const storage::Contact& contact, crawl::Outcome outcome) override;
+  void update(const crawler::CrawlerStats& stats, const storage::WriterStats& writer);
+  std::string endpoint() const { return endpoint_; }
+
+private:
+  std::size_t max_networks_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  prometheus::Family<prometheus::Counter>* contacts_;
+  prometheus::Histogram* connect_latency_;
+  prometheus::Histogram* handshake_latency_;
+  prometheus::Gauge* in_flight_;
+  prometheus::Gauge* queue_;
+  prometheus::Gauge* known_;
+  prometheus::Family<prometheus::Gauge>* nodes_seen_;
+  prometheus::Family<prometheus::Gauge>* reachable_;
+  prometheus::Family<prometheus::Gauge>* addresses_;
+  prometheus::Counter* seed_requests_;
+  prometheus::Counter* seed_addresses_;
+  prometheus::Counter* rows_written_;
+  prometheus::Gauge* pending_records_;
+  prometheus::Gauge* batch_seconds_;
+  double seed_requests_seen_ = 0;
+  double seed_addresses_seen_ = 0;
+  double rows_seen_ = 0;
+  std::string endpoint_;
+};
+
+} // namespace seedscope::metrics

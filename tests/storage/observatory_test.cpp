@@ -1,0 +1,223 @@
+// The observatory (schema v2): what the crawler posts is written by the writer thread in
+// batches and read back at start-up; NodeInfo changes make history; advertisers are counted
+// once per source; old contacts are pruned.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <ostream>
+
+#include "storage/database.hpp"
+#include "storage/observatory.hpp"
+
+using namespace seedscope;
+using namespace seedscope::storage;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ObsDir {
+  ObsDir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / fmt::format("seedscope-obs-{:x}", rd() ^ (rd() << 16));
+    fs::create_directories(path);
+  }
+  ~ObsDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path path;
+};
+
+WallTime now_ms() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+NetAddress address(int i) {
+  return NetAddress{fmt::format("{:040x}", i), IpAddress::v4(1, 2, std::uint8_t(i >> 8), std::uint8_t(i)),
+                    26656};
+}
+
+NodeInfo info(int i, std::string version, std::string moniker) {
+  NodeInfo n;
+  n.node_id = address(i).id;
+  n.network = "chain-1";
+  n.version = std::move(version);
+  n.moniker = std::move(moniker);
+  n.listen_addr = "tcp://0.0.0.0:26656";
+  n.channels = Bytes{0x00, 0x20};
+  n.tx_index = "on";
+  return n;
+}
+
+std::int64_t count(Database& db, const std::string& sql) {
+  auto st = db.prepare(sql);
+  REQUIRE(st.step());
+  return st.column_int(0);
+}
+
+} // namespace
+
+TEST_CASE("observatory: records are written in batches and the crawl state reads back") {
+  ObsDir dir;
+  const auto file = dir.path / "obs.db";
+  auto empty = load_observatory(file);
+  CHECK(empty.addresses.empty());
+  CHECK(empty.availability.empty());
+
+  const auto t = now_ms();
+  std::vector<crawl::ScheduledAddress> sent;
+  crawl::Availability av;
+  av.update(true, t);
+  av.update(false, t + std::chrono::minutes(10));
+  {
+    ObservatoryWriter w(file);
+    for (int i = 1; i <= 500; ++i) {
+      crawl::ScheduledAddress a;
+      a.addr = address(i);
+      a.network = "chain-1";
+      a.state = i % 3 == 0 ? crawl::AddrState::kUnreachable : crawl::AddrState::kReachable;
+      a.failures = i % 3 == 0 ? 2 : 0;
+      a.first_seen = t;
+      a.last_attempt = t + std::chrono::seconds(i);
+      if (i % 3 != 0) a.last_success = a.last_attempt;
+      a.next_attempt = i % 7 == 0 ? WallTime::max() : t + std::chrono::minutes(10);
+      if (i % 7 == 0) a.state = crawl::AddrState::kRetired;
+      sent.push_back(a);
+      w.post(AddressUpdate{a, t});
+    }
+    w.post(AvailabilityUpdate{"chain-1", address(1).id, av});
+    for (int i = 0; i < 50; ++i) {
+      Contact c;
+      c.at = t;
+      c.addr = address(i + 1);
+      c.network = "chain-1";
+      c.outcome = i % 2 ? "ok" : "refused";
+      c.stage = i % 2 ? "" : "dial";
+      c.reason = i % 2 ? "" : "refused";
+      c.connect_ms = 1.5;
+      c.addrs_received = i % 2 ? 20 : 0;
+      w.post(std::move(c));
+    }
+    w.flush();
+    const auto s = w.stats();
+    CHECK(s.records_written == 551);
+    CHECK(s.batches >= 1);
+    CHECK(s.dropped == 0);
+    CHECK(s.pending == 0);
+  }
+  auto back = load_observatory(file);
+  REQUIRE(back.addresses.size() == sent.size());
+  std::map<std::string, crawl::ScheduledAddress> by_key;
+  for (const auto& a : back.addresses) by_key[a.addr.to_string()] = a;
+  for (const auto& a : sent) {
+    INFO(a.addr.to_string());
+    const auto& b = by_key.at(a.addr.to_string());
+    CHECK(b.state == a.state);
+    CHECK(b.failures == a.failures);
+    CHECK(b.network == a.network);
+    CHECK(b.first_seen == a.first_seen);
+    CHECK(b.last_attempt == a.last_attempt);
+    CHECK(b.last_success == a.last_success);
+    CHECK(b.next_attempt == a.next_attempt);
+  }
+  REQUIRE(back.availability.size() == 1);
+  CHECK(back.availability[0].id == address(1).id);
+  for (std::size_t i = 0; i < crawl::kWindowCount; ++i) {
+    CHECK(back.availability[0].availability.windows[i].reliability ==
+          doctest::Approx(av.windows[i].reliability));
+    CHECK(back.availability[0].availability.windows[i].count ==
+          doctest::Approx(av.windows[i].count));
+  }
+  auto db = Database::open(file);
+  CHECK(count(db, "SELECT count(*) FROM contacts") == 50);
+  CHECK(count(db, "SELECT count(*) FROM contacts WHERE outcome = 'ok' AND addrs_received = 20") == 25);
+  CHECK(count(db, "SELECT count(*) FROM addresses WHERE state = 'retired' AND next_attempt IS NULL") ==
+        71);
+  CHECK(count(db, "PRAGMA user_version") == 2);
+}
+
+TEST_CASE("observatory: NodeInfo history on version or moniker changes; advertisers counted per source") {
+  ObsDir dir;
+  const auto file = dir.path / "obs.db";
+  load_observatory(file);
+  const auto t = now_ms();
+  {
+    ObservatoryWriter w(file);
+    w.post(NodeSeen{info(1, "0.34.24", "alpha"), t});
+    w.post(NodeSeen{info(1, "0.34.24", "alpha"), t + std::chrono::seconds(1)});  // same
+    w.post(NodeSeen{info(1, "0.34.28", "alpha"), t + std::chrono::seconds(2)});  // upgrade
+    w.post(NodeSeen{info(1, "0.34.28", "alpha-2"), t + std::chrono::seconds(3)}); // renamed
+    crawl::ScheduledAddress target;
+    target.addr = address(9);
+    target.network = "chain-1";
+    w.post(AddressUpdate{target, t});
+    for (int src = 1; src <= 3; ++src)
+      for (int rep = 0; rep < 3; ++rep)
+        w.post(Advertised{"chain-1", address(src).id, address(9),
+                          t + std::chrono::seconds(10 * rep)});
+  }
+  auto db = Database::open(file);
+  CHECK(count(db, "SELECT count(*) FROM node_info_history") == 3);
+  CHECK(count(db, "SELECT count(*) FROM nodes") == 1);
+  {
+    auto st = db.prepare("SELECT version, moniker, tx_index, channels FROM nodes");
+    REQUIRE(st.step());
+    CHECK(st.column_text(0) == "0.34.28");
+    CHECK(st.column_text(1) == "alpha-2");
+    CHECK(st.column_text(2) == "on");
+    CHECK(st.column_text(3) == "0020");
+  }
+  CHECK(count(db, "SELECT count(*) FROM advertised") == 3);
+  CHECK(count(db, "SELECT advertisers FROM addresses") == 3);
+  CHECK(count(db, "SELECT CAST(max(last_seen) - min(first_seen) AS INTEGER) FROM advertised") == 20);
+  CHECK(count(db, "SELECT nodes FROM network_summary WHERE network = 'chain-1'") == 1);
+}
+
+TEST_CASE("observatory: contacts older than the retention are pruned") {
+  ObsDir dir;
+  const auto file = dir.path / "obs.db";
+  load_observatory(file);
+  WriterOptions o;
+  o.contact_retention = std::chrono::seconds(3600);
+  o.prune_interval = std::chrono::seconds(0);
+  o.batch_interval = std::chrono::milliseconds(10);
+  const auto t = now_ms();
+  {
+    ObservatoryWriter w(file, o);
+    for (int i = 0; i < 10; ++i) {
+      Contact c;
+      c.at = i < 4 ? t - std::chrono::hours(2) : t;
+      c.addr = address(i + 1);
+      c.outcome = "refused";
+      w.post(std::move(c));
+    }
+    w.flush();
+    // The prune runs after a batch; give it a few rounds, bounded.
+    for (int i = 0; i < 200 && w.stats().contacts_pruned < 4; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(w.stats().contacts_pruned == 4);
+  }
+  auto db = Database::open(file);
+  CHECK(count(db, "SELECT count(*) FROM contacts") == 6);
+}
+
+TEST_CASE("observatory: a file that is not ours is refused, untouched") {
+  ObsDir dir;
+  const auto file = dir.path / "junk.db";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << "this is not a database";
+  }
+  CHECK_THROWS_AS(load_observatory(file), StorageError);
+  CHECK_THROWS_AS(ObservatoryWriter{file}, StorageError);
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text == "this is not a database");
+}
