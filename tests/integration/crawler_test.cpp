@@ -1,0 +1,310 @@
+// The crawler against simulated networks on loopback, compared with netsim's ground truth:
+// coverage, every class recorded with its outcome, networks kept apart, the seed service
+// answering a Go-style request; and the `seedscope crawl` process resuming from its database
+// after a restart and after SIGKILL.
+#include <csignal>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <ostream>
+
+#include "core/crypto/keys.hpp"
+#include "core/pex/pex_messages.hpp"
+#include "core/pex/pex_reactor.hpp"
+#include "crawler/crawl/crawler.hpp"
+#include "crawler/netsim/netsim.hpp"
+#include "crawler/runtime/peer.hpp"
+#include "storage/database.hpp"
+#include "support/loop_harness.hpp"
+#include "support/process.hpp"
+
+#ifndef SEEDSCOPE_BINARY
+#error "SEEDSCOPE_BINARY must be defined"
+#endif
+
+namespace seedscope {
+namespace {
+
+using netsim::Behaviour;
+using crawl::Outcome;
+
+// Two networks, every class in each.
+netsim::Scenario two_networks(std::uint32_t offset) {
+  std::string text = fmt::format("seed = 9\naddress_offset = {}\n", offset);
+  const std::pair<const char*, int> nets[] = {{"crawl-a", 180}, {"crawl-b", 140}};
+  for (const auto& [chain, nodes] : nets) {
+    text += fmt::format("[[network]]\nchain_id = \"{}\"\nnodes = {}\nknown_peers = 12\n"
+                        "stale_addresses = 1\nseed_nodes = 1\n[network.fractions]\n",
+                        chain, nodes);
+    for (Behaviour b : netsim::fraction_classes())
+      text += fmt::format("{} = {}\n", to_string(b), b == Behaviour::kRefused ? 0.1 : 0.025);
+  }
+  return netsim::parse_scenario(text, "crawler-test");
+}
+
+// What the crawler must record for a node of each class (first contact).
+Outcome expected(Behaviour b) {
+  switch (b) {
+    case Behaviour::kRefused: return Outcome::kRefused;
+    case Behaviour::kBlackhole: return Outcome::kTimeout;
+    case Behaviour::kSilent:
+    case Behaviour::kSlowloris: return Outcome::kHandshakeTimeout;
+    case Behaviour::kIncompatibleVersion: return Outcome::kIncompatible;
+    case Behaviour::kBadSignature: return Outcome::kAuthFailure;
+    case Behaviour::kIdMismatch: return Outcome::kIdMismatch;
+    case Behaviour::kGarbageAfterHandshake:
+    case Behaviour::kUnsolicitedAddrs:
+    case Behaviour::kOversizedMessage: return Outcome::kMisbehaving;
+    default: return Outcome::kOk; // normal, seed, private+duplicate (their bad entries are dropped)
+  }
+}
+
+struct Recorder final : crawler::CrawlerObserver {
+  void on_contact(const storage::Contact& c, Outcome o) override {
+    if (c.inbound) return;
+    auto& list = by_id[c.addr.id];
+    list.push_back({o, c.stage + "/" + c.reason});
+  }
+  std::map<std::string, std::vector<std::pair<Outcome, std::string>>> by_id;
+};
+
+} // namespace
+
+TEST_CASE("crawler: two simulated networks are crawled to the ground truth, every class classified") {
+  runtime::Loop loop;
+  netsim::SimNetwork net(two_networks(60000));
+  netsim::NetsimOptions so;
+  so.silent_hold = Millis(5000);
+  netsim::Netsim sim(loop, net, so);
+  sim.start();
+
+  test::TempDir dir;
+  const auto db_file = dir.path() / "obs.db";
+  storage::load_observatory(db_file);
+  storage::ObservatoryWriter writer(db_file);
+
+  crawler::CrawlerOptions o;
+  o.key = std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate());
+  o.our_info.moniker = "crawler-test";
+  o.our_info.version = "seedscope-test";
+  o.our_info.listen_addr = "tcp://127.0.0.1:0";
+  o.laddr = "tcp://127.0.0.1:0";
+  o.dial_timeout = Millis(1000);
+  o.handshake_timeout = Millis(1500);
+  o.pex_timeout = Millis(2000);
+  o.max_concurrent_dials = 128;
+  o.loopback_only = true;
+  o.writer = &writer;
+  Recorder rec;
+  crawler::Crawler crawler(loop, o, &rec);
+  // One seed: the seed node of the first network only. The second network is found through
+  // the first (each network's nodes know only their own, so seed the second too).
+  for (const auto& n : net.nodes())
+    if (n.behaviour == Behaviour::kSeed)
+      if (auto a = parse_peer_address(n.address().to_string()); a.ok()) crawler.add_seed(*a);
+  crawler.start();
+
+  // Ground truth: reachable nodes per chain (as the node itself says: incompatible_network
+  // nodes speak another chain).
+  std::map<std::string, std::set<std::string>> reachable;
+  std::map<std::string, const netsim::SimNode*> by_id;
+  for (const auto& n : net.nodes()) {
+    by_id[n.id] = &n;
+    if (netsim::completes_handshake(n.behaviour) && n.behaviour != Behaviour::kIncompatibleVersion)
+      reachable[net.node_info(n).network].insert(n.id);
+  }
+  auto coverage = [&](const std::string& chain) {
+    auto it = crawler.nodes().find(chain);
+    std::size_t hit = 0;
+    if (it != crawler.nodes().end())
+      for (const auto& id : reachable[chain]) hit += it->second.count(id);
+    return double(hit) / double(reachable[chain].size());
+  };
+  auto classes_seen = [&] {
+    std::set<Behaviour> seen;
+    for (const auto& [id, list] : rec.by_id)
+      if (auto n = by_id.find(id); n != by_id.end()) seen.insert(n->second->behaviour);
+    return seen.size();
+  };
+  test::run_until(loop, [&] {
+    return coverage("crawl-a") >= 0.99 && coverage("crawl-b") >= 0.99 &&
+           classes_seen() == netsim::fraction_classes().size() + 2 &&
+           crawler.stats().in_flight == 0;
+  }, Millis(40000));
+  MESSAGE(fmt::format("coverage crawl-a {:.1f} %, crawl-b {:.1f} %; {} contacts",
+                      coverage("crawl-a") * 100, coverage("crawl-b") * 100,
+                      crawler.stats().contacts));
+
+  // Every class recorded with its outcome; misbehaving ones did not stop the crawl.
+  std::map<Behaviour, int> checked;
+  for (const auto& [id, list] : rec.by_id) {
+    auto n = by_id.find(id);
+    if (n == by_id.end()) continue; // a stale address: never existed
+    INFO(to_string(n->second->behaviour), " ", id, " ", list.front().second);
+    CHECK(list.front().first == expected(n->second->behaviour));
+    ++checked[n->second->behaviour];
+  }
+  for (Behaviour b : netsim::fraction_classes()) CHECK(checked[b] > 0);
+  // Stale addresses (nodes that never existed) are refused.
+  for (const auto& [id, list] : rec.by_id)
+    if (by_id.count(id) == 0) CHECK(list.front().first == Outcome::kRefused);
+
+  // Networks kept apart: every node is filed under the chain it speaks.
+  for (const auto& [chain, nodes] : crawler.nodes())
+    for (const auto& [id, node] : nodes) {
+      INFO(chain, " ", id);
+      REQUIRE(by_id.count(id) == 1);
+      CHECK(net.node_info(*by_id[id]).network == chain);
+    }
+  CHECK(crawler.nodes().count("crawl-a-fork") + crawler.nodes().count("crawl-b-fork") >= 1);
+
+  // The seed service: a Go-style node of crawl-b dials us and asks once.
+  runtime::Transport client(loop, std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate()));
+  runtime::DialOptions dial;
+  dial.upgrade.our_info.network = "crawl-b";
+  dial.upgrade.our_info.version = "0.34.24";
+  dial.upgrade.our_info.moniker = "go-like";
+  dial.upgrade.our_info.listen_addr = "tcp://127.0.0.1:1";
+  dial.upgrade.our_info.channels = Bytes{0x00};
+  PeerAddress target;
+  target.id = o.key->node_id();
+  target.host = "127.0.0.1";
+  target.port = crawler.port();
+  target.ip = IpAddress::parse("127.0.0.1");
+  std::unique_ptr<runtime::Connection> conn;
+  bool failed = false;
+  client.dial(target, dial, [&](runtime::UpgradeResult r) {
+    if (r.ok()) conn = std::move(r.connection); else failed = true;
+  });
+  test::run_until(loop, [&] { return conn != nullptr || failed; });
+  REQUIRE(conn);
+  mconn::ChannelDescriptor pexd;
+  pexd.id = pex::kPexChannel;
+  pexd.recv_message_capacity = pex::kMaxMsgSize;
+  PeerInfo pi;
+  pi.id = conn->peer_id();
+  pi.node_info = conn->peer_info();
+  runtime::Peer peer(loop, std::move(conn), pi, {pexd}, mconn::MConnConfig{});
+  std::optional<pex::PexMessage> answer;
+  bool closed = false;
+  peer.start([&](runtime::Peer&, mconn::ChannelId, Bytes msg) {
+               if (auto m = pex::decode_pex_message(msg); m.ok()) answer = *m;
+             },
+             [&](runtime::Peer&, const Failure&, const std::string&) { closed = true; });
+  CHECK(pi.node_info.network == "crawl-b"); // the crawler answered in our network
+  peer.send(pex::kPexChannel, pex::encode_pex_request());
+  test::run_until(loop, [&] { return answer.has_value() && closed; });
+  REQUIRE_FALSE(answer->is_request());
+  CHECK(answer->addrs.size() >= 32);
+  for (const auto& a : answer->addrs) {
+    INFO(a.to_string());
+    REQUIRE(by_id.count(a.id) == 1);
+    const auto* n = by_id[a.id];
+    CHECK(net.node_info(*n).network == "crawl-b");
+    CHECK(expected(n->behaviour) == Outcome::kOk);
+    CHECK(a == n->address());
+  }
+  CHECK(crawler.stats().seed_requests == 1);
+  peer.stop(false);
+
+  crawler.stop();
+  sim.stop();
+  writer.flush();
+  auto db = storage::Database::open(db_file);
+  auto st = db.prepare("SELECT count(DISTINCT network) FROM nodes");
+  REQUIRE(st.step());
+  CHECK(st.column_int(0) >= 3);
+  auto served = db.prepare("SELECT count(*) FROM contacts WHERE direction = 'in' AND outcome = 'served'");
+  REQUIRE(served.step());
+  CHECK(served.column_int(0) == 1);
+  test::run_for(loop, Millis(50));
+}
+
+TEST_CASE("crawl process: SIGKILL mid-crawl leaves a sound database; a restart resumes from it") {
+  runtime::Loop loop;
+  netsim::Scenario scenario = netsim::preset("small");
+  scenario.address_offset = 70000;
+  scenario.churn = {};
+  netsim::SimNetwork net(scenario);
+  netsim::Netsim sim(loop, net);
+  sim.start();
+  std::string seeds;
+  for (const auto& n : net.nodes())
+    if (n.behaviour == Behaviour::kSeed) seeds += (seeds.empty() ? "" : ",") + n.address().to_string();
+
+  test::TempDir dir;
+  const auto home = dir.path() / "home";
+  const auto db_file = home / "data" / "seedscope.db";
+  const std::vector<std::string> base = {SEEDSCOPE_BINARY, "--home", home.string(), "crawl",
+                                         "--laddr", "127.0.0.1:0", "--loopback-only",
+                                         "--max-concurrent-dials", "4"};
+  {
+    auto argv = base;
+    argv.insert(argv.end(), {"--seed", seeds});
+    test::ChildProcess child(argv, dir.path() / "out1", dir.path() / "err1");
+    // Let it crawl for a while (serving its dials from this loop), then kill it hard.
+    for (int i = 0; i < 100; ++i) {
+      test::run_for(loop, Millis(100));
+      if (i >= 15 && std::filesystem::exists(db_file)) break;
+    }
+    child.signal(SIGKILL);
+    auto code = child.wait(Millis(5000));
+    REQUIRE(code);
+    CHECK(*code == 128 + SIGKILL);
+  }
+  std::int64_t addresses = 0, contacts = 0;
+  std::set<std::string> reachable_before;
+  {
+    auto db = storage::Database::open(db_file); // refuses a damaged file
+    auto ic = db.prepare("PRAGMA integrity_check");
+    REQUIRE(ic.step());
+    CHECK(ic.column_text(0) == "ok");
+    auto a = db.prepare("SELECT count(*) FROM addresses");
+    REQUIRE(a.step());
+    addresses = a.column_int(0);
+    auto c = db.prepare("SELECT count(*) FROM contacts");
+    REQUIRE(c.step());
+    contacts = c.column_int(0);
+    auto r = db.prepare("SELECT id || '@' || ip || ':' || port FROM addresses WHERE state = 'reachable'");
+    while (r.step()) reachable_before.insert(r.column_text(0));
+  }
+  INFO(test::read_file(dir.path() / "err1"));
+  CHECK(addresses > 20);
+  CHECK(contacts > 5);
+  CHECK_FALSE(reachable_before.empty());
+
+  // Restart without seeds: it starts from the database.
+  const auto restart = std::chrono::system_clock::now();
+  {
+    auto argv = base;
+    argv.insert(argv.end(), {"--duration", "2s"});
+    test::ChildProcess child(argv, dir.path() / "out2", dir.path() / "err2");
+    std::optional<int> code;
+    for (int i = 0; i < 100 && !code; ++i) {
+      test::run_for(loop, Millis(100));
+      code = child.wait(Millis(1));
+    }
+    REQUIRE(code);
+    CHECK(*code == 0);
+  }
+  const std::string err2 = test::read_file(dir.path() / "err2");
+  INFO(err2);
+  CHECK(err2.find(fmt::format("{} addresses from", addresses)) != std::string::npos);
+  auto db = storage::Database::open(db_file);
+  auto more = db.prepare("SELECT count(*) FROM contacts");
+  REQUIRE(more.step());
+  CHECK(more.column_int(0) > contacts); // it went on crawling
+  // Nodes reached before the kill are not due again yet (recrawl_interval): not rediscovered.
+  const double since = std::chrono::duration<double>(restart.time_since_epoch()).count();
+  auto again = db.prepare("SELECT id || '@' || ip || ':' || port FROM contacts WHERE at >= ?1 AND direction = 'out'");
+  again.bind_real(1, since);
+  while (again.step()) CHECK(reachable_before.count(again.column_text(0)) == 0);
+  sim.stop();
+  test::run_for(loop, Millis(50));
+}
+
+} // namespace seedscope
