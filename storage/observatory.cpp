@@ -303,6 +303,8 @@ WriterStats ObservatoryWriter::stats() const {
 void ObservatoryWriter::run(Database& db) {
   std::optional<Writer> writer;
   try {
+    // A page cache large enough for the indexes of a big crawl: fewer reads from the file.
+    db.exec("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;");
     writer.emplace(db);
   } catch (const StorageError& e) {
     log(fmt::format("observatory writer: {}", e.what()));

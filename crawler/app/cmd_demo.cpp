@@ -106,7 +106,7 @@ int cmd_demo(const DemoArgs& args) {
   cfg.crawler.pex_timeout = Millis(5000);
   // Churn takes nodes off the air for 20 s at a time: retry sooner than on the internet.
   cfg.crawler.retry_base = Millis(5000);
-  cfg.crawler.retry_cap = Millis(60000);
+  cfg.crawler.retry_cap = Millis(10000);
   auto options = crawler_options(cfg);
   options.key = std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate());
   options.loopback_only = true; // nothing but the simulation is ever dialed
