@@ -44,7 +44,9 @@ struct CrawlerOptions {
   std::size_t max_inbound = 256;        // concurrent inbound peers and upgrades
   Millis dial_timeout{3000};
   Millis handshake_timeout{10000};
-  Millis request_delay{100};            // PexAddrs before our request came is unsolicited
+  // We ask this long after the handshake: a PexAddrs before then is unsolicited. One that
+  // arrives after our request is taken as its answer (a Go node cannot tell either).
+  Millis request_delay{250};
   Millis pex_timeout{10000};            // for the PexAddrs after our request
   Millis full_window{2000};             // hung up this soon after the handshake: full
   Millis inbound_hold{30000};           // an inbound peer that asks nothing is let go

@@ -326,6 +326,43 @@ TEST_CASE("`seedscope start` refuses a database that is not its own, and leaves 
   CHECK(test::read_file(home / "data" / "seedscope.db") == junk);
 }
 
+TEST_CASE("`seedscope crawl` refuses a foreign database untouched; `start` with crawl = true runs the crawler") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path home = dir.path() / "home";
+  init_home(home);
+  const std::string junk = "not a database at all\n";
+  test::write_file(dir.path() / "junk.db", junk);
+  auto r = run_process({kBinary, "crawl", "--home", home.string(), "--db",
+                        (dir.path() / "junk.db").string(), "--laddr", "127.0.0.1:0"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("not an SQLite file") != std::string::npos);
+  CHECK(test::read_file(dir.path() / "junk.db") == junk);
+  auto bad = run_process({kBinary, "crawl", "--home", home.string(), "--seed", "nonsense"});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("--seed") != std::string::npos);
+
+  // [crawler] crawl = true: `start` is the crawler (and a seed on laddr).
+  std::string config = test::read_file(home / "config" / "config.toml");
+  auto pos = config.find("crawl = false");
+  REQUIRE(pos != std::string::npos);
+  config.replace(pos, 13, "crawl = true");
+  pos = config.find("laddr = \"tcp://0.0.0.0:26656\"");
+  REQUIRE(pos != std::string::npos);
+  config.replace(pos, 28, "laddr = \"tcp://127.0.0.1:0\"");
+  test::write_file(home / "config" / "config.toml", config);
+  test::ChildProcess child({kBinary, "start", "--home", home.string()}, dir.path() / "out",
+                           dir.path() / "err");
+  CHECK_MESSAGE(wait_for_log(dir.path() / "err", {"crawler id=", "every network"}, Millis(10000)),
+                test::read_file(dir.path() / "err"));
+  child.signal(SIGTERM);
+  auto code = child.wait(Millis(10000));
+  REQUIRE(code);
+  CHECK(*code == 0);
+  CHECK(test::read_file(dir.path() / "err").find("stopped:") != std::string::npos);
+  CHECK(fs::exists(home / "data" / "seedscope.db"));
+}
+
 TEST_CASE("`seedscope demo` crawls a simulated network and stops by itself with a summary") {
   auto r = run_process({kBinary, "demo", "--preset", "small", "--duration", "40s", "--metrics-addr",
                         "127.0.0.1:0"},

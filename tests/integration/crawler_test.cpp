@@ -96,6 +96,9 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   o.dial_timeout = Millis(1000);
   o.handshake_timeout = Millis(1500);
   o.pex_timeout = Millis(2000);
+  // Generous, so that an unsolicited PexAddrs is seen before our request even on a loaded
+  // machine (sanitizers): later it would pass for the answer.
+  o.request_delay = Millis(1000);
   o.max_concurrent_dials = 128;
   o.loopback_only = true;
   o.writer = &writer;
@@ -303,6 +306,18 @@ TEST_CASE("crawl process: SIGKILL mid-crawl leaves a sound database; a restart r
   auto again = db.prepare("SELECT id || '@' || ip || ':' || port FROM contacts WHERE at >= ?1 AND direction = 'out'");
   again.bind_real(1, since);
   while (again.step()) CHECK(reachable_before.count(again.column_text(0)) == 0);
+
+  // `seedscope stats` summarises the database.
+  auto stats = test::run_process({SEEDSCOPE_BINARY, "--home", home.string(), "stats"});
+  INFO(stats.err);
+  CHECK(stats.exit_code == 0);
+  CHECK(stats.out.find("simhub-1") != std::string::npos);
+  CHECK(stats.out.find("simzone-7") != std::string::npos);
+  CHECK(stats.out.find("refused") != std::string::npos);
+  CHECK(stats.out.find("advertised-by edges") != std::string::npos);
+  auto missing = test::run_process({SEEDSCOPE_BINARY, "--home", (dir.path() / "none").string(), "stats"});
+  CHECK(missing.exit_code != 0);
+  CHECK(missing.err.find("no database at") != std::string::npos);
   sim.stop();
   test::run_for(loop, Millis(50));
 }

