@@ -278,6 +278,32 @@ Database Database::open(const std::filesystem::path& file) {
   return db;
 }
 
+Database Database::open_read_only(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) fail(file, "no such database (run `seedscope crawl` first)");
+  {
+    std::ifstream in(file, std::ios::binary);
+    std::array<char, 16> header{};
+    in.read(header.data(), header.size());
+    if (!in || std::string_view(header.data(), header.size()) !=
+                   std::string_view("SQLite format 3\0", 16))
+      fail(file, "not a seedscope database (not an SQLite file)");
+  }
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  Database db(raw, file);
+  if (rc != SQLITE_OK)
+    fail(file, fmt::format("cannot open: {}", raw ? sqlite3_errmsg(raw) : "out of memory"));
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 5000);
+  db.check_ours();
+  if (db.schema_version() != latest_schema_version())
+    fail(file, fmt::format("schema version {} (this seedscope reads {}); run `seedscope crawl` "
+                           "once to migrate it",
+                           db.schema_version(), latest_schema_version()));
+  return db;
+}
+
 Database::~Database() {
   if (db_) sqlite3_close_v2(db_);
 }

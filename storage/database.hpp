@@ -65,6 +65,10 @@ public:
 
   // Opens (creating it and its directory if missing) and migrates. Throws StorageError.
   static Database open(const std::filesystem::path& file);
+  // Opens an existing database for reading only (exports, the HTTP API, stats): nothing is
+  // created, migrated or written. Throws StorageError when missing, not ours, damaged, or of
+  // another schema version than this seedscope's.
+  static Database open_read_only(const std::filesystem::path& file);
   ~Database();
   Database(Database&& other) noexcept;
   Database& operator=(Database&&) = delete;

@@ -85,6 +85,31 @@ int run_cli(int argc, char** argv) {
   crawl->add_option("--duration", crawl_duration, "stop after this long, e.g. 10m");
   crawl->add_flag("--loopback-only", crawl_args.loopback_only,
                   "simulations: dial and learn loopback addresses only");
+  CLI::App* exp = app.add_subcommand(
+      "export", "print a network's peers from the database: persistent_peers, seeds, json, csv, addrbook");
+  ExportArgs export_args;
+  std::string export_db, seen_within;
+  bool ipv4 = false, ipv6 = false;
+  exp->add_option("--network", export_args.filter.network, "chain ID")->required();
+  exp->add_option("--format", export_args.format,
+                  "persistent_peers, seeds, json, csv or addrbook")->capture_default_str();
+  exp->add_option("--min-score", export_args.filter.min_score, "minimum reliability score (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
+  exp->add_option("--seen-within", seen_within, "last success at most this long ago, e.g. 24h");
+  exp->add_flag("--reachable-only", export_args.filter.reachable_only,
+                "only nodes reachable at their last contact");
+  exp->add_option("--limit", export_args.filter.limit, "at most this many nodes");
+  exp->add_flag("--one-per-group", export_args.filter.one_per_group,
+                "at most one node per /16 (IPv6: /32)");
+  exp->add_flag("--ipv4", ipv4, "IPv4 addresses only");
+  exp->add_flag("--ipv6", ipv6, "IPv6 addresses only");
+  exp->add_option("--db", export_db, "database file (default: [db_file] in the home)");
+  exp->add_option("--out", export_args.out, "write to this file (atomically) instead of stdout");
+  CLI::App* api = app.add_subcommand(
+      "api", "serve the peer lists over HTTP as JSON and text (read-only database)");
+  std::string api_listen = "127.0.0.1:26661", api_db;
+  api->add_option("--listen", api_listen, "address to serve on")->capture_default_str();
+  api->add_option("--db", api_db, "database file (default: [db_file] in the home)");
   CLI::App* stats = app.add_subcommand("stats", "print the crawl summary from the database");
   std::string stats_db;
   stats->add_option("--db", stats_db, "database file (default: [db_file] in the home)");
@@ -114,6 +139,19 @@ int run_cli(int argc, char** argv) {
       crawl_args.duration = duration_option(crawl_duration, "--duration");
       return cmd_crawl(home, crawl_args);
     }
+    if (*exp) {
+      if (ipv4 && ipv6) throw std::runtime_error("--ipv4 and --ipv6 exclude each other");
+      export_args.filter.family = ipv4   ? storage::AddressFamily::kIPv4
+                                  : ipv6 ? storage::AddressFamily::kIPv6
+                                         : storage::AddressFamily::kAny;
+      if (auto d = duration_option(seen_within, "--seen-within"))
+        export_args.filter.seen_within = std::chrono::duration_cast<std::chrono::seconds>(*d);
+      if (!export_db.empty()) export_args.db = export_db;
+      return cmd_export(home, export_args);
+    }
+    if (*api)
+      return cmd_api(home, api_listen,
+                     api_db.empty() ? std::nullopt : std::optional<std::string>(api_db));
     if (*stats) return cmd_stats(home, stats_db.empty() ? std::nullopt
                                                         : std::optional<std::string>(stats_db));
     if (*demo) {

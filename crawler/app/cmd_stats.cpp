@@ -18,7 +18,7 @@ int cmd_stats(const std::filesystem::path& dir, const std::optional<std::string>
   if (!std::filesystem::exists(file))
     throw std::runtime_error(fmt::format("no database at {} (run `seedscope crawl` first)",
                                          file.string()));
-  auto db = storage::Database::open(file);
+  auto db = storage::Database::open_read_only(file);
 
   fmt::print("database {}\n", file.string());
   {

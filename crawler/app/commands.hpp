@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/base/clock.hpp"
+#include "storage/exports.hpp"
 
 namespace seedscope::app {
 
@@ -67,6 +68,19 @@ struct CrawlArgs {
 // The crawler and seed service, recording into the observatory database.
 int cmd_crawl(const std::filesystem::path& home, const CrawlArgs& args);
 int run_crawler(const std::filesystem::path& home, const CrawlArgs& args);
+struct ExportArgs {
+  storage::ExportFilter filter;
+  std::string format = "persistent_peers";
+  std::optional<std::string> db;
+  std::string out; // "": stdout
+};
+// A network's peers from the database, filtered, in one of the export formats.
+int cmd_export(const std::filesystem::path& home, const ExportArgs& args);
+
+// The read-only HTTP API over the database.
+int cmd_api(const std::filesystem::path& home, const std::string& listen,
+            const std::optional<std::string>& db);
+
 // The crawl summary from the database.
 int cmd_stats(const std::filesystem::path& home, const std::optional<std::string>& db);
 

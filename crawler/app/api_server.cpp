@@ -1,0 +1,228 @@
+#include "crawler/app/api_server.hpp"
+
+#include <civetweb.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "crawler/app/config.hpp"
+#include "storage/exports.hpp"
+
+namespace seedscope::app {
+
+namespace {
+
+struct BadRequest : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0)
+        throw BadRequest("malformed percent-encoding in the query");
+      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view q) {
+  std::map<std::string, std::string> out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    if (!pair.empty()) {
+      auto eq = pair.find('=');
+      std::string key = url_decode(pair.substr(0, eq));
+      std::string value = eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1));
+      if (!out.emplace(key, value).second) throw BadRequest("parameter " + key + " given twice");
+    }
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+bool parse_bool(const std::string& key, const std::string& v) {
+  if (v == "true" || v == "1" || v.empty()) return true;
+  if (v == "false" || v == "0") return false;
+  throw BadRequest(fmt::format("{}: expected true or false, not \"{}\"", key, v));
+}
+
+storage::ExportFilter parse_filter(std::map<std::string, std::string>& q,
+                                   const std::vector<std::string>& allowed_extra) {
+  storage::ExportFilter f;
+  auto take = [&](const char* key) -> std::optional<std::string> {
+    auto it = q.find(key);
+    if (it == q.end()) return std::nullopt;
+    std::string v = it->second;
+    q.erase(it);
+    return v;
+  };
+  auto network = take("network");
+  if (!network || network->empty()) throw BadRequest("network: a chain ID is required");
+  f.network = *network;
+  if (auto v = take("min_score")) {
+    char* end = nullptr;
+    f.min_score = std::strtod(v->c_str(), &end);
+    if (v->empty() || *end != '\0' || !(f.min_score >= 0 && f.min_score <= 1))
+      throw BadRequest(fmt::format("min_score: expected a number from 0 to 1, not \"{}\"", *v));
+  }
+  if (auto v = take("seen_within")) {
+    auto d = parse_duration(*v);
+    if (!d || d->count() <= 0)
+      throw BadRequest(fmt::format("seen_within: expected a duration like 24h, not \"{}\"", *v));
+    f.seen_within = std::chrono::duration_cast<std::chrono::seconds>(*d);
+  }
+  if (auto v = take("reachable_only")) f.reachable_only = parse_bool("reachable_only", *v);
+  if (auto v = take("one_per_group")) f.one_per_group = parse_bool("one_per_group", *v);
+  if (auto v = take("limit")) {
+    if (v->empty() || v->size() > 9 || v->find_first_not_of("0123456789") != std::string::npos)
+      throw BadRequest(fmt::format("limit: expected a count, not \"{}\"", *v));
+    f.limit = std::stoul(*v);
+  }
+  if (auto v = take("family")) {
+    if (*v == "ipv4") f.family = storage::AddressFamily::kIPv4;
+    else if (*v == "ipv6") f.family = storage::AddressFamily::kIPv6;
+    else throw BadRequest(fmt::format("family: expected ipv4 or ipv6, not \"{}\"", *v));
+  }
+  for (const auto& [k, v] : q) {
+    bool ok = false;
+    for (const auto& a : allowed_extra) ok = ok || a == k;
+    if (!ok) throw BadRequest("unknown parameter " + k);
+  }
+  return f;
+}
+
+ApiResponse json_error(int status, const std::string& message) {
+  nlohmann::ordered_json j;
+  j["error"] = message;
+  return {status, "application/json", j.dump() + "\n"};
+}
+
+} // namespace
+
+ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::string& method,
+                               const std::string& path, const std::string& query) {
+  if (method != "GET" && method != "HEAD") return json_error(405, "only GET is served");
+  try {
+    auto q = parse_query(query);
+    if (path == "/api/v1/networks") {
+      if (!q.empty()) throw BadRequest("unknown parameter " + q.begin()->first);
+      auto db = storage::Database::open_read_only(db_file);
+      auto arr = nlohmann::ordered_json::array();
+      for (const auto& n : storage::list_networks(db)) {
+        nlohmann::ordered_json j;
+        j["network"] = n.network;
+        j["nodes"] = n.nodes;
+        j["reachable"] = n.reachable;
+        j["addresses"] = n.addresses;
+        arr.push_back(std::move(j));
+      }
+      return {200, "application/json", arr.dump(2) + "\n"};
+    }
+    const bool nodes = path == "/api/v1/nodes";
+    if (!nodes && path != "/api/v1/peers") return json_error(404, "no such endpoint: " + path);
+    std::string format_name = "json";
+    if (!nodes) {
+      auto it = q.find("format");
+      format_name = it == q.end() ? "persistent_peers" : it->second;
+    }
+    auto format = storage::export_format_from_string(format_name);
+    if (!format)
+      throw BadRequest(fmt::format(
+          "format: \"{}\" is not one of persistent_peers, seeds, json, csv, addrbook", format_name));
+    auto filter = parse_filter(q, nodes ? std::vector<std::string>{} : std::vector<std::string>{"format"});
+    auto db = storage::Database::open_read_only(db_file);
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+    auto peers = storage::query_peers(db, filter, now);
+    if (peers.empty()) {
+      bool known = false;
+      for (const auto& n : storage::list_networks(db)) known = known || n.network == filter.network;
+      if (!known) return json_error(404, "no such network: " + filter.network);
+    }
+    const char* type = *format == storage::ExportFormat::kCsv ? "text/csv"
+                       : (*format == storage::ExportFormat::kPersistentPeers ||
+                          *format == storage::ExportFormat::kSeeds)
+                           ? "text/plain"
+                           : "application/json";
+    return {200, type, storage::format_peers(peers, *format)};
+  } catch (const BadRequest& e) {
+    return json_error(400, e.what());
+  } catch (const storage::StorageError& e) {
+    return json_error(503, e.what());
+  }
+}
+
+namespace {
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    default: return "Service Unavailable";
+  }
+}
+
+int on_request(mg_connection* conn, void* data) {
+  auto* server = static_cast<ApiServer*>(data);
+  const mg_request_info* ri = mg_get_request_info(conn);
+  const std::string method = ri->request_method ? ri->request_method : "";
+  const std::string path = ri->local_uri ? ri->local_uri : "";
+  const std::string query = ri->query_string ? ri->query_string : "";
+  ApiResponse r = handle_api_request(server->db_file(), method, path, query);
+  // Written with mg_write only (no printf-style calls).
+  std::string head = fmt::format(
+      "HTTP/1.1 {} {}\r\nContent-Type: {}; charset=utf-8\r\nContent-Length: {}\r\n"
+      "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+      r.status, reason_phrase(r.status), r.content_type, r.body.size());
+  mg_write(conn, head.data(), head.size());
+  if (method != "HEAD") mg_write(conn, r.body.data(), r.body.size());
+  return r.status;
+}
+
+std::once_flag g_civetweb_init;
+
+} // namespace
+
+ApiServer::ApiServer(std::filesystem::path db_file, const std::string& listen_addr)
+    : db_file_(std::move(db_file)) {
+  std::call_once(g_civetweb_init, [] { mg_init_library(0); });
+  const char* options[] = {"listening_ports", listen_addr.c_str(), "num_threads", "4",
+                           "request_timeout_ms", "10000", nullptr};
+  mg_callbacks callbacks{};
+  ctx_ = mg_start(&callbacks, this, options);
+  if (!ctx_) throw std::runtime_error(fmt::format("api: cannot serve on {}", listen_addr));
+  mg_set_request_handler(ctx_, "/", on_request, this);
+  mg_server_port ports[4];
+  const int n = mg_get_server_ports(ctx_, 4, ports);
+  port_ = n > 0 ? ports[0].port : 0;
+}
+
+ApiServer::~ApiServer() {
+  if (ctx_) mg_stop(ctx_);
+}
+
+} // namespace seedscope::app

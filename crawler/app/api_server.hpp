@@ -1,0 +1,47 @@
+// The read-only HTTP API: the peer lists of `seedscope export` as JSON and text, for tools
+// and bootstrapping scripts. Every request reads the observatory database through a
+// read-only connection; nothing is ever written.
+//   GET /api/v1/networks                        networks with node counts
+//   GET /api/v1/nodes?network=ID[&filters]      that network's nodes as JSON
+//   GET /api/v1/peers?network=ID&format=F[&filters]
+//                                               persistent_peers | seeds | json | csv | addrbook
+// Filters: min_score (0..1), seen_within (a duration, e.g. 24h), reachable_only (true|false),
+// limit (count), one_per_group (true|false), family (ipv4|ipv6). A bad parameter is a 400
+// with {"error": ...}; an unknown network or path a 404; a method other than GET/HEAD a 405.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+struct mg_context;
+
+namespace seedscope::app {
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// The API without HTTP (what the server runs for each request). `query` is the raw query
+// string (percent-encoded).
+ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::string& method,
+                               const std::string& path, const std::string& query);
+
+class ApiServer {
+public:
+  // Serves on `listen_addr` ("127.0.0.1:26661"); throws std::runtime_error when it cannot.
+  ApiServer(std::filesystem::path db_file, const std::string& listen_addr);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+  int port() const { return port_; }
+  const std::filesystem::path& db_file() const { return db_file_; }
+
+private:
+  std::filesystem::path db_file_;
+  mg_context* ctx_ = nullptr;
+  int port_ = 0;
+};
+
+} // namespace seedscope::app

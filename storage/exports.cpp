@@ -1,0 +1,192 @@
+#include "storage/exports.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/pex/addr_book.hpp"
+#include "storage/addrbook_json.hpp"
+
+namespace seedscope::storage {
+
+namespace {
+
+WallTime from_seconds(double s) { return WallTime(std::chrono::milliseconds(std::llround(s * 1000.0))); }
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+class SeededRng final : public Rng {
+public:
+  std::uint64_t next_u64() override { return gen_(); }
+
+private:
+  std::mt19937_64 gen_{std::random_device{}()};
+};
+
+} // namespace
+
+std::optional<ExportFormat> export_format_from_string(std::string_view s) {
+  for (auto f : {ExportFormat::kPersistentPeers, ExportFormat::kSeeds, ExportFormat::kJson,
+                 ExportFormat::kCsv, ExportFormat::kAddrbook})
+    if (to_string(f) == s) return f;
+  return std::nullopt;
+}
+
+std::string_view to_string(ExportFormat f) {
+  switch (f) {
+    case ExportFormat::kPersistentPeers: return "persistent_peers";
+    case ExportFormat::kSeeds: return "seeds";
+    case ExportFormat::kJson: return "json";
+    case ExportFormat::kCsv: return "csv";
+    case ExportFormat::kAddrbook: return "addrbook";
+  }
+  return "json";
+}
+
+std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallTime now) {
+  auto st = db.prepare(
+      "SELECT a.id, a.ip, a.port, a.state, a.last_success, a.last_seen, a.advertisers, "
+      "coalesce(n.version, ''), coalesce(n.moniker, ''), coalesce(n.rpc_address, ''), "
+      "coalesce(v.score, 0) "
+      "FROM addresses a LEFT JOIN nodes n ON n.network = a.network AND n.id = a.id "
+      "LEFT JOIN availability v ON v.network = a.network AND v.id = a.id "
+      "WHERE a.network = ?1");
+  st.bind(1, f.network);
+  std::map<std::string, ExportedPeer> best; // per node ID
+  const double cutoff =
+      f.seen_within ? std::chrono::duration<double>(now.time_since_epoch()).count() -
+                          double(f.seen_within->count())
+                    : -1;
+  while (st.step()) {
+    ExportedPeer p;
+    auto ip = IpAddress::parse(st.column_text(1));
+    if (!ip) continue;
+    p.addr = NetAddress{st.column_text(0), *ip, static_cast<std::uint16_t>(st.column_int(2))};
+    p.network = f.network;
+    p.state = st.column_text(3);
+    const bool has_success = !st.column_is_null(4);
+    if (has_success) p.last_success = from_seconds(st.column_double(4));
+    p.last_seen = from_seconds(st.column_double(5));
+    p.advertisers = st.column_int(6);
+    p.version = st.column_text(7);
+    p.moniker = st.column_text(8);
+    p.rpc_address = st.column_text(9);
+    p.score = st.column_double(10);
+    if (f.reachable_only && p.state != "reachable") continue;
+    if (p.score < f.min_score) continue;
+    if (f.seen_within && (!has_success || st.column_double(4) < cutoff)) continue;
+    if (f.family == AddressFamily::kIPv4 && !p.addr.ip.is_v4()) continue;
+    if (f.family == AddressFamily::kIPv6 && p.addr.ip.is_v4()) continue;
+    auto [it, inserted] = best.emplace(p.addr.id, p);
+    if (!inserted) {
+      const auto& q = it->second;
+      const bool better = (p.state == "reachable") != (q.state == "reachable")
+                              ? p.state == "reachable"
+                              : p.last_success > q.last_success;
+      if (better) it->second = p;
+    }
+  }
+  std::vector<ExportedPeer> out;
+  out.reserve(best.size());
+  for (auto& [id, p] : best) out.push_back(std::move(p));
+  std::stable_sort(out.begin(), out.end(), [](const ExportedPeer& a, const ExportedPeer& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.last_success != b.last_success) return a.last_success > b.last_success;
+    return a.addr.id < b.addr.id;
+  });
+  if (f.one_per_group) {
+    std::set<std::string> groups;
+    std::erase_if(out, [&](const ExportedPeer& p) {
+      return !groups.insert(group_key(p.addr, false)).second;
+    });
+  }
+  if (f.limit > 0 && out.size() > f.limit) out.resize(f.limit);
+  return out;
+}
+
+std::vector<NetworkInfo> list_networks(Database& db) {
+  auto st = db.prepare(
+      "SELECT network, count(DISTINCT id), count(DISTINCT CASE WHEN state = 'reachable' THEN id END), "
+      "count(*) FROM addresses WHERE network <> '' GROUP BY network ORDER BY 2 DESC, 1");
+  std::vector<NetworkInfo> out;
+  while (st.step())
+    out.push_back({st.column_text(0), st.column_int(1), st.column_int(2), st.column_int(3)});
+  return out;
+}
+
+std::string format_peers(const std::vector<ExportedPeer>& peers, ExportFormat format) {
+  switch (format) {
+    case ExportFormat::kPersistentPeers:
+    case ExportFormat::kSeeds: {
+      std::string out;
+      for (const auto& p : peers) {
+        if (!out.empty()) out += ',';
+        out += p.addr.to_string();
+      }
+      return out + "\n";
+    }
+    case ExportFormat::kJson: {
+      auto arr = nlohmann::ordered_json::array();
+      for (const auto& p : peers) {
+        nlohmann::ordered_json j;
+        j["id"] = p.addr.id;
+        j["address"] = p.addr.to_string();
+        j["ip"] = p.addr.ip.to_string();
+        j["port"] = p.addr.port;
+        j["network"] = p.network;
+        j["state"] = p.state;
+        j["version"] = p.version;
+        j["moniker"] = p.moniker;
+        j["rpc_address"] = p.rpc_address;
+        j["score"] = std::round(p.score * 1e4) / 1e4;
+        j["last_success"] = is_set(p.last_success) ? format_go_time(p.last_success) : "";
+        j["last_seen"] = format_go_time(p.last_seen);
+        j["advertisers"] = p.advertisers;
+        arr.push_back(std::move(j));
+      }
+      return arr.dump(2) + "\n";
+    }
+    case ExportFormat::kCsv: {
+      std::string out =
+          "id,ip,port,network,state,version,moniker,rpc_address,score,last_success,last_seen,"
+          "advertisers\n";
+      for (const auto& p : peers) {
+        out += fmt::format("{},{},{},{},{},{},{},{},{:.4f},{},{},{}\n", p.addr.id,
+                           p.addr.ip.to_string(), p.addr.port, csv_field(p.network), p.state,
+                           csv_field(p.version), csv_field(p.moniker), csv_field(p.rpc_address),
+                           p.score, is_set(p.last_success) ? format_go_time(p.last_success) : "",
+                           format_go_time(p.last_seen), p.advertisers);
+      }
+      return out;
+    }
+    case ExportFormat::kAddrbook: {
+      SeededRng rng;
+      pex::AddrBookConfig cfg;
+      cfg.strict = false;
+      cfg.loopback_routable = true;
+      pex::AddrBook book(cfg, rng);
+      for (const auto& p : peers) {
+        const WallTime seen = is_set(p.last_success) ? p.last_success : p.last_seen;
+        if (!book.add_address(p.addr, p.addr, seen).ok()) continue;
+        if (p.state == "reachable" && is_set(p.last_success)) book.mark_good(p.addr.id, p.last_success);
+      }
+      return to_addrbook_json(book.snapshot());
+    }
+  }
+  return {};
+}
+
+} // namespace seedscope::storage

@@ -1,0 +1,65 @@
+// Peer lists from the observatory for operators: the nodes of one network, filtered
+// (reliability, recency, reachability, address family, one per /16 group, a limit) and
+// written as a config.toml `persistent_peers` / `seeds` string, JSON, CSV, or a Tendermint
+// addrbook.json a Go node can load. Used by `seedscope export` and the HTTP API.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/clock.hpp"
+#include "core/types/net_address.hpp"
+#include "storage/database.hpp"
+
+namespace seedscope::storage {
+
+enum class ExportFormat { kPersistentPeers, kSeeds, kJson, kCsv, kAddrbook };
+std::optional<ExportFormat> export_format_from_string(std::string_view s);
+std::string_view to_string(ExportFormat f);
+
+enum class AddressFamily { kAny, kIPv4, kIPv6 };
+
+struct ExportFilter {
+  std::string network;                           // required
+  double min_score = 0;                          // reliability score, 0..1
+  std::optional<std::chrono::seconds> seen_within; // last success at most this long ago
+  bool reachable_only = false;                   // address state 'reachable'
+  std::size_t limit = 0;                         // 0: all
+  bool one_per_group = false;                    // at most one node per /16 (IPv6: /32)
+  AddressFamily family = AddressFamily::kAny;
+};
+
+struct ExportedPeer {
+  NetAddress addr; // one per node ID: its best address
+  std::string network;
+  std::string state;
+  std::string version;
+  std::string moniker;
+  std::string rpc_address;
+  double score = 0;
+  WallTime last_success{};
+  WallTime last_seen{};
+  std::int64_t advertisers = 0;
+};
+
+// Best first: score, then most recent success. Throws StorageError.
+std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& filter, WallTime now);
+
+struct NetworkInfo {
+  std::string network;
+  std::int64_t nodes = 0;
+  std::int64_t reachable = 0;
+  std::int64_t addresses = 0;
+};
+std::vector<NetworkInfo> list_networks(Database& db);
+
+// The list in `format`. `persistent_peers` and `seeds` are the same comma-separated
+// ID@ip:port string (for either config.toml key); addrbook.json puts reachable nodes in old
+// buckets and the rest in new ones, each as its own source.
+std::string format_peers(const std::vector<ExportedPeer>& peers, ExportFormat format);
+
+} // namespace seedscope::storage
