@@ -56,6 +56,10 @@ CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string
                 .Help("Addresses the crawler knows")
                 .Register(*registry_)
                 .Add({});
+  by_state_ = &prometheus::BuildGauge()
+                   .Name(ns + "_crawler_addresses")
+                   .Help("Known addresses by schedule state")
+                   .Register(*registry_);
   addresses_ = &prometheus::BuildGauge()
                     .Name(ns + "_network_addresses")
                     .Help("Known addresses, by network (the node's own, or its advertiser's until contacted)")
@@ -116,6 +120,7 @@ void CrawlerMetrics::update(const crawler::CrawlerStats& s, const storage::Write
   in_flight_->Set(double(s.in_flight));
   queue_->Set(double(s.due));
   known_->Set(double(s.known));
+  for (const auto& [state, n] : s.by_state) by_state_->Add({{"state", state}}).Set(double(n));
   // The largest networks only: chain IDs come from peers, so their number is not ours to bound.
   std::vector<std::pair<std::size_t, std::string>> by_size;
   for (const auto& [net, n] : s.networks) by_size.emplace_back(n.addresses, net);

@@ -36,6 +36,7 @@ public:
   void on_contact(const storage::Contact& contact, crawl::Outcome outcome) override;
   void update(const crawler::CrawlerStats& stats, const storage::WriterStats& writer);
   std::string endpoint() const { return endpoint_; }
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
 private:
   std::size_t max_networks_;
@@ -47,6 +48,7 @@ private:
   prometheus::Gauge* in_flight_;
   prometheus::Gauge* queue_;
   prometheus::Gauge* known_;
+  prometheus::Family<prometheus::Gauge>* by_state_;
   prometheus::Family<prometheus::Gauge>* nodes_seen_;
   prometheus::Family<prometheus::Gauge>* reachable_;
   prometheus::Family<prometheus::Gauge>* addresses_;

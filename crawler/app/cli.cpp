@@ -83,6 +83,9 @@ int run_cli(int argc, char** argv) {
   crawl->add_option("--laddr", crawl_laddr, "listen address of the seed service");
   crawl->add_option("--max-concurrent-dials", crawl_dials, "contacts in flight at once");
   crawl->add_option("--duration", crawl_duration, "stop after this long, e.g. 10m");
+  std::string crawl_metrics;
+  crawl->add_option("--metrics-addr", crawl_metrics,
+                    "Prometheus endpoint (default: prometheus_listen_addr; \"off\": none)");
   crawl->add_flag("--loopback-only", crawl_args.loopback_only,
                   "simulations: dial and learn loopback addresses only");
   CLI::App* exp = app.add_subcommand(
@@ -134,6 +137,7 @@ int run_cli(int argc, char** argv) {
       if (!crawl_network.empty()) crawl_args.network = crawl_network;
       if (!crawl_db.empty()) crawl_args.db = crawl_db;
       if (!crawl_laddr.empty()) crawl_args.laddr = crawl_laddr;
+      if (!crawl_metrics.empty()) crawl_args.metrics_addr = crawl_metrics;
       if (crawl_dials < 0) throw std::runtime_error("--max-concurrent-dials: must be positive");
       if (crawl_dials > 0) crawl_args.max_concurrent_dials = crawl_dials;
       crawl_args.duration = duration_option(crawl_duration, "--duration");

@@ -16,6 +16,8 @@
 #include "crawler/app/node_key_file.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/runtime/timer.hpp"
+#include "metrics/crawler_metrics.hpp"
+#include "metrics/observatory_metrics.hpp"
 #include "storage/observatory.hpp"
 
 namespace seedscope::app {
@@ -65,8 +67,18 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   storage::ObservatoryWriter writer(db_file, wopts);
   options.writer = &writer;
 
+  std::unique_ptr<metrics::CrawlerMetrics> metrics;
+  std::unique_ptr<metrics::ObservatoryMetrics> observatory_metrics;
+  const std::string& maddr = args.metrics_addr ? *args.metrics_addr : config.prometheus_listen_addr;
+  if (!maddr.empty() && maddr != "off") {
+    metrics = std::make_unique<metrics::CrawlerMetrics>(maddr, config.metrics_namespace);
+    observatory_metrics = std::make_unique<metrics::ObservatoryMetrics>(
+        metrics->registry(), db_file, config.metrics_namespace);
+    log_line("metrics at " + metrics->endpoint());
+  }
+
   runtime::Loop loop;
-  crawler::Crawler crawler(loop, options);
+  crawler::Crawler crawler(loop, options, metrics.get());
   crawler.restore(state);
   for (const auto& s : seeds) crawler.add_seed(s);
   crawler.start();
@@ -82,7 +94,9 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   StatusPrinter status(config.crawler.status_interval, isatty(STDOUT_FILENO) == 1);
   runtime::Timer tick(loop);
   std::function<void()> on_tick = [&] {
-    status.update(crawler.stats(), loop.now());
+    const auto st = crawler.stats();
+    status.update(st, loop.now());
+    if (metrics) metrics->update(st, writer.stats());
     tick.start(Millis(1000), on_tick);
   };
   tick.start(Millis(1000), on_tick);

@@ -17,6 +17,7 @@
 #include "crawler/app/report.hpp"
 #include "crawler/netsim/netsim.hpp"
 #include "metrics/crawler_metrics.hpp"
+#include "metrics/observatory_metrics.hpp"
 #include "storage/observatory.hpp"
 
 namespace seedscope::app {
@@ -89,9 +90,12 @@ int cmd_demo(const DemoArgs& args) {
   storage::ObservatoryWriter writer(db_file, wopts);
 
   std::unique_ptr<metrics::CrawlerMetrics> metrics;
+  std::unique_ptr<metrics::ObservatoryMetrics> observatory_metrics;
   if (!args.metrics_addr.empty() && args.metrics_addr != "off") {
     try {
       metrics = std::make_unique<metrics::CrawlerMetrics>(args.metrics_addr);
+      observatory_metrics = std::make_unique<metrics::ObservatoryMetrics>(
+          metrics->registry(), db_file, "seedscope", std::chrono::seconds(5));
       log_line("demo: metrics at " + metrics->endpoint());
     } catch (const std::exception& e) {
       log_line(fmt::format("demo: {} (continuing without metrics)", e.what()));

@@ -64,6 +64,7 @@ struct CrawlArgs {
   std::optional<std::int64_t> max_concurrent_dials;
   std::optional<Millis> duration;             // stop after this long
   bool loopback_only = false;                 // simulations: dial and learn loopback only
+  std::optional<std::string> metrics_addr;    // instead of prometheus_listen_addr
 };
 // The crawler and seed service, recording into the observatory database.
 int cmd_crawl(const std::filesystem::path& home, const CrawlArgs& args);

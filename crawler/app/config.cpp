@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -199,6 +200,14 @@ Config parse_config(std::string_view text, std::string_view source) {
   const toml::table* p2p = r.section("p2p");
   read_p2p(r, p2p, c.p2p);
   read_crawler(r, r.section("crawler"), c.crawler);
+  if (const toml::table* inst = r.section("instrumentation")) {
+    r.string(inst, "prometheus_listen_addr", c.prometheus_listen_addr);
+    r.string(inst, "namespace", c.metrics_namespace);
+    const auto& ns = c.metrics_namespace;
+    bool ok = !ns.empty() && !(ns[0] >= '0' && ns[0] <= '9');
+    for (char ch : ns) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_');
+    if (!ok) r.invalid(inst, "namespace", "must be a Prometheus name: letters, digits, _");
+  }
   check_values(r, p2p, c);
   return c;
 }
@@ -350,6 +359,11 @@ std::string render_config(const Config& c) {
   out += fmt::format("contact_retention = {}\n\n", quote(format_duration(k.contact_retention)));
   out += "# Progress log line period when stdout is not a terminal.\n";
   out += fmt::format("status_interval = {}\n", quote(format_duration(k.status_interval)));
+  out += "\n[instrumentation]\n\n";
+  out += "# Prometheus metrics of the crawler on this address (\"\" or \"off\": none), and the\n";
+  out += "# prefix of their names.\n";
+  out += fmt::format("prometheus_listen_addr = {}\n", quote(c.prometheus_listen_addr));
+  out += fmt::format("namespace = {}\n", quote(c.metrics_namespace));
   return out;
 }
 

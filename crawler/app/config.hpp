@@ -65,6 +65,9 @@ struct Config {
   std::string db_file = "data/seedscope.db";        // relative to the home directory
   P2PConfig p2p;
   CrawlerConfig crawler;
+  // [instrumentation] as in Tendermint: the Prometheus endpoint ("" or "off": none).
+  std::string prometheus_listen_addr = "127.0.0.1:26660";
+  std::string metrics_namespace = "seedscope";
 };
 
 // Defaults, with the moniker set from the host name.

@@ -531,6 +531,9 @@ CrawlerStats Crawler::stats() const {
   CrawlerStats s = counters_;
   s.in_flight = dialing_;
   s.known = schedule_.size();
+  for (auto st : {crawl::AddrState::kNew, crawl::AddrState::kReachable,
+                  crawl::AddrState::kUnreachable, crawl::AddrState::kRetired})
+    s.by_state[std::string(crawl::to_string(st))] = schedule_.count(st);
   const auto now = wall_now();
   for (const auto& e : schedule_.entries()) {
     if (e.state != crawl::AddrState::kRetired && e.next_attempt <= now) ++s.due;

@@ -78,6 +78,7 @@ struct CrawlerStats {
   std::size_t in_flight = 0;
   std::size_t known = 0;
   std::size_t due = 0; // scheduled addresses whose time has come (the queue)
+  std::map<std::string, std::size_t> by_state; // addresses by schedule state
   std::map<std::string, NetworkStats> networks;
 };
 

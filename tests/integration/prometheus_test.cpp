@@ -1,0 +1,233 @@
+// Metrics against the real tools: a Prometheus server (Debian's package, started here on
+// loopback with a temporary config and the repository's alert rules) scrapes a `seedscope
+// crawl` of a simulated network; every PromQL expression of the dashboards and alert rules
+// returns data through Prometheus' HTTP API; promtool accepts the config and the rules; the
+// dashboards are valid JSON with unique panel IDs that only name metrics seedscope serves.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+
+#include "crawler/netsim/netsim.hpp"
+#include "support/loop_harness.hpp"
+#include "support/process.hpp"
+
+#ifndef SEEDSCOPE_BINARY
+#error "SEEDSCOPE_BINARY must be defined"
+#endif
+#ifndef SEEDSCOPE_SOURCE_DIR
+#error "SEEDSCOPE_SOURCE_DIR must be defined"
+#endif
+
+namespace seedscope {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kDashboards = fs::path(SEEDSCOPE_SOURCE_DIR) / "dashboards";
+
+// Debian's civetweb crashes under AddressSanitizer (see metrics_test.cpp).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kUnderAsan = true;
+#else
+constexpr bool kUnderAsan = false;
+#endif
+
+std::string http_get(std::uint16_t port, const std::string& target) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return {};
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+    const std::string req = "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+      char buf[8192];
+      for (int i = 0; i < 10000; ++i) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+std::string body_of(const std::string& response) {
+  auto pos = response.find("\r\n\r\n");
+  return pos == std::string::npos ? std::string() : response.substr(pos + 4);
+}
+
+std::string url_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+// Every expression of the dashboards (with $network as any network) and the query part of
+// every alert rule ("<query> <comparison> <threshold>").
+std::vector<std::string> expressions() {
+  std::vector<std::string> out;
+  for (const auto& entry : fs::directory_iterator(kDashboards / "grafana")) {
+    if (entry.path().extension() != ".json") continue;
+    auto j = nlohmann::json::parse(test::read_file(entry.path()));
+    for (const auto& p : j["panels"])
+      for (const auto& t : p["targets"]) {
+        std::string e = t["expr"];
+        for (auto pos = e.find("$network"); pos != std::string::npos; pos = e.find("$network"))
+          e.replace(pos, 8, ".*");
+        out.push_back(e);
+      }
+  }
+  std::ifstream rules(kDashboards / "prometheus" / "alerts.yml");
+  std::string line;
+  const std::regex cmp(R"(^(.*) (==|<|>|<=|>=|!=) [0-9.]+$)");
+  while (std::getline(rules, line)) {
+    auto pos = line.find("expr: ");
+    if (pos == std::string::npos) continue;
+    std::string e = line.substr(pos + 6);
+    std::smatch m;
+    REQUIRE_MESSAGE(std::regex_match(e, m, cmp), e);
+    out.push_back(m[1]);
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("dashboards: valid JSON, unique panel IDs, provisioning and Prometheus files present") {
+  std::size_t boards = 0;
+  for (const auto& entry : fs::directory_iterator(kDashboards / "grafana")) {
+    if (entry.path().extension() != ".json") continue;
+    INFO(entry.path().string());
+    ++boards;
+    auto j = nlohmann::json::parse(test::read_file(entry.path()));
+    CHECK(j.contains("uid"));
+    CHECK(j.contains("title"));
+    std::set<int> ids;
+    REQUIRE(j["panels"].is_array());
+    for (const auto& p : j["panels"]) {
+      CHECK(ids.insert(p["id"].get<int>()).second);
+      CHECK_FALSE(p["targets"].empty());
+    }
+  }
+  CHECK(boards == 5);
+  CHECK(fs::exists(kDashboards / "grafana" / "provisioning" / "datasources" / "prometheus.yml"));
+  CHECK(fs::exists(kDashboards / "grafana" / "provisioning" / "dashboards" / "seedscope.yml"));
+  auto config = test::run_process({"/usr/bin/promtool", "check", "config",
+                                   (kDashboards / "prometheus" / "prometheus.yml").string()});
+  INFO(config.out, config.err);
+  CHECK(config.exit_code == 0);
+  auto rules = test::run_process({"/usr/bin/promtool", "check", "rules",
+                                  (kDashboards / "prometheus" / "alerts.yml").string()});
+  INFO(rules.out, rules.err);
+  CHECK(rules.exit_code == 0);
+  CHECK(rules.out.find("4 rules found") != std::string::npos);
+}
+
+TEST_CASE("prometheus: a real server scrapes a crawl; every dashboard and alert expression returns data" *
+          doctest::skip(kUnderAsan)) {
+  runtime::Loop loop;
+  netsim::Scenario scenario = netsim::preset("small");
+  scenario.address_offset = 80000;
+  scenario.churn = {};
+  netsim::SimNetwork net(scenario);
+  netsim::Netsim sim(loop, net);
+  sim.start();
+  std::string seeds;
+  for (const auto& n : net.nodes())
+    if (n.behaviour == netsim::Behaviour::kSeed)
+      seeds += (seeds.empty() ? "" : ",") + n.address().to_string();
+
+  test::TempDir dir;
+  const auto metrics_port = test::free_tcp_port();
+  const auto laddr_port = test::free_tcp_port();
+  const auto prom_port = test::free_tcp_port();
+  test::ChildProcess crawl({SEEDSCOPE_BINARY, "--home", (dir.path() / "home").string(), "crawl",
+                            "--seed", seeds, "--laddr", fmt::format("127.0.0.1:{}", laddr_port),
+                            "--loopback-only", "--metrics-addr",
+                            fmt::format("127.0.0.1:{}", metrics_port)},
+                           dir.path() / "crawl.out", dir.path() / "crawl.err");
+  const auto prom_config = dir.path() / "prometheus.yml";
+  test::write_file(prom_config,
+                   fmt::format("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                               "rule_files:\n  - {}\nscrape_configs:\n  - job_name: seedscope\n"
+                               "    static_configs:\n      - targets: [\"127.0.0.1:{}\"]\n",
+                               (kDashboards / "prometheus" / "alerts.yml").string(), metrics_port));
+  auto check = test::run_process({"/usr/bin/promtool", "check", "config", prom_config.string()});
+  CHECK(check.exit_code == 0);
+  test::ChildProcess prom({"/usr/bin/prometheus", "--config.file=" + prom_config.string(),
+                           "--storage.tsdb.path=" + (dir.path() / "tsdb").string(),
+                           fmt::format("--web.listen-address=127.0.0.1:{}", prom_port)},
+                          dir.path() / "prom.out", dir.path() / "prom.err");
+  // Crawl for a while (netsim runs on this loop); some inbound traffic for the seed panels.
+  test::run_for(loop, Millis(4000));
+  for (int i = 0; i < 2; ++i) {
+    auto probe = test::run_process({SEEDSCOPE_BINARY, "--home", (dir.path() / "probe").string(),
+                                    "probe", fmt::format("{}@127.0.0.1:{}", std::string(40, '0'), laddr_port)});
+    (void)probe; // the ID is wrong on purpose or not: either way an inbound contact is recorded
+  }
+  test::run_for(loop, Millis(4000));
+
+  const std::string scrape = body_of(http_get(metrics_port, "/metrics"));
+  INFO(test::read_file(dir.path() / "crawl.err"));
+  REQUIRE(scrape.find("seedscope_crawler_contacts_total") != std::string::npos);
+
+  std::map<std::string, std::string> missing;
+  for (const auto& e : expressions()) {
+    // Only metrics seedscope serves.
+    const std::regex name(R"((seedscope|process)_[a-z_]+)");
+    for (auto it = std::sregex_iterator(e.begin(), e.end(), name); it != std::sregex_iterator(); ++it) {
+      std::string m = it->str();
+      INFO(e);
+      CHECK_MESSAGE(scrape.find(m) != std::string::npos, m);
+    }
+    std::string result;
+    bool ok = false;
+    for (int attempt = 0; attempt < 40 && !ok; ++attempt) {
+      result = body_of(http_get(prom_port, "/api/v1/query?query=" + url_encode(e)));
+      try {
+        auto j = nlohmann::json::parse(result);
+        ok = j["status"] == "success" && !j["data"]["result"].empty();
+      } catch (const std::exception&) {
+        ok = false;
+      }
+      if (!ok) test::run_for(loop, Millis(500));
+    }
+    if (!ok) missing[e] = result;
+  }
+  for (const auto& [e, r] : missing) {
+    const std::string what = "no data for: " + e + " -> " + r;
+    FAIL_CHECK(what);
+  }
+  INFO(test::read_file(dir.path() / "prom.err"));
+  CHECK(missing.empty());
+  prom.signal(SIGTERM);
+  crawl.signal(SIGTERM);
+  CHECK(crawl.wait(Millis(10000)).has_value());
+  CHECK(prom.wait(Millis(10000)).has_value());
+  sim.stop();
+  test::run_for(loop, Millis(50));
+}
+
+} // namespace seedscope
