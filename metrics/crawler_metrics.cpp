@@ -97,6 +97,11 @@ CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string
                         .Help("Duration of the last write transaction")
                         .Register(*registry_)
                         .Add({});
+  batch_latency_ = &prometheus::BuildHistogram()
+                        .Name(ns + "_storage_batch_latency_seconds")
+                        .Help("Duration of each database write transaction")
+                        .Register(*registry_)
+                        .Add({}, kLatencyBuckets);
   exposer_->RegisterCollectable(registry_);
   const auto ports = exposer_->GetListeningPorts();
   const auto colon = listen_addr.rfind(':');
@@ -115,6 +120,8 @@ void CrawlerMetrics::on_contact(const storage::Contact& c, crawl::Outcome outcom
   if (crawl::reachable(outcome) && c.handshake_ms > 0)
     handshake_latency_->Observe(c.handshake_ms / 1000.0);
 }
+
+void CrawlerMetrics::observe_batch(double seconds) { batch_latency_->Observe(seconds); }
 
 void CrawlerMetrics::update(const crawler::CrawlerStats& s, const storage::WriterStats& w) {
   in_flight_->Set(double(s.in_flight));

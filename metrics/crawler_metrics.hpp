@@ -35,6 +35,8 @@ public:
 
   void on_contact(const storage::Contact& contact, crawl::Outcome outcome) override;
   void update(const crawler::CrawlerStats& stats, const storage::WriterStats& writer);
+  // One committed write batch (thread-safe).
+  void observe_batch(double seconds);
   std::string endpoint() const { return endpoint_; }
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
@@ -57,6 +59,7 @@ private:
   prometheus::Counter* rows_written_;
   prometheus::Gauge* pending_records_;
   prometheus::Gauge* batch_seconds_;
+  prometheus::Histogram* batch_latency_;
   double seed_requests_seen_ = 0;
   double seed_addresses_seen_ = 0;
   double rows_seen_ = 0;

@@ -351,6 +351,7 @@ void ObservatoryWriter::run(Database& db) {
       std::lock_guard lock(mu_);
       stats_.last_batch_ms = ms;
       stats_.total_batch_ms += ms;
+      if (ok && options_.on_batch) options_.on_batch(ms / 1000.0, rows);
       if (ok) {
         ++stats_.batches;
         stats_.records_written += batch.size();

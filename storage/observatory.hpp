@@ -88,6 +88,8 @@ struct WriterOptions {
   std::chrono::seconds contact_retention{std::chrono::hours(24 * 30)};
   std::chrono::seconds prune_interval{std::chrono::hours(1)};
   std::function<void(const std::string&)> log; // errors; called on the writer thread
+  // After each committed batch (metrics), on the writer thread.
+  std::function<void(double seconds, std::uint64_t rows)> on_batch;
 };
 
 struct WriterStats {

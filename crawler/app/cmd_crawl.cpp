@@ -60,22 +60,24 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   // A foreign, newer or damaged file stops start-up untouched.
   const auto db_file = home.db_file();
   auto state = storage::load_observatory(db_file);
-  storage::WriterOptions wopts;
-  wopts.contact_retention =
-      std::chrono::duration_cast<std::chrono::seconds>(config.crawler.contact_retention);
-  wopts.log = [](const std::string& line) { log_line(line); };
-  storage::ObservatoryWriter writer(db_file, wopts);
-  options.writer = &writer;
-
   std::unique_ptr<metrics::CrawlerMetrics> metrics;
   std::unique_ptr<metrics::ObservatoryMetrics> observatory_metrics;
   const std::string& maddr = args.metrics_addr ? *args.metrics_addr : config.prometheus_listen_addr;
   if (!maddr.empty() && maddr != "off") {
     metrics = std::make_unique<metrics::CrawlerMetrics>(maddr, config.metrics_namespace);
-    observatory_metrics = std::make_unique<metrics::ObservatoryMetrics>(
-        metrics->registry(), db_file, config.metrics_namespace);
     log_line("metrics at " + metrics->endpoint());
   }
+
+  storage::WriterOptions wopts;
+  if (metrics) wopts.on_batch = [m = metrics.get()](double secs, std::uint64_t) { m->observe_batch(secs); };
+  wopts.contact_retention =
+      std::chrono::duration_cast<std::chrono::seconds>(config.crawler.contact_retention);
+  wopts.log = [](const std::string& line) { log_line(line); };
+  storage::ObservatoryWriter writer(db_file, wopts);
+  options.writer = &writer;
+  if (metrics)
+    observatory_metrics = std::make_unique<metrics::ObservatoryMetrics>(
+        metrics->registry(), db_file, config.metrics_namespace);
 
   runtime::Loop loop;
   crawler::Crawler crawler(loop, options, metrics.get());
