@@ -6,6 +6,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "metrics/exposer.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 #include <vector>
@@ -22,11 +24,7 @@ const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
 CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string& ns,
                                std::size_t max_networks)
     : max_networks_(max_networks), registry_(std::make_shared<prometheus::Registry>()) {
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(listen_addr, 2);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("metrics: cannot serve on {}: {}", listen_addr, e.what()));
-  }
+  exposer_ = make_exposer(listen_addr);
   contacts_ = &prometheus::BuildCounter()
                    .Name(ns + "_crawler_contacts_total")
                    .Help("Finished contacts, by direction and outcome class")
@@ -103,11 +101,7 @@ CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string
                         .Register(*registry_)
                         .Add({}, kLatencyBuckets);
   exposer_->RegisterCollectable(registry_);
-  const auto ports = exposer_->GetListeningPorts();
-  const auto colon = listen_addr.rfind(':');
-  endpoint_ = fmt::format("http://{}:{}/metrics",
-                          colon == std::string::npos ? listen_addr : listen_addr.substr(0, colon),
-                          ports.empty() ? 0 : ports.front());
+  endpoint_ = endpoint_of(*exposer_, listen_addr);
 }
 
 CrawlerMetrics::~CrawlerMetrics() = default;

@@ -5,6 +5,8 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "metrics/exposer.hpp"
+
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -13,11 +15,7 @@ namespace seedscope::metrics {
 
 NodeMetrics::NodeMetrics(const std::string& listen_addr, const std::string& ns)
     : registry_(std::make_shared<prometheus::Registry>()) {
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(listen_addr, 2);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("metrics: cannot serve on {}: {}", listen_addr, e.what()));
-  }
+  exposer_ = make_exposer(listen_addr);
   auto& book = prometheus::BuildGauge()
                    .Name(ns + "_addrbook_addresses")
                    .Help("Addresses in the address book, by bucket kind")
@@ -46,11 +44,7 @@ NodeMetrics::NodeMetrics(const std::string& listen_addr, const std::string& ns)
                   .Register(*registry_)
                   .Add({});
   exposer_->RegisterCollectable(registry_);
-  const auto ports = exposer_->GetListeningPorts();
-  const auto colon = listen_addr.rfind(':');
-  endpoint_ = fmt::format("http://{}:{}/metrics",
-                          colon == std::string::npos ? listen_addr : listen_addr.substr(0, colon),
-                          ports.empty() ? 0 : ports.front());
+  endpoint_ = endpoint_of(*exposer_, listen_addr);
 }
 
 NodeMetrics::~NodeMetrics() = default;

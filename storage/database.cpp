@@ -166,6 +166,14 @@ CREATE VIEW network_summary AS
   throw StorageError(fmt::format("{}: {}", file.string(), what));
 }
 
+bool has_sqlite_header(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::array<char, 16> header{};
+  in.read(header.data(), header.size());
+  return in && std::string_view(header.data(), header.size()) ==
+                   std::string_view("SQLite format 3\0", 16);
+}
+
 bool is_damage(int rc) {
   rc &= 0xff;
   return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
@@ -256,14 +264,9 @@ Database Database::open(const std::filesystem::path& file) {
     if (ec) fail(file, fmt::format("cannot create its directory: {}", ec.message()));
   }
   // Not even SQLite: say so before SQLite gets to touch it.
-  if (std::filesystem::exists(file, ec) && std::filesystem::file_size(file, ec) > 0) {
-    std::ifstream in(file, std::ios::binary);
-    std::array<char, 16> header{};
-    in.read(header.data(), header.size());
-    if (!in || std::string_view(header.data(), header.size()) !=
-                   std::string_view("SQLite format 3\0", 16))
-      fail(file, "not a seedscope database (not an SQLite file); refusing to use or overwrite it");
-  }
+  if (std::filesystem::exists(file, ec) && std::filesystem::file_size(file, ec) > 0 &&
+      !has_sqlite_header(file))
+    fail(file, "not a seedscope database (not an SQLite file); refusing to use or overwrite it");
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                                  nullptr);
@@ -281,14 +284,7 @@ Database Database::open(const std::filesystem::path& file) {
 Database Database::open_read_only(const std::filesystem::path& file) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) fail(file, "no such database (run `seedscope crawl` first)");
-  {
-    std::ifstream in(file, std::ios::binary);
-    std::array<char, 16> header{};
-    in.read(header.data(), header.size());
-    if (!in || std::string_view(header.data(), header.size()) !=
-                   std::string_view("SQLite format 3\0", 16))
-      fail(file, "not a seedscope database (not an SQLite file)");
-  }
+  if (!has_sqlite_header(file)) fail(file, "not a seedscope database (not an SQLite file)");
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
   Database db(raw, file);

@@ -20,6 +20,7 @@
 #include "storage/addrbook_json.hpp"
 #include "storage/exports.hpp"
 #include "storage/observatory.hpp"
+#include "support/loop_harness.hpp"
 #include "support/process.hpp"
 
 #ifndef SEEDSCOPE_BINARY
@@ -106,28 +107,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-std::string http_get(int port, const std::string& target) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<std::uint16_t>(port));
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
-  const std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  REQUIRE(::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
-  std::string out;
-  char buf[4096];
-  for (int i = 0; i < 1000; ++i) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
 
 } // namespace
 
@@ -272,11 +251,11 @@ TEST_CASE("api: the same lists as the exports; bad parameters are 400, unknown n
   // Over HTTP.
   app::ApiServer server(file, "127.0.0.1:0");
   REQUIRE(server.port() > 0);
-  auto http = http_get(server.port(), "/api/v1/peers?network=net-a&reachable_only=true&limit=5&format=persistent_peers");
+  auto http = test::http_get(server.port(), "/api/v1/peers?network=net-a&reachable_only=true&limit=5&format=persistent_peers");
   CHECK(http.find("HTTP/1.1 200 OK") == 0);
   CHECK(http.substr(http.find("\r\n\r\n") + 4) == expected);
-  CHECK(http_get(server.port(), "/api/v1/nodes?network=net-a&limit=-1").find("HTTP/1.1 400") == 0);
-  CHECK(http_get(server.port(), "/api/v1/nodes?network=zzz").find("HTTP/1.1 404") == 0);
+  CHECK(test::http_get(server.port(), "/api/v1/nodes?network=net-a&limit=-1").find("HTTP/1.1 400") == 0);
+  CHECK(test::http_get(server.port(), "/api/v1/nodes?network=zzz").find("HTTP/1.1 404") == 0);
 }
 
 TEST_CASE("`seedscope export` writes the list; a bad format or unknown network is a clear error") {

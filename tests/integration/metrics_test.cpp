@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "metrics/node_metrics.hpp"
+#include "support/loop_harness.hpp"
 
 namespace {
 
@@ -24,28 +25,6 @@ constexpr bool kUnderAsan = true;
 constexpr bool kUnderAsan = false;
 #endif
 
-std::string http_get(std::uint16_t port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
-  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  REQUIRE(::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
-  std::string out;
-  char buf[4096];
-  for (int i = 0; i < 1000; ++i) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
 
 } // namespace
 
@@ -65,7 +44,7 @@ TEST_CASE("metrics: the node's gauges and counters are served in Prometheus text
   m.peer_added();
   m.peer_added();
   m.peer_removed();
-  const std::string text = http_get(port, "/metrics");
+  const std::string text = seedscope::test::http_get(port, "/metrics");
   INFO(text);
   CHECK(text.find("200 OK") != std::string::npos);
   CHECK(text.find("seedscope_addrbook_addresses{bucket=\"new\"} 5") != std::string::npos);
@@ -87,6 +66,7 @@ TEST_CASE("metrics: an address that cannot be bound is a clear error") {
 
 #include "metrics/observatory_metrics.hpp"
 #include "storage/observatory.hpp"
+#include "support/loop_harness.hpp"
 #include "support/process.hpp"
 
 TEST_CASE("metrics: largest strongly connected component") {

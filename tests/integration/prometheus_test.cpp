@@ -45,35 +45,7 @@ constexpr bool kUnderAsan = true;
 constexpr bool kUnderAsan = false;
 #endif
 
-std::string http_get(std::uint16_t port, const std::string& target) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return {};
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string out;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
-    const std::string req = "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
-      char buf[8192];
-      for (int i = 0; i < 10000; ++i) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n <= 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-      }
-    }
-  }
-  ::close(fd);
-  return out;
-}
 
-std::string body_of(const std::string& response) {
-  auto pos = response.find("\r\n\r\n");
-  return pos == std::string::npos ? std::string() : response.substr(pos + 4);
-}
 
 std::string url_encode(const std::string& s) {
   std::string out;
@@ -189,7 +161,7 @@ TEST_CASE("prometheus: a real server scrapes a crawl; every dashboard and alert 
   }
   test::run_for(loop, Millis(4000));
 
-  const std::string scrape = body_of(http_get(metrics_port, "/metrics"));
+  const std::string scrape = test::http_body(test::http_get(metrics_port, "/metrics"));
   INFO(test::read_file(dir.path() / "crawl.err"));
   REQUIRE(scrape.find("seedscope_crawler_contacts_total") != std::string::npos);
 
@@ -205,7 +177,7 @@ TEST_CASE("prometheus: a real server scrapes a crawl; every dashboard and alert 
     std::string result;
     bool ok = false;
     for (int attempt = 0; attempt < 40 && !ok; ++attempt) {
-      result = body_of(http_get(prom_port, "/api/v1/query?query=" + url_encode(e)));
+      result = test::http_body(test::http_get(prom_port, "/api/v1/query?query=" + url_encode(e)));
       try {
         auto j = nlohmann::json::parse(result);
         ok = j["status"] == "success" && !j["data"]["result"].empty();
