@@ -15,7 +15,8 @@ echo "== tests"
 
 if [ "${SEEDSCOPE_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build (ASan+UBSan)"
-  scripts/build.sh build-asan -DSEEDSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  scripts/build.sh build-asan -DSEEDSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+    -DSEEDSCOPE_BENCH=OFF # the release build above compiles the benchmarks
   echo "== tests under ASan+UBSan"
   # check_printf=0: ASan's printf interceptor crashes inside Debian's prebuilt civetweb
   # (mg_printf -> __vsnprintf_chk), which serves the metrics; our code has no printf.
