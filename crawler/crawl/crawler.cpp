@@ -1,6 +1,5 @@
 #include "crawler/crawl/crawler.hpp"
 
-#include <arpa/inet.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -36,29 +35,14 @@ struct Crawler::Session {
 
 namespace {
 
-std::optional<NetAddress> socket_address(const std::string& id, const std::string& remote) {
-  auto colon = remote.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  auto ip = IpAddress::parse(remote.substr(0, colon));
-  unsigned port = 0;
-  for (char c : remote.substr(colon + 1)) {
-    if (c < '0' || c > '9' || port > 65535) return std::nullopt;
-    port = port * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (!ip || port == 0 || port > 65535) return std::nullopt;
-  return NetAddress{id, *ip, static_cast<std::uint16_t>(port)};
-}
-
-// The listen address a node advertises in its NodeInfo, when it is an IP literal.
-std::optional<NetAddress> listen_address(const NodeInfo& info) {
-  try {
-    auto [host, port] = runtime::split_listen_address(info.listen_addr);
-    auto ip = IpAddress::parse(host);
-    if (!ip || port == 0) return std::nullopt;
-    return NetAddress{info.node_id, *ip, port};
-  } catch (const std::runtime_error&) {
-    return std::nullopt;
-  }
+// What the PEX reactor knows of a peer, for its address helpers.
+PeerInfo peer_info_of(const std::string& id, const NodeInfo* info, const std::string& remote) {
+  PeerInfo p;
+  p.id = id;
+  if (info) p.node_info = *info;
+  p.remote_address = remote;
+  if (auto sa = pex::PexReactor::socket_address(p)) p.remote_ip = sa->ip.to_string();
+  return p;
 }
 
 } // namespace
@@ -131,18 +115,9 @@ void Crawler::add_seed(const PeerAddress& addr) {
       return;
     }
     for (const auto& ss : addrs) {
-      char text[64] = {};
-      if (ss.ss_family == AF_INET) {
-        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, text, sizeof text);
-      } else if (ss.ss_family == AF_INET6) {
-        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, text, sizeof text);
-      } else {
-        continue;
-      }
-      PeerAddress resolved = addr;
-      resolved.ip = IpAddress::parse(text);
-      resolved.host = text;
-      if (resolved.ip) add_seed(resolved);
+      auto resolved = parse_peer_address(
+          addr.id + "@" + runtime::format_sockaddr(reinterpret_cast<const sockaddr*>(&ss)));
+      if (resolved.ok() && resolved->ip) add_seed(*resolved);
     }
   });
 }
@@ -215,13 +190,11 @@ void Crawler::arm_pump(WallTime due) {
   if (stopped_) return;
   if (due == WallTime::max()) {
     pump_timer_.stop();
-    pump_at_ = due;
     return;
   }
   const auto now = wall_now();
   auto delay = due > now ? std::chrono::duration_cast<Millis>(due - now) + Millis(1) : Millis(0);
   delay = std::min(delay, Millis(60'000));
-  pump_at_ = due;
   pump_timer_.start(delay, [this] { pump(); });
 }
 
@@ -290,7 +263,8 @@ void Crawler::on_accepted(runtime::UpgradeResult result) {
     storage::Contact c;
     c.at = now;
     c.inbound = true;
-    if (auto a = socket_address(f.peer_id, f.remote_address)) c.addr = *a;
+    if (auto a = pex::PexReactor::socket_address(peer_info_of(f.peer_id, nullptr, f.remote_address)))
+      c.addr = *a;
     c.network = f.peer_info ? f.peer_info->network : "";
     const auto outcome = crawl::classify(f.failure, false);
     c.outcome = std::string(crawl::to_string(outcome));
@@ -310,7 +284,9 @@ void Crawler::on_accepted(runtime::UpgradeResult result) {
   s->inbound = true;
   s->info = result.connection->peer_info();
   s->timings = result.connection->timings();
-  if (auto a = socket_address(s->info->node_id, result.connection->remote_address())) s->remote = *a;
+  const PeerInfo peer =
+      peer_info_of(s->info->node_id, &*s->info, result.connection->remote_address());
+  if (auto a = pex::PexReactor::socket_address(peer)) s->remote = *a;
   Session& ref = *s;
   sessions_.emplace(sid, std::move(s));
   ++inbound_;
@@ -320,8 +296,9 @@ void Crawler::on_accepted(runtime::UpgradeResult result) {
            "inbound peers at max_inbound");
     return;
   }
-  // What it says its listen address is: a candidate to contact ourselves.
-  if (auto la = listen_address(*ref.info); la && acceptable(*la)) {
+  // What it says its listen address is (with the observed IP when it advertises 0.0.0.0): a
+  // candidate to contact ourselves.
+  if (auto la = pex::PexReactor::advertised_address(peer); la && acceptable(*la)) {
     if (schedule_.add(*la, ref.info->network, now)) {
       record(storage::AddressUpdate{*schedule_.find(*la), now});
       pump();
@@ -407,19 +384,14 @@ void Crawler::learn(Session& s, const std::vector<NetAddress>& addrs) {
   const std::string source = s.info ? s.info->node_id : s.addr.addr.id;
   s.addrs_received = addrs.size();
   counters_.addresses_received += addrs.size();
-  bool added = false;
   for (const auto& a : addrs) {
     if (!acceptable(a)) {
       ++counters_.addresses_ignored;
       continue;
     }
-    if (schedule_.add(a, network, now)) {
-      record(storage::AddressUpdate{*schedule_.find(a), now});
-      added = true;
-    }
+    if (schedule_.add(a, network, now)) record(storage::AddressUpdate{*schedule_.find(a), now});
     record(storage::Advertised{network, source, a, now});
   }
-  (void)added;
 }
 
 void Crawler::on_peer_error(std::uint64_t sid, const Failure& why, const std::string& detail) {

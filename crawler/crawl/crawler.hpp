@@ -159,8 +159,6 @@ private:
   std::size_t inbound_ = 0;
   std::size_t max_dials_ = 0;
   runtime::Timer pump_timer_;
-  WallTime pump_at_ = WallTime::max();
-  bool pump_deferred_ = false;
   std::vector<std::unique_ptr<runtime::Resolver>> resolvers_;
   std::map<std::string, std::unordered_map<std::string, KnownNode>> nodes_; // network -> id
   std::map<std::string, std::uint64_t> contacts_by_network_;
