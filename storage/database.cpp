@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <cmath>
 #include <fstream>
 #include <utility>
 
@@ -257,6 +258,26 @@ bool Statement::column_is_null(int index) const {
 
 // ---- Database -----------------------------------------------------------------------------
 
+double unix_seconds(WallTime t) {
+  return static_cast<double>(t.time_since_epoch().count()) / 1e9;
+}
+
+WallTime wall_from_unix_seconds(double seconds) {
+  return WallTime(std::chrono::milliseconds(std::llround(seconds * 1000.0)));
+}
+
+Database Database::connect(const std::filesystem::path& file, int flags) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(file.c_str(), &raw, flags, nullptr);
+  Database db(raw, file);
+  if (rc != SQLITE_OK)
+    fail(file, fmt::format("cannot open: {}", raw ? sqlite3_errmsg(raw) : "out of memory"));
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 5000);
+  db.check_ours();
+  return db;
+}
+
 Database Database::open(const std::filesystem::path& file) {
   std::error_code ec;
   if (file.has_parent_path()) {
@@ -267,15 +288,7 @@ Database Database::open(const std::filesystem::path& file) {
   if (std::filesystem::exists(file, ec) && std::filesystem::file_size(file, ec) > 0 &&
       !has_sqlite_header(file))
     fail(file, "not a seedscope database (not an SQLite file); refusing to use or overwrite it");
-  sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                 nullptr);
-  Database db(raw, file);
-  if (rc != SQLITE_OK)
-    fail(file, fmt::format("cannot open: {}", raw ? sqlite3_errmsg(raw) : "out of memory"));
-  sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, 5000);
-  db.check_ours();
+  Database db = connect(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
   db.migrate();
   return db;
@@ -285,14 +298,7 @@ Database Database::open_read_only(const std::filesystem::path& file) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) fail(file, "no such database (run `seedscope crawl` first)");
   if (!has_sqlite_header(file)) fail(file, "not a seedscope database (not an SQLite file)");
-  sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
-  Database db(raw, file);
-  if (rc != SQLITE_OK)
-    fail(file, fmt::format("cannot open: {}", raw ? sqlite3_errmsg(raw) : "out of memory"));
-  sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, 5000);
-  db.check_ours();
+  Database db = connect(file, SQLITE_OPEN_READONLY);
   if (db.schema_version() != latest_schema_version())
     fail(file, fmt::format("schema version {} (this seedscope reads {}); run `seedscope crawl` "
                            "once to migrate it",

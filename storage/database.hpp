@@ -11,6 +11,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "core/base/clock.hpp"
+
 struct sqlite3;
 struct sqlite3_stmt;
 
@@ -59,6 +61,11 @@ private:
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Times in the observatory tables: Unix seconds as REAL, millisecond precision (a double
+// holds Unix seconds to about 0.2 us, so reading back rounds to the millisecond).
+double unix_seconds(WallTime t);
+WallTime wall_from_unix_seconds(double seconds);
+
 class Database {
 public:
   static constexpr std::uint32_t kApplicationId = 0x53454544; // "SEED"
@@ -85,6 +92,8 @@ public:
 
 private:
   Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
+  // sqlite3_open_v2 with `flags`, extended result codes, a busy timeout, then check_ours().
+  static Database connect(const std::filesystem::path& file, int flags);
   void check_ours();
   void migrate();
   std::int64_t pragma_int(const char* name);

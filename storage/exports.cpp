@@ -16,8 +16,6 @@ namespace seedscope::storage {
 
 namespace {
 
-WallTime from_seconds(double s) { return WallTime(std::chrono::milliseconds(std::llround(s * 1000.0))); }
-
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
   std::string out = "\"";
@@ -66,10 +64,7 @@ std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallT
       "WHERE a.network = ?1");
   st.bind(1, f.network);
   std::map<std::string, ExportedPeer> best; // per node ID
-  const double cutoff =
-      f.seen_within ? std::chrono::duration<double>(now.time_since_epoch()).count() -
-                          double(f.seen_within->count())
-                    : -1;
+  const double cutoff = f.seen_within ? unix_seconds(now) - double(f.seen_within->count()) : -1;
   while (st.step()) {
     ExportedPeer p;
     auto ip = IpAddress::parse(st.column_text(1));
@@ -78,8 +73,8 @@ std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallT
     p.network = f.network;
     p.state = st.column_text(3);
     const bool has_success = !st.column_is_null(4);
-    if (has_success) p.last_success = from_seconds(st.column_double(4));
-    p.last_seen = from_seconds(st.column_double(5));
+    if (has_success) p.last_success = wall_from_unix_seconds(st.column_double(4));
+    p.last_seen = wall_from_unix_seconds(st.column_double(5));
     p.advertisers = st.column_int(6);
     p.version = st.column_text(7);
     p.moniker = st.column_text(8);
@@ -115,6 +110,12 @@ std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallT
   }
   if (f.limit > 0 && out.size() > f.limit) out.resize(f.limit);
   return out;
+}
+
+bool has_network(Database& db, const std::string& network) {
+  auto st = db.prepare("SELECT 1 FROM addresses WHERE network = ?1 LIMIT 1");
+  st.bind(1, network);
+  return !network.empty() && st.step();
 }
 
 std::vector<NetworkInfo> list_networks(Database& db) {

@@ -56,6 +56,8 @@ struct NetworkInfo {
   std::int64_t addresses = 0;
 };
 std::vector<NetworkInfo> list_networks(Database& db);
+// True when the database has addresses of `network` (one of list_networks()).
+bool has_network(Database& db, const std::string& network);
 
 // The list in `format`. `persistent_peers` and `seeds` are the same comma-separated
 // ID@ip:port string (for either config.toml key); addrbook.json puts reachable nodes in old

@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -16,23 +15,15 @@ namespace seedscope::storage {
 
 namespace {
 
-double to_seconds(WallTime t) {
-  return static_cast<double>(t.time_since_epoch().count()) / 1e9;
-}
-// Stored times have millisecond precision (a double holds Unix seconds to about 0.2 us).
-WallTime from_seconds(double s) {
-  return WallTime(std::chrono::milliseconds(std::llround(s * 1000.0)));
-}
-
 void bind_time(Statement& st, int index, WallTime t) {
   if (is_set(t) && t != WallTime::max())
-    st.bind_real(index, to_seconds(t));
+    st.bind_real(index, unix_seconds(t));
   else
     st.bind_null(index);
 }
 
 WallTime column_time(const Statement& st, int index) {
-  return st.column_is_null(index) ? WallTime{} : from_seconds(st.column_double(index));
+  return st.column_is_null(index) ? WallTime{} : wall_from_unix_seconds(st.column_double(index));
 }
 
 std::string encode_decay(const crawl::Availability& a) {
@@ -348,34 +339,35 @@ void ObservatoryWriter::run(Database& db) {
       }
       const double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      std::lock_guard lock(mu_);
-      stats_.last_batch_ms = ms;
-      stats_.total_batch_ms += ms;
-      if (ok && options_.on_batch) options_.on_batch(ms / 1000.0, rows);
-      if (ok) {
-        ++stats_.batches;
-        stats_.records_written += batch.size();
-        stats_.rows_written += rows;
-        handled_ += batch.size();
-        batch.clear();
-        failures = 0;
-      } else {
-        ++stats_.failed_batches;
-        // Kept and retried; given up after 10 attempts (or at once when stopping after 2).
-        if (failures >= 10 || (stopping && failures >= 2)) {
-          stats_.dropped += batch.size();
+      bool retry = false;
+      {
+        std::lock_guard lock(mu_);
+        stats_.last_batch_ms = ms;
+        stats_.total_batch_ms += ms;
+        if (ok) {
+          ++stats_.batches;
+          stats_.records_written += batch.size();
+          stats_.rows_written += rows;
           handled_ += batch.size();
           batch.clear();
           failures = 0;
+        } else {
+          ++stats_.failed_batches;
+          // Kept and retried; given up after 10 attempts (or at once when stopping after 2).
+          if (failures >= 10 || (stopping && failures >= 2)) {
+            stats_.dropped += batch.size();
+            handled_ += batch.size();
+            batch.clear();
+            failures = 0;
+          }
+          retry = !batch.empty();
         }
+        flushed_.notify_all();
       }
-      flushed_.notify_all();
-      if (!ok && !batch.empty()) {
-        mu_.unlock();
-        std::this_thread::sleep_for(std::min(std::chrono::milliseconds(100) * (1 << std::min(failures, 7)),
-                                             std::chrono::milliseconds(10'000)));
-        mu_.lock();
-      }
+      if (ok && options_.on_batch) options_.on_batch(ms / 1000.0, rows);
+      if (retry)
+        std::this_thread::sleep_for(std::min(
+            std::chrono::milliseconds(100) * (1 << std::min(failures, 7)), std::chrono::milliseconds(10'000)));
     } else if (!batch.empty()) {
       std::lock_guard lock(mu_);
       stats_.dropped += batch.size();

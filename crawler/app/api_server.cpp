@@ -156,11 +156,8 @@ ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::
     const auto now =
         std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
     auto peers = storage::query_peers(db, filter, now);
-    if (peers.empty()) {
-      bool known = false;
-      for (const auto& n : storage::list_networks(db)) known = known || n.network == filter.network;
-      if (!known) return json_error(404, "no such network: " + filter.network);
-    }
+    if (peers.empty() && !storage::has_network(db, filter.network))
+      return json_error(404, "no such network: " + filter.network);
     const char* type = *format == storage::ExportFormat::kCsv ? "text/csv"
                        : (*format == storage::ExportFormat::kPersistentPeers ||
                           *format == storage::ExportFormat::kSeeds)

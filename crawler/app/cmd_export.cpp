@@ -22,13 +22,9 @@ int cmd_export(const std::filesystem::path& dir, const ExportArgs& args) {
   const auto now =
       std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
   auto peers = storage::query_peers(db, args.filter, now);
-  if (peers.empty()) {
-    bool known = false;
-    for (const auto& n : storage::list_networks(db)) known = known || n.network == args.filter.network;
-    if (!known)
-      throw std::runtime_error(fmt::format("no network \"{}\" in {}", args.filter.network,
-                                           home.db_file().string()));
-  }
+  if (peers.empty() && !storage::has_network(db, args.filter.network))
+    throw std::runtime_error(
+        fmt::format("no network \"{}\" in {}", args.filter.network, home.db_file().string()));
   const std::string text = storage::format_peers(peers, *format);
   if (args.out.empty()) {
     fmt::print("{}", text);
