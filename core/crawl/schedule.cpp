@@ -158,11 +158,4 @@ const ScheduledAddress* Schedule::find(const NetAddress& addr) const {
   return it == entries_.end() ? nullptr : &it->second.a;
 }
 
-std::vector<ScheduledAddress> Schedule::entries() const {
-  std::vector<ScheduledAddress> out;
-  out.reserve(entries_.size());
-  for (const auto& [k, e] : entries_) out.push_back(e.a);
-  return out;
-}
-
 } // namespace seedscope::crawl

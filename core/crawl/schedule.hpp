@@ -70,7 +70,11 @@ public:
   std::size_t size() const { return entries_.size(); }
   std::size_t in_flight() const { return in_flight_; }
   std::size_t count(AddrState s) const { return counts_[static_cast<int>(s)]; }
-  std::vector<ScheduledAddress> entries() const;
+  // Calls f(const ScheduledAddress&) for every entry, in no particular order.
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [k, e] : entries_) f(e.a);
+  }
   const ScheduleConfig& config() const { return config_; }
 
   static std::string key(const NetAddress& addr) { return addr.to_string(); }

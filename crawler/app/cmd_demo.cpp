@@ -127,7 +127,7 @@ int cmd_demo(const DemoArgs& args) {
                        crawler.max_concurrent_dials(), db_file.string(), args.target * 100,
                        args.duration.count() / 1000));
 
-  auto measure = [&] {
+  auto measure = [&](const crawler::CrawlerStats& stats) {
     bool all = true;
     const auto& nodes = crawler.nodes();
     for (auto& p : progress) {
@@ -143,7 +143,7 @@ int cmd_demo(const DemoArgs& args) {
       if (share >= 0.99 && !p.t99) p.t99 = elapsed();
       all = all && share >= args.target;
     }
-    if (metrics) metrics->update(crawler.stats(), writer.stats());
+    if (metrics) metrics->update(stats, writer.stats());
     return all;
   };
 
@@ -164,8 +164,8 @@ int cmd_demo(const DemoArgs& args) {
     give_up.unref();
   };
   std::function<void()> on_tick = [&] {
-    const bool done = measure();
     const auto st = crawler.stats();
+    const bool done = measure(st);
     std::string line = fmt::format("demo: {:5.1f} s |", elapsed());
     for (const auto& p : progress)
       line += fmt::format(" {} {}/{} reachable contacted |", p.chain_id, p.reached,
@@ -185,12 +185,12 @@ int cmd_demo(const DemoArgs& args) {
     throw std::runtime_error("cannot install signal handlers");
   loop.run();
 
-  measure();
+  const auto st = crawler.stats();
+  measure(st);
   writer.stop();
   const double total = elapsed();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  const auto st = crawler.stats();
   const auto ws = writer.stats();
   fmt::print("\nseedscope demo summary ({:.1f} s, peak RSS {:.0f} MiB)\n", total,
              double(ru.ru_maxrss) / 1024.0);

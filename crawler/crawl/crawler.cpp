@@ -507,10 +507,10 @@ CrawlerStats Crawler::stats() const {
                   crawl::AddrState::kUnreachable, crawl::AddrState::kRetired})
     s.by_state[std::string(crawl::to_string(st))] = schedule_.count(st);
   const auto now = wall_now();
-  for (const auto& e : schedule_.entries()) {
+  schedule_.for_each([&](const crawl::ScheduledAddress& e) {
     if (e.state != crawl::AddrState::kRetired && e.next_attempt <= now) ++s.due;
     ++s.networks[e.network].addresses;
-  }
+  });
   for (const auto& [net, nodes] : nodes_) {
     auto& ns = s.networks[net];
     ns.nodes_seen = nodes.size();
