@@ -64,17 +64,12 @@ int cmd_demo(const DemoArgs& args) {
 
   // Ground truth: the reachable nodes of each chain; the seeds: each chain's seed nodes.
   std::vector<NetworkProgress> progress(network.scenario().networks.size());
-  std::vector<PeerAddress> seeds;
+  const std::vector<PeerAddress> seeds = network.seed_addresses();
   for (std::size_t i = 0; i < progress.size(); ++i) {
     progress[i].chain_id = network.scenario().networks[i].chain_id;
     for (const auto& n : network.nodes()) {
       if (n.network != i) continue;
-      if (netsim::completes_handshake(n.behaviour) &&
-          n.behaviour != netsim::Behaviour::kIncompatibleNetwork &&
-          n.behaviour != netsim::Behaviour::kIncompatibleVersion)
-        progress[i].reachable_ids.push_back(n.id);
-      if (n.behaviour == netsim::Behaviour::kSeed)
-        if (auto a = parse_peer_address(n.address().to_string()); a.ok()) seeds.push_back(*a);
+      if (netsim::reachable_in_own_network(n.behaviour)) progress[i].reachable_ids.push_back(n.id);
     }
   }
 

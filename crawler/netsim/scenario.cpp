@@ -159,6 +159,10 @@ const std::vector<Behaviour>& fraction_classes() {
   return classes;
 }
 
+bool reachable_in_own_network(Behaviour b) {
+  return completes_handshake(b) && b != Behaviour::kIncompatibleNetwork;
+}
+
 bool completes_handshake(Behaviour b) {
   switch (b) {
     case Behaviour::kNormal:

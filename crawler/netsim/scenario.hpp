@@ -38,6 +38,9 @@ std::string_view to_string(Behaviour b);
 const std::vector<Behaviour>& fraction_classes();
 // True when the node completes the handshake (the crawler can reach it).
 bool completes_handshake(Behaviour b);
+// True when the node is a reachable node of its own network (it completes the handshake and
+// speaks its network's chain ID): what a crawler of that network should find.
+bool reachable_in_own_network(Behaviour b);
 
 class ScenarioError : public std::runtime_error {
 public:

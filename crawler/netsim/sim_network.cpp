@@ -150,6 +150,19 @@ NodeInfo SimNetwork::node_info(const SimNode& n) const {
   return info;
 }
 
+std::vector<PeerAddress> SimNetwork::seed_addresses() const {
+  std::vector<PeerAddress> out;
+  for (const auto& n : nodes_)
+    if (n.behaviour == Behaviour::kSeed) out.push_back(parse_peer_address(n.address().to_string()).value());
+  return out;
+}
+
+std::string SimNetwork::seed_list() const {
+  std::string out;
+  for (const auto& a : seed_addresses()) out += (out.empty() ? "" : ",") + a.to_string();
+  return out;
+}
+
 std::vector<NetAddress> SimNetwork::pex_answer(const SimNode& n) const {
   std::vector<NetAddress> out;
   if (n.behaviour == Behaviour::kPrivateAndDuplicateAddrs) {

@@ -51,6 +51,10 @@ public:
   NodeInfo node_info(const SimNode& n) const;
   // What the node answers a PexRequest with (its book; seeds: a larger share).
   std::vector<NetAddress> pex_answer(const SimNode& n) const;
+  // The nodes in seed mode, as ID@ip:port: where a crawler of the simulation starts.
+  std::vector<PeerAddress> seed_addresses() const;
+  // The same as one comma-separated list (a `seeds` value, `crawl --seed`).
+  std::string seed_list() const;
 
   // Every node: id, address, network (and the one it advertises), version, class,
   // reachable (completes a handshake), seed_mode, rpc; plus the stale addresses.

@@ -37,12 +37,7 @@ namespace {
 
 using bench::cpu_seconds;
 
-double thread_cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_THREAD, &ru);
-  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
+double thread_cpu_seconds() { return cpu_seconds(RUSAGE_THREAD); }
 
 netsim::Scenario scenario(std::size_t nodes) {
   // Unreachable (no handshake): refused .24, blackhole .03, silent .04, slowloris .02,
@@ -103,8 +98,7 @@ double go_seed_model(const netsim::SimNetwork& net, const std::map<std::string, 
     if (!k.stale) k.node = it->second;
     book.push_back(k);
   };
-  for (const auto& n : net.nodes())
-    if (n.behaviour == Behaviour::kSeed) add(n.address());
+  for (const auto& a : net.seed_addresses()) add(*a.net_address());
   std::map<std::string, std::size_t> reached;
   std::set<std::uint32_t> done;
   std::size_t target_total = 0, reached_total = 0;
@@ -162,14 +156,12 @@ void run(std::size_t nodes) {
   netsim::SimNetwork net(scenario(nodes));
   std::map<std::string, std::size_t> reachable;
   std::map<std::string, std::set<std::string>> reachable_ids;
-  std::vector<PeerAddress> seeds;
+  const std::vector<PeerAddress> seeds = net.seed_addresses();
   for (const auto& n : net.nodes()) {
-    if (netsim::completes_handshake(n.behaviour) && n.behaviour != Behaviour::kIncompatibleNetwork &&
-        n.behaviour != Behaviour::kIncompatibleVersion) {
+    if (netsim::reachable_in_own_network(n.behaviour)) {
       ++reachable[net.chain_id(n)];
       reachable_ids[net.chain_id(n)].insert(n.id);
     }
-    if (n.behaviour == Behaviour::kSeed) seeds.push_back(parse_peer_address(n.address().to_string()).value());
   }
   std::size_t unreachable = 0;
   for (const auto& n : net.nodes()) unreachable += netsim::completes_handshake(n.behaviour) ? 0 : 1;

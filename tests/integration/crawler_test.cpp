@@ -104,11 +104,8 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   o.writer = &writer;
   Recorder rec;
   crawler::Crawler crawler(loop, o, &rec);
-  // One seed: the seed node of the first network only. The second network is found through
-  // the first (each network's nodes know only their own, so seed the second too).
-  for (const auto& n : net.nodes())
-    if (n.behaviour == Behaviour::kSeed)
-      if (auto a = parse_peer_address(n.address().to_string()); a.ok()) crawler.add_seed(*a);
+  // The seed nodes of both networks (each network's nodes know only their own).
+  for (const auto& a : net.seed_addresses()) crawler.add_seed(a);
   crawler.start();
 
   // Ground truth: reachable nodes per chain (as the node itself says: incompatible_network
@@ -117,7 +114,7 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   std::map<std::string, const netsim::SimNode*> by_id;
   for (const auto& n : net.nodes()) {
     by_id[n.id] = &n;
-    if (netsim::completes_handshake(n.behaviour) && n.behaviour != Behaviour::kIncompatibleVersion)
+    if (netsim::completes_handshake(n.behaviour))
       reachable[net.node_info(n).network].insert(n.id);
   }
   auto coverage = [&](const std::string& chain) {
@@ -235,9 +232,7 @@ TEST_CASE("crawl process: SIGKILL mid-crawl leaves a sound database; a restart r
   netsim::SimNetwork net(scenario);
   netsim::Netsim sim(loop, net);
   sim.start();
-  std::string seeds;
-  for (const auto& n : net.nodes())
-    if (n.behaviour == Behaviour::kSeed) seeds += (seeds.empty() ? "" : ",") + n.address().to_string();
+  const std::string seeds = net.seed_list();
 
   test::TempDir dir;
   const auto home = dir.path() / "home";

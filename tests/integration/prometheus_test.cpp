@@ -126,10 +126,7 @@ TEST_CASE("prometheus: a real server scrapes a crawl; every dashboard and alert 
   netsim::SimNetwork net(scenario);
   netsim::Netsim sim(loop, net);
   sim.start();
-  std::string seeds;
-  for (const auto& n : net.nodes())
-    if (n.behaviour == netsim::Behaviour::kSeed)
-      seeds += (seeds.empty() ? "" : ",") + n.address().to_string();
+  const std::string seeds = net.seed_list();
 
   test::TempDir dir;
   const auto metrics_port = test::free_tcp_port();
