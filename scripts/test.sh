@@ -8,6 +8,19 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 start=$(date +%s)
 
+# The test vectors live in ../shared/testdata beside the repository. A clone made elsewhere
+# (a scratch directory) finds them beside the repository it was cloned from.
+if [ -z "${SEEDSCOPE_TESTDATA:-}" ] && [ ! -d ../shared/testdata ]; then
+  origin=$(git config --get remote.origin.url 2>/dev/null || true)
+  if [ -n "$origin" ] && [ -d "$origin/../shared/testdata" ]; then
+    SEEDSCOPE_TESTDATA=$(cd "$origin/../shared/testdata" && pwd)
+    export SEEDSCOPE_TESTDATA
+  else
+    echo "test vectors not found: expected ../shared/testdata (or set SEEDSCOPE_TESTDATA)" >&2
+    exit 1
+  fi
+fi
+
 echo "== build (release, -Werror)"
 scripts/build.sh build
 echo "== tests"
