@@ -23,8 +23,23 @@ fi
 
 echo "== build (release, -Werror)"
 scripts/build.sh build
+census=()
+# Runs one build's CTest suite, then checks that every compiled test case ran exactly once.
+run_suite() {
+  local dir=$1 label=$2 ran
+  ran=$(mktemp)
+  (cd "$dir" && SEEDSCOPE_TESTS_RAN="$ran" ctest --output-on-failure -j 2 --timeout 600)
+  if ! scripts/test_census.py "$dir" "$ran" "$label" >"$ran.census"; then
+    cat "$ran.census"
+    echo "the $label pass did not run every compiled test case exactly once" >&2
+    exit 1
+  fi
+  census+=("$(head -1 "$ran.census")")
+  rm -f "$ran" "$ran.census"
+}
+
 echo "== tests"
-(cd build && ctest --output-on-failure -j 2 --timeout 300)
+run_suite build release
 
 if [ "${SEEDSCOPE_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build (ASan+UBSan)"
@@ -33,8 +48,9 @@ if [ "${SEEDSCOPE_SKIP_ASAN:-0}" != 1 ]; then
   echo "== tests under ASan+UBSan"
   # check_printf=0: ASan's printf interceptor crashes inside Debian's prebuilt civetweb
   # (mg_printf -> __vsnprintf_chk), which serves the metrics; our code has no printf.
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:check_printf=0 UBSAN_OPTIONS=print_stacktrace=1 \
-     ctest --output-on-failure -j 2 --timeout 600)
+  export ASAN_OPTIONS=detect_leaks=1:check_printf=0 UBSAN_OPTIONS=print_stacktrace=1
+  run_suite build-asan "ASan+UBSan"
+  unset ASAN_OPTIONS UBSAN_OPTIONS
 fi
 
 echo "== fuzzers (clang, libFuzzer, ASan+UBSan)"
@@ -57,4 +73,6 @@ for name in $targets; do
   rm -rf "$log" "$corpus"
 done
 
+echo "== test cases run"
+for line in "${census[@]}"; do echo "  $line"; done
 echo "== test suite done in $(( $(date +%s) - start )) s"

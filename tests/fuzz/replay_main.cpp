@@ -51,5 +51,9 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("replayed %zu inputs\n", runs);
+  if (runs == 0) {
+    std::fprintf(stderr, "no inputs to replay: an empty corpus tests nothing\n");
+    return 1;
+  }
   return ok ? 0 : 1;
 }

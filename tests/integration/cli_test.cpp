@@ -347,9 +347,10 @@ TEST_CASE("`seedscope crawl` refuses a foreign database untouched; `start` with 
   auto pos = config.find("crawl = false");
   REQUIRE(pos != std::string::npos);
   config.replace(pos, 13, "crawl = true");
-  pos = config.find("laddr = \"tcp://0.0.0.0:26656\"");
+  const std::string laddr_line = "laddr = \"tcp://0.0.0.0:26656\"";
+  pos = config.find(laddr_line);
   REQUIRE(pos != std::string::npos);
-  config.replace(pos, 28, "laddr = \"tcp://127.0.0.1:0\"");
+  config.replace(pos, laddr_line.size(), "laddr = \"tcp://127.0.0.1:0\"");
   test::write_file(home / "config" / "config.toml", config);
   test::ChildProcess child({kBinary, "start", "--home", home.string()}, dir.path() / "out",
                            dir.path() / "err");
