@@ -6,6 +6,7 @@
 #include "crawler/app/commands.hpp"
 #include "crawler/app/config.hpp"
 #include "crawler/app/home.hpp"
+#include "crawler/app/output.hpp"
 
 namespace seedscope::app {
 
@@ -175,7 +176,7 @@ int run_cli(int argc, char** argv) {
       return cmd_probe(home, probe_args);
     }
   } catch (const std::exception& e) {
-    fmt::print(stderr, "seedscope: {}\n", e.what());
+    print_err("seedscope: {}\n", e.what());
     return 1;
   }
   return 1;

@@ -15,6 +15,7 @@
 #include "crawler/app/node.hpp"
 #include "crawler/app/node_key_file.hpp"
 #include "crawler/app/report.hpp"
+#include "crawler/runtime/shutdown.hpp"
 #include "crawler/runtime/timer.hpp"
 #include "metrics/crawler_metrics.hpp"
 #include "metrics/observatory_metrics.hpp"
@@ -103,8 +104,6 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   };
   tick.start(Millis(1000), on_tick);
 
-  runtime::SignalWatcher sigint(loop);
-  runtime::SignalWatcher sigterm(loop);
   runtime::Timer deadline(loop);
   runtime::Timer give_up(loop);
   bool stopping = false;
@@ -116,14 +115,11 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
     tick.stop();
     deadline.stop();
     crawler.stop();
-    sigint.close();
-    sigterm.close();
     give_up.start(Millis(1500), [&] { loop.stop(); });
     give_up.unref();
   };
-  if (sigint.start(SIGINT, [&](int) { stop("received SIGINT"); }) != 0 ||
-      sigterm.start(SIGTERM, [&](int) { stop("received SIGTERM"); }) != 0)
-    throw std::runtime_error("cannot install signal handlers");
+  runtime::StopRequest stop_request(
+      loop, [&](int signum) { stop(signum == SIGINT ? "received SIGINT" : "received SIGTERM"); });
   if (args.duration) deadline.start(*args.duration, [&] { stop("--duration reached"); });
   loop.run();
 

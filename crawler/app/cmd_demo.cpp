@@ -16,6 +16,7 @@
 #include "crawler/app/crawl_run.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/netsim/netsim.hpp"
+#include "crawler/runtime/shutdown.hpp"
 #include "metrics/crawler_metrics.hpp"
 #include "metrics/observatory_metrics.hpp"
 #include "storage/observatory.hpp"
@@ -143,7 +144,6 @@ int cmd_demo(const DemoArgs& args) {
   };
 
   runtime::Timer tick(loop), end(loop), give_up(loop);
-  runtime::SignalWatcher sigint(loop), sigterm(loop);
   bool finished = false;
   auto finish = [&](const std::string& why) {
     if (finished) return;
@@ -151,8 +151,6 @@ int cmd_demo(const DemoArgs& args) {
     log_line("demo: " + why);
     tick.stop();
     end.stop();
-    sigint.close();
-    sigterm.close();
     crawler.stop();
     sim.stop();
     give_up.start(Millis(2000), [&loop] { loop.stop(); });
@@ -175,9 +173,7 @@ int cmd_demo(const DemoArgs& args) {
   };
   tick.start(Millis(2000), on_tick);
   end.start(args.duration, [&] { finish("time is up"); });
-  auto on_signal = [&](int) { finish("interrupted"); };
-  if (sigint.start(SIGINT, on_signal) != 0 || sigterm.start(SIGTERM, on_signal) != 0)
-    throw std::runtime_error("cannot install signal handlers");
+  runtime::StopRequest stop_request(loop, [&](int) { finish("interrupted"); });
   loop.run();
 
   const auto st = crawler.stats();

@@ -10,6 +10,7 @@
 #include "crawler/app/commands.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/netsim/netsim.hpp"
+#include "crawler/runtime/shutdown.hpp"
 #include "storage/addrbook_json.hpp"
 
 namespace seedscope::app {
@@ -49,19 +50,15 @@ int cmd_netsim(const NetsimArgs& args) {
                        network.nodes().size(), network.scenario().networks.size(),
                        sim.stats().online, startup_s, rss_mib(),
                        args.ground_truth.empty() ? "" : ", ground truth in " + args.ground_truth));
-  runtime::SignalWatcher sigint(loop), sigterm(loop);
   runtime::Timer status(loop), end(loop);
   auto stop = [&](int) {
     log_line("netsim: stopping");
     sim.stop();
     status.stop();
     end.stop();
-    sigint.close();
-    sigterm.close();
     loop.stop();
   };
-  if (sigint.start(SIGINT, stop) != 0 || sigterm.start(SIGTERM, stop) != 0)
-    throw std::runtime_error("cannot install signal handlers");
+  runtime::StopRequest stop_request(loop, stop);
   std::function<void()> report = [&] {
     const auto& s = sim.stats();
     log_line(fmt::format("netsim: online {} | accepted {} | handshakes {} (failed {}) | PEX "

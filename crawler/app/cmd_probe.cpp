@@ -14,10 +14,10 @@ namespace {
 
 // Prints the result; returns the exit code.
 int report_probe(const runtime::UpgradeResult& result) {
-  fmt::print("{}\n", probe_json(result).dump(2));
-  std::fflush(stdout);
+  print_out("{}\n", probe_json(result).dump(2));
+
   if (result.ok()) return 0;
-  fmt::print(stderr, "probe failed: {}\n", failure_text(result.failure));
+  print_err("probe failed: {}\n", failure_text(result.failure));
   return 1;
 }
 
@@ -34,7 +34,7 @@ int cmd_probe(const std::filesystem::path& dir, const ProbeArgs& args) {
   crypto::init_sodium();
   auto parsed = parse_peer_address(args.address);
   if (!parsed) {
-    fmt::print(stderr, "seedscope: bad peer address: {}\n", parsed.error().message());
+    print_err("seedscope: bad peer address: {}\n", parsed.error().message());
     return 2;
   }
   Home home = open_home(dir, /*require_config=*/false);

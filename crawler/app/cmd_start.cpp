@@ -11,6 +11,7 @@
 #include "crawler/app/node.hpp"
 #include "crawler/app/node_key_file.hpp"
 #include "crawler/app/report.hpp"
+#include "crawler/runtime/shutdown.hpp"
 #include "crawler/runtime/timer.hpp"
 #include "storage/addr_book_store.hpp"
 
@@ -67,23 +68,17 @@ int cmd_start(const std::filesystem::path& dir) {
                        : config.p2p.seed_mode ? "seed mode"
                                               : "normal mode"));
 
-  runtime::SignalWatcher sigint(loop);
-  runtime::SignalWatcher sigterm(loop);
   runtime::Timer give_up(loop);
   bool stopping = false;
-  auto stop = [&](int signum) {
+  runtime::StopRequest stop_request(loop, [&](int signum) {
     if (stopping) return;
     stopping = true;
     log_line(fmt::format("received signal {}, shutting down", signum));
     node.stop();
-    sigint.close();
-    sigterm.close();
     // Closing peers flush and linger a few seconds at most; do not wait for them forever.
     give_up.start(Millis(5000), [&] { loop.stop(); });
     give_up.unref();
-  };
-  if (sigint.start(SIGINT, stop) != 0 || sigterm.start(SIGTERM, stop) != 0)
-    throw std::runtime_error("cannot install signal handlers");
+  });
   loop.run();
   log_line(fmt::format("stopped; address book: {} addresses", node.book().size()));
   return 0;

@@ -7,6 +7,7 @@
 
 #include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
+#include "crawler/app/output.hpp"
 #include "storage/database.hpp"
 
 namespace seedscope::app {
@@ -20,14 +21,14 @@ int cmd_stats(const std::filesystem::path& dir, const std::optional<std::string>
                                          file.string()));
   auto db = storage::Database::open_read_only(file);
 
-  fmt::print("database {}\n", file.string());
+  print_out("database {}\n", file.string());
   {
     auto st = db.prepare("SELECT network, nodes, reachable, versions, with_rpc, "
                          "datetime(last_seen, 'unixepoch') FROM network_summary ORDER BY nodes DESC");
-    fmt::print("\n{:<24} {:>8} {:>10} {:>9} {:>9}  {}\n", "network", "nodes", "reachable",
+    print_out("\n{:<24} {:>8} {:>10} {:>9} {:>9}  {}\n", "network", "nodes", "reachable",
                "versions", "with_rpc", "last seen (UTC)");
     while (st.step()) {
-      fmt::print("{:<24} {:>8} {:>10} {:>9} {:>9}  {}\n", st.column_text(0), st.column_int(1),
+      print_out("{:<24} {:>8} {:>10} {:>9} {:>9}  {}\n", st.column_text(0), st.column_int(1),
                  st.column_int(2), st.column_int(3), st.column_int(4), st.column_text(5));
     }
   }
@@ -35,7 +36,7 @@ int cmd_stats(const std::filesystem::path& dir, const std::optional<std::string>
     auto st = db.prepare(
         "SELECT network, version, count(*) AS n FROM nodes GROUP BY network, version "
         "ORDER BY network, n DESC");
-    fmt::print("\nversions\n");
+    print_out("\nversions\n");
     std::string current;
     int shown = 0;
     while (st.step()) {
@@ -43,30 +44,30 @@ int cmd_stats(const std::filesystem::path& dir, const std::optional<std::string>
       if (net != current) {
         current = net;
         shown = 0;
-        fmt::print("  {}\n", net);
+        print_out("  {}\n", net);
       }
-      if (shown++ < 8) fmt::print("    {:<28} {:>7}\n", st.column_text(1), st.column_int(2));
+      if (shown++ < 8) print_out("    {:<28} {:>7}\n", st.column_text(1), st.column_int(2));
     }
   }
   {
     auto st = db.prepare("SELECT state, count(*) FROM addresses GROUP BY state ORDER BY state");
-    fmt::print("\naddresses");
-    while (st.step()) fmt::print("  {}={}", st.column_text(0), st.column_int(1));
-    fmt::print("\n");
+    print_out("\naddresses");
+    while (st.step()) print_out("  {}={}", st.column_text(0), st.column_int(1));
+    print_out("\n");
   }
   {
     auto st = db.prepare(
         "SELECT outcome, count(*), avg(handshake_ms) FROM contacts "
         "WHERE at >= (SELECT max(at) FROM contacts) - 3600 GROUP BY outcome ORDER BY 2 DESC");
-    fmt::print("\ncontacts in the last hour of crawling\n");
+    print_out("\ncontacts in the last hour of crawling\n");
     while (st.step()) {
-      fmt::print("  {:<20} {:>8}   avg handshake {:.1f} ms\n", st.column_text(0),
+      print_out("  {:<20} {:>8}   avg handshake {:.1f} ms\n", st.column_text(0),
                  st.column_int(1), st.column_double(2));
     }
   }
   {
     auto st = db.prepare("SELECT count(*) FROM advertised");
-    if (st.step()) fmt::print("\nadvertised-by edges: {}\n", st.column_int(0));
+    if (st.step()) print_out("\nadvertised-by edges: {}\n", st.column_int(0));
   }
   return 0;
 }

@@ -51,8 +51,8 @@ void StatusPrinter::update(const crawler::CrawlerStats& stats, TimePoint now) {
   last_contacts_ = stats.contacts;
   if (terminal_) {
     std::string line = status_line(stats, rate_);
-    fmt::print(stdout, "\r\033[K{}", line);
-    std::fflush(stdout);
+    print_out("\r\033[K{}", line);
+
     printed_ = true;
     return;
   }
@@ -64,8 +64,8 @@ void StatusPrinter::update(const crawler::CrawlerStats& stats, TimePoint now) {
 
 void StatusPrinter::finish() {
   if (terminal_ && printed_) {
-    fmt::print(stdout, "\n");
-    std::fflush(stdout);
+    print_out("\n");
+
   }
   printed_ = false;
 }

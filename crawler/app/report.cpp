@@ -58,11 +58,4 @@ std::string failure_text(const runtime::UpgradeFailure& f) {
                      f.detail);
 }
 
-void log_line(const std::string& message) {
-  auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now());
-  fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%S}Z {}\n", now, message);
-  std::fflush(stderr);
-}
-
 } // namespace seedscope::app

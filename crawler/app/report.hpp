@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/types/node_info.hpp"
+#include "crawler/app/output.hpp"
 #include "crawler/runtime/transport.hpp"
 
 namespace seedscope::app {
@@ -15,8 +16,5 @@ nlohmann::ordered_json node_info_json(const NodeInfo& info);
 nlohmann::ordered_json probe_json(const runtime::UpgradeResult& result);
 // "<stage>/<reason>: <detail>"
 std::string failure_text(const runtime::UpgradeFailure& failure);
-
-// One log line on stderr, prefixed with the UTC time.
-void log_line(const std::string& message);
 
 } // namespace seedscope::app

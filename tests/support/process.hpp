@@ -2,6 +2,7 @@
 // output, bounded waits.
 #pragma once
 
+#include <spawn.h>
 #include <sys/types.h>
 
 #include <filesystem>
@@ -29,11 +30,14 @@ private:
 std::string read_file(const std::filesystem::path& file);
 void write_file(const std::filesystem::path& file, const std::string& text);
 
-// A child process whose stdout and stderr go to files.
+// A child process whose stdout and stderr go to files (or descriptors). It starts as from a
+// shell: default signal dispositions (SIGPIPE kills) and no blocked signals.
 class ChildProcess {
 public:
   ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& out_file,
                const std::filesystem::path& err_file);
+  // stdout and stderr onto descriptors of ours (pipes); the child gets copies.
+  ChildProcess(const std::vector<std::string>& argv, int out_fd, int err_fd);
   ~ChildProcess(); // SIGKILLs a child still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -44,6 +48,7 @@ public:
   std::optional<int> wait(Millis timeout);
 
 private:
+  void spawn(const std::vector<std::string>& argv, posix_spawn_file_actions_t& actions);
   pid_t pid_ = -1;
   bool reaped_ = false;
 };

@@ -1,0 +1,130 @@
+#include "crawler/app/output.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+namespace seedscope::app {
+
+namespace {
+
+class Output {
+public:
+  // Never destroyed (see output()): the writer thread lives as long as the process.
+  Output() : thread_([this] { run(); }) { thread_.detach(); }
+
+  void post(int fd, std::string text) {
+    if (text.empty()) return;
+    std::lock_guard lock(mu_);
+    if (queued_bytes_ + text.size() > kMaxQueuedBytes) {
+      ++stats_.dropped;
+      return;
+    }
+    queued_bytes_ += text.size();
+    queue_.push_back({fd, std::move(text)});
+    ++posted_;
+    wake_.notify_one();
+  }
+
+  bool flush(Millis limit) {
+    std::unique_lock lock(mu_);
+    const auto target = posted_;
+    return done_.wait_for(lock, limit, [&] { return handled_ >= target; });
+  }
+
+  OutputStats stats() {
+    std::lock_guard lock(mu_);
+    return stats_;
+  }
+
+private:
+  struct Piece {
+    int fd;
+    std::string text;
+  };
+
+  // Writes all of `text`; false when the stream failed (the rest is dropped).
+  bool write_all(int fd, const std::string& text) {
+    std::size_t off = 0;
+    while (off < text.size()) {
+      const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+      if (n > 0) {
+        off += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) { // a non-blocking descriptor handed to us: wait a little
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      if (n < 0 && errno == EPIPE) closed_[fd == STDOUT_FILENO ? 0 : 1] = true;
+      return false;
+    }
+    return true;
+  }
+
+  void run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [&] { return !queue_.empty(); });
+      Piece p = std::move(queue_.front());
+      queue_.pop_front();
+      queued_bytes_ -= p.text.size();
+      const bool closed = closed_[p.fd == STDOUT_FILENO ? 0 : 1];
+      lock.unlock();
+      const bool ok = !closed && write_all(p.fd, p.text);
+      lock.lock();
+      ++(ok ? stats_.written : stats_.dropped);
+      ++handled_;
+      done_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::deque<Piece> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t posted_ = 0;
+  std::uint64_t handled_ = 0;
+  bool closed_[2] = {false, false}; // stdout, stderr saw EPIPE
+  OutputStats stats_;
+  std::thread thread_;
+};
+
+// Created on first use and never destroyed: text posted by other threads during static
+// destruction still has somewhere to go, and a writer blocked on a reader that never reads
+// cannot hold up the exit (main flushes with a bound before returning).
+Output& output() {
+  static Output* out = new Output;
+  return *out;
+}
+
+} // namespace
+
+void log_line(std::string_view message) {
+  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now());
+  std::string line;
+  try {
+    line = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z {}\n", now, message);
+  } catch (...) { // formatting a time cannot fail in practice; logging must never throw
+    line = std::string(message) + "\n";
+  }
+  output().post(STDERR_FILENO, std::move(line));
+}
+
+void write_stdout(std::string text) { output().post(STDOUT_FILENO, std::move(text)); }
+void write_stderr(std::string text) { output().post(STDERR_FILENO, std::move(text)); }
+bool flush_output(Millis limit) { return output().flush(limit); }
+OutputStats output_stats() { return output().stats(); }
+
+} // namespace seedscope::app

@@ -1,0 +1,48 @@
+// Process output that never throws and never blocks its caller: the event loop, the database
+// writer thread and the metrics thread all log through it. Text is queued and one writer
+// thread writes it with write(2) in order, log lines to stderr, status lines and command
+// results to stdout. A write that fails (a closed pipe, /dev/full, a full disk) drops that
+// text and counts it; once the stream failed with EPIPE it is not written again. Past
+// kMaxQueuedBytes queued, new text is dropped (and counted) instead of growing memory.
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "core/base/clock.hpp"
+
+namespace seedscope::app {
+
+inline constexpr std::size_t kMaxQueuedBytes = 4 * 1024 * 1024;
+
+// One log line on stderr, prefixed with the UTC time (millisecond precision).
+void log_line(std::string_view message);
+// Text as it is, on stdout or stderr.
+void write_stdout(std::string text);
+void write_stderr(std::string text);
+// Waits until everything queued so far is written, given up on, or `limit` has passed.
+// Returns false when text was still queued at the limit (a reader that never reads).
+bool flush_output(Millis limit = Millis(2000));
+
+// fmt-style shorthands for write_stdout / write_stderr.
+template <typename... T>
+void print_out(fmt::format_string<T...> f, T&&... args) {
+  write_stdout(fmt::format(f, std::forward<T>(args)...));
+}
+template <typename... T>
+void print_err(fmt::format_string<T...> f, T&&... args) {
+  write_stderr(fmt::format(f, std::forward<T>(args)...));
+}
+
+struct OutputStats {
+  std::uint64_t written = 0; // pieces of text written whole
+  std::uint64_t dropped = 0; // pieces dropped (write failed, stream closed, queue full)
+};
+OutputStats output_stats();
+
+} // namespace seedscope::app

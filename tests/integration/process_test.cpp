@@ -1,0 +1,140 @@
+// The seedscope process as an operator runs it: output that cannot be written (a full disk, a
+// closed or full pipe) neither kills it nor stops it serving, and SIGTERM ends it within a
+// bound whatever its output is doing.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "support/loop_harness.hpp"
+#include "support/process.hpp"
+
+namespace seedscope {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_process;
+
+const std::string kBinary = SEEDSCOPE_BINARY;
+
+struct Home {
+  fs::path dir;
+  std::string id;
+  std::uint16_t port = 0;
+};
+
+// An initialised home whose node listens on a free loopback port.
+Home make_home(const fs::path& dir) {
+  Home h;
+  h.dir = dir;
+  auto r = run_process({kBinary, "init", "--home", dir.string()});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  h.id = r.out.substr(0, 40);
+  h.port = test::free_tcp_port();
+  test::write_file(dir / "config" / "config.toml",
+                   fmt::format("moniker = \"process-test\"\n[p2p]\nladdr = \"tcp://127.0.0.1:{}\"\n"
+                               "[instrumentation]\nprometheus_listen_addr = \"off\"\n",
+                               h.port));
+  return h;
+}
+
+// A probe of the node completes the handshake (the node is alive and serving).
+bool probe_ok(const Home& h, const fs::path& scratch) {
+  auto r = run_process({kBinary, "probe", fmt::format("{}@127.0.0.1:{}", h.id, h.port), "--home",
+                        (scratch / "prober").string(), "--timeout", "5s"});
+  if (r.exit_code != 0) return false;
+  return nlohmann::json::parse(r.out)["ok"] == true;
+}
+
+struct Pipe {
+  int read = -1, write = -1;
+  Pipe() {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    read = fds[0];
+    write = fds[1];
+  }
+  ~Pipe() {
+    close_read();
+    close_write();
+  }
+  void close_read() {
+    if (read >= 0) ::close(read);
+    read = -1;
+  }
+  void close_write() {
+    if (write >= 0) ::close(write);
+    write = -1;
+  }
+};
+
+void stop_within(test::ChildProcess& child, Millis limit) {
+  child.signal(SIGTERM);
+  const auto code = child.wait(limit);
+  REQUIRE_MESSAGE(code.has_value(), "did not stop within " << limit.count() << " ms of SIGTERM");
+  CHECK(*code == 0);
+}
+
+TEST_CASE("process: start with stdout and stderr on /dev/full serves and stops on SIGTERM") {
+  test::TempDir dir;
+  const Home h = make_home(dir.path() / "home");
+  test::ChildProcess node({kBinary, "start", "--home", h.dir.string()}, "/dev/full", "/dev/full");
+  REQUIRE(test::wait_for_port(h.port, Millis(10000)));
+  CHECK(probe_ok(h, dir.path()));
+  CHECK_FALSE(node.wait(Millis(200)).has_value()); // still running
+  stop_within(node, Millis(10000));
+}
+
+TEST_CASE("process: crawl whose output pipe is closed after one line keeps serving") {
+  test::TempDir dir;
+  const Home h = make_home(dir.path() / "home");
+  Pipe pipe;
+  // `seedscope crawl ... 2>&1 | head -1`
+  test::ChildProcess crawl({kBinary, "crawl", "--home", h.dir.string(), "--loopback-only"},
+                           pipe.write, pipe.write);
+  pipe.close_write();
+  std::string first;
+  char c = 0;
+  while (::read(pipe.read, &c, 1) == 1 && c != '\n') first += c;
+  CHECK(first.find("seedscope") != std::string::npos);
+  pipe.close_read(); // every later write of the crawler fails with EPIPE
+  REQUIRE(test::wait_for_port(h.port, Millis(10000)));
+  CHECK(probe_ok(h, dir.path())); // its log lines about the probe hit the closed pipe
+  CHECK(probe_ok(h, dir.path()));
+  CHECK_FALSE(crawl.wait(Millis(200)).has_value());
+  stop_within(crawl, Millis(10000));
+}
+
+TEST_CASE("process: crawl whose output pipe is full and never read keeps serving and stops") {
+  test::TempDir dir;
+  const Home h = make_home(dir.path() / "home");
+  Pipe pipe;
+  // Fill the pipe before the crawler writes anything: its first write would block.
+  REQUIRE(::fcntl(pipe.write, F_SETFL, O_NONBLOCK) == 0);
+  const std::string chunk(4096, 'x');
+  std::size_t filled = 0;
+  for (int i = 0; i < 1024; ++i) {
+    const ssize_t n = ::write(pipe.write, chunk.data(), chunk.size());
+    if (n <= 0) break;
+    filled += static_cast<std::size_t>(n);
+  }
+  REQUIRE(filled >= 4096);
+  REQUIRE(::fcntl(pipe.write, F_SETFL, 0) == 0); // the child gets a blocking descriptor
+  test::ChildProcess crawl({kBinary, "crawl", "--home", h.dir.string(), "--loopback-only"},
+                           pipe.write, pipe.write);
+  REQUIRE(test::wait_for_port(h.port, Millis(10000)));
+  CHECK(probe_ok(h, dir.path()));
+  CHECK(probe_ok(h, dir.path()));
+  CHECK_FALSE(crawl.wait(Millis(200)).has_value());
+  // Its summary cannot be written either: the exit gives up on it within a bound.
+  stop_within(crawl, Millis(10000));
+}
+
+} // namespace
+} // namespace seedscope
