@@ -44,39 +44,4 @@ bool Timer::active() const { return uv_is_active(reinterpret_cast<uv_handle_t*>(
 
 void Timer::unref() { uv_unref(reinterpret_cast<uv_handle_t*>(&impl_->timer)); }
 
-struct SignalWatcher::Impl {
-  uv_signal_t signal{};
-  bool closing = false;
-  std::function<void(int)> handler;
-
-  static void on_signal(uv_signal_t* s, int signum) {
-    auto* impl = static_cast<Impl*>(s->data);
-    if (impl->closing) return;
-    std::function<void(int)> handler = impl->handler;
-    if (handler) handler(signum);
-  }
-  static void on_closed(uv_handle_t* h) { delete static_cast<Impl*>(h->data); }
-};
-
-SignalWatcher::SignalWatcher(Loop& loop) : impl_(new Impl) {
-  uv_signal_init(loop.get(), &impl_->signal);
-  impl_->signal.data = impl_;
-  uv_unref(reinterpret_cast<uv_handle_t*>(&impl_->signal));
-}
-
-SignalWatcher::~SignalWatcher() { close(); }
-
-int SignalWatcher::start(int signum, std::function<void(int)> handler) {
-  if (!impl_) return UV_EBADF;
-  impl_->handler = std::move(handler);
-  return uv_signal_start(&impl_->signal, &Impl::on_signal, signum);
-}
-
-void SignalWatcher::close() {
-  Impl* impl = std::exchange(impl_, nullptr);
-  if (!impl) return;
-  impl->closing = true;
-  uv_close(reinterpret_cast<uv_handle_t*>(&impl->signal), &Impl::on_closed);
-}
-
 } // namespace seedscope::runtime

@@ -1,4 +1,4 @@
-// A one-shot timer and a signal watcher, uvw style: the libuv handle lives until its close
+// A one-shot timer, uvw style: the libuv handle lives until its close
 // callback, and once the wrapper is stopped, closed or destroyed its handler never runs
 // again (the wrapper may be destroyed from inside its own handler).
 #pragma once
@@ -23,24 +23,6 @@ public:
   bool active() const;
   // The timer no longer keeps the loop running by itself (a watchdog or a give-up bound).
   void unref();
-
-private:
-  struct Impl;
-  Impl* impl_ = nullptr;
-};
-
-// Runs a handler on each delivery of one signal (SIGINT, SIGTERM, ...). The watcher does not
-// keep the loop alive by itself (unref'd), so a loop with nothing else to do still ends.
-class SignalWatcher {
-public:
-  explicit SignalWatcher(Loop& loop);
-  ~SignalWatcher();
-  SignalWatcher(const SignalWatcher&) = delete;
-  SignalWatcher& operator=(const SignalWatcher&) = delete;
-
-  // Returns 0 or a negative libuv code.
-  int start(int signum, std::function<void(int signum)> handler);
-  void close();
 
 private:
   struct Impl;
