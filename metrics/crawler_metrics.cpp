@@ -111,7 +111,7 @@ void CrawlerMetrics::on_contact(const storage::Contact& c, crawl::Outcome outcom
                   {"outcome", std::string(crawl::to_string(outcome))}})
       .Increment();
   if (c.connect_ms > 0) connect_latency_->Observe(c.connect_ms / 1000.0);
-  if (crawl::reachable(outcome) && c.handshake_ms > 0)
+  if (crawl::handshaken(outcome) && c.handshake_ms > 0)
     handshake_latency_->Observe(c.handshake_ms / 1000.0);
 }
 

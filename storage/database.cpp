@@ -31,7 +31,7 @@ public:
 
 // Migration N takes the schema from version N-1 to N. Never edit a released migration: add
 // one. Version 1: the address book.
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     R"sql(
 CREATE TABLE addrbook_meta (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -160,6 +160,80 @@ CREATE VIEW network_summary AS
          sum(n.rpc_address <> '') AS with_rpc,
          max(n.last_seen) AS last_seen
   FROM nodes n GROUP BY n.network;
+)sql",
+    // Version 3: misbehaving addresses have their own state (they used to be recorded as
+    // reachable); the networks seen, and whether an outbound contact confirmed them; the
+    // per-network counts defined once (network_counts) for stats, metrics, the API and the
+    // crawl summary; the chain an address-book entry belongs to.
+    R"sql(
+DROP VIEW network_summary;
+CREATE TABLE addresses_v3 (
+  id TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  network TEXT NOT NULL,
+  state TEXT NOT NULL
+    CHECK (state IN ('new', 'reachable', 'misbehaving', 'unreachable', 'retired')),
+  failures INTEGER NOT NULL,
+  first_seen REAL NOT NULL,
+  last_seen REAL NOT NULL,
+  last_attempt REAL,
+  last_success REAL,
+  next_attempt REAL,
+  advertisers INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (id, ip, port)
+) WITHOUT ROWID;
+INSERT INTO addresses_v3 SELECT id, ip, port, network, state, failures, first_seen, last_seen,
+  last_attempt, last_success, next_attempt, advertisers FROM addresses;
+-- Addresses whose latest outbound contact misbehaved were recorded as reachable.
+UPDATE addresses_v3 SET state = 'misbehaving'
+WHERE state = 'reachable' AND (
+  SELECT c.outcome FROM contacts c
+  WHERE c.direction = 'out' AND c.id = addresses_v3.id AND c.ip = addresses_v3.ip
+    AND c.port = addresses_v3.port
+  ORDER BY c.at DESC LIMIT 1) = 'misbehaving';
+DROP TABLE addresses;
+ALTER TABLE addresses_v3 RENAME TO addresses;
+CREATE INDEX addresses_network ON addresses (network, state);
+
+CREATE TABLE networks (
+  network TEXT PRIMARY KEY,
+  first_seen REAL NOT NULL,
+  last_seen REAL NOT NULL,     -- last NodeInfo received in this network
+  confirmed_at REAL            -- first outbound handshake with one of its nodes; NULL: known
+                               -- only from inbound peers
+) WITHOUT ROWID;
+INSERT INTO networks
+  SELECT n.network, min(n.first_seen), max(n.last_seen),
+         CASE WHEN EXISTS (SELECT 1 FROM addresses a WHERE a.network = n.network AND
+                           a.last_success IS NOT NULL) THEN min(n.first_seen) END
+  FROM nodes n GROUP BY n.network;
+
+-- The counts every view of the observatory reports, defined once. nodes: NodeInfo received
+-- in this network; reachable: distinct nodes with an address whose last contact verified
+-- them (state 'reachable'); misbehaving: likewise with state 'misbehaving'; addresses: every
+-- address filed under the network (the node's own once contacted, else its advertiser's).
+CREATE VIEW network_counts AS
+  SELECT w.network,
+         (SELECT count(*) FROM nodes n WHERE n.network = w.network) AS nodes,
+         (SELECT count(DISTINCT a.id) FROM addresses a
+          WHERE a.network = w.network AND a.state = 'reachable') AS reachable,
+         (SELECT count(DISTINCT a.id) FROM addresses a
+          WHERE a.network = w.network AND a.state = 'misbehaving') AS misbehaving,
+         (SELECT count(*) FROM addresses a WHERE a.network = w.network) AS addresses,
+         w.confirmed_at IS NOT NULL AS confirmed,
+         w.first_seen, w.last_seen
+  FROM networks w;
+CREATE VIEW network_summary AS
+  SELECT c.network, c.nodes, c.reachable,
+         (SELECT count(DISTINCT n.version) FROM nodes n WHERE n.network = c.network) AS versions,
+         (SELECT count(*) FROM nodes n WHERE n.network = c.network AND n.rpc_address <> '')
+           AS with_rpc,
+         c.last_seen
+  FROM network_counts c;
+
+ALTER TABLE addrbook_addrs ADD COLUMN network TEXT NOT NULL DEFAULT '';
+ALTER TABLE addrbook_bans ADD COLUMN network TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
@@ -290,7 +364,14 @@ Database Database::open(const std::filesystem::path& file) {
     fail(file, "not a seedscope database (not an SQLite file); refusing to use or overwrite it");
   Database db = connect(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
-  db.migrate();
+  db.migrate(latest_schema_version());
+  return db;
+}
+
+Database Database::open_at_version(const std::filesystem::path& file, int version) {
+  Database db = connect(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  db.exec("PRAGMA journal_mode = WAL;");
+  db.migrate(std::min(version, latest_schema_version()));
   return db;
 }
 
@@ -376,8 +457,8 @@ void Database::check_ours() {
   }
 }
 
-void Database::migrate() {
-  for (int v = schema_version(); v < latest_schema_version(); ++v) {
+void Database::migrate(int up_to) {
+  for (int v = schema_version(); v < up_to; ++v) {
     Transaction tx(*this);
     exec(kMigrations[static_cast<std::size_t>(v)]);
     exec(fmt::format("PRAGMA user_version = {}", v + 1));

@@ -72,6 +72,8 @@ public:
 
   // Opens (creating it and its directory if missing) and migrates. Throws StorageError.
   static Database open(const std::filesystem::path& file);
+  // Opens (creating) and migrates only up to `version`: for tests of the migrations.
+  static Database open_at_version(const std::filesystem::path& file, int version);
   // Opens an existing database for reading only (exports, the HTTP API, stats): nothing is
   // created, migrated or written. Throws StorageError when missing, not ours, damaged, or of
   // another schema version than this seedscope's.
@@ -95,7 +97,7 @@ private:
   // sqlite3_open_v2 with `flags`, extended result codes, a busy timeout, then check_ours().
   static Database connect(const std::filesystem::path& file, int flags);
   void check_ours();
-  void migrate();
+  void migrate(int up_to);
   std::int64_t pragma_int(const char* name);
 
   sqlite3* db_ = nullptr;

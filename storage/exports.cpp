@@ -54,7 +54,49 @@ std::string_view to_string(ExportFormat f) {
   return "json";
 }
 
-std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallTime now) {
+std::string FilterReport::summary(const std::string& network) const {
+  std::string out = fmt::format("{} of {} nodes of {} left", returned, nodes, network);
+  const char* sep = ": ";
+  for (const auto& [name, n] : removed) {
+    if (n == 0) continue;
+    out += fmt::format("{}{} removed {}", sep, name, n);
+    sep = ", ";
+  }
+  return out;
+}
+
+namespace {
+
+// The filters on one address, in the order they apply; the index of the first that removes
+// it, or kPassed.
+enum Stage : int {
+  kNeverVerified,
+  kMisbehavingStage,
+  kReachableOnly,
+  kMinScore,
+  kSeenWithin,
+  kFamily,
+  kPassed,
+};
+constexpr const char* kStageNames[] = {"never_verified", "misbehaving", "reachable_only",
+                                       "min_score",      "seen_within", "family"};
+
+int first_failing(const ExportedPeer& p, bool has_success, double success_at,
+                  const ExportFilter& f, double cutoff) {
+  if (!has_success) return kNeverVerified;
+  if (p.state == "misbehaving") return kMisbehavingStage;
+  if (f.reachable_only && p.state != "reachable") return kReachableOnly;
+  if (p.score < f.min_score) return kMinScore;
+  if (f.seen_within && success_at < cutoff) return kSeenWithin;
+  if (f.family == AddressFamily::kIPv4 && !p.addr.ip.is_v4()) return kFamily;
+  if (f.family == AddressFamily::kIPv6 && p.addr.ip.is_v4()) return kFamily;
+  return kPassed;
+}
+
+} // namespace
+
+std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallTime now,
+                                      FilterReport* report) {
   auto st = db.prepare(
       "SELECT a.id, a.ip, a.port, a.state, a.last_success, a.last_seen, a.advertisers, "
       "coalesce(n.version, ''), coalesce(n.moniker, ''), coalesce(n.rpc_address, ''), "
@@ -63,7 +105,8 @@ std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallT
       "LEFT JOIN availability v ON v.network = a.network AND v.id = a.id "
       "WHERE a.network = ?1");
   st.bind(1, f.network);
-  std::map<std::string, ExportedPeer> best; // per node ID
+  std::map<std::string, ExportedPeer> best; // per node ID, of the addresses that pass
+  std::map<std::string, int> reached;       // per node ID: the furthest stage an address got to
   const double cutoff = f.seen_within ? unix_seconds(now) - double(f.seen_within->count()) : -1;
   while (st.step()) {
     ExportedPeer p;
@@ -80,11 +123,10 @@ std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallT
     p.moniker = st.column_text(8);
     p.rpc_address = st.column_text(9);
     p.score = st.column_double(10);
-    if (f.reachable_only && p.state != "reachable") continue;
-    if (p.score < f.min_score) continue;
-    if (f.seen_within && (!has_success || st.column_double(4) < cutoff)) continue;
-    if (f.family == AddressFamily::kIPv4 && !p.addr.ip.is_v4()) continue;
-    if (f.family == AddressFamily::kIPv6 && p.addr.ip.is_v4()) continue;
+    const int stage = first_failing(p, has_success, st.column_double(4), f, cutoff);
+    int& furthest = reached.try_emplace(p.addr.id, -1).first->second;
+    furthest = std::max(furthest, stage);
+    if (stage != kPassed) continue;
     auto [it, inserted] = best.emplace(p.addr.id, p);
     if (!inserted) {
       const auto& q = it->second;
@@ -102,30 +144,35 @@ std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallT
     if (a.last_success != b.last_success) return a.last_success > b.last_success;
     return a.addr.id < b.addr.id;
   });
+  const std::size_t before_groups = out.size();
   if (f.one_per_group) {
     std::set<std::string> groups;
     std::erase_if(out, [&](const ExportedPeer& p) {
       return !groups.insert(group_key(p.addr, false)).second;
     });
   }
+  const std::size_t before_limit = out.size();
   if (f.limit > 0 && out.size() > f.limit) out.resize(f.limit);
+  if (report) {
+    *report = FilterReport{};
+    report->nodes = reached.size();
+    report->returned = out.size();
+    for (int s = 0; s < kPassed; ++s) {
+      const auto n = static_cast<std::size_t>(
+          std::count_if(reached.begin(), reached.end(), [&](const auto& kv) { return kv.second == s; }));
+      report->removed.emplace_back(kStageNames[s], n);
+    }
+    report->removed.emplace_back("one_per_group", before_groups - before_limit);
+    report->removed.emplace_back("limit", before_limit - out.size());
+  }
   return out;
 }
 
 bool has_network(Database& db, const std::string& network) {
-  auto st = db.prepare("SELECT 1 FROM addresses WHERE network = ?1 LIMIT 1");
+  auto st = db.prepare("SELECT 1 FROM networks WHERE network = ?1 UNION ALL "
+                       "SELECT 1 FROM addresses WHERE network = ?1 LIMIT 1");
   st.bind(1, network);
   return !network.empty() && st.step();
-}
-
-std::vector<NetworkInfo> list_networks(Database& db) {
-  auto st = db.prepare(
-      "SELECT network, count(DISTINCT id), count(DISTINCT CASE WHEN state = 'reachable' THEN id END), "
-      "count(*) FROM addresses WHERE network <> '' GROUP BY network ORDER BY 2 DESC, 1");
-  std::vector<NetworkInfo> out;
-  while (st.step())
-    out.push_back({st.column_text(0), st.column_int(1), st.column_int(2), st.column_int(3)});
-  return out;
 }
 
 std::string format_peers(const std::vector<ExportedPeer>& peers, ExportFormat format) {
@@ -182,6 +229,7 @@ std::string format_peers(const std::vector<ExportedPeer>& peers, ExportFormat fo
       for (const auto& p : peers) {
         const WallTime seen = is_set(p.last_success) ? p.last_success : p.last_seen;
         if (!book.add_address(p.addr, p.addr, seen).ok()) continue;
+        // Old buckets hold what was verified at its last contact; the rest was verified once.
         if (p.state == "reachable" && is_set(p.last_success)) book.mark_good(p.addr.id, p.last_success);
       }
       return to_addrbook_json(book.snapshot());

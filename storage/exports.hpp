@@ -46,17 +46,24 @@ struct ExportedPeer {
   std::int64_t advertisers = 0;
 };
 
-// Best first: score, then most recent success. Throws StorageError.
-std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& filter, WallTime now);
-
-struct NetworkInfo {
-  std::string network;
-  std::int64_t nodes = 0;
-  std::int64_t reachable = 0;
-  std::int64_t addresses = 0;
+// How many of a network's nodes each filter removed, in the order they apply. A node is
+// removed by the first filter that none of its addresses passes. Candidates are only nodes
+// verified at some contact (handshake completed, protocol kept) whose last contact did not
+// misbehave; the others are counted under "never_verified" and "misbehaving".
+struct FilterReport {
+  std::size_t nodes = 0;    // distinct node IDs with addresses in the network
+  std::size_t returned = 0; // nodes in the answer
+  std::vector<std::pair<std::string, std::size_t>> removed; // filter name -> nodes removed
+  // "0 of 75 nodes of simhub-1 left: min_score removed 72, reachable_only removed 3"
+  std::string summary(const std::string& network) const;
 };
-std::vector<NetworkInfo> list_networks(Database& db);
-// True when the database has addresses of `network` (one of list_networks()).
+
+// One address per node (its best), best first: score, then most recent success. Throws
+// StorageError. `report`, when given, says what each filter removed.
+std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& filter, WallTime now,
+                                      FilterReport* report = nullptr);
+
+// True when the database knows `network` (its nodes or addresses).
 bool has_network(Database& db, const std::string& network);
 
 // The list in `format`. `persistent_peers` and `seeds` are the same comma-separated

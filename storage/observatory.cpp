@@ -63,6 +63,11 @@ struct Writer {
             "listen_addr = excluded.listen_addr, rpc_address = excluded.rpc_address, "
             "tx_index = excluded.tx_index, channels = excluded.channels, "
             "last_seen = max(last_seen, excluded.last_seen)")),
+        network_put(d.prepare(
+            "INSERT INTO networks (network, first_seen, last_seen, confirmed_at) "
+            "VALUES (?1, ?2, ?2, CASE WHEN ?3 THEN ?2 END) "
+            "ON CONFLICT (network) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), "
+            "confirmed_at = coalesce(confirmed_at, excluded.confirmed_at)")),
         history_put(d.prepare(
             "INSERT INTO node_info_history (network, id, seen_at, version, moniker, p2p_version, "
             "block_version, app_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
@@ -130,7 +135,12 @@ struct Writer {
     node_put.bind(11, to_hex(n.channels));
     bind_time(node_put, 12, r.at);
     node_put.step();
-    return rows + 1;
+    network_put.reset();
+    network_put.bind(1, n.network);
+    bind_time(network_put, 2, r.at);
+    network_put.bind(3, std::int64_t{r.outbound ? 1 : 0});
+    network_put.step();
+    return rows + 2;
   }
 
   int write(const AddressUpdate& r) {
@@ -198,7 +208,7 @@ struct Writer {
   }
 
   Database& db;
-  Statement node_get, node_put, history_put, address_put, edge_new, edge_seen, advertisers_inc,
+  Statement node_get, node_put, network_put, history_put, address_put, edge_new, edge_seen, advertisers_inc,
       contact_put, availability_put;
 };
 
@@ -230,6 +240,10 @@ ObservatoryState load_observatory(const std::filesystem::path& file) {
     a.next_attempt = st.column_is_null(9) ? WallTime::max() : column_time(st, 9);
     state.addresses.push_back(std::move(a));
   }
+  auto nets = db.prepare("SELECT network, confirmed_at IS NOT NULL FROM networks");
+  while (nets.step()) state.networks.push_back({nets.column_text(0), nets.column_int(1) != 0});
+  auto nodes = db.prepare("SELECT network, id FROM nodes");
+  while (nodes.step()) state.nodes.push_back({nodes.column_text(0), nodes.column_text(1)});
   auto av = db.prepare("SELECT network, id, updated_at, decay_state FROM availability");
   while (av.step()) {
     ObservatoryState::NodeAvailability n;

@@ -27,10 +27,13 @@ namespace seedscope::storage {
 
 class Database;
 
-// A node completed a handshake with us: its NodeInfo at that moment.
+// A node's NodeInfo reached us (a completed handshake, or one refused for its network or
+// version): its NodeInfo at that moment. `outbound`: we dialed it, which confirms that its
+// network exists (an inbound peer can claim any chain ID).
 struct NodeSeen {
   NodeInfo info;
   WallTime at{};
+  bool outbound = true;
 };
 // An address's schedule after a change (learnt, contacted).
 struct AddressUpdate {
@@ -69,6 +72,16 @@ using ObservatoryRecord =
 
 struct ObservatoryState {
   std::vector<crawl::ScheduledAddress> addresses;
+  struct Network {
+    std::string network;
+    bool confirmed = false; // an outbound contact reached one of its nodes
+  };
+  std::vector<Network> networks;
+  struct Node {
+    std::string network;
+    std::string id;
+  };
+  std::vector<Node> nodes; // every node whose NodeInfo reached us, by network
   struct NodeAvailability {
     std::string network;
     std::string id;

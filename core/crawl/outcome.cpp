@@ -24,7 +24,7 @@ std::string_view to_string(Outcome o) {
   return "rejected";
 }
 
-bool reachable(Outcome o) {
+bool handshaken(Outcome o) {
   switch (o) {
     case Outcome::kOk:
     case Outcome::kFull:
@@ -39,6 +39,12 @@ bool reachable(Outcome o) {
 bool good(Outcome o) {
   return o == Outcome::kOk || o == Outcome::kFull || o == Outcome::kNoAnswer ||
          o == Outcome::kServed || o == Outcome::kIdle;
+}
+
+Verdict verdict(Outcome o) {
+  if (good(o)) return Verdict::kVerified;
+  if (o == Outcome::kMisbehaving) return Verdict::kMisbehaved;
+  return Verdict::kFailed;
 }
 
 Outcome classify(const Failure& f, bool after_handshake) {

@@ -29,10 +29,18 @@ enum class Outcome {
 
 std::string_view to_string(Outcome o);
 
-// Reachable: the node completed the handshake with us.
-bool reachable(Outcome o);
-// Good for availability and the seed service: reachable and well-behaved.
+// Completed the handshake with us (whatever happened after it).
+bool handshaken(Outcome o);
+// Good for availability and the seed service: handshaken and well-behaved.
 bool good(Outcome o);
+
+// What one outbound contact says of the address it dialed. This is the one definition of
+// "verified reachable" that the schedule, availability, the seed service, exports, stats and
+// metrics all follow: a node is verified when it completed the handshake and behaved; one
+// that completed the handshake and then broke the protocol (garbage, oversized messages,
+// unsolicited PexAddrs) misbehaved, which is neither a success nor a plain failure.
+enum class Verdict { kVerified, kMisbehaved, kFailed };
+Verdict verdict(Outcome o);
 
 // Classifies a failure. `after_handshake`: the failure ended an established connection.
 Outcome classify(const Failure& f, bool after_handshake);

@@ -9,6 +9,7 @@ std::string_view to_string(AddrState s) {
   switch (s) {
     case AddrState::kNew: return "new";
     case AddrState::kReachable: return "reachable";
+    case AddrState::kMisbehaving: return "misbehaving";
     case AddrState::kUnreachable: return "unreachable";
     case AddrState::kRetired: return "retired";
   }
@@ -16,8 +17,8 @@ std::string_view to_string(AddrState s) {
 }
 
 std::optional<AddrState> addr_state_from_string(std::string_view s) {
-  for (auto st : {AddrState::kNew, AddrState::kReachable, AddrState::kUnreachable,
-                  AddrState::kRetired}) {
+  for (auto st : {AddrState::kNew, AddrState::kReachable, AddrState::kMisbehaving,
+                  AddrState::kUnreachable, AddrState::kRetired}) {
     if (to_string(st) == s) return st;
   }
   return std::nullopt;
@@ -114,8 +115,8 @@ std::optional<ScheduledAddress> Schedule::pop_due(WallTime now) {
   return std::nullopt;
 }
 
-ScheduledAddress Schedule::finish(const NetAddress& addr, bool success, std::string_view network,
-                                  WallTime now) {
+ScheduledAddress Schedule::finish(const NetAddress& addr, Verdict verdict,
+                                  std::string_view network, WallTime now) {
   auto k = key(addr);
   auto it = entries_.find(k);
   if (it == entries_.end() || !it->second.in_flight) {
@@ -127,7 +128,7 @@ ScheduledAddress Schedule::finish(const NetAddress& addr, bool success, std::str
   in_flight_ids_.erase(e.a.addr.id);
   if (!network.empty()) e.a.network = std::string(network);
   e.a.last_attempt = now;
-  if (success) {
+  if (verdict == Verdict::kVerified) {
     e.a.failures = 0;
     e.a.last_success = now;
     set_state(e, AddrState::kReachable);
@@ -141,7 +142,8 @@ ScheduledAddress Schedule::finish(const NetAddress& addr, bool success, std::str
       e.a.next_attempt = WallTime::max();
       return e.a;
     }
-    set_state(e, AddrState::kUnreachable);
+    set_state(e, verdict == Verdict::kMisbehaved ? AddrState::kMisbehaving
+                                                 : AddrState::kUnreachable);
     e.a.next_attempt = now + backoff(e.a.failures);
   }
   push(k, e.a.next_attempt);

@@ -17,11 +17,16 @@
 #include <vector>
 
 #include "core/base/clock.hpp"
+#include "core/crawl/outcome.hpp"
 #include "core/types/net_address.hpp"
 
 namespace seedscope::crawl {
 
-enum class AddrState : std::uint8_t { kNew, kReachable, kUnreachable, kRetired };
+// new: never contacted; reachable: the last contact verified it (handshake, behaved);
+// misbehaving: the last contact completed the handshake, then the node broke the protocol;
+// unreachable: the last contact failed; retired: no success for retire_after.
+enum class AddrState : std::uint8_t { kNew, kReachable, kMisbehaving, kUnreachable, kRetired };
+inline constexpr std::size_t kAddrStateCount = 5;
 std::string_view to_string(AddrState s);
 std::optional<AddrState> addr_state_from_string(std::string_view s);
 
@@ -60,8 +65,10 @@ public:
   // flight. Empty when nothing is due at `now`.
   std::optional<ScheduledAddress> pop_due(WallTime now);
   // Ends the attempt started by pop_due. `network` (when not empty) is what the node said.
-  // Returns the entry as it is now.
-  ScheduledAddress finish(const NetAddress& addr, bool success, std::string_view network,
+  // Verified: reachable, recrawled after recrawl_interval. Misbehaved and failed count as
+  // failures (back-off, retirement); only verified sets last_success. Returns the entry as
+  // it is now.
+  ScheduledAddress finish(const NetAddress& addr, Verdict verdict, std::string_view network,
                           WallTime now);
   // When the next not-in-flight address becomes due (max() when none).
   WallTime next_due() const;
@@ -99,7 +106,7 @@ private:
   std::unordered_map<std::string, Entry> entries_;
   mutable std::priority_queue<Due, std::vector<Due>, std::greater<>> heap_;
   std::unordered_set<std::string> in_flight_ids_;
-  std::size_t counts_[4] = {0, 0, 0, 0};
+  std::size_t counts_[kAddrStateCount] = {};
   std::uint64_t seq_ = 0;
   std::size_t in_flight_ = 0;
 };

@@ -12,6 +12,7 @@
 
 #include "crawler/app/config.hpp"
 #include "storage/exports.hpp"
+#include "storage/queries.hpp"
 
 namespace seedscope::app {
 
@@ -130,12 +131,14 @@ ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::
       if (!q.empty()) throw BadRequest("unknown parameter " + q.begin()->first);
       auto db = storage::Database::open_read_only(db_file);
       auto arr = nlohmann::ordered_json::array();
-      for (const auto& n : storage::list_networks(db)) {
+      for (const auto& n : storage::network_counts(db)) {
         nlohmann::ordered_json j;
         j["network"] = n.network;
         j["nodes"] = n.nodes;
         j["reachable"] = n.reachable;
+        j["misbehaving"] = n.misbehaving;
         j["addresses"] = n.addresses;
+        j["confirmed"] = n.confirmed;
         arr.push_back(std::move(j));
       }
       return {200, "application/json", arr.dump(2) + "\n"};
@@ -155,15 +158,18 @@ ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::
     auto db = storage::Database::open_read_only(db_file);
     const auto now =
         std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
-    auto peers = storage::query_peers(db, filter, now);
+    storage::FilterReport report;
+    auto peers = storage::query_peers(db, filter, now, &report);
     if (peers.empty() && !storage::has_network(db, filter.network))
       return json_error(404, "no such network: " + filter.network);
+    std::string removed = fmt::format("nodes={}; returned={}", report.nodes, report.returned);
+    for (const auto& [name, n] : report.removed) removed += fmt::format("; {}={}", name, n);
     const char* type = *format == storage::ExportFormat::kCsv ? "text/csv"
                        : (*format == storage::ExportFormat::kPersistentPeers ||
                           *format == storage::ExportFormat::kSeeds)
                            ? "text/plain"
                            : "application/json";
-    return {200, type, storage::format_peers(peers, *format)};
+    return {200, type, storage::format_peers(peers, *format), {{"X-Seedscope-Filter", removed}}};
   } catch (const BadRequest& e) {
     return json_error(400, e.what());
   } catch (const storage::StorageError& e) {
@@ -193,8 +199,12 @@ int on_request(mg_connection* conn, void* data) {
   // Written with mg_write only (no printf-style calls).
   std::string head = fmt::format(
       "HTTP/1.1 {} {}\r\nContent-Type: {}; charset=utf-8\r\nContent-Length: {}\r\n"
-      "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-      r.status, reason_phrase(r.status), r.content_type, r.body.size());
+      "Cache-Control: no-store\r\nConnection: close\r\n{}\r\n",
+      r.status, reason_phrase(r.status), r.content_type, r.body.size(), [&] {
+        std::string extra;
+        for (const auto& [k, v] : r.headers) extra += k + ": " + v + "\r\n";
+        return extra;
+      }());
   mg_write(conn, head.data(), head.size());
   if (method != "HEAD") mg_write(conn, r.body.data(), r.body.size());
   return r.status;

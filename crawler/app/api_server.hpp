@@ -12,6 +12,8 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 struct mg_context;
 
@@ -21,6 +23,9 @@ struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // Extra response headers. Peer lists carry X-Seedscope-Filter: how many of the network's
+  // nodes each filter removed (an empty list says why it is empty).
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 // The API without HTTP (what the server runs for each request). `query` is the raw query

@@ -70,7 +70,7 @@ int cmd_demo(const DemoArgs& args) {
     progress[i].chain_id = network.scenario().networks[i].chain_id;
     for (const auto& n : network.nodes()) {
       if (n.network != i) continue;
-      if (netsim::reachable_in_own_network(n.behaviour)) progress[i].reachable_ids.push_back(n.id);
+      if (netsim::verified_in_own_network(n.behaviour)) progress[i].reachable_ids.push_back(n.id);
     }
   }
 

@@ -5,6 +5,7 @@
 
 #include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
+#include "crawler/app/output.hpp"
 #include "storage/addrbook_json.hpp"
 #include "storage/exports.hpp"
 
@@ -21,18 +22,20 @@ int cmd_export(const std::filesystem::path& dir, const ExportArgs& args) {
   auto db = storage::Database::open_read_only(home.db_file());
   const auto now =
       std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
-  auto peers = storage::query_peers(db, args.filter, now);
+  storage::FilterReport report;
+  auto peers = storage::query_peers(db, args.filter, now, &report);
   if (peers.empty() && !storage::has_network(db, args.filter.network))
     throw std::runtime_error(
         fmt::format("no network \"{}\" in {}", args.filter.network, home.db_file().string()));
+  // An empty list says why: which filter took how many nodes away.
+  if (peers.empty()) print_err("seedscope: {}\n", report.summary(args.filter.network));
   const std::string text = storage::format_peers(peers, *format);
   if (args.out.empty()) {
-    fmt::print("{}", text);
+    write_stdout(text);
   } else {
     auto st = storage::write_file_atomically(args.out, text);
     if (!st.ok()) throw std::runtime_error(st.error().message());
-    fmt::print(stderr, "wrote {} peers of {} to {}\n", peers.size(), args.filter.network,
-               args.out);
+    print_err("wrote {} peers of {} to {}\n", peers.size(), args.filter.network, args.out);
   }
   return 0;
 }

@@ -447,9 +447,10 @@ void Crawler::finish(std::uint64_t sid, Outcome outcome, const Failure& failure,
   } else {
     --dialing_;
     ++counters_.contacts;
-    const bool ok = crawl::reachable(outcome);
+    const crawl::Verdict verdict = crawl::verdict(outcome);
+    const bool ok = verdict == crawl::Verdict::kVerified;
     const std::string network = s.info ? s.info->network : "";
-    auto entry = schedule_.finish(s.addr.addr, ok, network, now);
+    auto entry = schedule_.finish(s.addr.addr, verdict, network, now);
     record(storage::AddressUpdate{entry, now});
     if (!entry.network.empty()) ++contacts_by_network_[entry.network];
     // Availability is the node's: a failure counts only on the address it is known by.
@@ -504,7 +505,8 @@ CrawlerStats Crawler::stats() const {
   s.in_flight = dialing_;
   s.known = schedule_.size();
   for (auto st : {crawl::AddrState::kNew, crawl::AddrState::kReachable,
-                  crawl::AddrState::kUnreachable, crawl::AddrState::kRetired})
+                  crawl::AddrState::kMisbehaving, crawl::AddrState::kUnreachable,
+                  crawl::AddrState::kRetired})
     s.by_state[std::string(crawl::to_string(st))] = schedule_.count(st);
   const auto now = wall_now();
   schedule_.for_each([&](const crawl::ScheduledAddress& e) {

@@ -159,8 +159,14 @@ const std::vector<Behaviour>& fraction_classes() {
   return classes;
 }
 
-bool reachable_in_own_network(Behaviour b) {
-  return completes_handshake(b) && b != Behaviour::kIncompatibleNetwork;
+bool verified_in_own_network(Behaviour b) {
+  return completes_handshake(b) && b != Behaviour::kIncompatibleNetwork &&
+         !misbehaves_after_handshake(b);
+}
+
+bool misbehaves_after_handshake(Behaviour b) {
+  return b == Behaviour::kGarbageAfterHandshake || b == Behaviour::kUnsolicitedAddrs ||
+         b == Behaviour::kOversizedMessage;
 }
 
 bool completes_handshake(Behaviour b) {

@@ -38,9 +38,12 @@ std::string_view to_string(Behaviour b);
 const std::vector<Behaviour>& fraction_classes();
 // True when the node completes the handshake (the crawler can reach it).
 bool completes_handshake(Behaviour b);
-// True when the node is a reachable node of its own network (it completes the handshake and
-// speaks its network's chain ID): what a crawler of that network should find.
-bool reachable_in_own_network(Behaviour b);
+// True when the node is a verified reachable node of its own network: it completes the
+// handshake, speaks its network's chain ID and keeps the protocol afterwards. What a crawler
+// of that network should list as reachable (misbehaving nodes complete the handshake too).
+bool verified_in_own_network(Behaviour b);
+// True when the node completes the handshake and then breaks the protocol.
+bool misbehaves_after_handshake(Behaviour b);
 
 class ScenarioError : public std::runtime_error {
 public:

@@ -200,6 +200,7 @@ nlohmann::ordered_json SimNetwork::ground_truth() const {
                      {"version", n.version},
                      {"class", std::string(to_string(n.behaviour))},
                      {"reachable", completes_handshake(n.behaviour)},
+                     {"verified", verified_in_own_network(n.behaviour)},
                      {"seed_mode", n.behaviour == Behaviour::kSeed},
                      {"rpc", n.rpc},
                      {"churns", n.churns}});

@@ -158,7 +158,7 @@ void run(std::size_t nodes) {
   std::map<std::string, std::set<std::string>> reachable_ids;
   const std::vector<PeerAddress> seeds = net.seed_addresses();
   for (const auto& n : net.nodes()) {
-    if (netsim::reachable_in_own_network(n.behaviour)) {
+    if (netsim::verified_in_own_network(n.behaviour)) {
       ++reachable[net.chain_id(n)];
       reachable_ids[net.chain_id(n)].insert(n.id);
     }

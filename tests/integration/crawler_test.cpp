@@ -108,13 +108,14 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   for (const auto& a : net.seed_addresses()) crawler.add_seed(a);
   crawler.start();
 
-  // Ground truth: reachable nodes per chain (as the node itself says: incompatible_network
-  // nodes speak another chain).
+  // Ground truth: verified nodes per chain (as the node itself says: incompatible_network
+  // nodes speak another chain, and adopting crawlers verify them in it); misbehaving nodes
+  // complete the handshake but are never verified.
   std::map<std::string, std::set<std::string>> reachable;
   std::map<std::string, const netsim::SimNode*> by_id;
   for (const auto& n : net.nodes()) {
     by_id[n.id] = &n;
-    if (netsim::completes_handshake(n.behaviour))
+    if (netsim::completes_handshake(n.behaviour) && !netsim::misbehaves_after_handshake(n.behaviour))
       reachable[net.node_info(n).network].insert(n.id);
   }
   auto coverage = [&](const std::string& chain) {
@@ -221,6 +222,20 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   auto served = db.prepare("SELECT count(*) FROM contacts WHERE direction = 'in' AND outcome = 'served'");
   REQUIRE(served.step());
   CHECK(served.column_int(0) == 1);
+  // Nodes that misbehave after the handshake: their own state, never a success, never a peer.
+  std::size_t misbehaving = 0;
+  for (const auto& n : net.nodes()) {
+    if (!netsim::misbehaves_after_handshake(n.behaviour) || rec.by_id.count(n.id) == 0) continue;
+    INFO(to_string(n.behaviour), " ", n.id);
+    auto a = db.prepare("SELECT state, last_success IS NULL FROM addresses WHERE id = ?1");
+    a.bind(1, n.id);
+    REQUIRE(a.step());
+    CHECK(a.column_text(0) == "misbehaving");
+    CHECK(a.column_int(1) == 1);
+    for (const auto& [chain, nodes] : crawler.nodes()) CHECK(nodes.count(n.id) == 0);
+    ++misbehaving;
+  }
+  CHECK(misbehaving > 0);
   test::run_for(loop, Millis(50));
 }
 

@@ -46,17 +46,19 @@ struct Node {
 
 std::string id_of(int n) { return fmt::format("{:040x}", n); }
 
-// Network "net-a": 12 nodes: 8 reachable over 4 /16 groups (2 each), 2 unreachable, 1 IPv6,
-// 1 reachable long ago. Network "net-b": 3 reachable nodes.
+// Network "net-a": 13 nodes: 8 reachable over 4 /16 groups (2 each), 1 unreachable now but
+// verified two days ago, 1 never verified, 1 IPv6, 1 reachable long ago, 1 that misbehaved at
+// its last contact. Network "net-b": 3 reachable nodes.
 std::vector<Node> sample() {
   std::vector<Node> v;
   for (int i = 0; i < 8; ++i)
     v.push_back({i + 1, IpAddress::v4(10 + std::uint8_t(i / 2), 1, 0, std::uint8_t(i + 1)),
                  crawl::AddrState::kReachable, 1.0 - 0.1 * i, 1h});
-  v.push_back({9, IpAddress::v4(20, 0, 0, 1), crawl::AddrState::kUnreachable, 0.0, 48h});
+  v.push_back({9, IpAddress::v4(20, 0, 0, 1), crawl::AddrState::kUnreachable, 0.3, 48h});
   v.push_back({10, IpAddress::v4(20, 1, 0, 1), crawl::AddrState::kUnreachable, 0.0, 48h});
   v.push_back({11, *IpAddress::parse("2a01:4f8::11"), crawl::AddrState::kReachable, 0.9, 2h});
   v.push_back({12, IpAddress::v4(30, 0, 0, 1), crawl::AddrState::kReachable, 0.95, 72h});
+  v.push_back({13, IpAddress::v4(31, 0, 0, 1), crawl::AddrState::kMisbehaving, 0.99, 1h});
   return v;
 }
 
@@ -118,10 +120,17 @@ TEST_CASE("exports: filters select the right nodes, best first") {
   const auto now = now_ms();
   storage::ExportFilter f;
   f.network = "net-a";
-  auto all = storage::query_peers(db, f, now);
-  CHECK(all.size() == 12);
+  storage::FilterReport report;
+  auto all = storage::query_peers(db, f, now, &report);
+  CHECK(all.size() == 11); // never verified (10) and misbehaving (13) nodes are no peers
+  CHECK(ids(all).count(id_of(10)) == 0);
+  CHECK(ids(all).count(id_of(13)) == 0);
   for (std::size_t i = 1; i < all.size(); ++i) CHECK(all[i - 1].score >= all[i].score);
   CHECK(all.front().addr.id == id_of(1));
+  CHECK(report.nodes == 13);
+  CHECK(report.returned == 11);
+  CHECK(report.summary("net-a") == "11 of 13 nodes of net-a left: never_verified removed 1, "
+                                   "misbehaving removed 1");
 
   f.reachable_only = true;
   CHECK(ids(storage::query_peers(db, f, now)).count(id_of(9)) == 0);
@@ -142,10 +151,18 @@ TEST_CASE("exports: filters select the right nodes, best first") {
   g.network = "net-a";
   g.min_score = 0.75;
   for (const auto& p : storage::query_peers(db, g, now)) CHECK(p.score >= 0.75);
-  CHECK(storage::query_peers(db, g, now).size() < 12);
-  g.network = "net-b";
-  g.min_score = 0;
-  CHECK(storage::query_peers(db, g, now).size() == 3); // networks apart
+  CHECK(storage::query_peers(db, g, now).size() < 11);
+  // Everything filtered out: the report says which filter took how many.
+  g.min_score = 1.0;
+  g.reachable_only = true;
+  g.seen_within = std::chrono::seconds(1);
+  CHECK(storage::query_peers(db, g, now, &report).empty());
+  CHECK(report.summary("net-a") == "0 of 13 nodes of net-a left: never_verified removed 1, "
+                                   "misbehaving removed 1, reachable_only removed 1, "
+                                   "min_score removed 9, seen_within removed 1");
+  storage::ExportFilter b;
+  b.network = "net-b";
+  CHECK(storage::query_peers(db, b, now).size() == 3); // networks apart
 }
 
 TEST_CASE("exports: every format parses back") {
@@ -156,7 +173,7 @@ TEST_CASE("exports: every format parses back") {
   storage::ExportFilter f;
   f.network = "net-a";
   auto peers = storage::query_peers(db, f, now_ms());
-  REQUIRE(peers.size() == 12);
+  REQUIRE(peers.size() == 11);
   const auto want = ids(peers);
 
   for (auto fmt_ : {storage::ExportFormat::kPersistentPeers, storage::ExportFormat::kSeeds}) {
@@ -174,7 +191,7 @@ TEST_CASE("exports: every format parses back") {
   }
   {
     auto j = nlohmann::json::parse(storage::format_peers(peers, storage::ExportFormat::kJson));
-    REQUIRE(j.size() == 12);
+    REQUIRE(j.size() == 11);
     std::set<std::string> got;
     for (const auto& e : j) {
       got.insert(e["id"].get<std::string>());
@@ -186,7 +203,7 @@ TEST_CASE("exports: every format parses back") {
   }
   {
     auto lines = split(storage::format_peers(peers, storage::ExportFormat::kCsv), '\n');
-    REQUIRE(lines.size() == 13);
+    REQUIRE(lines.size() == 12);
     CHECK(lines[0].rfind("id,ip,port,network,state", 0) == 0);
     std::set<std::string> got;
     for (std::size_t i = 1; i < lines.size(); ++i) {
@@ -202,8 +219,8 @@ TEST_CASE("exports: every format parses back") {
     std::set<std::string> got;
     for (const auto& ka : book->addrs) {
       got.insert(ka.addr.id);
-      const bool reachable = ka.addr.id != id_of(9) && ka.addr.id != id_of(10);
-      CHECK(ka.is_old() == reachable);
+      // Old buckets: verified at the last contact; node 9 was verified before that.
+      CHECK(ka.is_old() == (ka.addr.id != id_of(9)));
     }
     CHECK(got == want);
   }

@@ -1,4 +1,4 @@
-// The observatory (schema v2): what the crawler posts is written by the writer thread in
+// The observatory (schema v3): what the crawler posts is written by the writer thread in
 // batches and read back at start-up; NodeInfo changes make history; advertisers are counted
 // once per source; old contacts are pruned.
 #include <chrono>
@@ -15,6 +15,7 @@
 
 #include "storage/database.hpp"
 #include "storage/observatory.hpp"
+#include "storage/queries.hpp"
 
 using namespace seedscope;
 using namespace seedscope::storage;
@@ -140,7 +141,7 @@ TEST_CASE("observatory: records are written in batches and the crawl state reads
   CHECK(count(db, "SELECT count(*) FROM contacts WHERE outcome = 'ok' AND addrs_received = 20") == 25);
   CHECK(count(db, "SELECT count(*) FROM addresses WHERE state = 'retired' AND next_attempt IS NULL") ==
         71);
-  CHECK(count(db, "PRAGMA user_version") == 2);
+  CHECK(count(db, "PRAGMA user_version") == 3);
 }
 
 TEST_CASE("observatory: NodeInfo history on version or moniker changes; advertisers counted per source") {
@@ -178,6 +179,98 @@ TEST_CASE("observatory: NodeInfo history on version or moniker changes; advertis
   CHECK(count(db, "SELECT advertisers FROM addresses") == 3);
   CHECK(count(db, "SELECT CAST(max(last_seen) - min(first_seen) AS INTEGER) FROM advertised") == 20);
   CHECK(count(db, "SELECT nodes FROM network_summary WHERE network = 'chain-1'") == 1);
+}
+
+TEST_CASE("observatory: the network counts have one definition: nodes, reachable, misbehaving") {
+  ObsDir dir;
+  const auto file = dir.path / "obs.db";
+  load_observatory(file);
+  const auto t = now_ms();
+  {
+    ObservatoryWriter w(file);
+    auto put = [&](int i, const std::string& net, crawl::AddrState state, bool outbound) {
+      NodeInfo n = info(i, "0.34.24", "m");
+      n.network = net;
+      w.post(NodeSeen{n, t, outbound});
+      crawl::ScheduledAddress a;
+      a.addr = address(i);
+      a.network = net;
+      a.state = state;
+      w.post(AddressUpdate{a, t});
+    };
+    put(1, "chain-1", crawl::AddrState::kReachable, true);
+    put(2, "chain-1", crawl::AddrState::kReachable, true);
+    put(3, "chain-1", crawl::AddrState::kMisbehaving, true);
+    put(4, "chain-1", crawl::AddrState::kUnreachable, true);
+    // A second address of node 1 (reachable too): still one reachable node.
+    crawl::ScheduledAddress again;
+    again.addr = NetAddress{address(1).id, IpAddress::v4(9, 9, 9, 9), 26656};
+    again.network = "chain-1";
+    again.state = crawl::AddrState::kReachable;
+    w.post(AddressUpdate{again, t});
+    // An address learnt for chain-1 whose node never answered.
+    crawl::ScheduledAddress learnt;
+    learnt.addr = address(5);
+    learnt.network = "chain-1";
+    w.post(AddressUpdate{learnt, t});
+    // A chain known only from an inbound peer.
+    put(6, "only-inbound", crawl::AddrState::kNew, false);
+  }
+  auto db = Database::open(file);
+  auto counts = network_counts(db);
+  REQUIRE(counts.size() == 2);
+  CHECK(counts[0].network == "chain-1");
+  CHECK(counts[0].nodes == 4);
+  CHECK(counts[0].reachable == 2);
+  CHECK(counts[0].misbehaving == 1);
+  CHECK(counts[0].addresses == 6);
+  CHECK(counts[0].confirmed);
+  CHECK(counts[1].network == "only-inbound");
+  CHECK_FALSE(counts[1].confirmed);
+  // The documented view agrees.
+  CHECK(count(db, "SELECT reachable FROM network_summary WHERE network = 'chain-1'") == 2);
+  CHECK(count(db, "SELECT nodes FROM network_summary WHERE network = 'chain-1'") == 4);
+  auto state = load_observatory(file);
+  CHECK(state.networks.size() == 2);
+  CHECK(state.nodes.size() == 5);
+}
+
+TEST_CASE("observatory: migrating a version 2 database files misbehaving addresses apart") {
+  ObsDir dir;
+  const auto file = dir.path / "obs.db";
+  {
+    auto db = Database::open_at_version(file, 2);
+    REQUIRE(count(db, "PRAGMA user_version") == 2);
+    db.exec(
+        "INSERT INTO nodes VALUES ('chain-1', 'a', 'm', 'v', 8, 11, 0, '', '', '', '00', 10, 20);"
+        "INSERT INTO nodes VALUES ('chain-1', 'b', 'm', 'v', 8, 11, 0, '', '', '', '00', 10, 20);"
+        "INSERT INTO nodes VALUES ('lonely', 'c', 'm', 'v', 8, 11, 0, '', '', '', '00', 10, 20);"
+        // a: its last contact misbehaved (the old code recorded it reachable)
+        "INSERT INTO addresses VALUES ('a', '1.1.1.1', 1, 'chain-1', 'reachable', 0, 1, 2, 30, "
+        "30, 40, 0);"
+        "INSERT INTO contacts VALUES (20, 'out', 'a', '1.1.1.1', 1, 'chain-1', 'ok', '', '', '', "
+        "1, 1, 5);"
+        "INSERT INTO contacts VALUES (30, 'out', 'a', '1.1.1.1', 1, 'chain-1', 'misbehaving', "
+        "'pex', 'unsolicited_addrs', '', 1, 1, 0);"
+        // b: misbehaved once, behaved since
+        "INSERT INTO addresses VALUES ('b', '2.2.2.2', 1, 'chain-1', 'reachable', 0, 1, 2, 30, "
+        "30, 40, 0);"
+        "INSERT INTO contacts VALUES (20, 'out', 'b', '2.2.2.2', 1, 'chain-1', 'misbehaving', "
+        "'pex', 'unsolicited_addrs', '', 1, 1, 0);"
+        "INSERT INTO contacts VALUES (30, 'out', 'b', '2.2.2.2', 1, 'chain-1', 'ok', '', '', '', "
+        "1, 1, 5);");
+  }
+  auto db = Database::open(file);
+  CHECK(count(db, "PRAGMA user_version") == 3);
+  CHECK(count(db, "SELECT count(*) FROM addresses WHERE id = 'a' AND state = 'misbehaving'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM addresses WHERE id = 'b' AND state = 'reachable'") == 1);
+  auto counts = network_counts(db);
+  REQUIRE(counts.size() == 2);
+  CHECK(counts[0].network == "chain-1");
+  CHECK(counts[0].reachable == 1);
+  CHECK(counts[0].misbehaving == 1);
+  CHECK(counts[0].confirmed); // an address of it had a success
+  CHECK_FALSE(counts[1].confirmed);
 }
 
 TEST_CASE("observatory: contacts older than the retention are pruned") {

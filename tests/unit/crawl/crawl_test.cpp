@@ -58,7 +58,7 @@ TEST_CASE("schedule: reachable addresses are recrawled; failures back off up to 
   const auto a = addr(1, 1, 2, 3);
   s.add(a, "", at(0s));
   REQUIRE(s.pop_due(at(0s)));
-  auto e = s.finish(a, true, "chain-1", at(1s));
+  auto e = s.finish(a, Verdict::kVerified, "chain-1", at(1s));
   CHECK(e.state == AddrState::kReachable);
   CHECK(e.network == "chain-1");
   CHECK(e.next_attempt == at(601s));
@@ -68,7 +68,7 @@ TEST_CASE("schedule: reachable addresses are recrawled; failures back off up to 
   std::chrono::seconds now = 601s;
   std::vector<std::chrono::seconds> delays;
   for (int i = 0; i < 8; ++i) {
-    e = s.finish(a, false, "", at(now));
+    e = s.finish(a, Verdict::kFailed, "", at(now));
     CHECK(e.state == AddrState::kUnreachable);
     CHECK(e.failures == i + 1);
     delays.push_back(std::chrono::duration_cast<std::chrono::seconds>(e.next_attempt - at(now)));
@@ -77,7 +77,7 @@ TEST_CASE("schedule: reachable addresses are recrawled; failures back off up to 
   }
   CHECK(delays == std::vector<std::chrono::seconds>{60s, 120s, 240s, 480s, 960s, 1920s, 3600s, 3600s});
   // Success resets the failures.
-  e = s.finish(a, true, "", at(now));
+  e = s.finish(a, Verdict::kVerified, "", at(now));
   CHECK(e.failures == 0);
   CHECK(e.network == "chain-1"); // an empty network keeps the known one
 }
@@ -87,13 +87,13 @@ TEST_CASE("schedule: an address without success for retire_after is retired, and
   const auto a = addr(1, 1, 2, 3);
   s.add(a, "chain-1", at(0s));
   REQUIRE(s.pop_due(at(0s)));
-  auto e = s.finish(a, false, "", at(0s));
+  auto e = s.finish(a, Verdict::kFailed, "", at(0s));
   // Keep failing until a day has passed since first sight.
   std::chrono::seconds now = 0s;
   for (int i = 0; i < 100 && e.state != AddrState::kRetired; ++i) {
     now = std::chrono::duration_cast<std::chrono::seconds>(e.next_attempt - at(0s));
     REQUIRE(s.pop_due(at(now)));
-    e = s.finish(a, false, "", at(now));
+    e = s.finish(a, Verdict::kFailed, "", at(now));
   }
   CHECK(e.state == AddrState::kRetired);
   CHECK(now >= 86400s);
@@ -105,8 +105,48 @@ TEST_CASE("schedule: an address without success for retire_after is retired, and
   CHECK(s.find(a)->state == AddrState::kUnreachable);
   CHECK_FALSE(s.pop_due(at(now + 10s)));
   REQUIRE(s.pop_due(at(now + 10s + 3600s)));
-  e = s.finish(a, false, "", at(now + 10s + 3600s));
+  e = s.finish(a, Verdict::kFailed, "", at(now + 10s + 3600s));
   CHECK(e.state == AddrState::kRetired);
+}
+
+TEST_CASE("schedule: a node that misbehaves after the handshake is not recorded as reachable") {
+  Schedule s(config());
+  const auto a = addr(1, 1, 2, 3);
+  s.add(a, "", at(0s));
+  REQUIRE(s.pop_due(at(0s)));
+  auto e = s.finish(a, Verdict::kMisbehaved, "chain-1", at(1s));
+  CHECK(e.state == AddrState::kMisbehaving);
+  CHECK_FALSE(is_set(e.last_success));
+  CHECK(e.failures == 1);
+  CHECK(e.network == "chain-1");
+  CHECK(e.next_attempt == at(61s)); // backs off like a failure
+  CHECK(s.count(AddrState::kMisbehaving) == 1);
+  CHECK(s.count(AddrState::kReachable) == 0);
+  // Behaving at the next contact makes it reachable; misbehaving again takes that back
+  // without touching the success time.
+  REQUIRE(s.pop_due(at(61s)));
+  e = s.finish(a, Verdict::kVerified, "chain-1", at(62s));
+  CHECK(e.state == AddrState::kReachable);
+  CHECK(e.last_success == at(62s));
+  REQUIRE(s.pop_due(at(662s)));
+  e = s.finish(a, Verdict::kMisbehaved, "chain-1", at(663s));
+  CHECK(e.state == AddrState::kMisbehaving);
+  CHECK(e.last_success == at(62s));
+  CHECK(to_string(AddrState::kMisbehaving) == "misbehaving");
+  CHECK(addr_state_from_string("misbehaving") == AddrState::kMisbehaving);
+}
+
+TEST_CASE("outcomes: one verdict per outcome; only handshaken and well-behaved is verified") {
+  CHECK(verdict(Outcome::kOk) == Verdict::kVerified);
+  CHECK(verdict(Outcome::kFull) == Verdict::kVerified);
+  CHECK(verdict(Outcome::kNoAnswer) == Verdict::kVerified);
+  CHECK(verdict(Outcome::kMisbehaving) == Verdict::kMisbehaved);
+  for (auto o : {Outcome::kRefused, Outcome::kTimeout, Outcome::kUnreachable,
+                 Outcome::kHandshakeTimeout, Outcome::kHandshakeFailed, Outcome::kAuthFailure,
+                 Outcome::kIdMismatch, Outcome::kIncompatible, Outcome::kSelf, Outcome::kRejected})
+    CHECK(verdict(o) == Verdict::kFailed);
+  CHECK(handshaken(Outcome::kMisbehaving));
+  CHECK_FALSE(good(Outcome::kMisbehaving));
 }
 
 TEST_CASE("schedule: one attempt at a time per node ID; due order is by time") {
@@ -125,7 +165,7 @@ TEST_CASE("schedule: one attempt at a time per node ID; due order is by time") {
   CHECK(second->addr == b); // a2 deferred: its ID is busy
   CHECK(s.find(a2)->next_attempt == at(7s));
   CHECK_FALSE(s.pop_due(at(2s)));
-  s.finish(a1, true, "", at(3s));
+  s.finish(a1, Verdict::kVerified, "", at(3s));
   auto third = s.pop_due(at(7s));
   REQUIRE(third);
   CHECK(third->addr == a2);
@@ -229,10 +269,10 @@ TEST_CASE("outcomes: failures map to stable classes") {
   CHECK(classify({Stage::kMConnection, Reason::kMalformed}, true) == Outcome::kMisbehaving);
   CHECK(classify({Stage::kLocalPolicy, Reason::kFullAfterHandshake}, true) == Outcome::kFull);
   CHECK(classify({Stage::kLocalPolicy, Reason::kNotAllowed}, false) == Outcome::kRejected);
-  CHECK(reachable(Outcome::kFull));
-  CHECK(reachable(Outcome::kMisbehaving));
+  CHECK(handshaken(Outcome::kFull));
+  CHECK(handshaken(Outcome::kMisbehaving));
   CHECK_FALSE(good(Outcome::kMisbehaving));
-  CHECK_FALSE(reachable(Outcome::kHandshakeTimeout));
+  CHECK_FALSE(handshaken(Outcome::kHandshakeTimeout));
   std::set<std::string_view> names;
   for (int i = 0; i <= static_cast<int>(Outcome::kRejected); ++i)
     names.insert(to_string(static_cast<Outcome>(i)));
