@@ -247,7 +247,18 @@ TEST_CASE("api: the same lists as the exports; bad parameters are 400, unknown n
   auto j = nlohmann::json::parse(nets.body);
   REQUIRE(j.size() == 2);
   CHECK(j[0]["network"] == "net-a");
-  CHECK(j[0]["nodes"] == 12);
+  CHECK(j[0]["nodes"] == 13);
+  CHECK(j[0]["reachable"] == 10);
+  CHECK(j[0]["misbehaving"] == 1);
+  CHECK(j[0]["confirmed"] == true);
+  // An answer that filters everything out says why.
+  auto none = app::handle_api_request(file, "GET", "/api/v1/peers",
+                                      "network=net-a&min_score=1&seen_within=1s&format=json");
+  CHECK(none.status == 200);
+  CHECK(nlohmann::json::parse(none.body).empty());
+  REQUIRE(none.headers.size() == 1);
+  CHECK(none.headers[0].first == "X-Seedscope-Filter");
+  CHECK(none.headers[0].second.find("nodes=13; returned=0; never_verified=1; misbehaving=1") == 0);
   auto nodes = app::handle_api_request(file, "GET", "/api/v1/nodes", "network=net-b");
   CHECK(nodes.status == 200);
   CHECK(nlohmann::json::parse(nodes.body).size() == 3);
