@@ -20,6 +20,8 @@ struct NetworkCounts {
   std::int64_t misbehaving = 0; // distinct nodes that broke the protocol at their last contact
   std::int64_t addresses = 0;   // addresses filed under the network
   bool confirmed = false;       // an outbound contact reached one of its nodes
+  std::int64_t versions = 0;    // distinct software versions of its nodes
+  std::int64_t with_rpc = 0;    // nodes advertising an RPC address
   WallTime first_seen{};
   WallTime last_seen{};
 };

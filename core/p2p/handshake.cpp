@@ -112,10 +112,17 @@ void Handshake::on_peer_info(ByteSpan body) {
   peer_info_ = std::move(decoded.value());
   const NodeInfo& peer = *peer_info_;
 
-  if (config_.adopt_peer_network && !sent_info_) config_.our_info.network = peer.network;
+  // Adopt only a chain ID a chain can have: otherwise any peer could make up networks. An
+  // empty one is another adopting endpoint that has none (both settle on none).
+  const Status chain = peer.network.empty() ? ok_status() : validate_chain_id(peer.network);
+  if (config_.adopt_peer_network && !sent_info_ && chain) config_.our_info.network = peer.network;
   // Answer before judging, as Go does: the peer then records our NodeInfo too.
   send_our_info();
   if (state_ == State::kFailed) return;
+  if (config_.adopt_peer_network && !chain) {
+    fail(Stage::kNodeInfo, Reason::kInvalidNodeInfo, chain.error().message());
+    return;
+  }
 
   if (Status st = validate_node_info(peer); !st) {
     fail(Stage::kNodeInfo, Reason::kInvalidNodeInfo, st.error().message());

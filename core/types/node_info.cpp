@@ -182,6 +182,20 @@ Status validate_node_info(const NodeInfo& info) {
   return validate_other(info);
 }
 
+Status validate_chain_id(std::string_view chain_id) {
+  if (chain_id.empty()) return invalid("chain ID is empty");
+  if (chain_id.size() > kMaxChainIdLength)
+    return invalid("chain ID is " + std::to_string(chain_id.size()) + " characters long, at most " +
+                   std::to_string(kMaxChainIdLength) + " are allowed");
+  for (char c : chain_id) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f)
+      return invalid("chain ID " + quote(std::string(chain_id)) +
+                     " holds whitespace or a character that is not printable ASCII");
+  }
+  return ok_status();
+}
+
 Status check_compatible(const NodeInfo& ours, const NodeInfo& theirs) {
   if (ours.protocol_version.block != theirs.protocol_version.block) {
     return make_error(NodeInfoError::kIncompatibleVersion,

@@ -55,6 +55,13 @@ Result<NodeInfo> decode_node_info(ByteSpan protobuf);
 // syntax (the core does no DNS).
 Status validate_node_info(const NodeInfo& info);
 
+// A chain ID as Tendermint allows one (types.MaxChainIDLen): 1 to 50 characters, printable
+// ASCII without whitespace. Go's NodeInfo.Validate() does not look at it (compatibility
+// compares it); a network-adopting endpoint must, or any peer could make up chains. (Two
+// adopting endpoints settle on none, the empty network, which is no chain.)
+inline constexpr std::size_t kMaxChainIdLength = 50;
+Status validate_chain_id(std::string_view chain_id);
+
 // Go's ours.CompatibleWith(theirs).
 Status check_compatible(const NodeInfo& ours, const NodeInfo& theirs);
 

@@ -20,6 +20,7 @@
 #include "metrics/crawler_metrics.hpp"
 #include "metrics/observatory_metrics.hpp"
 #include "storage/observatory.hpp"
+#include "storage/queries.hpp"
 
 namespace seedscope::app {
 
@@ -130,9 +131,14 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
                        "records in {} batches, {} dropped",
                        st.contacts, st.inbound, st.known, ws.records_written, ws.batches,
                        ws.dropped));
-  for (const auto& [net, n] : st.networks)
-    log_line(fmt::format("  {}: {} reachable of {} nodes seen, {} addresses", net, n.reachable,
-                         n.nodes_seen, n.addresses));
+  // The same numbers `seedscope stats`, the metrics and the API show: from the database.
+  try {
+    auto db = storage::Database::open_read_only(db_file);
+    for (const auto& n : storage::network_counts(db))
+      log_line(network_summary_line(n));
+  } catch (const storage::StorageError& e) {
+    log_line(fmt::format("  cannot read the network counts back: {}", e.what()));
+  }
   std::string outcomes;
   for (const auto& [o, n] : st.outcomes) outcomes += fmt::format(" {}={}", o, n);
   log_line("  outcomes:" + outcomes);

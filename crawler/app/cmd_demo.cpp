@@ -20,6 +20,7 @@
 #include "metrics/crawler_metrics.hpp"
 #include "metrics/observatory_metrics.hpp"
 #include "storage/observatory.hpp"
+#include "storage/queries.hpp"
 
 namespace seedscope::app {
 
@@ -196,9 +197,12 @@ int cmd_demo(const DemoArgs& args) {
                                        : 100.0 * double(p.reached) / double(p.reachable_ids.size()),
                when(p.t50), when(p.t90), when(p.t99));
   fmt::print("  networks seen:\n");
-  for (const auto& [net, n] : st.networks)
-    fmt::print("    {:<16} {} nodes reachable of {} seen, {} addresses\n", net, n.reachable,
-               n.nodes_seen, n.addresses);
+  try { // the numbers `seedscope stats`, the metrics and the API show
+    auto db = storage::Database::open_read_only(db_file);
+    for (const auto& n : storage::network_counts(db)) fmt::print("  {}\n", network_summary_line(n));
+  } catch (const storage::StorageError& e) {
+    fmt::print("    cannot read the network counts back: {}\n", e.what());
+  }
   fmt::print("  contacts: {} outbound ({:.0f}/s), {} addresses known\n", st.contacts,
              double(st.contacts) / total, st.known);
   fmt::print("  contacts by outcome:\n");

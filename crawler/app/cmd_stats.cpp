@@ -9,6 +9,7 @@
 #include "crawler/app/home.hpp"
 #include "crawler/app/output.hpp"
 #include "storage/database.hpp"
+#include "storage/queries.hpp"
 
 namespace seedscope::app {
 
@@ -23,13 +24,14 @@ int cmd_stats(const std::filesystem::path& dir, const std::optional<std::string>
 
   print_out("database {}\n", file.string());
   {
-    auto st = db.prepare("SELECT network, nodes, reachable, versions, with_rpc, "
-                         "datetime(last_seen, 'unixepoch') FROM network_summary ORDER BY nodes DESC");
-    print_out("\n{:<24} {:>8} {:>10} {:>9} {:>9}  {}\n", "network", "nodes", "reachable",
-               "versions", "with_rpc", "last seen (UTC)");
-    while (st.step()) {
-      print_out("{:<24} {:>8} {:>10} {:>9} {:>9}  {}\n", st.column_text(0), st.column_int(1),
-                 st.column_int(2), st.column_int(3), st.column_int(4), st.column_text(5));
+    // Counts as the crawl summary, the metrics and the API have them (storage/queries.hpp).
+    print_out("\n{:<24} {:>7} {:>9} {:>11} {:>9} {:>8} {:>8}  {}\n", "network", "nodes",
+              "reachable", "misbehaving", "addresses", "versions", "with_rpc", "last seen (UTC)");
+    for (const auto& n : storage::network_counts(db)) {
+      print_out("{:<24} {:>7} {:>9} {:>11} {:>9} {:>8} {:>8}  {}{}\n", n.network, n.nodes,
+                n.reachable, n.misbehaving, n.addresses, n.versions, n.with_rpc,
+                utc_time(n.last_seen, false),
+                n.confirmed ? "" : "  (known only from inbound peers)");
     }
   }
   {

@@ -29,6 +29,12 @@ crawler::CrawlerOptions crawler_options(const Config& config) {
   return o;
 }
 
+std::string network_summary_line(const storage::NetworkCounts& n) {
+  return fmt::format("  {}: {} reachable of {} nodes seen, {} misbehaving, {} addresses{}",
+                     n.network, n.reachable, n.nodes, n.misbehaving, n.addresses,
+                     n.confirmed ? "" : " (known only from inbound peers)");
+}
+
 std::string status_line(const crawler::CrawlerStats& s, double rate) {
   std::string line = fmt::format("known {} | in flight {} | due {} | {:.1f} contacts/s | {} contacts",
                                  s.known, s.in_flight, s.due, rate, s.contacts);

@@ -9,11 +9,16 @@
 
 #include "crawler/app/config.hpp"
 #include "crawler/crawl/crawler.hpp"
+#include "storage/queries.hpp"
 
 namespace seedscope::app {
 
 // Crawler options from the config ([p2p] laddr/seeds/dial_timeout, [crawler], network).
 crawler::CrawlerOptions crawler_options(const Config& config);
+
+// "  simhub-1: 72 reachable of 75 nodes seen, 3 misbehaving, 328 addresses" (and
+// "(known only from inbound peers)" for an unconfirmed network): the crawl summary's line.
+std::string network_summary_line(const storage::NetworkCounts& counts);
 
 // One status line: totals, then each network's reachable/known nodes.
 std::string status_line(const crawler::CrawlerStats& stats, double contacts_per_second);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -110,15 +111,25 @@ Output& output() {
 
 } // namespace
 
+std::string utc_time(WallTime t, bool with_millis) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, with_millis ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
+  std::string out = buf;
+  if (with_millis) out += fmt::format(".{:03}Z", ((ms % 1000) + 1000) % 1000);
+  return out;
+}
+
 void log_line(std::string_view message) {
-  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
+  const auto now = std::chrono::time_point_cast<std::chrono::nanoseconds>(
       std::chrono::system_clock::now());
-  std::string line;
-  try {
-    line = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z {}\n", now, message);
-  } catch (...) { // formatting a time cannot fail in practice; logging must never throw
-    line = std::string(message) + "\n";
-  }
+  std::string line = utc_time(now, true);
+  line += ' ';
+  line += message;
+  line += '\n';
   output().post(STDERR_FILENO, std::move(line));
 }
 

@@ -20,6 +20,9 @@ namespace seedscope::app {
 
 inline constexpr std::size_t kMaxQueuedBytes = 4 * 1024 * 1024;
 
+// "2026-12-01T12:00:00.123Z" (with_millis) or "2026-12-01 12:00:00": UTC whatever TZ says.
+std::string utc_time(WallTime t, bool with_millis);
+
 // One log line on stderr, prefixed with the UTC time (millisecond precision).
 void log_line(std::string_view message);
 // Text as it is, on stdout or stderr.

@@ -75,7 +75,29 @@ void Crawler::record(storage::ObservatoryRecord record) {
   if (options_.writer) options_.writer->post(std::move(record));
 }
 
+void Crawler::saw_node(const NodeInfo& info, bool outbound, WallTime at) {
+  if (info.network.empty()) return; // another adopting endpoint: no chain to file it under
+  seen_[info.network].insert(info.node_id);
+  auto [it, inserted] = networks_.emplace(info.network, outbound);
+  if (inserted && !outbound) ++unconfirmed_;
+  if (!inserted && outbound && !it->second) {
+    it->second = true;
+    --unconfirmed_;
+  }
+  record(storage::NodeSeen{info, at, outbound});
+}
+
+bool Crawler::admit_inbound_network(const std::string& network) const {
+  return network.empty() || networks_.count(network) != 0 ||
+         unconfirmed_ < options_.max_unconfirmed_networks;
+}
+
 void Crawler::restore(const storage::ObservatoryState& state) {
+  for (const auto& n : state.networks) {
+    networks_[n.network] = n.confirmed;
+    if (!n.confirmed) ++unconfirmed_;
+  }
+  for (const auto& n : state.nodes) seen_[n.network].insert(n.id);
   for (const auto& a : state.addresses) {
     if (a.addr.id == options_.our_info.node_id) continue;
     schedule_.restore(a);
@@ -244,7 +266,7 @@ void Crawler::on_dialed(std::uint64_t sid, runtime::UpgradeResult result) {
          f.failure.reason == Reason::kIncompatibleVersion ||
          f.failure.reason == Reason::kNoCommonChannel)) {
       s.info = f.peer_info;
-      record(storage::NodeSeen{*s.info, wall_now()});
+      saw_node(*s.info, true, wall_now());
     }
     finish(sid, crawl::classify(f.failure, false), f.failure, f.detail);
     return;
@@ -265,7 +287,8 @@ void Crawler::on_accepted(runtime::UpgradeResult result) {
     c.inbound = true;
     if (auto a = pex::PexReactor::socket_address(peer_info_of(f.peer_id, nullptr, f.remote_address)))
       c.addr = *a;
-    c.network = f.peer_info ? f.peer_info->network : "";
+    // A chain ID an inbound peer claims is recorded only when it is a valid one.
+    if (f.peer_info && validate_chain_id(f.peer_info->network)) c.network = f.peer_info->network;
     const auto outcome = crawl::classify(f.failure, false);
     c.outcome = std::string(crawl::to_string(outcome));
     c.stage = std::string(to_string(f.failure.stage));
@@ -296,6 +319,16 @@ void Crawler::on_accepted(runtime::UpgradeResult result) {
            "inbound peers at max_inbound");
     return;
   }
+  if (!admit_inbound_network(ref.info->network)) {
+    result.connection->abort();
+    const std::string detail =
+        fmt::format("chain {} is unknown and {} networks known only from inbound peers are "
+                    "waiting for an outbound contact to confirm them",
+                    ref.info->network, unconfirmed_);
+    ref.info.reset(); // nothing of an unconfirmed chain past the cap is recorded
+    finish(sid, Outcome::kRejected, {Stage::kLocalPolicy, Reason::kNotAllowed}, detail);
+    return;
+  }
   // What it says its listen address is (with the observed IP when it advertises 0.0.0.0): a
   // candidate to contact ourselves.
   if (auto la = pex::PexReactor::advertised_address(peer); la && acceptable(*la)) {
@@ -312,7 +345,7 @@ void Crawler::on_accepted(runtime::UpgradeResult result) {
 }
 
 void Crawler::start_peer(Session& s, std::unique_ptr<runtime::Connection> connection) {
-  record(storage::NodeSeen{*s.info, wall_now()});
+  saw_node(*s.info, !s.inbound, wall_now());
   PeerInfo info;
   info.id = s.info->node_id;
   info.node_info = *s.info;
@@ -509,15 +542,17 @@ CrawlerStats Crawler::stats() const {
                   crawl::AddrState::kRetired})
     s.by_state[std::string(crawl::to_string(st))] = schedule_.count(st);
   const auto now = wall_now();
+  std::map<std::string, std::unordered_set<std::string>> reachable, misbehaving;
   schedule_.for_each([&](const crawl::ScheduledAddress& e) {
     if (e.state != crawl::AddrState::kRetired && e.next_attempt <= now) ++s.due;
     ++s.networks[e.network].addresses;
+    if (e.state == crawl::AddrState::kReachable) reachable[e.network].insert(e.addr.id);
+    if (e.state == crawl::AddrState::kMisbehaving) misbehaving[e.network].insert(e.addr.id);
   });
-  for (const auto& [net, nodes] : nodes_) {
-    auto& ns = s.networks[net];
-    ns.nodes_seen = nodes.size();
-    for (const auto& [id, n] : nodes) ns.reachable += n.reachable ? 1 : 0;
-  }
+  for (const auto& [net, ids] : reachable) s.networks[net].reachable = ids.size();
+  for (const auto& [net, ids] : misbehaving) s.networks[net].misbehaving = ids.size();
+  for (const auto& [net, ids] : seen_) s.networks[net].nodes_seen = ids.size();
+  for (const auto& [net, confirmed] : networks_) s.networks[net].confirmed = confirmed;
   for (const auto& [net, n] : contacts_by_network_) s.networks[net].contacts = n;
   s.networks.erase("");
   return s;

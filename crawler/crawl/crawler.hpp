@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/crawl/availability.hpp"
@@ -51,6 +52,9 @@ struct CrawlerOptions {
   Millis full_window{2000};             // hung up this soon after the handshake: full
   Millis inbound_hold{30000};           // an inbound peer that asks nothing is let go
   Millis seed_fresh{std::chrono::hours(1)}; // served addresses: verified within this
+  // Networks known only from inbound peers (no outbound contact confirmed them yet): at most
+  // this many; inbound peers of further unknown chains are refused, nothing of them recorded.
+  std::size_t max_unconfirmed_networks = 16;
   crawl::ScheduleConfig schedule;
   mconn::MConnConfig mconn;
   // Simulations and tests: dial and record loopback addresses only. Otherwise only routable
@@ -60,10 +64,13 @@ struct CrawlerOptions {
   std::function<void(const std::string&)> log;
 };
 
+// The same definitions as storage's network_counts view (storage/SCHEMA.md), kept in memory.
 struct NetworkStats {
-  std::size_t addresses = 0;      // addresses known with this network (as node or advertiser)
-  std::size_t nodes_seen = 0;     // distinct node IDs that completed a handshake
-  std::size_t reachable = 0;      // nodes whose last outbound contact reached them
+  std::size_t addresses = 0;      // addresses filed under this network (as node or advertiser)
+  std::size_t nodes_seen = 0;     // distinct nodes whose NodeInfo reached us in this network
+  std::size_t reachable = 0;      // distinct nodes with an address verified at its last contact
+  std::size_t misbehaving = 0;    // distinct nodes with an address that misbehaved at its last
+  bool confirmed = false;         // an outbound contact reached one of its nodes
   std::uint64_t contacts = 0;
 };
 
@@ -143,6 +150,10 @@ private:
   void finish(std::uint64_t sid, crawl::Outcome outcome, const Failure& failure,
               const std::string& detail);
   void record(storage::ObservatoryRecord record);
+  // Records a NodeInfo that reached us; an outbound one confirms its network.
+  void saw_node(const NodeInfo& info, bool outbound, WallTime at);
+  // Whether an inbound peer of `network` may be taken (the unconfirmed-networks cap).
+  bool admit_inbound_network(const std::string& network) const;
   void log(const std::string& line) const {
     if (options_.log) options_.log(line);
   }
@@ -162,6 +173,9 @@ private:
   std::vector<std::unique_ptr<runtime::Resolver>> resolvers_;
   std::map<std::string, std::unordered_map<std::string, KnownNode>> nodes_; // network -> id
   std::map<std::string, std::uint64_t> contacts_by_network_;
+  std::map<std::string, std::unordered_set<std::string>> seen_; // network -> node IDs
+  std::map<std::string, bool> networks_;                         // network -> confirmed
+  std::size_t unconfirmed_ = 0;
   CrawlerStats counters_;
   std::uint16_t port_ = 0;
   bool started_ = false;
