@@ -116,6 +116,24 @@ TEST_CASE("a malformed config.toml gives file, line and reason") {
   CHECK(r.err.find("malformed TOML") != std::string::npos);
 }
 
+TEST_CASE("`start` refuses a config.toml with an unknown key or one that is a directory") {
+  test::TempDir dir;
+  const fs::path home = dir.path();
+  init_home(home);
+  const fs::path config = home / "config" / "config.toml";
+  test::write_file(config, "moniker = \"x\"\n[p2p]\nladdr = \"tcp://127.0.0.1:0\"\nseed_mod = true\n");
+  auto r = run_process({kBinary, "start", "--home", home.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "seedscope: " + config.string() +
+                     ":4: seed_mod: unknown key in [p2p]; did you mean \"seed_mode\"?\n");
+
+  fs::remove(config);
+  fs::create_directory(config);
+  r = run_process({kBinary, "start", "--home", home.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "seedscope: " + config.string() + ": is a directory, not a config file\n");
+}
+
 TEST_CASE("probe against a running `seedscope start`") {
   crypto::init_sodium();
   test::TempDir dir;
