@@ -15,6 +15,9 @@ namespace seedscope::app {
 
 int run_cli(int argc, char** argv);
 
+// Like Tendermint's init, safe to run again: writes what is missing (config/config.toml, the
+// node key, the data directory), keeps what exists (an existing node_key.json is loaded and
+// used), says which, and prints the node ID.
 int cmd_init(const std::filesystem::path& home);
 int cmd_show_node_id(const std::filesystem::path& home);
 // Runs a node from the config (switch, PEX in normal or seed mode, persistent peers, address

@@ -33,7 +33,7 @@ std::string init_home(const fs::path& home) {
   return trim(r.out);
 }
 
-TEST_CASE("init creates config and key; show-node-id matches; a second init refuses") {
+TEST_CASE("init writes the config and the node key and show-node-id prints the key's ID") {
   crypto::init_sodium();
   test::TempDir dir;
   fs::path home = dir.path() / "home";
@@ -43,6 +43,7 @@ TEST_CASE("init creates config and key; show-node-id matches; a second init refu
   fs::path key_file = home / "config" / "node_key.json";
   REQUIRE(fs::exists(key_file));
   REQUIRE(fs::exists(home / "config" / "config.toml"));
+  CHECK(fs::is_directory(home / "data"));
   struct stat st{};
   REQUIRE(::stat(key_file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
@@ -54,12 +55,75 @@ TEST_CASE("init creates config and key; show-node-id matches; a second init refu
   auto show = run_process({kBinary, "show-node-id", "--home", home.string()});
   CHECK(show.exit_code == 0);
   CHECK(trim(show.out) == id);
+}
 
-  std::string key_before = test::read_file(key_file);
+TEST_CASE("init run again keeps node_key.json and config.toml and writes only what is missing") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path home = dir.path() / "home";
+  const fs::path key_file = home / "config" / "node_key.json";
+  const fs::path config_file = home / "config" / "config.toml";
+  const std::string id = init_home(home);
+  // An edited config survives a second init.
+  const std::string config = "moniker = \"edited\"\n";
+  test::write_file(config_file, config);
+  const std::string key_text = test::read_file(key_file);
+
   auto again = run_process({kBinary, "--home", home.string(), "init"});
-  CHECK(again.exit_code != 0);
-  CHECK(again.err.find("refusing to overwrite") != std::string::npos);
-  CHECK(test::read_file(key_file) == key_before);
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(trim(again.out) == id);
+  CHECK(again.err.find("kept existing node key " + key_file.string()) != std::string::npos);
+  CHECK(again.err.find("kept existing " + config_file.string()) != std::string::npos);
+  CHECK(again.err.find("kept existing data directory") != std::string::npos);
+  CHECK(again.err.find("wrote") == std::string::npos);
+  CHECK(test::read_file(key_file) == key_text);
+  CHECK(test::read_file(config_file) == config);
+
+  // What is missing is written; the key stays.
+  fs::remove(config_file);
+  fs::remove_all(home / "data");
+  auto fill = run_process({kBinary, "init", "--home", home.string()});
+  INFO(fill.err);
+  CHECK(fill.exit_code == 0);
+  CHECK(trim(fill.out) == id);
+  CHECK(fill.err.find("wrote " + config_file.string()) != std::string::npos);
+  CHECK(fill.err.find("created data directory " + (home / "data").string()) != std::string::npos);
+  CHECK(fill.err.find("kept existing node key") != std::string::npos);
+  CHECK(test::read_file(key_file) == key_text);
+  CHECK(fs::is_directory(home / "data"));
+}
+
+TEST_CASE("init keeps and uses a node_key.json copied from another node") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path home = dir.path() / "home";
+  const fs::path key_file = home / "config" / "node_key.json";
+  fs::create_directories(key_file.parent_path());
+  const crypto::NodeKey key = crypto::NodeKey::generate();
+  // Pretty-printed, as another writer may leave it: kept byte for byte.
+  const std::string compact = app::encode_node_key_json(key);
+  const std::string text = "{\n  " + compact.substr(1, compact.size() - 2) + "\n}\n";
+  test::write_file(key_file, text);
+
+  auto r = run_process({kBinary, "init", "--home", home.string()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(trim(r.out) == key.node_id());
+  CHECK(test::read_file(key_file) == text);
+  CHECK(fs::exists(home / "config" / "config.toml"));
+  auto show = run_process({kBinary, "show-node-id", "--home", home.string()});
+  CHECK(trim(show.out) == key.node_id());
+
+  // A broken key is an error, never replaced; nothing else is written.
+  const fs::path other = dir.path() / "other";
+  fs::create_directories(other / "config");
+  test::write_file(other / "config" / "node_key.json", "{\"priv_key\": {");
+  auto broken = run_process({kBinary, "init", "--home", other.string()});
+  CHECK(broken.exit_code == 1);
+  CHECK(broken.err.find("node_key.json") != std::string::npos);
+  CHECK(test::read_file(other / "config" / "node_key.json") == "{\"priv_key\": {");
+  CHECK_FALSE(fs::exists(other / "config" / "config.toml"));
 }
 
 TEST_CASE("a bad node_key.json gives a clear error and a non-zero exit") {
