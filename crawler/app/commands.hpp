@@ -26,7 +26,10 @@ int cmd_start(const std::filesystem::path& home);
 // The address book between the database ([db_file]) and Tendermint's addrbook.json. Import
 // validates the whole file first and replaces the stored addresses (bans are kept); export
 // writes the file atomically. Stop the node before importing: it saves its own book.
-int cmd_addrbook_import(const std::filesystem::path& home, const std::filesystem::path& file);
+// A file with no addresses does not replace a stored book that has some unless `force`.
+// Export to "-" writes the JSON on stdout (the summary line then goes to stderr).
+int cmd_addrbook_import(const std::filesystem::path& home, const std::filesystem::path& file,
+                        bool force);
 int cmd_addrbook_export(const std::filesystem::path& home, const std::filesystem::path& file);
 
 struct ProbeArgs {

@@ -394,6 +394,59 @@ TEST_CASE("addrbook import and export move a book through addrbook.json; bad inp
   CHECK(test::read_file(out) == test::read_file(in));
 }
 
+TEST_CASE("addrbook export to - writes stdout and an empty file replaces a stored book only with --force") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path home = dir.path() / "home";
+  init_home(home);
+  pex::AddrBookSnapshot snap;
+  snap.key_hex = "a1b2c3d4e5f6a7b8c9d0e1f2";
+  for (int i = 0; i < 5; ++i) {
+    pex::KnownAddress ka;
+    ka.addr = NetAddress{fmt::format("{:040x}", 0x88000 + i),
+                         IpAddress::v4(static_cast<std::uint8_t>(30 + i), 1, 2, 3), 26656};
+    ka.src = ka.addr;
+    ka.buckets = {i};
+    snap.addrs.push_back(ka);
+  }
+  const fs::path full = dir.path() / "full.json";
+  test::write_file(full, storage::to_addrbook_json(snap));
+  pex::AddrBookSnapshot none;
+  none.key_hex = snap.key_hex;
+  const fs::path empty = dir.path() / "empty.json";
+  test::write_file(empty, storage::to_addrbook_json(none));
+
+  // An empty file over no book at all needs nothing.
+  auto r = run_process({kBinary, "addrbook", "import", empty.string(), "--home", home.string()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  r = run_process({kBinary, "addrbook", "import", full.string(), "--home", home.string()});
+  REQUIRE(r.exit_code == 0);
+
+  // "-": the JSON alone on stdout, the summary on stderr.
+  r = run_process({kBinary, "addrbook", "export", "-", "--home", home.string()});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == test::read_file(full));
+  CHECK(r.err.find("exported 5 addresses (5 new, 0 old) to stdout") != std::string::npos);
+
+  // An empty file over the 5 stored addresses: refused, the book stays.
+  r = run_process({kBinary, "addrbook", "import", empty.string(), "--home", home.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("has no addresses") != std::string::npos);
+  CHECK(r.err.find("5 addresses") != std::string::npos);
+  CHECK(r.err.find("--force") != std::string::npos);
+  r = run_process({kBinary, "addrbook", "export", "-", "--home", home.string()});
+  CHECK(r.out == test::read_file(full));
+
+  // --force does it.
+  r = run_process({kBinary, "addrbook", "import", "--force", empty.string(), "--home", home.string()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("imported 0 addresses") != std::string::npos);
+  r = run_process({kBinary, "addrbook", "export", "-", "--home", home.string()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == test::read_file(empty));
+}
+
 TEST_CASE("`seedscope start` refuses a database that is not its own, and leaves it alone") {
   crypto::init_sodium();
   test::TempDir dir;
