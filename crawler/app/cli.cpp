@@ -87,6 +87,11 @@ int run_cli(int argc, char** argv) {
                    "serve Prometheus metrics here (\"off\": none)")
       ->capture_default_str();
   demo->add_option("--db", demo_args.db, "keep the observatory database in this file");
+  std::string demo_port, demo_offset;
+  demo->add_option("--port", demo_port, "port of the simulated nodes (default: the preset's, 26656)");
+  demo->add_option("--address-offset", demo_offset,
+                   "shift the simulated nodes' 127.x.y.z addresses by this many places (run "
+                   "beside another netsim or demo)");
 
   CLI::App* crawl = app.add_subcommand(
       "crawl", "crawl every network reachable from the seeds into the observatory database, "
@@ -181,6 +186,11 @@ int run_cli(int argc, char** argv) {
                                                         : std::optional<std::string>(stats_db));
     if (*demo) {
       if (auto d = duration_option(demo_duration, "--duration")) demo_args.duration = *d;
+      if (demo->count("--port") != 0)
+        demo_args.port = static_cast<std::uint16_t>(integer_option(demo_port, "--port", 1, 65535));
+      if (demo->count("--address-offset") != 0)
+        demo_args.address_offset =
+            static_cast<std::uint32_t>(integer_option(demo_offset, "--address-offset", 0, 100000));
       return cmd_demo(demo_args);
     }
     if (*netsim) {

@@ -57,6 +57,8 @@ struct DemoArgs {
   std::string metrics_addr = "127.0.0.1:26660"; // Prometheus endpoint ("" or "off": none)
   double target = 0.99;                      // stop once this share of reachable nodes is contacted
   std::string db;                            // keep the observatory database here ("": temporary)
+  std::optional<std::uint16_t> port;         // netsim nodes' port instead of the preset's
+  std::uint32_t address_offset = 0;          // shift netsim addresses (beside another netsim)
 };
 // The main job (scripts/run.sh): a simulated network (netsim preset) and a seedscope seed
 // node crawling it in one process, with progress lines, metrics and a summary.

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crawler/app/node_key_file.hpp"
+#include "crawler/netsim/sim_network.hpp"
 #include "storage/addrbook_json.hpp"
 #include "support/loop_harness.hpp"
 #include "support/process.hpp"
@@ -511,6 +512,83 @@ TEST_CASE("`seedscope demo` crawls a simulated network and stops by itself with 
   CHECK(r.out.find("simzone-7") != std::string::npos);
   CHECK(r.out.find("refused") != std::string::npos);
   CHECK(r.out.find("handshake_timeout") != std::string::npos);
+}
+
+TEST_CASE("`seedscope netsim` prints each chain's seed list on stdout when it starts") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path scenario = dir.path() / "sim.toml";
+  test::write_file(scenario, "seed = 4\naddress_offset = 50000\n"
+                             "[[network]]\nchain_id = \"one-1\"\nnodes = 20\nseed_nodes = 2\n"
+                             "[[network]]\nchain_id = \"two-2\"\nnodes = 10\nseed_nodes = 1\n"
+                             "[[network]]\nchain_id = \"three-3\"\nnodes = 5\nseed_nodes = 0\n");
+  test::ChildProcess sim({kBinary, "netsim", "--scenario", scenario.string(), "--duration", "30s"},
+                         dir.path() / "out", dir.path() / "err");
+  REQUIRE_MESSAGE(wait_for_log(dir.path() / "out", {"three-3 seeds:"}, Millis(15000)),
+                  test::read_file(dir.path() / "err"));
+  const std::string out = test::read_file(dir.path() / "out");
+  // The seeds of each chain, from the scenario's ground truth.
+  const netsim::SimNetwork expected(netsim::load_scenario(scenario));
+  std::vector<std::vector<std::string>> seeds(3);
+  for (const auto& n : expected.nodes())
+    if (n.behaviour == netsim::Behaviour::kSeed)
+      seeds[n.network].push_back(fmt::format("{}@{}:26656", n.id, n.ip.to_string()));
+  REQUIRE(seeds[0].size() == 2);
+  REQUIRE(seeds[1].size() == 1);
+  CHECK(out.find("one-1 seeds: " + seeds[0][0] + "," + seeds[0][1] + "\n") != std::string::npos);
+  CHECK(out.find("two-2 seeds: " + seeds[1][0] + "\n") != std::string::npos);
+  CHECK(out.find("three-3 seeds: (no seed nodes)\n") != std::string::npos);
+  // A listed seed is a live node of its chain.
+  auto probe = run_process({kBinary, "probe", seeds[0][1], "--home", (dir.path() / "home").string()});
+  INFO(probe.err);
+  CHECK(probe.exit_code == 0);
+  CHECK(probe.out.find("\"network\": \"one-1\"") != std::string::npos);
+  sim.signal(SIGTERM);
+  CHECK(sim.wait(Millis(10000)) == std::optional<int>(0));
+}
+
+TEST_CASE("`demo` beside a netsim on its addresses names --address-offset and runs elsewhere with it") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path scenario = dir.path() / "busy.toml";
+  test::write_file(scenario, "seed = 6\naddress_offset = 90000\n"
+                             "[[network]]\nchain_id = \"busy-1\"\nnodes = 20\nseed_nodes = 1\n");
+  test::ChildProcess sim({kBinary, "netsim", "--scenario", scenario.string(), "--duration", "60s"},
+                         dir.path() / "out", dir.path() / "err");
+  REQUIRE_MESSAGE(wait_for_log(dir.path() / "out", {"busy-1 seeds:"}, Millis(15000)),
+                  test::read_file(dir.path() / "err"));
+
+  auto clash = run_process({kBinary, "demo", "--preset", "small", "--address-offset", "90000",
+                            "--metrics-addr", "off", "--duration", "5s"},
+                           Millis(30000));
+  CHECK(clash.exit_code == 1);
+  const std::string line = clash.err.substr(clash.err.find("seedscope: "));
+  CHECK(line.find("address already in use") != std::string::npos);
+  CHECK(line.find("the simulated nodes' addresses are in use") != std::string::npos);
+  CHECK(line.find("--address-offset") != std::string::npos);
+  CHECK(line.find("--port") != std::string::npos);
+  CHECK(line.find('\n') == line.size() - 1);
+
+  // Past the netsim's 20 addresses: the demo runs.
+  auto moved = run_process({kBinary, "demo", "--preset", "small", "--address-offset", "90020",
+                            "--metrics-addr", "off", "--duration", "3s"},
+                           Millis(30000));
+  INFO(moved.err);
+  CHECK(moved.exit_code == 0);
+  CHECK(moved.err.find("127.x.y.z:26656 (address offset 90020,") != std::string::npos);
+  CHECK(moved.out.find("seedscope demo summary") != std::string::npos);
+  sim.signal(SIGTERM);
+  CHECK(sim.wait(Millis(10000)) == std::optional<int>(0));
+
+  for (const auto& [option, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--port", "0"}, {"--port", "65536"}, {"--port", "x"}, {"--address-offset", "-1"},
+           {"--address-offset", "100001"}}) {
+    CAPTURE(option);
+    CAPTURE(value);
+    auto bad = run_process({kBinary, "demo", option, value});
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.find("seedscope: " + option + ": \"" + value + "\" is not a whole number") == 0);
+  }
 }
 
 } // namespace
