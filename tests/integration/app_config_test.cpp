@@ -95,7 +95,7 @@ external_address = "tcp://seed.example.com:26656"
   CHECK(error_of("moniker = \n").find("malformed TOML") != std::string::npos);
 }
 
-TEST_CASE("config: unknown keys and sections name the file, line, key and the nearest known key") {
+TEST_CASE("config: an unknown key or section names file:line and the nearest known key") {
   struct Case {
     std::string text;
     std::string error; // the whole message
@@ -192,7 +192,7 @@ TEST_CASE("config: every integer and duration key has a range") {
   CHECK(error_of("[p2p]\nsend_rate = 99999999999999999999\n").find("config.toml:2:") == 0);
 }
 
-TEST_CASE("config: external_address is empty or host:port, and says what is wrong") {
+TEST_CASE("config: external_address is empty or host:port and says what is wrong") {
   for (const char* ok : {"", "203.0.113.7:26656", "tcp://203.0.113.7:26656", "seed.example.com:1",
                          "[2001:db8::1]:26656", "tcp://[::1]:65535"}) {
     CAPTURE(ok);

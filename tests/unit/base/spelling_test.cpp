@@ -17,7 +17,7 @@ std::string nearest(std::string_view name) {
 }
 } // namespace
 
-TEST_CASE("nearest_name: typos find their key, unrelated names find nothing") {
+TEST_CASE("nearest_name: typos find their key and unrelated names find nothing") {
   CHECK(nearest("seed_mod") == "seed_mode");     // a letter missing
   CHECK(nearest("seed_modes") == "seed_mode");   // one too many
   CHECK(nearest("seed_mdoe") == "seed_mode");    // two swapped
