@@ -1,5 +1,7 @@
 // The command line (CLI11): global --home, subcommands init, show-node-id, start, probe,
 // addrbook import|export, netsim, demo, crawl, stats.
+#include <charconv>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -19,6 +21,18 @@ std::optional<Millis> duration_option(const std::string& text, const char* name)
     throw std::runtime_error(fmt::format("{}: bad duration \"{}\" (expected e.g. 5s, 500ms)",
                                          name, text));
   return d;
+}
+
+// A whole number from `lo` to `hi` (CLI11 would wrap "-1" into a huge unsigned value).
+std::int64_t integer_option(const std::string& text, const char* name, std::int64_t lo,
+                            std::int64_t hi) {
+  std::int64_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ptr != end || ec != std::errc() || v < lo || v > hi)
+    throw std::runtime_error(
+        fmt::format("{}: \"{}\" is not a whole number from {} to {}", name, text, lo, hi));
+  return v;
 }
 
 } // namespace
@@ -42,12 +56,15 @@ int run_cli(int argc, char** argv) {
       "addrbook", "move the address book between the database and Tendermint's addrbook.json");
   addrbook->require_subcommand(1);
   std::string book_file;
+  bool book_force = false;
   CLI::App* book_import =
       addrbook->add_subcommand("import", "replace the stored address book with FILE's addresses");
   book_import->add_option("file", book_file, "addrbook.json to read")->required();
+  book_import->add_flag("--force", book_force,
+                        "import a file with no addresses over a stored book that has some");
   CLI::App* book_export =
       addrbook->add_subcommand("export", "write the stored address book to FILE");
-  book_export->add_option("file", book_file, "addrbook.json to write")->required();
+  book_export->add_option("file", book_file, "addrbook.json to write (\"-\": stdout)")->required();
   CLI::App* netsim = app.add_subcommand(
       "netsim", "host a simulated Tendermint network on loopback (127.x.y.z addresses)");
   NetsimArgs netsim_args;
@@ -71,6 +88,11 @@ int run_cli(int argc, char** argv) {
                    "serve Prometheus metrics here (\"off\": none)")
       ->capture_default_str();
   demo->add_option("--db", demo_args.db, "keep the observatory database in this file");
+  std::string demo_port, demo_offset;
+  demo->add_option("--port", demo_port, "port of the simulated nodes (default: the preset's, 26656)");
+  demo->add_option("--address-offset", demo_offset,
+                   "shift the simulated nodes' 127.x.y.z addresses by this many places (run "
+                   "beside another netsim or demo)");
 
   CLI::App* crawl = app.add_subcommand(
       "crawl", "crawl every network reachable from the seeds into the observatory database, "
@@ -102,7 +124,8 @@ int run_cli(int argc, char** argv) {
   exp->add_option("--seen-within", seen_within, "last success at most this long ago, e.g. 24h");
   exp->add_flag("--reachable-only", export_args.filter.reachable_only,
                 "only nodes reachable at their last contact");
-  exp->add_option("--limit", export_args.filter.limit, "at most this many nodes");
+  std::string export_limit;
+  exp->add_option("--limit", export_limit, "at most this many nodes (1 or more; default: all)");
   exp->add_flag("--one-per-group", export_args.filter.one_per_group,
                 "at most one node per /16 (IPv6: /32)");
   exp->add_flag("--ipv4", ipv4, "IPv4 addresses only");
@@ -152,6 +175,9 @@ int run_cli(int argc, char** argv) {
       if (auto d = duration_option(seen_within, "--seen-within"))
         export_args.filter.seen_within = std::chrono::duration_cast<std::chrono::seconds>(*d);
       if (!export_db.empty()) export_args.db = export_db;
+      if (exp->count("--limit") != 0)
+        export_args.filter.limit =
+            static_cast<std::size_t>(integer_option(export_limit, "--limit", 1, 1'000'000'000));
       return cmd_export(home, export_args);
     }
     if (*api)
@@ -161,13 +187,18 @@ int run_cli(int argc, char** argv) {
                                                         : std::optional<std::string>(stats_db));
     if (*demo) {
       if (auto d = duration_option(demo_duration, "--duration")) demo_args.duration = *d;
+      if (demo->count("--port") != 0)
+        demo_args.port = static_cast<std::uint16_t>(integer_option(demo_port, "--port", 1, 65535));
+      if (demo->count("--address-offset") != 0)
+        demo_args.address_offset =
+            static_cast<std::uint32_t>(integer_option(demo_offset, "--address-offset", 0, 100000));
       return cmd_demo(demo_args);
     }
     if (*netsim) {
       netsim_args.duration = duration_option(netsim_duration, "--duration");
       return cmd_netsim(netsim_args);
     }
-    if (*book_import) return cmd_addrbook_import(home, book_file);
+    if (*book_import) return cmd_addrbook_import(home, book_file, book_force);
     if (*book_export) return cmd_addrbook_export(home, book_file);
     if (*probe) {
       if (!network.empty()) probe_args.network = network;

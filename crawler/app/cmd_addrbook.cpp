@@ -1,5 +1,7 @@
 // `seedscope addrbook import FILE` and `seedscope addrbook export FILE`: the address book
 // between our database and Tendermint's addrbook.json, in both directions.
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include "core/base/rng.hpp"
@@ -20,7 +22,8 @@ std::pair<std::size_t, std::size_t> count_kinds(const pex::AddrBookSnapshot& sna
 
 } // namespace
 
-int cmd_addrbook_import(const std::filesystem::path& dir, const std::filesystem::path& file) {
+int cmd_addrbook_import(const std::filesystem::path& dir, const std::filesystem::path& file,
+                        bool force) {
   Home home = open_home(dir, /*require_config=*/false);
   auto text = storage::read_text_file(file);
   if (!text.ok()) throw std::runtime_error(text.error().detail);
@@ -35,6 +38,17 @@ int cmd_addrbook_import(const std::filesystem::path& dir, const std::filesystem:
 
   auto db = storage::Database::open(home.db_file());
   storage::SqliteAddrBookStore store(db);
+  // An empty file (a node that never learnt anything, a wrong path) would silently wipe the
+  // book: only on request.
+  if (snap->addrs.empty() && !force) {
+    auto stored = store.load();
+    if (!stored.ok()) throw std::runtime_error(stored.error().detail);
+    if (*stored && !(*stored)->addrs.empty())
+      throw std::runtime_error(fmt::format(
+          "{} has no addresses; importing it would empty the stored book of {} addresses in {} "
+          "(add --force to do that)",
+          file.string(), (*stored)->addrs.size(), home.db_file().string()));
+  }
   if (auto st = store.save_keeping_bans(*snap); !st.ok()) throw std::runtime_error(st.error().detail);
   auto [n_new, n_old] = count_kinds(*snap);
   fmt::print("imported {} addresses ({} new, {} old) from {} into {}\n", snap->addrs.size(), n_new,
@@ -56,11 +70,17 @@ int cmd_addrbook_export(const std::filesystem::path& dir, const std::filesystem:
                                          "or import one)",
                                          home.db_file().string()));
   const std::string json = storage::to_addrbook_json(**snap);
-  if (auto st = storage::write_file_atomically(file, json); !st.ok())
+  const bool to_stdout = file == "-";
+  if (to_stdout) {
+    fmt::print("{}", json);
+    std::fflush(stdout);
+    if (std::ferror(stdout)) throw std::runtime_error("cannot write the address book to stdout");
+  } else if (auto st = storage::write_file_atomically(file, json); !st.ok()) {
     throw std::runtime_error(st.error().detail);
+  }
   auto [n_new, n_old] = count_kinds(**snap);
-  fmt::print("exported {} addresses ({} new, {} old) to {}\n", (*snap)->addrs.size(), n_new, n_old,
-             file.string());
+  fmt::print(to_stdout ? stderr : stdout, "exported {} addresses ({} new, {} old) to {}\n",
+             (*snap)->addrs.size(), n_new, n_old, to_stdout ? "stdout" : file.string());
   return 0;
 }
 

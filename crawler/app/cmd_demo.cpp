@@ -55,14 +55,26 @@ int cmd_demo(const DemoArgs& args) {
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
-  netsim::SimNetwork network(netsim::preset(args.preset));
+  netsim::Scenario scenario = netsim::preset(args.preset);
+  if (args.port) scenario.port = *args.port;
+  scenario.address_offset = args.address_offset;
+  netsim::SimNetwork network(std::move(scenario));
   runtime::Loop loop;
   netsim::Netsim sim(loop, network);
-  sim.start();
+  try {
+    sim.start();
+  } catch (const runtime::ListenError& e) {
+    if (!e.address_in_use()) throw;
+    throw std::runtime_error(fmt::format(
+        "demo: {}: the simulated nodes' addresses are in use (another netsim or demo?); move "
+        "this demo with --port N or --address-offset N",
+        e.what()));
+  }
   log_line(fmt::format("demo: netsim preset \"{}\": {} simulated nodes in {} networks on "
-                       "127.x.y.z:{} ({} listening)",
+                       "127.x.y.z:{} (address offset {}, {} listening)",
                        args.preset, network.nodes().size(), network.scenario().networks.size(),
-                       network.scenario().port, sim.stats().online));
+                       network.scenario().port, network.scenario().address_offset,
+                       sim.stats().online));
 
   // Ground truth: the reachable nodes of each chain; the seeds: each chain's seed nodes.
   std::vector<NetworkProgress> progress(network.scenario().networks.size());

@@ -1,5 +1,6 @@
 // `seedscope init` and `seedscope show-node-id`.
 #include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -10,37 +11,59 @@
 
 namespace seedscope::app {
 
+namespace {
+
+bool present(const std::filesystem::path& p) {
+  std::error_code ec;
+  return std::filesystem::exists(std::filesystem::symlink_status(p, ec));
+}
+
+void write_config(const Home& home) {
+  std::filesystem::path tmp = home.config_file();
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << render_config(home.config);
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  std::filesystem::rename(tmp, home.config_file());
+}
+
+} // namespace
+
+// Like Tendermint's init: safe to run again. What exists is kept (an existing node key is
+// loaded, so a broken one is an error, never replaced); only what is missing is written.
 int cmd_init(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   crypto::init_sodium();
-  fs::create_directories(dir / "config");
-  fs::create_directories(dir / "data");
   Home home = open_home(dir, /*require_config=*/false);
-  fs::path key_file = home.node_key_file();
-  std::error_code ec;
-  if (fs::exists(key_file, ec)) {
-    fmt::print(stderr, "seedscope: node key {} already exists; refusing to overwrite it\n",
-               key_file.string());
-    return 1;
-  }
-  fs::create_directories(key_file.parent_path());
-  crypto::NodeKey key = crypto::NodeKey::generate();
-  save_node_key(key_file, key);
-  if (!home.has_config) {
-    fs::path tmp = home.config_file();
-    tmp += ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out << render_config(home.config);
-      if (!out) throw std::runtime_error("cannot write " + tmp.string());
-    }
-    fs::rename(tmp, home.config_file());
-    log_line("wrote " + home.config_file().string());
+  fs::create_directories(dir / "config");
+
+  const fs::path key_file = home.node_key_file();
+  std::optional<crypto::NodeKey> key;
+  if (present(key_file)) {
+    key = load_node_key(key_file);
+    log_line("kept existing node key " + key_file.string());
   } else {
-    log_line("kept existing " + home.config_file().string());
+    fs::create_directories(key_file.parent_path());
+    key = crypto::NodeKey::generate();
+    save_node_key(key_file, *key);
+    log_line("wrote node key " + key_file.string());
   }
-  log_line("wrote " + key_file.string());
-  fmt::print("{}\n", key.node_id());
+  if (home.has_config) {
+    log_line("kept existing " + home.config_file().string());
+  } else {
+    write_config(home);
+    log_line("wrote " + home.config_file().string());
+  }
+  const fs::path data_dir = home.db_file().parent_path();
+  if (fs::is_directory(data_dir)) {
+    log_line("kept existing data directory " + data_dir.string());
+  } else {
+    fs::create_directories(data_dir);
+    log_line("created data directory " + data_dir.string());
+  }
+  fmt::print("{}\n", key->node_id());
   return 0;
 }
 

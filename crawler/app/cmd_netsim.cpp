@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -42,7 +43,22 @@ int cmd_netsim(const NetsimArgs& args) {
   }
   runtime::Loop loop;
   netsim::Netsim sim(loop, network);
-  sim.start();
+  try {
+    sim.start();
+  } catch (const runtime::ListenError& e) {
+    if (!e.address_in_use()) throw;
+    throw std::runtime_error(fmt::format(
+        "{}: the simulated nodes' addresses are in use (another netsim or demo?); set another "
+        "port or address_offset in a scenario (seedscope netsim --print-preset {} > my.toml)",
+        e.what(), args.preset));
+  }
+  // Where a crawler starts: each chain's seeds, as a `seeds` value (stdout, for scripts).
+  for (std::uint32_t i = 0; i < network.scenario().networks.size(); ++i) {
+    const std::string list = network.seed_list(i);
+    fmt::print("{} seeds: {}\n", network.scenario().networks[i].chain_id,
+               list.empty() ? "(no seed nodes)" : list);
+  }
+  std::fflush(stdout);
   const double startup_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   log_line(fmt::format("netsim: {} nodes in {} networks, {} listening, started in {:.2f} s, "

@@ -15,6 +15,9 @@ namespace seedscope::app {
 
 int run_cli(int argc, char** argv);
 
+// Like Tendermint's init, safe to run again: writes what is missing (config/config.toml, the
+// node key, the data directory), keeps what exists (an existing node_key.json is loaded and
+// used), says which, and prints the node ID.
 int cmd_init(const std::filesystem::path& home);
 int cmd_show_node_id(const std::filesystem::path& home);
 // Runs a node from the config (switch, PEX in normal or seed mode, persistent peers, address
@@ -23,7 +26,10 @@ int cmd_start(const std::filesystem::path& home);
 // The address book between the database ([db_file]) and Tendermint's addrbook.json. Import
 // validates the whole file first and replaces the stored addresses (bans are kept); export
 // writes the file atomically. Stop the node before importing: it saves its own book.
-int cmd_addrbook_import(const std::filesystem::path& home, const std::filesystem::path& file);
+// A file with no addresses does not replace a stored book that has some unless `force`.
+// Export to "-" writes the JSON on stdout (the summary line then goes to stderr).
+int cmd_addrbook_import(const std::filesystem::path& home, const std::filesystem::path& file,
+                        bool force);
 int cmd_addrbook_export(const std::filesystem::path& home, const std::filesystem::path& file);
 
 struct ProbeArgs {
@@ -51,6 +57,8 @@ struct DemoArgs {
   std::string metrics_addr = "127.0.0.1:26660"; // Prometheus endpoint ("" or "off": none)
   double target = 0.99;                      // stop once this share of reachable nodes is contacted
   std::string db;                            // keep the observatory database here ("": temporary)
+  std::optional<std::uint16_t> port;         // netsim nodes' port instead of the preset's
+  std::uint32_t address_offset = 0;          // shift netsim addresses (beside another netsim)
 };
 // The main job (scripts/run.sh): a simulated network (netsim preset) and a seedscope seed
 // node crawling it in one process, with progress lines, metrics and a summary.

@@ -2,14 +2,19 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <span>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "core/base/spelling.hpp"
 #include "core/crypto/keys.hpp"
 #include "core/types/net_address.hpp"
 #include "crawler/runtime/tcp.hpp"
@@ -26,6 +31,113 @@ bool printable_ascii(std::string_view s) {
 }
 
 bool blank(std::string_view s) { return s.find_first_not_of(' ') == std::string_view::npos; }
+
+// Every key seedscope reads, per section ("" is the top level). A key not listed here is an
+// error, so a typo (`seed_mod = true`) cannot leave a setting at its default unnoticed.
+constexpr std::string_view kTopKeys[] = {"moniker", "node_key_file", "network", "db_file"};
+constexpr std::string_view kP2PKeys[] = {
+    "laddr", "external_address", "seeds", "persistent_peers", "unconditional_peer_ids",
+    "private_peer_ids", "addr_book_strict", "max_num_inbound_peers", "max_num_outbound_peers",
+    "persistent_peers_max_dial_period", "flush_throttle_timeout", "max_packet_msg_payload_size",
+    "send_rate", "recv_rate", "pex", "seed_mode", "allow_duplicate_ip", "handshake_timeout",
+    "dial_timeout"};
+constexpr std::string_view kCrawlerKeys[] = {
+    "crawl", "max_concurrent_dials", "max_inbound", "recrawl_interval", "retry_base", "retry_cap",
+    "retire_after", "handshake_timeout", "pex_timeout", "contact_retention", "status_interval"};
+constexpr std::string_view kInstrumentationKeys[] = {"prometheus_listen_addr", "namespace"};
+struct KnownSection {
+  std::string_view name;
+  std::span<const std::string_view> keys;
+};
+constexpr KnownSection kSections[] = {
+    {"p2p", kP2PKeys}, {"crawler", kCrawlerKeys}, {"instrumentation", kInstrumentationKeys}};
+constexpr std::string_view kSectionNames[] = {"p2p", "crawler", "instrumentation"};
+// Tendermint / CometBFT config.toml settings seedscope has no use for: a copied Tendermint
+// config gets told what to remove instead of a bare "unknown key".
+constexpr std::string_view kTendermintOnly[] = {
+    "proxy_app", "fast_sync", "db_backend", "db_dir", "log_level", "log_format", "genesis_file",
+    "priv_validator_key_file", "priv_validator_state_file", "priv_validator_laddr", "abci",
+    "filter_peers", "version", "rpc", "mempool", "statesync", "fastsync", "blocksync",
+    "consensus", "storage", "tx_index", "upnp", "addr_book_file", "prometheus",
+    "max_open_connections"};
+
+bool listed(std::span<const std::string_view> names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Why `key` (in `section`, "" for the top level) is not a seedscope setting, and what the
+// operator probably meant.
+std::string unknown_key_problem(std::string_view section, std::string_view key, bool is_table) {
+  if (listed(kTendermintOnly, key))
+    return "a Tendermint setting seedscope does not use; remove it";
+  std::vector<std::string_view> candidates;
+  if (section.empty()) {
+    candidates.assign(std::begin(kTopKeys), std::end(kTopKeys));
+    candidates.insert(candidates.end(), std::begin(kSectionNames), std::end(kSectionNames));
+  } else {
+    for (const KnownSection& s : kSections)
+      if (s.name == section) candidates.assign(s.keys.begin(), s.keys.end());
+  }
+  const std::string what = section.empty() ? (is_table ? "section" : "key")
+                                           : fmt::format("key in [{}]", section);
+  if (nearest_name(key, candidates) || section.empty()) return unknown_name(what, key, candidates);
+  // Not a typo here: perhaps it is right, but in another place of the file.
+  if (listed(kTopKeys, key))
+    return fmt::format("unknown {}; {} is a top-level key: put it before the first [section]",
+                       what, key);
+  for (const KnownSection& s : kSections)
+    if (listed(s.keys, key)) return fmt::format("unknown {}; {} belongs in [{}]", what, key, s.name);
+  return "unknown " + what;
+}
+
+[[noreturn]] void fail_unknown(std::string_view source, std::string_view section,
+                               const toml::key& key, const toml::node& value) {
+  throw ConfigError(fmt::format("{}:{}: {}: {}", source, key.source().begin.line, key.str(),
+                                unknown_key_problem(section, key.str(), value.is_table())));
+}
+
+// The first key of the file that seedscope does not read. Wrong types (a section that is not
+// a table) are left to the Reader, which names them.
+void reject_unknown_keys(const toml::table& root, std::string_view source) {
+  for (const auto& [key, value] : root) {
+    if (listed(kTopKeys, key.str())) continue;
+    const auto known = std::find_if(std::begin(kSections), std::end(kSections),
+                                    [&](const KnownSection& s) { return s.name == key.str(); });
+    if (known == std::end(kSections)) fail_unknown(source, "", key, value);
+    if (const toml::table* t = value.as_table())
+      for (const auto& [k, v] : *t)
+        if (!listed(known->keys, k.str())) fail_unknown(source, known->name, k, v);
+  }
+}
+
+// external_address as Go's NewNetAddressString takes it: [tcp://]host:port, host an IP or a
+// host name (peers resolve it). nullopt when fine.
+std::optional<std::string> external_address_problem(std::string_view address) {
+  if (address.empty()) return std::nullopt;
+  std::string_view rest = address;
+  if (auto p = rest.find("://"); p != std::string_view::npos) {
+    if (rest.substr(0, p) != "tcp")
+      return fmt::format("\"{}\": only tcp:// is supported", address);
+    rest.remove_prefix(p + 3);
+  }
+  if (rest.find('@') != std::string_view::npos)
+    return fmt::format("\"{}\": give host:port without a node ID (ours is added)", address);
+  auto parsed = parse_peer_address(std::string(40, '0') + "@" + std::string(rest));
+  if (!parsed ? parsed.error().code == AddressError::kBadPort : parsed->port == 0)
+    return fmt::format("\"{}\": the port must be from 1 to 65535", address);
+  if (!parsed)
+    return fmt::format("\"{}\": {} (expected host:port, e.g. 203.0.113.7:26656)", address,
+                       parsed.error().code.message());
+  return std::nullopt;
+}
+
+// "\"<entry>\": <why>" for a bad seeds / persistent_peers entry, the detail only when it
+// adds something to the entry itself.
+std::string peer_entry_problem(const std::string& entry, const Error& error) {
+  std::string out = "\"" + entry + "\": " + error.code.message();
+  if (!error.detail.empty() && error.detail != entry) out += " (" + error.detail + ")";
+  return out;
+}
 
 // Reads typed values out of the parsed table, naming file, line and key on error.
 class Reader {
@@ -51,22 +163,29 @@ public:
       out = *n->value<bool>();
     }
   }
-  void integer(const toml::table* t, std::string_view key, std::int64_t& out,
-               std::int64_t min) const {
+  void integer(const toml::table* t, std::string_view key, std::int64_t& out, std::int64_t min,
+               std::int64_t max) const {
     if (const toml::node* n = find(t, key)) {
       if (!n->is_integer()) fail(*n, key, "expected an integer");
       std::int64_t v = *n->value<std::int64_t>();
-      if (v < min) fail(*n, key, fmt::format("must be at least {}", min));
+      if (v < min || v > max) fail(*n, key, fmt::format("must be from {} to {}", min, max));
       out = v;
     }
   }
-  void duration(const toml::table* t, std::string_view key, Millis& out, bool positive) const {
+  // A duration from `min` to `max`; a `min` of 1ms reads "greater than zero".
+  void duration(const toml::table* t, std::string_view key, Millis& out, Millis min,
+                Millis max) const {
     if (const toml::node* n = find(t, key)) {
       if (!n->is_string()) fail(*n, key, "expected a duration string like \"20s\" or \"100ms\"");
       auto d = parse_duration(*n->value<std::string>());
       if (!d) fail(*n, key, "bad duration \"" + *n->value<std::string>() +
                                 "\" (expected e.g. \"20s\", \"3s\", \"100ms\")");
-      if (positive && d->count() <= 0) fail(*n, key, "must be greater than zero");
+      if (*d < min || *d > max) {
+        if (min == Millis(1))
+          fail(*n, key, fmt::format("must be greater than zero and at most {}", format_duration(max)));
+        if (min == Millis(0)) fail(*n, key, fmt::format("must be at most {}", format_duration(max)));
+        fail(*n, key, fmt::format("must be from {} to {}", format_duration(min), format_duration(max)));
+      }
       out = *d;
     }
   }
@@ -91,6 +210,16 @@ private:
   std::string source_;
 };
 
+// Ranges: Tendermint's where it has one (counts, rates and sizes are never negative), bounded
+// above so that no value can overflow or starve what it feeds.
+constexpr Millis kZero{0}, kPositive{1};
+constexpr Millis kMinutes10{std::chrono::minutes(10)}, kDay{std::chrono::hours(24)};
+constexpr std::int64_t kMaxPeers = 10000;
+// The largest PEX message is 64,000 bytes; a larger payload per packet only lets a peer make
+// us buffer more before a packet is checked.
+constexpr std::int64_t kMaxPayload = 65536;
+constexpr std::int64_t kMaxRate = 10'000'000'000; // bytes/s
+
 void read_p2p(const Reader& r, const toml::table* p2p, P2PConfig& c) {
   r.string(p2p, "laddr", c.laddr);
   r.string(p2p, "external_address", c.external_address);
@@ -99,32 +228,34 @@ void read_p2p(const Reader& r, const toml::table* p2p, P2PConfig& c) {
   r.string(p2p, "unconditional_peer_ids", c.unconditional_peer_ids);
   r.string(p2p, "private_peer_ids", c.private_peer_ids);
   r.boolean(p2p, "addr_book_strict", c.addr_book_strict);
-  r.integer(p2p, "max_num_inbound_peers", c.max_num_inbound_peers, 0);
-  r.integer(p2p, "max_num_outbound_peers", c.max_num_outbound_peers, 0);
-  r.duration(p2p, "persistent_peers_max_dial_period", c.persistent_peers_max_dial_period, false);
-  r.duration(p2p, "flush_throttle_timeout", c.flush_throttle_timeout, false);
-  r.integer(p2p, "max_packet_msg_payload_size", c.max_packet_msg_payload_size, 1);
-  r.integer(p2p, "send_rate", c.send_rate, 1);
-  r.integer(p2p, "recv_rate", c.recv_rate, 1);
+  r.integer(p2p, "max_num_inbound_peers", c.max_num_inbound_peers, 0, kMaxPeers);
+  r.integer(p2p, "max_num_outbound_peers", c.max_num_outbound_peers, 0, kMaxPeers);
+  r.duration(p2p, "persistent_peers_max_dial_period", c.persistent_peers_max_dial_period, kZero,
+             kDay);
+  r.duration(p2p, "flush_throttle_timeout", c.flush_throttle_timeout, kZero, Millis(10000));
+  r.integer(p2p, "max_packet_msg_payload_size", c.max_packet_msg_payload_size, 1, kMaxPayload);
+  r.integer(p2p, "send_rate", c.send_rate, 1, kMaxRate);
+  r.integer(p2p, "recv_rate", c.recv_rate, 1, kMaxRate);
   r.boolean(p2p, "pex", c.pex);
   r.boolean(p2p, "seed_mode", c.seed_mode);
   r.boolean(p2p, "allow_duplicate_ip", c.allow_duplicate_ip);
-  r.duration(p2p, "handshake_timeout", c.handshake_timeout, true);
-  r.duration(p2p, "dial_timeout", c.dial_timeout, true);
+  r.duration(p2p, "handshake_timeout", c.handshake_timeout, kPositive, kMinutes10);
+  r.duration(p2p, "dial_timeout", c.dial_timeout, kPositive, kMinutes10);
 }
 
 void read_crawler(const Reader& r, const toml::table* t, CrawlerConfig& c) {
+  constexpr Millis kMonth{std::chrono::hours(24 * 30)}, kYear{std::chrono::hours(24 * 365)};
   r.boolean(t, "crawl", c.crawl);
-  r.integer(t, "max_concurrent_dials", c.max_concurrent_dials, 1);
-  r.integer(t, "max_inbound", c.max_inbound, 1);
-  r.duration(t, "recrawl_interval", c.recrawl_interval, true);
-  r.duration(t, "retry_base", c.retry_base, true);
-  r.duration(t, "retry_cap", c.retry_cap, true);
-  r.duration(t, "retire_after", c.retire_after, true);
-  r.duration(t, "handshake_timeout", c.handshake_timeout, true);
-  r.duration(t, "pex_timeout", c.pex_timeout, true);
-  r.duration(t, "contact_retention", c.contact_retention, true);
-  r.duration(t, "status_interval", c.status_interval, true);
+  r.integer(t, "max_concurrent_dials", c.max_concurrent_dials, 1, 100000);
+  r.integer(t, "max_inbound", c.max_inbound, 1, 100000);
+  r.duration(t, "recrawl_interval", c.recrawl_interval, kPositive, kMonth);
+  r.duration(t, "retry_base", c.retry_base, kPositive, kMonth);
+  r.duration(t, "retry_cap", c.retry_cap, kPositive, kMonth);
+  r.duration(t, "retire_after", c.retire_after, kPositive, kYear);
+  r.duration(t, "handshake_timeout", c.handshake_timeout, kPositive, kMinutes10);
+  r.duration(t, "pex_timeout", c.pex_timeout, kPositive, kMinutes10);
+  r.duration(t, "contact_retention", c.contact_retention, kPositive, 10 * kYear);
+  r.duration(t, "status_interval", c.status_interval, kPositive, kDay);
   if (c.retry_cap < c.retry_base) r.invalid(t, "retry_cap", "must be at least retry_base");
 }
 
@@ -133,18 +264,24 @@ void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
     r.invalid(nullptr, "moniker", "must be non-empty printable ASCII");
   if (!printable_ascii(c.network)) r.invalid(nullptr, "network", "must be printable ASCII");
   if (c.db_file.empty() || blank(c.db_file)) r.invalid(nullptr, "db_file", "must be a file path");
+  // Only split_listen_address's own error is caught: r.invalid's ConfigError already carries
+  // the file:line: key: prefix and must not be wrapped in a second one.
+  std::optional<std::string> laddr_problem;
   try {
     auto [host, port] = runtime::split_listen_address(c.p2p.laddr);
     if (!runtime::make_sockaddr(host, port))
-      r.invalid(p2p, "laddr", "host must be an IP address, e.g. tcp://0.0.0.0:26656");
+      laddr_problem = "host must be an IP address, e.g. tcp://0.0.0.0:26656";
   } catch (const std::runtime_error& e) {
-    r.invalid(p2p, "laddr", e.what());
+    laddr_problem = e.what();
   }
+  if (laddr_problem) r.invalid(p2p, "laddr", *laddr_problem);
+  if (auto problem = external_address_problem(c.p2p.external_address))
+    r.invalid(p2p, "external_address", *problem);
   for (const char* key : {"seeds", "persistent_peers"}) {
     const std::string& list = std::string_view(key) == "seeds" ? c.p2p.seeds : c.p2p.persistent_peers;
     for (const std::string& entry : split_list(list)) {
       auto parsed = parse_peer_address(entry);
-      if (!parsed) r.invalid(p2p, key, "\"" + entry + "\": " + parsed.error().message());
+      if (!parsed) r.invalid(p2p, key, peer_entry_problem(entry, parsed.error()));
     }
   }
   for (const char* key : {"unconditional_peer_ids", "private_peer_ids"}) {
@@ -191,6 +328,7 @@ Config parse_config(std::string_view text, std::string_view source) {
     throw ConfigError(fmt::format("{}:{}:{}: malformed TOML: {}", source, e.source().begin.line,
                                   e.source().begin.column, e.description()));
   }
+  reject_unknown_keys(root, source);
   Reader r(root, source);
   Config c = default_config();
   r.string(&root, "moniker", c.moniker);
@@ -213,10 +351,15 @@ Config parse_config(std::string_view text, std::string_view source) {
 }
 
 Config load_config(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    throw ConfigError(fmt::format("{}: is a directory, not a config file", file.string()));
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw ConfigError(fmt::format("cannot read {}", file.string()));
+  if (!in) throw ConfigError(fmt::format("{}: cannot read: {}", file.string(), std::strerror(errno)));
   std::ostringstream ss;
   ss << in.rdbuf();
+  if (in.bad())
+    throw ConfigError(fmt::format("{}: cannot read: {}", file.string(), std::strerror(errno)));
   return parse_config(ss.str(), file.string());
 }
 

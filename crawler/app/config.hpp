@@ -1,6 +1,7 @@
 // config.toml in the home directory: Tendermint's names ([p2p] laddr, seeds, timeouts as Go
 // duration strings, a top-level moniker and node_key_file), so operators recognise them.
-// Loaded once at start-up; errors are exceptions (ConfigError) with file, line and key.
+// Loaded once at start-up; errors are exceptions (ConfigError), one line each:
+// "<file>:<line>: <key>: <problem>" (the prefix once), "<file>: <problem>" for the file itself.
 #pragma once
 
 #include <cstdint>
@@ -72,9 +73,11 @@ struct Config {
 
 // Defaults, with the moniker set from the host name.
 Config default_config();
-// Parses TOML text; `source` names it in error messages. Unknown keys are ignored (a
-// Tendermint config.toml may be reused as is).
+// Parses TOML text; `source` names it in error messages. A key or section seedscope does not
+// read is an error naming it and the nearest known key ("did you mean ...?"); a Tendermint
+// setting seedscope has no use for is named as such. Every number and duration has a range.
 Config parse_config(std::string_view text, std::string_view source);
+// A directory, a dangling link or an unreadable file is an error naming `file`.
 Config load_config(const std::filesystem::path& file);
 // The config as commented TOML, as `init` writes it.
 std::string render_config(const Config& config);

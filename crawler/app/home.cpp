@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 namespace seedscope::app {
 
 std::filesystem::path default_home_dir() {
@@ -12,8 +14,13 @@ std::filesystem::path default_home_dir() {
 Home open_home(const std::filesystem::path& dir, bool require_config) {
   Home home;
   home.dir = dir;
+  // symlink_status: a dangling link or an unreadable path is an error (load_config names
+  // it), never a silent run on defaults.
   std::error_code ec;
-  if (std::filesystem::exists(home.config_file(), ec)) {
+  const auto status = std::filesystem::symlink_status(home.config_file(), ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw ConfigError(fmt::format("{}: cannot read: {}", home.config_file().string(), ec.message()));
+  if (std::filesystem::exists(status)) {
     home.config = load_config(home.config_file());
     home.has_config = true;
   } else if (require_config) {

@@ -47,7 +47,9 @@ public:
   Netsim& operator=(const Netsim&) = delete;
 
   // Raises RLIMIT_NOFILE to the hard limit, checks the nodes fit, binds every listener and
-  // starts churn. Throws std::runtime_error (e.g. not enough file descriptors).
+  // starts churn. Throws std::runtime_error (e.g. not enough file descriptors), and
+  // runtime::ListenError when a node's address cannot be bound (address_in_use(): another
+  // simulation on the same addresses).
   void start();
   void stop();
 

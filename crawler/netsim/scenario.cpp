@@ -5,10 +5,14 @@
 #include <limits>
 #include <fstream>
 #include <set>
+#include <span>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
+
+#include "core/base/spelling.hpp"
 
 namespace seedscope::netsim {
 
@@ -90,6 +94,34 @@ unsolicited_addrs = 0.01
 
 [[noreturn]] void fail(std::string_view source, const std::string& key, const std::string& what) {
   throw ScenarioError(fmt::format("{}: {}: {}", source, key, what));
+}
+
+// The keys of each table; anything else is an error naming its line and the nearest key.
+constexpr std::string_view kTopKeys[] = {"seed", "port", "address_offset", "churn", "network"};
+constexpr std::string_view kChurnKeys[] = {"offline_fraction", "period"};
+constexpr std::string_view kNetworkKeys[] = {
+    "chain_id", "nodes", "known_peers", "stale_addresses", "seed_nodes", "rpc_fraction",
+    "versions", "fractions"};
+constexpr std::string_view kVersionKeys[] = {"version", "weight"};
+
+// "<source>:<line>: <path>: <what>", the line where `key` is.
+[[noreturn]] void fail_at(std::string_view source, const toml::key& key, const std::string& path,
+                          const std::string& what) {
+  throw ScenarioError(fmt::format("{}:{}: {}: {}", source, key.source().begin.line, path, what));
+}
+
+void check_keys(const toml::table& t, std::string_view source, const std::string& prefix,
+                std::span<const std::string_view> known) {
+  for (const auto& [k, v] : t)
+    if (std::find(known.begin(), known.end(), k.str()) == known.end())
+      fail_at(source, k, prefix + std::string(k.str()), unknown_name("key", k.str(), known));
+}
+
+// The fraction classes' names, for suggestions.
+std::vector<std::string_view> class_names() {
+  std::vector<std::string_view> names;
+  for (Behaviour b : fraction_classes()) names.push_back(to_string(b));
+  return names;
 }
 
 std::uint64_t get_uint(const toml::node* node, std::string_view source, const std::string& key,
@@ -198,9 +230,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
     throw ScenarioError(fmt::format("{}:{}:{}: malformed TOML: {}", source, e.source().begin.line,
                                     e.source().begin.column, e.description()));
   }
-  static const std::set<std::string> kTop = {"seed", "port", "address_offset", "churn", "network"};
-  for (const auto& [k, v] : root)
-    if (!kTop.count(std::string(k.str()))) fail(source, std::string(k.str()), "unknown key");
+  check_keys(root, source, "", kTopKeys);
   Scenario s;
   if (root.contains("seed"))
     s.seed = get_uint(root.get("seed"), source, "seed", 0, std::numeric_limits<std::int64_t>::max());
@@ -212,14 +242,13 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
   if (const auto* churn = root.get("churn")) {
     const auto* t = churn->as_table();
     if (!t) fail(source, "churn", "must be a table");
+    check_keys(*t, source, "churn.", kChurnKeys);
     for (const auto& [k, v] : *t) {
       const std::string key(k.str());
       if (key == "offline_fraction")
         s.churn.offline_fraction = get_fraction(&v, source, "churn.offline_fraction");
-      else if (key == "period")
-        s.churn.period = get_duration(&v, source, "churn.period");
       else
-        fail(source, "churn." + key, "unknown key");
+        s.churn.period = get_duration(&v, source, "churn.period");
     }
   }
   const auto* nets = root.get("network") ? root.get("network")->as_array() : nullptr;
@@ -231,6 +260,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
     if (!t) fail(source, at, "must be a table");
     NetworkSpec n;
     bool have_nodes = false;
+    check_keys(*t, source, at + ".", kNetworkKeys);
     for (const auto& [k, v] : *t) {
       const std::string key(k.str());
       const std::string path = at + "." + key;
@@ -258,6 +288,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
           const std::string vp = fmt::format("{}[{}]", path, j);
           const auto* vt = arr->get(j)->as_table();
           if (!vt) fail(source, vp, "must be { version = \"...\", weight = N }");
+          check_keys(*vt, source, vp + ".", kVersionKeys);
           auto ver = (*vt)["version"].value<std::string>();
           auto weight = (*vt)["weight"].value<double>();
           if (!ver || ver->empty() || ver->size() > 60) fail(source, vp + ".version", "must be a version string");
@@ -272,15 +303,14 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
           const auto& classes = fraction_classes();
           auto it = std::find_if(classes.begin(), classes.end(),
                                  [&](Behaviour b) { return to_string(b) == cls; });
-          if (it == classes.end())
-            fail(source, path + "." + cls,
-                 "unknown class (refused, blackhole, silent, incompatible_network, "
-                 "incompatible_version, bad_signature, id_mismatch, garbage_after_handshake, "
-                 "unsolicited_addrs, oversized_message, slowloris, private_and_duplicate_addrs)");
+          if (it == classes.end()) {
+            const auto names = class_names();
+            std::string what = unknown_name("class", cls, names);
+            if (!nearest_name(cls, names)) what += fmt::format(" ({})", fmt::join(names, ", "));
+            fail_at(source, fk, path + "." + cls, what);
+          }
           n.fractions[*it] = get_fraction(&fv, source, path + "." + cls);
         }
-      } else {
-        fail(source, path, "unknown key");
       }
     }
     if (n.chain_id.empty()) fail(source, at + ".chain_id", "missing");

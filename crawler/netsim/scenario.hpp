@@ -83,7 +83,8 @@ struct Scenario {
   std::size_t total_nodes() const;
 };
 
-// Throws ScenarioError "<source>: <key>: <problem>".
+// Throws ScenarioError "<source>: <key>: <problem>"; an unknown key or class names its line
+// and the nearest known name: "<source>:<line>: <key>: unknown key; did you mean \"x\"?".
 Scenario parse_scenario(std::string_view toml_text, std::string_view source);
 Scenario load_scenario(const std::filesystem::path& file);
 // Built-in presets: "small" (200 nodes, 2 networks), "demo" (1000, 2), "large" (10000, 2).

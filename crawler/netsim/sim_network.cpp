@@ -163,6 +163,14 @@ std::string SimNetwork::seed_list() const {
   return out;
 }
 
+std::string SimNetwork::seed_list(std::uint32_t network) const {
+  std::string out;
+  for (const auto& n : nodes_)
+    if (n.network == network && n.behaviour == Behaviour::kSeed)
+      out += (out.empty() ? "" : ",") + n.address().to_string();
+  return out;
+}
+
 std::vector<NetAddress> SimNetwork::pex_answer(const SimNode& n) const {
   std::vector<NetAddress> out;
   if (n.behaviour == Behaviour::kPrivateAndDuplicateAddrs) {

@@ -55,6 +55,8 @@ public:
   std::vector<PeerAddress> seed_addresses() const;
   // The same as one comma-separated list (a `seeds` value, `crawl --seed`).
   std::string seed_list() const;
+  // The seed nodes of one network (an index into Scenario::networks), the same way.
+  std::string seed_list(std::uint32_t network) const;
 
   // Every node: id, address, network (and the one it advertises), version, class,
   // reachable (completes a handshake), seed_mode, rpc; plus the stale addresses.

@@ -40,6 +40,10 @@ std::string uv_error_text(int status) {
   return std::string(uv_err_name(status)) + " (" + uv_strerror(status) + ")";
 }
 
+int uv_status_from_errno(int err) { return uv_translate_sys_error(err); }
+
+bool ListenError::address_in_use() const { return status_ == UV_EADDRINUSE; }
+
 namespace {
 
 // One read buffer per thread: libuv hands it straight to the read callback, which consumes

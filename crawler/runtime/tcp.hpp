@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,20 @@ std::string format_sockaddr(const sockaddr* addr);
 std::optional<sockaddr_storage> make_sockaddr(std::string_view ip, std::uint16_t port);
 // libuv's name for an error code ("ECONNREFUSED") and its message.
 std::string uv_error_text(int status);
+// The libuv code for an errno value (code that called the socket API itself).
+int uv_status_from_errno(int err);
+
+// What start-up code throws when a socket cannot listen. The libuv code travels with the
+// message, so a caller can tell an address taken by someone else from other failures.
+class ListenError : public std::runtime_error {
+public:
+  ListenError(const std::string& what, int status) : std::runtime_error(what), status_(status) {}
+  int status() const { return status_; }
+  bool address_in_use() const; // EADDRINUSE
+
+private:
+  int status_;
+};
 
 class TcpSocket {
 public:

@@ -62,7 +62,7 @@ std::uint16_t Transport::listen(std::string_view laddr, UpgradeOptions options,
                              [this](int status) { on_incoming(status); });
   if (rc != 0) {
     listener_.reset();
-    throw std::runtime_error(fmt::format("listen on {}: {}", laddr, uv_error_text(rc)));
+    throw ListenError(fmt::format("listen on {}: {}", laddr, uv_error_text(rc)), rc);
   }
   // Listening on port 0 (tests, demo): advertise the port we got.
   std::string& advertised = inbound_options_.our_info.listen_addr;

@@ -81,7 +81,8 @@ public:
   // `max_pending_upgrades` inbound upgrades run at once (0: no limit); past that, accepting
   // pauses as Go's does (the kernel backlog holds new connections). Returns the bound port;
   // an advertised listen_addr ending in ":0" gets that port.
-  // Throws std::runtime_error when the address is bad or cannot be bound (start-up only).
+  // Throws std::runtime_error when the address is bad, ListenError (a runtime_error) when it
+  // cannot be bound (start-up only).
   std::uint16_t listen(std::string_view laddr, UpgradeOptions options, UpgradeHandler handler,
                        std::size_t max_pending_upgrades = 0);
   // Stops listening and aborts every pending upgrade (their handlers do not run).

@@ -1,11 +1,35 @@
 // config.toml and node_key.json parsing (no sockets; lives here because it links the app).
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
+#include <fmt/format.h>
+
 #include "crawler/app/config.hpp"
+#include "crawler/app/home.hpp"
 #include "crawler/app/node_key_file.hpp"
+#include "support/process.hpp"
 
 namespace seedscope::app {
 namespace {
+
+namespace fs = std::filesystem;
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_config(text, "config.toml");
+  } catch (const ConfigError& e) {
+    return std::string(e.what());
+  }
+  return std::string("no error");
+}
+
+std::size_t count(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + 1))
+    ++n;
+  return n;
+}
 
 TEST_CASE("durations in Go's syntax") {
   CHECK(parse_duration("20s") == Millis(20000));
@@ -50,8 +74,7 @@ laddr = "tcp://127.0.0.1:3000"
 seeds = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@seed.example.com:26656, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb@1.2.3.4:26656"
 handshake_timeout = "5s"
 addr_book_strict = false
-[rpc]
-laddr = "tcp://127.0.0.1:26657"
+external_address = "tcp://seed.example.com:26656"
 )",
                           "config.toml");
   CHECK(c.network == "cosmoshub-4");
@@ -59,24 +82,201 @@ laddr = "tcp://127.0.0.1:26657"
   CHECK(split_list(c.p2p.seeds).size() == 2);
   CHECK(c.p2p.handshake_timeout == Millis(5000));
   CHECK_FALSE(c.p2p.addr_book_strict);
+  CHECK(c.p2p.external_address == "tcp://seed.example.com:26656");
 
-  auto error_of = [](const char* text) {
-    try {
-      parse_config(text, "config.toml");
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   CHECK(error_of("[p2p]\ndial_timeout = \"3 seconds\"\n").find("config.toml:2: dial_timeout: bad duration") == 0);
   CHECK(error_of("[p2p]\ndial_timeout = 3\n").find("expected a duration") != std::string::npos);
   CHECK(error_of("[p2p]\nhandshake_timeout = \"0s\"\n").find("greater than zero") != std::string::npos);
-  CHECK(error_of("[p2p]\nmax_num_inbound_peers = -1\n").find("at least 0") != std::string::npos);
+  CHECK(error_of("[p2p]\nmax_num_inbound_peers = -1\n").find("must be from 0 to") != std::string::npos);
   CHECK(error_of("[p2p]\nladdr = \"tcp://example.com:1\"\n").find("laddr") != std::string::npos);
   CHECK(error_of("[p2p]\nseeds = \"1.2.3.4:26656\"\n").find("seeds") != std::string::npos);
   CHECK(error_of("moniker = \"\"\n").find("moniker") != std::string::npos);
   CHECK(error_of("p2p = 3\n").find("expected a table") != std::string::npos);
   CHECK(error_of("moniker = \n").find("malformed TOML") != std::string::npos);
+}
+
+TEST_CASE("config: an unknown key or section names file:line and the nearest known key") {
+  struct Case {
+    std::string text;
+    std::string error; // the whole message
+  };
+  const Case cases[] = {
+      {"moniker = \"m\"\n[p2p]\nseed_mod = true\n",
+       "config.toml:3: seed_mod: unknown key in [p2p]; did you mean \"seed_mode\"?"},
+      {"monikr = \"m\"\n", "config.toml:1: monikr: unknown key; did you mean \"moniker\"?"},
+      {"[crawler]\nmax_concurent_dials = 5\n",
+       "config.toml:2: max_concurent_dials: unknown key in [crawler]; did you mean "
+       "\"max_concurrent_dials\"?"},
+      {"[instrumentation]\nnamespac = \"x\"\n",
+       "config.toml:2: namespac: unknown key in [instrumentation]; did you mean \"namespace\"?"},
+      {"\n[crawlr]\ncrawl = true\n", "config.toml:2: crawlr: unknown section; did you mean \"crawler\"?"},
+      {"[p2p]\ncolour = 1\n", "config.toml:2: colour: unknown key in [p2p]"},
+      {"[weather]\nsunny = true\n", "config.toml:1: weather: unknown section"},
+      {"colour = 1\n", "config.toml:1: colour: unknown key"},
+      // Right key, wrong place.
+      {"[p2p]\ncrawl = true\n", "config.toml:2: crawl: unknown key in [p2p]; crawl belongs in [crawler]"},
+      {"[p2p]\nladdr = \"tcp://127.0.0.1:1\"\nnetwork = \"x\"\n",
+       "config.toml:3: network: unknown key in [p2p]; network is a top-level key: put it before "
+       "the first [section]"},
+      // A Tendermint config.toml's settings we have no use for.
+      {"proxy_app = \"tcp://127.0.0.1:26658\"\n",
+       "config.toml:1: proxy_app: a Tendermint setting seedscope does not use; remove it"},
+      {"[rpc]\nladdr = \"tcp://127.0.0.1:26657\"\n",
+       "config.toml:1: rpc: a Tendermint setting seedscope does not use; remove it"},
+      {"[p2p]\nupnp = false\n", "config.toml:2: upnp: a Tendermint setting seedscope does not use; remove it"},
+      // Nested tables inside a section are keys of it too.
+      {"[p2p.extra]\nx = 1\n", "config.toml:1: extra: unknown key in [p2p]"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.text);
+    CHECK(error_of(c.text) == c.error);
+  }
+  // The rendered config uses every key, so every key is known.
+  CHECK_NOTHROW(parse_config(render_config(default_config()), "config.toml"));
+}
+
+TEST_CASE("config: every integer and duration key has a range") {
+  struct Case {
+    const char* section;
+    const char* key;
+    const char* low;  // out of range below
+    const char* high; // out of range above
+    const char* ok;   // a value at an edge of the range
+    const char* range;
+  };
+  const Case cases[] = {
+      {"p2p", "max_num_inbound_peers", "-1", "10001", "0", "must be from 0 to 10000"},
+      {"p2p", "max_num_outbound_peers", "-1", "10001", "10000", "must be from 0 to 10000"},
+      {"p2p", "max_packet_msg_payload_size", "0", "99999999999", "65536", "must be from 1 to 65536"},
+      {"p2p", "send_rate", "0", "10000000001", "1", "must be from 1 to 10000000000"},
+      {"p2p", "recv_rate", "-5", "99999999999", "10000000000", "must be from 1 to 10000000000"},
+      {"p2p", "persistent_peers_max_dial_period", nullptr, "\"25h\"", "\"0s\"", "must be at most 24h"},
+      {"p2p", "flush_throttle_timeout", nullptr, "\"11s\"", "\"0s\"", "must be at most 10s"},
+      {"p2p", "handshake_timeout", "\"0s\"", "\"11m\"", "\"10m\"",
+       "must be greater than zero and at most 10m"},
+      {"p2p", "dial_timeout", "\"0\"", "\"1h\"", "\"1ms\"", "must be greater than zero and at most 10m"},
+      {"crawler", "max_concurrent_dials", "0", "100001", "1", "must be from 1 to 100000"},
+      {"crawler", "max_inbound", "0", "100001", "100000", "must be from 1 to 100000"},
+      {"crawler", "recrawl_interval", "\"0s\"", "\"721h\"", "\"720h\"",
+       "must be greater than zero and at most 720h"},
+      {"crawler", "retire_after", "\"0s\"", "\"8761h\"", "\"8760h\"",
+       "must be greater than zero and at most 8760h"},
+      {"crawler", "handshake_timeout", "\"0s\"", "\"601s\"", "\"1s\"",
+       "must be greater than zero and at most 10m"},
+      {"crawler", "pex_timeout", "\"0s\"", "\"601s\"", "\"600s\"",
+       "must be greater than zero and at most 10m"},
+      {"crawler", "contact_retention", "\"0s\"", "\"87601h\"", "\"87600h\"",
+       "must be greater than zero and at most 87600h"},
+      {"crawler", "status_interval", "\"0s\"", "\"25h\"", "\"24h\"",
+       "must be greater than zero and at most 24h"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.key);
+    const std::string head = fmt::format("[{}]\n", c.section);
+    const std::string prefix = fmt::format("config.toml:2: {}: ", c.key);
+    for (const char* bad : {c.low, c.high}) {
+      if (bad == nullptr) continue;
+      CAPTURE(bad);
+      CHECK(error_of(fmt::format("{}{} = {}\n", head, c.key, bad)) == prefix + c.range);
+    }
+    CHECK(error_of(fmt::format("{}{} = {}\n", head, c.key, c.ok)) == "no error");
+  }
+  // retry_base and retry_cap: bounded, and the cap not below the base.
+  CHECK(error_of("[crawler]\nretry_base = \"721h\"\n") ==
+        "config.toml:2: retry_base: must be greater than zero and at most 720h");
+  CHECK(error_of("[crawler]\nretry_cap = \"0s\"\n") ==
+        "config.toml:2: retry_cap: must be greater than zero and at most 720h");
+  CHECK(error_of("[crawler]\nretry_base = \"2h\"\nretry_cap = \"1h\"\n") ==
+        "config.toml:3: retry_cap: must be at least retry_base");
+  // Past int64: TOML itself refuses it.
+  CHECK(error_of("[p2p]\nsend_rate = 99999999999999999999\n").find("config.toml:2:") == 0);
+}
+
+TEST_CASE("config: external_address is empty or host:port and says what is wrong") {
+  for (const char* ok : {"", "203.0.113.7:26656", "tcp://203.0.113.7:26656", "seed.example.com:1",
+                         "[2001:db8::1]:26656", "tcp://[::1]:65535"}) {
+    CAPTURE(ok);
+    CHECK(error_of(fmt::format("[p2p]\nexternal_address = \"{}\"\n", ok)) == "no error");
+  }
+  struct Case {
+    const char* value;
+    const char* why;
+  };
+  const Case cases[] = {
+      {"203.0.113.7", "cannot split host and port (expected host:port, e.g. 203.0.113.7:26656)"},
+      {"203.0.113.7:0", "the port must be from 1 to 65535"},
+      {"203.0.113.7:65536", "the port must be from 1 to 65535"},
+      {"203.0.113.7:http", "the port must be from 1 to 65535"},
+      {"udp://203.0.113.7:26656", "only tcp:// is supported"},
+      {"bad_host!:26656", "host is empty or not a valid IP or host name (expected host:port, e.g. "
+                          "203.0.113.7:26656)"},
+      {":26656", "host is empty or not a valid IP or host name (expected host:port, e.g. "
+                 "203.0.113.7:26656)"},
+      {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@203.0.113.7:26656",
+       "give host:port without a node ID (ours is added)"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.value);
+    CHECK(error_of(fmt::format("moniker = \"m\"\n[p2p]\nexternal_address = \"{}\"\n", c.value)) ==
+          fmt::format("config.toml:3: external_address: \"{}\": {}", c.value, c.why));
+  }
+}
+
+TEST_CASE("config: no error message repeats its file:line: key: prefix") {
+  // One case per kind of error the config code produces.
+  const char* cases[] = {
+      "[p2p]\nladdr = \"tcp://example.com:1\"\n",    // host not an IP
+      "[p2p]\nladdr = \"udp://127.0.0.1:1\"\n",      // scheme
+      "[p2p]\nladdr = \"127.0.0.1\"\n",              // no port
+      "[p2p]\nladdr = \"127.0.0.1:99999\"\n",        // bad port
+      "[p2p]\nexternal_address = \"x\"\n",
+      "[p2p]\nseeds = \"1.2.3.4:26656\"\n",
+      "[p2p]\npersistent_peers = \"zz@1.2.3.4:26656\"\n",
+      "[p2p]\nprivate_peer_ids = \"nope\"\n",
+      "[p2p]\nunconditional_peer_ids = \"nope\"\n",
+      "[p2p]\ndial_timeout = \"soon\"\n",
+      "[p2p]\ndial_timeout = 3\n",
+      "[p2p]\npex = \"yes\"\n",
+      "[p2p]\nseeds = 3\n",
+      "[p2p]\nsend_rate = 1.5\n",
+      "[p2p]\nsend_rate = 0\n",
+      "[p2p]\nseed_mod = true\n",
+      "[crawler]\nretry_base = \"2h\"\nretry_cap = \"1h\"\n",
+      "[instrumentation]\nnamespace = \"1x\"\n",
+      "p2p = 3\n",
+      "moniker = \"\"\n",
+      "network = \"\\u0001\"\n",
+      "db_file = \" \"\n",
+      "moniker = \n",
+  };
+  for (const char* text : cases) {
+    CAPTURE(text);
+    const std::string e = error_of(text);
+    CHECK(e != "no error");
+    CHECK(e.find("config.toml:") == 0);
+    CHECK(count(e, "config.toml") == 1);
+    CHECK(e.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("config: a config.toml that is a directory or a dangling link is a one-line error") {
+  test::TempDir dir;
+  const fs::path file = dir.path() / "config" / "config.toml";
+  fs::create_directories(file);
+  auto load_error = [] (const fs::path& home) {
+    try {
+      open_home(home, /*require_config=*/false);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(load_error(dir.path()) == file.string() + ": is a directory, not a config file");
+  fs::remove(file);
+  fs::create_symlink(dir.path() / "missing.toml", file);
+  CHECK(load_error(dir.path()) == file.string() + ": cannot read: No such file or directory");
+  fs::remove(file);
+  CHECK(load_error(dir.path()) == "no error"); // no file at all: the defaults
 }
 
 TEST_CASE("node_key.json round trip in Tendermint's format") {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crawler/app/node_key_file.hpp"
+#include "crawler/netsim/sim_network.hpp"
 #include "storage/addrbook_json.hpp"
 #include "support/loop_harness.hpp"
 #include "support/process.hpp"
@@ -33,7 +34,7 @@ std::string init_home(const fs::path& home) {
   return trim(r.out);
 }
 
-TEST_CASE("init creates config and key; show-node-id matches; a second init refuses") {
+TEST_CASE("init writes the config and the node key and show-node-id prints the key's ID") {
   crypto::init_sodium();
   test::TempDir dir;
   fs::path home = dir.path() / "home";
@@ -43,6 +44,7 @@ TEST_CASE("init creates config and key; show-node-id matches; a second init refu
   fs::path key_file = home / "config" / "node_key.json";
   REQUIRE(fs::exists(key_file));
   REQUIRE(fs::exists(home / "config" / "config.toml"));
+  CHECK(fs::is_directory(home / "data"));
   struct stat st{};
   REQUIRE(::stat(key_file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
@@ -54,12 +56,75 @@ TEST_CASE("init creates config and key; show-node-id matches; a second init refu
   auto show = run_process({kBinary, "show-node-id", "--home", home.string()});
   CHECK(show.exit_code == 0);
   CHECK(trim(show.out) == id);
+}
 
-  std::string key_before = test::read_file(key_file);
+TEST_CASE("init run again keeps node_key.json and config.toml and writes only what is missing") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path home = dir.path() / "home";
+  const fs::path key_file = home / "config" / "node_key.json";
+  const fs::path config_file = home / "config" / "config.toml";
+  const std::string id = init_home(home);
+  // An edited config survives a second init.
+  const std::string config = "moniker = \"edited\"\n";
+  test::write_file(config_file, config);
+  const std::string key_text = test::read_file(key_file);
+
   auto again = run_process({kBinary, "--home", home.string(), "init"});
-  CHECK(again.exit_code != 0);
-  CHECK(again.err.find("refusing to overwrite") != std::string::npos);
-  CHECK(test::read_file(key_file) == key_before);
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(trim(again.out) == id);
+  CHECK(again.err.find("kept existing node key " + key_file.string()) != std::string::npos);
+  CHECK(again.err.find("kept existing " + config_file.string()) != std::string::npos);
+  CHECK(again.err.find("kept existing data directory") != std::string::npos);
+  CHECK(again.err.find("wrote") == std::string::npos);
+  CHECK(test::read_file(key_file) == key_text);
+  CHECK(test::read_file(config_file) == config);
+
+  // What is missing is written; the key stays.
+  fs::remove(config_file);
+  fs::remove_all(home / "data");
+  auto fill = run_process({kBinary, "init", "--home", home.string()});
+  INFO(fill.err);
+  CHECK(fill.exit_code == 0);
+  CHECK(trim(fill.out) == id);
+  CHECK(fill.err.find("wrote " + config_file.string()) != std::string::npos);
+  CHECK(fill.err.find("created data directory " + (home / "data").string()) != std::string::npos);
+  CHECK(fill.err.find("kept existing node key") != std::string::npos);
+  CHECK(test::read_file(key_file) == key_text);
+  CHECK(fs::is_directory(home / "data"));
+}
+
+TEST_CASE("init keeps and uses a node_key.json copied from another node") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path home = dir.path() / "home";
+  const fs::path key_file = home / "config" / "node_key.json";
+  fs::create_directories(key_file.parent_path());
+  const crypto::NodeKey key = crypto::NodeKey::generate();
+  // Pretty-printed, as another writer may leave it: kept byte for byte.
+  const std::string compact = app::encode_node_key_json(key);
+  const std::string text = "{\n  " + compact.substr(1, compact.size() - 2) + "\n}\n";
+  test::write_file(key_file, text);
+
+  auto r = run_process({kBinary, "init", "--home", home.string()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(trim(r.out) == key.node_id());
+  CHECK(test::read_file(key_file) == text);
+  CHECK(fs::exists(home / "config" / "config.toml"));
+  auto show = run_process({kBinary, "show-node-id", "--home", home.string()});
+  CHECK(trim(show.out) == key.node_id());
+
+  // A broken key is an error, never replaced; nothing else is written.
+  const fs::path other = dir.path() / "other";
+  fs::create_directories(other / "config");
+  test::write_file(other / "config" / "node_key.json", "{\"priv_key\": {");
+  auto broken = run_process({kBinary, "init", "--home", other.string()});
+  CHECK(broken.exit_code == 1);
+  CHECK(broken.err.find("node_key.json") != std::string::npos);
+  CHECK(test::read_file(other / "config" / "node_key.json") == "{\"priv_key\": {");
+  CHECK_FALSE(fs::exists(other / "config" / "config.toml"));
 }
 
 TEST_CASE("a bad node_key.json gives a clear error and a non-zero exit") {
@@ -114,6 +179,24 @@ TEST_CASE("a malformed config.toml gives file, line and reason") {
   r = run_process({kBinary, "start", "--home", home.string()});
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("malformed TOML") != std::string::npos);
+}
+
+TEST_CASE("`start` refuses a config.toml with an unknown key or one that is a directory") {
+  test::TempDir dir;
+  const fs::path home = dir.path();
+  init_home(home);
+  const fs::path config = home / "config" / "config.toml";
+  test::write_file(config, "moniker = \"x\"\n[p2p]\nladdr = \"tcp://127.0.0.1:0\"\nseed_mod = true\n");
+  auto r = run_process({kBinary, "start", "--home", home.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "seedscope: " + config.string() +
+                     ":4: seed_mod: unknown key in [p2p]; did you mean \"seed_mode\"?\n");
+
+  fs::remove(config);
+  fs::create_directory(config);
+  r = run_process({kBinary, "start", "--home", home.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "seedscope: " + config.string() + ": is a directory, not a config file\n");
 }
 
 TEST_CASE("probe against a running `seedscope start`") {
@@ -312,6 +395,59 @@ TEST_CASE("addrbook import and export move a book through addrbook.json; bad inp
   CHECK(test::read_file(out) == test::read_file(in));
 }
 
+TEST_CASE("addrbook export to - writes stdout and an empty file replaces a stored book only with --force") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path home = dir.path() / "home";
+  init_home(home);
+  pex::AddrBookSnapshot snap;
+  snap.key_hex = "a1b2c3d4e5f6a7b8c9d0e1f2";
+  for (int i = 0; i < 5; ++i) {
+    pex::KnownAddress ka;
+    ka.addr = NetAddress{fmt::format("{:040x}", 0x88000 + i),
+                         IpAddress::v4(static_cast<std::uint8_t>(30 + i), 1, 2, 3), 26656};
+    ka.src = ka.addr;
+    ka.buckets = {i};
+    snap.addrs.push_back(ka);
+  }
+  const fs::path full = dir.path() / "full.json";
+  test::write_file(full, storage::to_addrbook_json(snap));
+  pex::AddrBookSnapshot none;
+  none.key_hex = snap.key_hex;
+  const fs::path empty = dir.path() / "empty.json";
+  test::write_file(empty, storage::to_addrbook_json(none));
+
+  // An empty file over no book at all needs nothing.
+  auto r = run_process({kBinary, "addrbook", "import", empty.string(), "--home", home.string()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  r = run_process({kBinary, "addrbook", "import", full.string(), "--home", home.string()});
+  REQUIRE(r.exit_code == 0);
+
+  // "-": the JSON alone on stdout, the summary on stderr.
+  r = run_process({kBinary, "addrbook", "export", "-", "--home", home.string()});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == test::read_file(full));
+  CHECK(r.err.find("exported 5 addresses (5 new, 0 old) to stdout") != std::string::npos);
+
+  // An empty file over the 5 stored addresses: refused, the book stays.
+  r = run_process({kBinary, "addrbook", "import", empty.string(), "--home", home.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("has no addresses") != std::string::npos);
+  CHECK(r.err.find("5 addresses") != std::string::npos);
+  CHECK(r.err.find("--force") != std::string::npos);
+  r = run_process({kBinary, "addrbook", "export", "-", "--home", home.string()});
+  CHECK(r.out == test::read_file(full));
+
+  // --force does it.
+  r = run_process({kBinary, "addrbook", "import", "--force", empty.string(), "--home", home.string()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("imported 0 addresses") != std::string::npos);
+  r = run_process({kBinary, "addrbook", "export", "-", "--home", home.string()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == test::read_file(empty));
+}
+
 TEST_CASE("`seedscope start` refuses a database that is not its own, and leaves it alone") {
   crypto::init_sodium();
   test::TempDir dir;
@@ -377,6 +513,83 @@ TEST_CASE("`seedscope demo` crawls a simulated network and stops by itself with 
   CHECK(r.out.find("simzone-7") != std::string::npos);
   CHECK(r.out.find("refused") != std::string::npos);
   CHECK(r.out.find("handshake_timeout") != std::string::npos);
+}
+
+TEST_CASE("`seedscope netsim` prints each chain's seed list on stdout when it starts") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path scenario = dir.path() / "sim.toml";
+  test::write_file(scenario, "seed = 4\naddress_offset = 50000\n"
+                             "[[network]]\nchain_id = \"one-1\"\nnodes = 20\nseed_nodes = 2\n"
+                             "[[network]]\nchain_id = \"two-2\"\nnodes = 10\nseed_nodes = 1\n"
+                             "[[network]]\nchain_id = \"three-3\"\nnodes = 5\nseed_nodes = 0\n");
+  test::ChildProcess sim({kBinary, "netsim", "--scenario", scenario.string(), "--duration", "30s"},
+                         dir.path() / "out", dir.path() / "err");
+  REQUIRE_MESSAGE(wait_for_log(dir.path() / "out", {"three-3 seeds:"}, Millis(15000)),
+                  test::read_file(dir.path() / "err"));
+  const std::string out = test::read_file(dir.path() / "out");
+  // The seeds of each chain, from the scenario's ground truth.
+  const netsim::SimNetwork expected(netsim::load_scenario(scenario));
+  std::vector<std::vector<std::string>> seeds(3);
+  for (const auto& n : expected.nodes())
+    if (n.behaviour == netsim::Behaviour::kSeed)
+      seeds[n.network].push_back(fmt::format("{}@{}:26656", n.id, n.ip.to_string()));
+  REQUIRE(seeds[0].size() == 2);
+  REQUIRE(seeds[1].size() == 1);
+  CHECK(out.find("one-1 seeds: " + seeds[0][0] + "," + seeds[0][1] + "\n") != std::string::npos);
+  CHECK(out.find("two-2 seeds: " + seeds[1][0] + "\n") != std::string::npos);
+  CHECK(out.find("three-3 seeds: (no seed nodes)\n") != std::string::npos);
+  // A listed seed is a live node of its chain.
+  auto probe = run_process({kBinary, "probe", seeds[0][1], "--home", (dir.path() / "home").string()});
+  INFO(probe.err);
+  CHECK(probe.exit_code == 0);
+  CHECK(probe.out.find("\"network\": \"one-1\"") != std::string::npos);
+  sim.signal(SIGTERM);
+  CHECK(sim.wait(Millis(10000)) == std::optional<int>(0));
+}
+
+TEST_CASE("`demo` beside a netsim on its addresses names --address-offset and runs elsewhere with it") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path scenario = dir.path() / "busy.toml";
+  test::write_file(scenario, "seed = 6\naddress_offset = 90000\n"
+                             "[[network]]\nchain_id = \"busy-1\"\nnodes = 20\nseed_nodes = 1\n");
+  test::ChildProcess sim({kBinary, "netsim", "--scenario", scenario.string(), "--duration", "60s"},
+                         dir.path() / "out", dir.path() / "err");
+  REQUIRE_MESSAGE(wait_for_log(dir.path() / "out", {"busy-1 seeds:"}, Millis(15000)),
+                  test::read_file(dir.path() / "err"));
+
+  auto clash = run_process({kBinary, "demo", "--preset", "small", "--address-offset", "90000",
+                            "--metrics-addr", "off", "--duration", "5s"},
+                           Millis(30000));
+  CHECK(clash.exit_code == 1);
+  const std::string line = clash.err.substr(clash.err.find("seedscope: "));
+  CHECK(line.find("address already in use") != std::string::npos);
+  CHECK(line.find("the simulated nodes' addresses are in use") != std::string::npos);
+  CHECK(line.find("--address-offset") != std::string::npos);
+  CHECK(line.find("--port") != std::string::npos);
+  CHECK(line.find('\n') == line.size() - 1);
+
+  // Past the netsim's 20 addresses: the demo runs.
+  auto moved = run_process({kBinary, "demo", "--preset", "small", "--address-offset", "90020",
+                            "--metrics-addr", "off", "--duration", "3s"},
+                           Millis(30000));
+  INFO(moved.err);
+  CHECK(moved.exit_code == 0);
+  CHECK(moved.err.find("127.x.y.z:26656 (address offset 90020,") != std::string::npos);
+  CHECK(moved.out.find("seedscope demo summary") != std::string::npos);
+  sim.signal(SIGTERM);
+  CHECK(sim.wait(Millis(10000)) == std::optional<int>(0));
+
+  for (const auto& [option, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--port", "0"}, {"--port", "65536"}, {"--port", "x"}, {"--address-offset", "-1"},
+           {"--address-offset", "100001"}}) {
+    CAPTURE(option);
+    CAPTURE(value);
+    auto bad = run_process({kBinary, "demo", option, value});
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.find("seedscope: " + option + ": \"" + value + "\" is not a whole number") == 0);
+  }
 }
 
 } // namespace

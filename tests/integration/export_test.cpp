@@ -307,4 +307,32 @@ TEST_CASE("`seedscope export` writes the list; a bad format or unknown network i
   CHECK(none.err.find("no network \"net-z\"") != std::string::npos);
 }
 
+TEST_CASE("`seedscope export --limit` takes 1 and up and without it lists every node") {
+  test::TempDir dir;
+  const auto file = dir.path() / "obs.db";
+  build_db(file);
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {SEEDSCOPE_BINARY, "--home", (dir.path() / "home").string(),
+                                     "export", "--db", file.string(), "--network", "net-a"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return test::run_process(argv);
+  };
+  auto all = run({});
+  INFO(all.err);
+  REQUIRE(all.exit_code == 0);
+  CHECK(split(all.out, ',').size() == 12);
+  auto one = run({"--limit", "1"});
+  REQUIRE(one.exit_code == 0);
+  CHECK(split(one.out, ',').size() == 1);
+  CHECK(split(all.out, ',')[0] + "\n" == one.out); // the best node first
+  for (const char* bad : {"0", "-1", "-0", "abc", "1.5", "", "99999999999999999999999", "1000000001"}) {
+    CAPTURE(bad);
+    auto r = run({"--limit", bad});
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err == fmt::format("seedscope: --limit: \"{}\" is not a whole number from 1 to "
+                               "1000000000\n", bad));
+  }
+}
+
 } // namespace seedscope

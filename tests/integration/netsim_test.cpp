@@ -66,9 +66,25 @@ TEST_CASE("netsim: invalid scenarios are refused with the key and the problem") 
   CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 5\n[network.fractions]\nteleport = 0.1\n").find("network[0].fractions.teleport: unknown class") != std::string::npos);
   CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 5\n[network.fractions]\nrefused = 0.6\nsilent = 0.6\n").find("add up to 1.20") != std::string::npos);
   CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 5\n[[network]]\nchain_id = \"a\"\nnodes = 5\n").find("network[1].chain_id: appears twice") != std::string::npos);
-  CHECK(scenario_error("colour = 1\n[[network]]\nchain_id = \"a\"\nnodes = 5\n").find("test.toml: colour: unknown key") != std::string::npos);
+  CHECK(scenario_error("colour = 1\n[[network]]\nchain_id = \"a\"\nnodes = 5\n") == "test.toml:1: colour: unknown key");
   CHECK(scenario_error("[churn]\nperiod = \"soon\"\n[[network]]\nchain_id = \"a\"\nnodes = 5\n").find("churn.period") != std::string::npos);
   CHECK(scenario_error("[[network]\n").find("test.toml:1:") != std::string::npos);
+}
+
+TEST_CASE("netsim: an unknown scenario key names its line and the nearest known key") {
+  const std::string net = "[[network]]\nchain_id = \"a\"\nnodes = 5\n";
+  CHECK(scenario_error("adress_offset = 3\n" + net) ==
+        "test.toml:1: adress_offset: unknown key; did you mean \"address_offset\"?");
+  CHECK(scenario_error("[churn]\nperod = \"1s\"\n" + net) ==
+        "test.toml:2: churn.perod: unknown key; did you mean \"period\"?");
+  CHECK(scenario_error(net + "known_peer = 3\n") ==
+        "test.toml:4: network[0].known_peer: unknown key; did you mean \"known_peers\"?");
+  CHECK(scenario_error(net + "versions = [ { version = \"1\", wieght = 1 } ]\n") ==
+        "test.toml:4: network[0].versions[0].wieght: unknown key; did you mean \"weight\"?");
+  CHECK(scenario_error(net + "[network.fractions]\nrefused = 0.1\nslowlorris = 0.1\n") ==
+        "test.toml:6: network[0].fractions.slowlorris: unknown class; did you mean \"slowloris\"?");
+  CHECK(scenario_error(net + "[network.fractions]\nteleport = 0.1\n").find(
+            "test.toml:5: network[0].fractions.teleport: unknown class (refused, blackhole,") == 0);
 }
 
 TEST_CASE("netsim: the same scenario gives the same network; another seed another one") {
