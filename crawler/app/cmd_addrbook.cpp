@@ -6,6 +6,7 @@
 
 #include "core/base/rng.hpp"
 #include "crawler/app/commands.hpp"
+#include "crawler/app/output.hpp"
 #include "crawler/app/home.hpp"
 #include "storage/addr_book_store.hpp"
 #include "storage/addrbook_json.hpp"
@@ -51,7 +52,7 @@ int cmd_addrbook_import(const std::filesystem::path& dir, const std::filesystem:
   }
   if (auto st = store.save_keeping_bans(*snap); !st.ok()) throw std::runtime_error(st.error().detail);
   auto [n_new, n_old] = count_kinds(*snap);
-  fmt::print("imported {} addresses ({} new, {} old) from {} into {}\n", snap->addrs.size(), n_new,
+  print_out("imported {} addresses ({} new, {} old) from {} into {}\n", snap->addrs.size(), n_new,
              n_old, file.string(), home.db_file().string());
   return 0;
 }
@@ -72,15 +73,15 @@ int cmd_addrbook_export(const std::filesystem::path& dir, const std::filesystem:
   const std::string json = storage::to_addrbook_json(**snap);
   const bool to_stdout = file == "-";
   if (to_stdout) {
-    fmt::print("{}", json);
-    std::fflush(stdout);
-    if (std::ferror(stdout)) throw std::runtime_error("cannot write the address book to stdout");
+    if (!write_result(json)) throw std::runtime_error("cannot write the address book to stdout");
   } else if (auto st = storage::write_file_atomically(file, json); !st.ok()) {
     throw std::runtime_error(st.error().detail);
   }
   auto [n_new, n_old] = count_kinds(**snap);
-  fmt::print(to_stdout ? stderr : stdout, "exported {} addresses ({} new, {} old) to {}\n",
-             (*snap)->addrs.size(), n_new, n_old, to_stdout ? "stdout" : file.string());
+  const std::string summary =
+      fmt::format("exported {} addresses ({} new, {} old) to {}\n", (*snap)->addrs.size(), n_new,
+                  n_old, to_stdout ? "stdout" : file.string());
+  if (to_stdout) write_stderr(summary); else write_stdout(summary);
   return 0;
 }
 

@@ -196,35 +196,35 @@ int cmd_demo(const DemoArgs& args) {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   const auto ws = writer.stats();
-  fmt::print("\nseedscope demo summary ({:.1f} s, peak RSS {:.0f} MiB)\n", total,
+  print_out("\nseedscope demo summary ({:.1f} s, peak RSS {:.0f} MiB)\n", total,
              double(ru.ru_maxrss) / 1024.0);
   auto when = [](const std::optional<double>& t) {
     return t ? fmt::format("{:.1f} s", *t) : std::string("not reached");
   };
   for (const auto& p : progress)
-    fmt::print("  {:<12} reachable nodes contacted {}/{} ({:.1f} %); 50 % at {}, 90 % at {}, "
+    print_out("  {:<12} reachable nodes contacted {}/{} ({:.1f} %); 50 % at {}, 90 % at {}, "
                "99 % at {}\n",
                p.chain_id, p.reached, p.reachable_ids.size(),
                p.reachable_ids.empty() ? 100.0
                                        : 100.0 * double(p.reached) / double(p.reachable_ids.size()),
                when(p.t50), when(p.t90), when(p.t99));
-  fmt::print("  networks seen:\n");
+  print_out("  networks seen:\n");
   try { // the numbers `seedscope stats`, the metrics and the API show
     auto db = storage::Database::open_read_only(db_file);
-    for (const auto& n : storage::network_counts(db)) fmt::print("  {}\n", network_summary_line(n));
+    for (const auto& n : storage::network_counts(db)) print_out("  {}\n", network_summary_line(n));
   } catch (const storage::StorageError& e) {
-    fmt::print("    cannot read the network counts back: {}\n", e.what());
+    print_out("    cannot read the network counts back: {}\n", e.what());
   }
-  fmt::print("  contacts: {} outbound ({:.0f}/s), {} addresses known\n", st.contacts,
+  print_out("  contacts: {} outbound ({:.0f}/s), {} addresses known\n", st.contacts,
              double(st.contacts) / total, st.known);
-  fmt::print("  contacts by outcome:\n");
-  for (const auto& [what, n] : st.outcomes) fmt::print("    {:<20} {}\n", what, n);
-  fmt::print("  database: {} records, {} rows in {} transactions ({:.1f} ms each on average)\n",
+  print_out("  contacts by outcome:\n");
+  for (const auto& [what, n] : st.outcomes) print_out("    {:<20} {}\n", what, n);
+  print_out("  database: {} records, {} rows in {} transactions ({:.1f} ms each on average)\n",
              ws.records_written, ws.rows_written, ws.batches,
              ws.batches ? ws.total_batch_ms / double(ws.batches) : 0.0);
-  if (!tmp) fmt::print("  kept in {} (try `seedscope stats --db {}`)\n", db_file.string(), db_file.string());
+  if (!tmp) print_out("  kept in {} (try `seedscope stats --db {}`)\n", db_file.string(), db_file.string());
   const auto& s = sim.stats();
-  fmt::print("  netsim: {} connections accepted, {} handshakes, {} PEX answers\n", s.accepted,
+  print_out("  netsim: {} connections accepted, {} handshakes, {} PEX answers\n", s.accepted,
              s.handshakes, s.pex_answers);
   return 0;
 }

@@ -31,7 +31,7 @@ int cmd_export(const std::filesystem::path& dir, const ExportArgs& args) {
   if (peers.empty()) print_err("seedscope: {}\n", report.summary(args.filter.network));
   const std::string text = storage::format_peers(peers, *format);
   if (args.out.empty()) {
-    write_stdout(text);
+    if (!write_result(text)) throw std::runtime_error("cannot write the peer list to stdout");
   } else {
     auto st = storage::write_file_atomically(args.out, text);
     if (!st.ok()) throw std::runtime_error(st.error().message());

@@ -63,7 +63,7 @@ int cmd_init(const std::filesystem::path& dir) {
     fs::create_directories(data_dir);
     log_line("created data directory " + data_dir.string());
   }
-  fmt::print("{}\n", key->node_id());
+  print_out("{}\n", key->node_id());
   return 0;
 }
 
@@ -71,7 +71,7 @@ int cmd_show_node_id(const std::filesystem::path& dir) {
   crypto::init_sodium();
   Home home = open_home(dir, /*require_config=*/false);
   crypto::NodeKey key = load_node_key(home.node_key_file());
-  fmt::print("{}\n", key.node_id());
+  print_out("{}\n", key.node_id());
   return 0;
 }
 

@@ -29,7 +29,7 @@ double rss_mib() {
 int cmd_netsim(const NetsimArgs& args) {
   crypto::init_sodium();
   if (!args.print_preset.empty()) {
-    fmt::print("{}", netsim::preset_toml(args.print_preset));
+    print_out("{}", netsim::preset_toml(args.print_preset));
     return 0;
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -55,10 +55,9 @@ int cmd_netsim(const NetsimArgs& args) {
   // Where a crawler starts: each chain's seeds, as a `seeds` value (stdout, for scripts).
   for (std::uint32_t i = 0; i < network.scenario().networks.size(); ++i) {
     const std::string list = network.seed_list(i);
-    fmt::print("{} seeds: {}\n", network.scenario().networks[i].chain_id,
+    print_out("{} seeds: {}\n", network.scenario().networks[i].chain_id,
                list.empty() ? "(no seed nodes)" : list);
   }
-  std::fflush(stdout);
   const double startup_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   log_line(fmt::format("netsim: {} nodes in {} networks, {} listening, started in {:.2f} s, "

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -30,9 +32,24 @@ public:
       return;
     }
     queued_bytes_ += text.size();
-    queue_.push_back({fd, std::move(text)});
+    queue_.push_back({fd, std::move(text), nullptr});
     ++posted_;
     wake_.notify_one();
+  }
+
+  // Queues `text` whatever the queue holds (a result is never dropped for space) and waits.
+  bool post_and_wait(int fd, std::string text) {
+    if (text.empty()) return true;
+    auto done = std::make_shared<std::promise<bool>>();
+    auto result = done->get_future();
+    {
+      std::lock_guard lock(mu_);
+      queued_bytes_ += text.size();
+      queue_.push_back({fd, std::move(text), done});
+      ++posted_;
+      wake_.notify_one();
+    }
+    return result.get();
   }
 
   bool flush(Millis limit) {
@@ -50,6 +67,7 @@ private:
   struct Piece {
     int fd;
     std::string text;
+    std::shared_ptr<std::promise<bool>> done; // someone waits for this piece
   };
 
   // Writes all of `text`; false when the stream failed (the rest is dropped).
@@ -82,6 +100,7 @@ private:
       const bool closed = closed_[p.fd == STDOUT_FILENO ? 0 : 1];
       lock.unlock();
       const bool ok = !closed && write_all(p.fd, p.text);
+      if (p.done) p.done->set_value(ok);
       lock.lock();
       ++(ok ? stats_.written : stats_.dropped);
       ++handled_;
@@ -134,6 +153,9 @@ void log_line(std::string_view message) {
 }
 
 void write_stdout(std::string text) { output().post(STDOUT_FILENO, std::move(text)); }
+bool write_result(std::string text) {
+  return output().post_and_wait(STDOUT_FILENO, std::move(text));
+}
 void write_stderr(std::string text) { output().post(STDERR_FILENO, std::move(text)); }
 bool flush_output(Millis limit) { return output().flush(limit); }
 OutputStats output_stats() { return output().stats(); }

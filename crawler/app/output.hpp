@@ -28,6 +28,10 @@ void log_line(std::string_view message);
 // Text as it is, on stdout or stderr.
 void write_stdout(std::string text);
 void write_stderr(std::string text);
+// A command's result on stdout: queued after what is already queued, then waited for (as
+// long as the reader takes, like any command writing to a pipe). False when it could not be
+// written whole (a closed pipe, a full disk).
+bool write_result(std::string text);
 // Waits until everything queued so far is written, given up on, or `limit` has passed.
 // Returns false when text was still queued at the limit (a reader that never reads).
 bool flush_output(Millis limit = Millis(2000));
