@@ -8,6 +8,7 @@
 #include "crawler/app/commands.hpp"
 #include "crawler/app/output.hpp"
 #include "crawler/app/home.hpp"
+#include "crawler/app/process_lock.hpp"
 #include "storage/addr_book_store.hpp"
 #include "storage/addrbook_json.hpp"
 
@@ -37,6 +38,8 @@ int cmd_addrbook_import(const std::filesystem::path& dir, const std::filesystem:
   if (auto st = check.restore(*snap); !st.ok())
     throw std::runtime_error(fmt::format("{}: {}", file.string(), st.error().message()));
 
+  // A running node saves its own book over an import: refuse while one runs.
+  const HomeLocks locks = lock_home_and_db(home.dir, home.db_file());
   auto db = storage::Database::open(home.db_file());
   storage::SqliteAddrBookStore store(db);
   // An empty file (a node that never learnt anything, a wrong path) would silently wipe the

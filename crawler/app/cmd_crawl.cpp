@@ -14,6 +14,7 @@
 #include "crawler/app/home.hpp"
 #include "crawler/app/node.hpp"
 #include "crawler/app/node_key_file.hpp"
+#include "crawler/app/process_lock.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/runtime/shutdown.hpp"
 #include "crawler/runtime/timer.hpp"
@@ -54,13 +55,16 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
     seeds.insert(seeds.end(), more.begin(), more.end());
   }
 
+  // One process per home and per database, before anything in them is created or read.
+  const auto db_file = home.db_file();
+  const HomeLocks locks = lock_home_and_db(home.dir, db_file);
+
   auto options = crawler_options(config);
   options.key = key_for(home);
   options.loopback_only = args.loopback_only;
   options.log = [](const std::string& line) { log_line(line); };
 
   // A foreign, newer or damaged file stops start-up untouched.
-  const auto db_file = home.db_file();
   auto state = storage::load_observatory(db_file);
   std::unique_ptr<metrics::CrawlerMetrics> metrics;
   std::unique_ptr<metrics::ObservatoryMetrics> observatory_metrics;

@@ -14,6 +14,7 @@
 
 #include "crawler/app/commands.hpp"
 #include "crawler/app/crawl_run.hpp"
+#include "crawler/app/process_lock.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/netsim/netsim.hpp"
 #include "crawler/runtime/shutdown.hpp"
@@ -93,6 +94,9 @@ int cmd_demo(const DemoArgs& args) {
     tmp.emplace();
     db_file = tmp->path / "seedscope.db";
   }
+  std::optional<ProcessLock> db_lock; // a kept database is ours alone while the demo runs
+  if (!tmp) db_lock.emplace(ProcessLock::acquire(db_file.string() + ".lock",
+                                                 "the database " + db_file.string()));
   auto state = storage::load_observatory(db_file);
   storage::WriterOptions wopts;
   wopts.log = [](const std::string& line) { log_line("demo: " + line); };

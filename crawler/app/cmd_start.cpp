@@ -10,6 +10,7 @@
 #include "crawler/app/home.hpp"
 #include "crawler/app/node.hpp"
 #include "crawler/app/node_key_file.hpp"
+#include "crawler/app/process_lock.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/runtime/shutdown.hpp"
 #include "crawler/runtime/timer.hpp"
@@ -53,6 +54,7 @@ int cmd_start(const std::filesystem::path& dir) {
   options.key = std::make_shared<const crypto::NodeKey>(load_node_key(home.node_key_file()));
   options.log = [](const std::string& line) { log_line(line); };
   // The book lives in the database: a foreign or damaged file stops start-up untouched.
+  const HomeLocks locks = lock_home_and_db(home.dir, home.db_file());
   auto db = storage::Database::open(home.db_file());
   storage::SqliteAddrBookStore store(db);
   options.store = &store;

@@ -136,5 +136,40 @@ TEST_CASE("process: crawl whose output pipe is full and never read keeps serving
   stop_within(crawl, Millis(10000));
 }
 
+TEST_CASE("process: one process per home and per database") {
+  test::TempDir dir;
+  const Home h = make_home(dir.path() / "home");
+  test::ChildProcess node({kBinary, "start", "--home", h.dir.string()}, dir.path() / "node.out",
+                          dir.path() / "node.err");
+  REQUIRE(test::wait_for_port(h.port, Millis(10000)));
+  const std::string in_use = "is in use by another seedscope process (pid " +
+                             std::to_string(node.pid()) + ")";
+  // A second node or crawler on the same home.
+  auto again = run_process({kBinary, "start", "--home", h.dir.string()});
+  CHECK(again.exit_code == 1);
+  CHECK(again.err.find("the home " + h.dir.string() + " " + in_use) != std::string::npos);
+  auto crawl = run_process({kBinary, "crawl", "--home", h.dir.string(), "--laddr", "127.0.0.1:0"});
+  CHECK(crawl.exit_code == 1);
+  CHECK(crawl.err.find(in_use) != std::string::npos);
+  // Another home, the same database.
+  const Home other = make_home(dir.path() / "other");
+  const auto db = (h.dir / "data" / "seedscope.db").string();
+  auto same_db = run_process({kBinary, "crawl", "--home", other.dir.string(), "--db", db,
+                              "--laddr", "127.0.0.1:0"});
+  CHECK(same_db.exit_code == 1);
+  CHECK(same_db.err.find("the database " + db + " " + in_use) != std::string::npos);
+  // An import while the node runs would be overwritten by the node's own saves.
+  test::write_file(dir.path() / "book.json", R"({"key":"0123456789abcdef01234567","addrs":[]})");
+  auto import = run_process({kBinary, "addrbook", "import", (dir.path() / "book.json").string(),
+                             "--home", h.dir.string(), "--force"});
+  CHECK(import.exit_code == 1);
+  CHECK(import.err.find(in_use) != std::string::npos);
+  stop_within(node, Millis(10000));
+  // Once it stopped, the home is free again.
+  auto after = run_process({kBinary, "addrbook", "import", (dir.path() / "book.json").string(),
+                            "--home", h.dir.string(), "--force"});
+  CHECK_MESSAGE(after.exit_code == 0, after.err);
+}
+
 } // namespace
 } // namespace seedscope
