@@ -47,7 +47,7 @@ NetAddress address(const std::string& id, const std::string& ip, std::int64_t po
 
 constexpr const char* kColumns =
     "id, ip, port, src_id, src_ip, src_port, buckets, attempts, bucket_type, last_attempt, "
-    "last_success, last_ban_time";
+    "last_success, last_ban_time, network";
 
 pex::KnownAddress read_row(const Statement& st) {
   pex::KnownAddress ka;
@@ -63,6 +63,7 @@ pex::KnownAddress read_row(const Statement& st) {
   ka.last_attempt = wall(st.column_int(9));
   ka.last_success = wall(st.column_int(10));
   ka.last_ban_time = wall(st.column_int(11));
+  ka.network = st.column_text(12);
   return ka;
 }
 
@@ -78,7 +79,8 @@ void bind_row(Statement& st, const pex::KnownAddress& ka) {
       .bind(9, static_cast<std::int64_t>(ka.bucket_type))
       .bind(10, ns(ka.last_attempt))
       .bind(11, ns(ka.last_success))
-      .bind(12, ns(ka.last_ban_time));
+      .bind(12, ns(ka.last_ban_time))
+      .bind(13, ka.network);
 }
 
 } // namespace
@@ -94,7 +96,7 @@ Result<std::optional<pex::AddrBookSnapshot>> SqliteAddrBookStore::load() {
     Statement addrs = db_.prepare(fmt::format("SELECT {} FROM addrbook_addrs", kColumns));
     while (addrs.step()) snap.addrs.push_back(read_row(addrs));
     Statement bans = db_.prepare(fmt::format("SELECT {}, until FROM addrbook_bans", kColumns));
-    while (bans.step()) snap.bans.push_back({read_row(bans), wall(bans.column_int(12))});
+    while (bans.step()) snap.bans.push_back({read_row(bans), wall(bans.column_int(13))});
     return std::optional<pex::AddrBookSnapshot>(std::move(snap));
   } catch (const StorageError& e) {
     return make_error(StorageErrc::kSqlite, fmt::format("{}: reading the address book: {}",
@@ -120,7 +122,7 @@ Status SqliteAddrBookStore::write(const pex::AddrBookSnapshot& snapshot, bool re
                      std::chrono::system_clock::now())))
         .step();
     Statement ins = db_.prepare(fmt::format(
-        "INSERT INTO addrbook_addrs ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", kColumns));
+        "INSERT INTO addrbook_addrs ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", kColumns));
     for (const auto& ka : snapshot.addrs) {
       bind_row(ins, ka);
       ins.step();
@@ -129,10 +131,10 @@ Status SqliteAddrBookStore::write(const pex::AddrBookSnapshot& snapshot, bool re
     if (replace_bans) {
       db_.exec("DELETE FROM addrbook_bans");
       Statement ban = db_.prepare(fmt::format(
-          "INSERT INTO addrbook_bans ({}, until) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", kColumns));
+          "INSERT INTO addrbook_bans ({}, until) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", kColumns));
       for (const auto& b : snapshot.bans) {
         bind_row(ban, b.entry);
-        ban.bind(13, ns(b.until));
+        ban.bind(14, ns(b.until));
         ban.step();
         ban.reset();
       }

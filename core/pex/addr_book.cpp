@@ -149,7 +149,7 @@ Status AddrBook::add_address(const NetAddress& addr, const NetAddress& src, Wall
     if (rng_.below(2 * ka.buckets.size()) != 0) return ok_status();
   } else {
     // Go's newKnownAddress sets LastAttempt to now (which is what isBad measures from).
-    KnownAddress fresh{addr, src, {}, 0, BucketType::kNew, now, {}, {}};
+    KnownAddress fresh{addr, src, {}, 0, BucketType::kNew, now, {}, {}, {}};
     it = by_id_.emplace(addr.id, std::move(fresh)).first;
   }
   add_to_new_bucket(it->second, new_bucket_for(addr, src), now);
@@ -162,10 +162,11 @@ void AddrBook::remove_address(const NetAddress& addr) {
   remove_from_all_buckets(it->second);
 }
 
-void AddrBook::mark_good(const std::string& id, WallTime now) {
+void AddrBook::mark_good(const std::string& id, WallTime now, std::string_view network) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
   KnownAddress& ka = it->second;
+  if (!network.empty()) ka.network = std::string(network);
   ka.last_attempt = now;
   ka.attempts = 0;
   ka.last_success = now;

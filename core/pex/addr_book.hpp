@@ -52,6 +52,9 @@ struct KnownAddress {
   WallTime last_attempt{};
   WallTime last_success{};
   WallTime last_ban_time{};
+  // The chain of the node last verified at this address (an outbound handshake), "" when it
+  // was never verified. Not in addrbook.json (Go has no such field); kept in the database.
+  std::string network;
 
   bool is_old() const { return bucket_type == BucketType::kOld; }
   bool is_new() const { return bucket_type == BucketType::kNew; }
@@ -130,7 +133,8 @@ public:
   void remove_address(const NetAddress& addr);
 
   // Connection outcomes.
-  void mark_good(const std::string& id, WallTime now);    // moves to an old bucket
+  // Moves to an old bucket; `network` (when not empty) is the chain the node was verified in.
+  void mark_good(const std::string& id, WallTime now, std::string_view network = {});
   void mark_attempt(const NetAddress& addr, WallTime now); // a failed dial
   // Removes the address and bans its ID for `ban` (Go: MarkBad(addr, 24h)). As in Go, an
   // address that is not in the book is ignored (not banned).
@@ -156,6 +160,10 @@ public:
   std::vector<NetAddress> get_selection();
   // Go's GetSelectionWithBias: bias % new, the rest old, topped up with new when old run out.
   std::vector<NetAddress> get_selection_with_bias(int bias_towards_new);
+  // For a book holding several chains (a network-adopting node): only addresses verified in
+  // `network`, sized as GetSelection sizes a book of that many, random order. Empty when
+  // the book knows none of that chain.
+  std::vector<NetAddress> get_selection_in_network(const std::string& network);
 
   // Persistence.
   AddrBookSnapshot snapshot() const;

@@ -58,6 +58,18 @@ std::vector<NetAddress> AddrBook::get_selection() {
   return out;
 }
 
+std::vector<NetAddress> AddrBook::get_selection_in_network(const std::string& network) {
+  std::vector<const KnownAddress*> all;
+  for (const auto& [id, ka] : by_id_)
+    if (!network.empty() && ka.network == network) all.push_back(&ka);
+  const std::size_t n = selection_size(all.size());
+  shuffle_prefix(all, n, rng_);
+  std::vector<NetAddress> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(all[i]->addr);
+  return out;
+}
+
 // Go: numRequiredNewAdd = max(round(bias% of n), n - nOld) new ones first, then old ones up
 // to n (fewer new than required leaves room for more old).
 std::vector<NetAddress> AddrBook::get_selection_with_bias(int bias_towards_new) {

@@ -91,7 +91,8 @@ std::optional<NetAddress> PexReactor::advertised_address(const PeerInfo& peer) {
 
 void PexReactor::add_peer(const PeerInfo& peer) {
   if (peer.outbound) {
-    if (config_.mark_good_on_connect) book_.mark_good(peer.id, clock_.wall());
+    if (config_.mark_good_on_connect)
+      book_.mark_good(peer.id, clock_.wall(), peer.node_info.network);
     // The address is already in the book (we dialed it); ask for more if we need them.
     if (book_.need_more_addrs()) request_addrs(peer.id);
     return;
@@ -128,13 +129,16 @@ void PexReactor::on_request(const PeerInfo& peer) {
     // A seed answers an inbound peer once, then hangs up after the answer is flushed.
     if (last_received_requests_.count(peer.id) != 0) return;
     last_received_requests_[peer.id] = clock_.mono();
-    send_addrs(peer.id, book_.get_selection_with_bias(config_.bias_to_select_new_peers));
+    send_addrs(peer.id, config_.chains_apart
+                            ? book_.get_selection_in_network(peer.node_info.network)
+                            : book_.get_selection_with_bias(config_.bias_to_select_new_peers));
     switch_->stop_peer(peer.id, {Stage::kPex, Reason::kDone}, "seed answered its request", true);
     return;
   }
   if (!accept_request(peer.id))
     return punish(peer, Reason::kTooManyRequests, "PexRequest again within the minimum interval");
-  send_addrs(peer.id, book_.get_selection());
+  send_addrs(peer.id, config_.chains_apart ? book_.get_selection_in_network(peer.node_info.network)
+                                           : book_.get_selection());
 }
 
 bool PexReactor::accept_request(const std::string& peer_id) {

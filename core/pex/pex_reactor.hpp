@@ -47,6 +47,10 @@ struct PexReactorConfig {
   Millis persistent_peers_max_dial_period{0}; // 0: no cap on the back-off
   int bias_to_select_new_peers = 30;
   bool mark_good_on_connect = true; // see the header comment
+  // The node adopts each peer's network, so its book holds several chains: every answer
+  // holds only addresses verified in the requester's own chain (an outbound handshake with a
+  // node of that chain at that address), and none when it knows none. Off: Go's selections.
+  bool chains_apart = false;
 
   // Must be below ensure_peers_period, or our own requests would look abusive to others.
   Millis min_receive_request_interval() const { return ensure_peers_period / 3; }

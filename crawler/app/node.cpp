@@ -82,6 +82,7 @@ Node::Node(runtime::Loop& loop, NodeOptions options, runtime::SwitchObserver* ob
   if (p.pex) {
     pex::PexReactorConfig pc = options_.pex;
     pc.seed_mode = p.seed_mode;
+    pc.chains_apart = options_.config.network.empty(); // one book, every chain's addresses
     pc.seeds = seeds;
     pc.persistent_peers_max_dial_period = p.persistent_peers_max_dial_period;
     pex_ = std::make_unique<pex::PexReactor>(book_, rng_, clock_, pc);

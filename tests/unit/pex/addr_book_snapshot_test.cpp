@@ -66,7 +66,7 @@ TEST_CASE("addr_book: restore keeps the stored bucket lists (no rehashing)") {
   SeededRng rng(1);
   AddrBook book(fixed_key(), rng);
   const NetAddress a = v4(30, 40, 1, 1, 1);
-  AddrBookSnapshot s{kKey, {KnownAddress{a, a, {7, 200}, 1, BucketType::kNew, kT0, {}, {}}}, {}};
+  AddrBookSnapshot s{kKey, {KnownAddress{a, a, {7, 200}, 1, BucketType::kNew, kT0, {}, {}, {}}}, {}};
   REQUIRE(book.restore(s));
   CHECK(book.find(a.id)->buckets == std::vector<int>{7, 200});
   CHECK(book.bucket_len(BucketType::kNew, 7) == 1);
@@ -76,10 +76,10 @@ TEST_CASE("addr_book: restore keeps the stored bucket lists (no rehashing)") {
   AddrBookSnapshot full{kKey, {}, {}};
   for (std::uint32_t i = 0; i < 65; ++i)
     full.addrs.push_back(
-        KnownAddress{spread_addr(i), a, {9}, 0, BucketType::kOld, kT0, kT0, {}});
+        KnownAddress{spread_addr(i), a, {9}, 0, BucketType::kOld, kT0, kT0, {}, {}});
   CHECK(book.restore(full));
   CHECK(book.bucket_len(BucketType::kOld, 9) == 65);
-  full.addrs.push_back(KnownAddress{spread_addr(65), a, {9}, 0, BucketType::kOld, kT0, kT0, {}});
+  full.addrs.push_back(KnownAddress{spread_addr(65), a, {9}, 0, BucketType::kOld, kT0, kT0, {}, {}});
   CHECK(code_of(book.restore(full)) == AddrBookError::kInconsistent);
 }
 
@@ -119,7 +119,7 @@ TEST_CASE("addr_book: restore refuses inconsistent snapshots and leaves the book
       {"new bucket over 65", [&](auto& s) {
          for (std::uint32_t i = 0; i < 66; ++i)
            s.addrs.push_back(KnownAddress{v4(90, 1, 1, 1, 500000 + i), s.addrs[0].src, {11}, 0,
-                                          BucketType::kNew, kT0, {}, {}});
+                                          BucketType::kNew, kT0, {}, {}, {}});
        }},
   };
   SeededRng rng2(2);

@@ -103,7 +103,7 @@ TEST_CASE("addr_book: re-adding a known new address succeeds with probability 1/
   const NetAddress a = v4(30, 40, 1, 1, 1);
   for (int n = 1; n <= 3; ++n) {
     AddrBookSnapshot s{kKey, {}, {}};
-    KnownAddress ka{a, a, {}, 0, BucketType::kNew, kT0, {}, {}};
+    KnownAddress ka{a, a, {}, 0, BucketType::kNew, kT0, {}, {}, {}};
     for (int b = 0; b < n; ++b) ka.buckets.push_back(b);
     s.addrs.push_back(ka);
     NetAddress src = spread_addr(0);
@@ -263,7 +263,7 @@ TEST_CASE("addr_book: a full old bucket pushes its oldest entry back to a new bu
 TEST_CASE("addr_book: is_bad (known_address.go isBad)") {
   const WallTime now = kT0 + Days(30);
   KnownAddress ka{v4(30, 40, 1, 1, 1), v4(30, 40, 1, 1, 1), {3}, 0, BucketType::kNew,
-                  now - hours(1), {}, {}};
+                  now - hours(1), {}, {}, {}};
   CHECK_FALSE(ka.is_bad(now));
   auto with = [&](int attempts, WallTime last_attempt, WallTime last_success) {
     KnownAddress k = ka;

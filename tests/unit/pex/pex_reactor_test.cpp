@@ -242,6 +242,43 @@ TEST_CASE("seed mode answers an inbound request once, biased, and hangs up grace
   CHECK_FALSE(f.book.is_banned(p.id, f.clock.wall()));
 }
 
+TEST_CASE("a seed of several chains answers each requester with its own chain only") {
+  PexReactorConfig c = seed_config();
+  c.chains_apart = true; // the node adopts each peer's network
+  Fixture f(c);
+  f.sw->remove_on_stop = false;
+  // Crawled: nodes 100..139 verified in chain-a, 200..209 in chain-b; 300..309 only learnt.
+  auto crawled = [&](int from, int to, const char* chain) {
+    for (int n = from; n < to; ++n) {
+      PeerInfo p = peer_from(addr(n), true);
+      p.node_info.network = chain;
+      REQUIRE(f.book.add_address(addr(n), addr(n), f.clock.wall()).ok());
+      f.sw->connect(p); // an outbound handshake with the node of that chain
+      f.sw->disconnect(p.id);
+    }
+  };
+  crawled(100, 140, "chain-a");
+  crawled(200, 210, "chain-b");
+  f.fill_book(300, 310);
+  CHECK(f.book.find(node_id(100))->network == "chain-a");
+  CHECK(f.book.find(node_id(300))->network.empty());
+  auto answer_to = [&](int n, const char* chain) {
+    PeerInfo p = peer_from(addr(n), false);
+    p.node_info.network = chain;
+    f.sw->connect(p);
+    f.request_from(p);
+    REQUIRE(f.sw->sent_to(p.id).size() == 1);
+    return decode(f.sw->sent_to(p.id)[0].msg).addrs;
+  };
+  auto b = answer_to(5, "chain-b");
+  CHECK(b.size() == 10);
+  for (const auto& a : b) CHECK(f.book.find(a.id)->network == "chain-b");
+  auto a = answer_to(6, "chain-a");
+  CHECK(a.size() == 32); // GetSelection's sizing over the 40 of chain-a
+  for (const auto& x : a) CHECK(f.book.find(x.id)->network == "chain-a");
+  CHECK(answer_to(7, "chain-z").empty()); // a chain it knows nothing of
+}
+
 TEST_CASE("seed mode serves an outbound peer by the normal rule") {
   Fixture f(seed_config());
   const PeerInfo p = peer_from(addr(1), true);

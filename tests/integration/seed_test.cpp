@@ -1,0 +1,100 @@
+// `seedscope start` as a public seed of several chains at once (network = ""): it crawls a
+// simulated network of two chains from one chain's seeds and answers every requester with
+// addresses of the requester's own chain only, and with none when it knows none.
+#include <signal.h>
+
+#include <map>
+#include <set>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "crawler/netsim/netsim.hpp"
+#include "support/loop_harness.hpp"
+#include "support/pex_client.hpp"
+#include "support/process.hpp"
+
+namespace seedscope {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kBinary = SEEDSCOPE_BINARY;
+
+netsim::Scenario hub_and_zone() {
+  std::string text = "seed = 12\naddress_offset = 30000\n";
+  for (const auto& [chain, nodes] : {std::pair<const char*, int>{"hub-1", 60}, {"zone-7", 40}})
+    text += fmt::format("[[network]]\nchain_id = \"{}\"\nnodes = {}\nknown_peers = 10\n"
+                        "seed_nodes = 1\n",
+                        chain, nodes);
+  return netsim::parse_scenario(text, "seed-test");
+}
+
+} // namespace
+
+TEST_CASE("start: a seed of every chain answers each requester with its own chain only") {
+  runtime::Loop loop;
+  netsim::SimNetwork net(hub_and_zone());
+  netsim::Netsim sim(loop, net);
+  sim.start();
+  std::map<std::string, std::string> chain_of; // node ID -> the chain it speaks
+  std::string hub_seeds, zone_seed;
+  for (const auto& n : net.nodes()) {
+    chain_of[n.id] = net.node_info(n).network;
+    if (n.behaviour != netsim::Behaviour::kSeed) continue;
+    if (chain_of[n.id] == "hub-1") hub_seeds += (hub_seeds.empty() ? "" : ",") + n.address().to_string();
+  }
+  REQUIRE_FALSE(hub_seeds.empty());
+
+  test::TempDir dir;
+  const fs::path home = dir.path() / "seed";
+  auto init = test::run_process({kBinary, "init", "--home", home.string()});
+  REQUIRE(init.exit_code == 0);
+  const std::string seed_id = init.out.substr(0, 40);
+  const std::uint16_t port = test::free_tcp_port();
+  // Loopback addresses need a non-strict book; only hub-1's seed is given.
+  test::write_file(home / "config" / "config.toml",
+                   fmt::format("moniker = \"multi-chain-seed\"\nnetwork = \"\"\n[p2p]\n"
+                               "laddr = \"tcp://127.0.0.1:{}\"\nseed_mode = true\n"
+                               "addr_book_strict = false\nseeds = \"{}\"\n"
+                               "[instrumentation]\nprometheus_listen_addr = \"off\"\n",
+                               port, hub_seeds));
+  test::ChildProcess seed({kBinary, "start", "--home", home.string()}, dir.path() / "out",
+                          dir.path() / "err");
+  REQUIRE(test::wait_for_port(port, Millis(10000)));
+  PeerAddress target;
+  target.id = seed_id;
+  target.host = "127.0.0.1";
+  target.port = port;
+  target.ip = IpAddress::parse("127.0.0.1");
+
+  // The seed crawls hub-1 from its seed (the netsim nodes answer on this loop).
+  test::PexAnswer hub;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < until) {
+    test::run_for(loop, Millis(500));
+    hub = test::pex_request(loop, target, "hub-1");
+    if (hub.addrs && hub.addrs->size() >= 10) break;
+  }
+  INFO(test::read_file(dir.path() / "err"));
+  REQUIRE(hub.connected);
+  CHECK(hub.their_network == "hub-1");
+  REQUIRE(hub.addrs);
+  CHECK(hub.addrs->size() >= 10); // verified so far (a Go seed crawls every 30 s)
+  for (const auto& a : *hub.addrs) {
+    INFO(a.to_string());
+    CHECK(chain_of[a.id] == "hub-1");
+  }
+  // A node of another chain gets nothing of hub-1 (the seed knows no node of zone-7).
+  auto zone = test::pex_request(loop, target, "zone-7");
+  REQUIRE(zone.connected);
+  CHECK(zone.their_network == "zone-7");
+  REQUIRE(zone.addrs);
+  CHECK(zone.addrs->empty());
+
+  seed.signal(SIGTERM);
+  CHECK(seed.wait(Millis(10000)) == std::optional<int>(0));
+  sim.stop();
+  test::run_for(loop, Millis(50));
+}
+
+} // namespace seedscope

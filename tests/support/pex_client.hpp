@@ -1,0 +1,25 @@
+// A Go-style PEX client for integration tests: dials a node as a node of `network` (listing
+// only the PEX channel), sends one PexRequest and waits for the PexAddrs. Runs `loop` until
+// then (bounded by `limit`, REQUIRE on timeout).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/types/net_address.hpp"
+#include "crawler/runtime/loop.hpp"
+
+namespace seedscope::test {
+
+struct PexAnswer {
+  bool connected = false;        // the handshake completed
+  std::string failure;           // why not, when it did not
+  std::string their_network;     // the network the node answered in
+  std::optional<std::vector<NetAddress>> addrs; // the PexAddrs, when one arrived
+};
+
+PexAnswer pex_request(runtime::Loop& loop, const PeerAddress& target, const std::string& network,
+                      Millis limit = Millis(10000));
+
+} // namespace seedscope::test
