@@ -35,6 +35,13 @@ std::int64_t integer_option(const std::string& text, const char* name, std::int6
   return v;
 }
 
+// A chain ID given on the command line, checked as Tendermint checks one.
+std::string chain_id_option(const std::string& text, const char* name) {
+  if (Status st = validate_chain_id(text); !st)
+    throw std::runtime_error(fmt::format("{}: {}", name, st.error().detail));
+  return text;
+}
+
 } // namespace
 
 int run_cli(int argc, char** argv) {
@@ -158,7 +165,7 @@ int run_cli(int argc, char** argv) {
     if (*show) return cmd_show_node_id(home);
     if (*start) return cmd_start(home);
     if (*crawl) {
-      if (!crawl_network.empty()) crawl_args.network = crawl_network;
+      if (!crawl_network.empty()) crawl_args.network = chain_id_option(crawl_network, "--network");
       if (!crawl_db.empty()) crawl_args.db = crawl_db;
       if (!crawl_laddr.empty()) crawl_args.laddr = crawl_laddr;
       if (!crawl_metrics.empty()) crawl_args.metrics_addr = crawl_metrics;
@@ -201,7 +208,7 @@ int run_cli(int argc, char** argv) {
     if (*book_import) return cmd_addrbook_import(home, book_file, book_force);
     if (*book_export) return cmd_addrbook_export(home, book_file);
     if (*probe) {
-      if (!network.empty()) probe_args.network = network;
+      if (!network.empty()) probe_args.network = chain_id_option(network, "--network");
       probe_args.timeout = duration_option(timeout, "--timeout");
       probe_args.dial_timeout = duration_option(dial_timeout, "--dial-timeout");
       return cmd_probe(home, probe_args);

@@ -42,7 +42,7 @@ constexpr std::string_view kP2PKeys[] = {
     "send_rate", "recv_rate", "pex", "seed_mode", "allow_duplicate_ip", "handshake_timeout",
     "dial_timeout"};
 constexpr std::string_view kCrawlerKeys[] = {
-    "crawl", "max_concurrent_dials", "max_inbound", "recrawl_interval", "retry_base", "retry_cap",
+    "crawl", "max_concurrent_dials", "max_inbound", "max_unconfirmed_networks", "recrawl_interval", "retry_base", "retry_cap",
     "retire_after", "handshake_timeout", "pex_timeout", "contact_retention", "status_interval"};
 constexpr std::string_view kInstrumentationKeys[] = {"prometheus_listen_addr", "namespace"};
 struct KnownSection {
@@ -248,6 +248,7 @@ void read_crawler(const Reader& r, const toml::table* t, CrawlerConfig& c) {
   r.boolean(t, "crawl", c.crawl);
   r.integer(t, "max_concurrent_dials", c.max_concurrent_dials, 1, 100000);
   r.integer(t, "max_inbound", c.max_inbound, 1, 100000);
+  r.integer(t, "max_unconfirmed_networks", c.max_unconfirmed_networks, 0, 10000);
   r.duration(t, "recrawl_interval", c.recrawl_interval, kPositive, kMonth);
   r.duration(t, "retry_base", c.retry_base, kPositive, kMonth);
   r.duration(t, "retry_cap", c.retry_cap, kPositive, kMonth);
@@ -262,7 +263,8 @@ void read_crawler(const Reader& r, const toml::table* t, CrawlerConfig& c) {
 void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
   if (c.moniker.empty() || blank(c.moniker) || !printable_ascii(c.moniker))
     r.invalid(nullptr, "moniker", "must be non-empty printable ASCII");
-  if (!printable_ascii(c.network)) r.invalid(nullptr, "network", "must be printable ASCII");
+  if (!c.network.empty())
+    if (Status st = validate_chain_id(c.network); !st) r.invalid(nullptr, "network", st.error().detail);
   if (c.db_file.empty() || blank(c.db_file)) r.invalid(nullptr, "db_file", "must be a file path");
   // Only split_listen_address's own error is caught: r.invalid's ConfigError already carries
   // the file:line: key: prefix and must not be wrapped in a second one.
@@ -489,6 +491,9 @@ std::string render_config(const Config& c) {
   out += "# Contacts in flight at once (lowered to fit the file descriptor limit), inbound peers.\n";
   out += fmt::format("max_concurrent_dials = {}\n", k.max_concurrent_dials);
   out += fmt::format("max_inbound = {}\n\n", k.max_inbound);
+  out += "# Chains known only from inbound peers (no outbound contact confirmed them yet): at\n";
+  out += "# most this many; inbound peers of further unknown chains are refused.\n";
+  out += fmt::format("max_unconfirmed_networks = {}\n\n", k.max_unconfirmed_networks);
   out += "# Reachable nodes are contacted again every recrawl_interval; failures back off from\n";
   out += "# retry_base, doubling up to retry_cap; no success for retire_after: retired.\n";
   out += fmt::format("recrawl_interval = {}\n", quote(format_duration(k.recrawl_interval)));

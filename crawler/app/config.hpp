@@ -49,6 +49,7 @@ struct CrawlerConfig {
   bool crawl = false;                       // start runs the crawler instead of a plain node
   std::int64_t max_concurrent_dials = 512;  // lowered to fit the file descriptor limit
   std::int64_t max_inbound = 256;           // seed service: concurrent inbound peers
+  std::int64_t max_unconfirmed_networks = 16; // chains known only from inbound peers
   Millis recrawl_interval{std::chrono::minutes(10)};
   Millis retry_base{std::chrono::minutes(1)};
   Millis retry_cap{std::chrono::hours(4)};

@@ -17,6 +17,7 @@ crawler::CrawlerOptions crawler_options(const Config& config) {
   const auto& k = config.crawler;
   o.max_concurrent_dials = static_cast<std::size_t>(k.max_concurrent_dials);
   o.max_inbound = static_cast<std::size_t>(k.max_inbound);
+  o.max_unconfirmed_networks = static_cast<std::size_t>(k.max_unconfirmed_networks);
   o.dial_timeout = config.p2p.dial_timeout;
   o.handshake_timeout = k.handshake_timeout;
   o.pex_timeout = k.pex_timeout;

@@ -97,4 +97,63 @@ TEST_CASE("start: a seed of every chain answers each requester with its own chai
   test::run_for(loop, Millis(50));
 }
 
+TEST_CASE("crawl: made-up chain IDs are refused and chains known only from inbound peers are capped") {
+  test::TempDir dir;
+  const fs::path home = dir.path() / "crawler";
+  auto init = test::run_process({kBinary, "init", "--home", home.string()});
+  REQUIRE(init.exit_code == 0);
+  const std::uint16_t port = test::free_tcp_port();
+  test::write_file(home / "config" / "config.toml",
+                   fmt::format("moniker = \"crawler\"\n[p2p]\nladdr = \"tcp://127.0.0.1:{}\"\n"
+                               "[crawler]\nmax_unconfirmed_networks = 2\n"
+                               "[instrumentation]\nprometheus_listen_addr = \"off\"\n",
+                               port));
+  test::ChildProcess crawl({kBinary, "crawl", "--home", home.string(), "--loopback-only"},
+                           dir.path() / "out", dir.path() / "err");
+  REQUIRE(test::wait_for_port(port, Millis(10000)));
+  PeerAddress target;
+  target.id = init.out.substr(0, 40);
+  target.host = "127.0.0.1";
+  target.port = port;
+  target.ip = IpAddress::parse("127.0.0.1");
+  runtime::Loop loop;
+  // Not a chain ID Tendermint allows: the handshake is refused.
+  for (const std::string& bad : std::vector<std::string>{"weird chain id with spaces", std::string(51, 'x'), "tab\there"}) {
+    INFO(bad);
+    CHECK_FALSE(test::pex_request(loop, target, bad).connected);
+  }
+  // Two chains nobody confirmed yet are taken (and get nothing: nothing is known of them),
+  // a third is refused after the handshake.
+  for (const char* chain : {"u-1", "u-2"}) {
+    auto a = test::pex_request(loop, target, chain);
+    CHECK(a.connected);
+    REQUIRE(a.addrs);
+    CHECK(a.addrs->empty());
+  }
+  auto third = test::pex_request(loop, target, "u-3");
+  CHECK_FALSE(third.addrs.has_value());
+  CHECK(test::pex_request(loop, target, "u-1").addrs.has_value()); // known ones still are
+  crawl.signal(SIGTERM);
+  REQUIRE(crawl.wait(Millis(10000)) == std::optional<int>(0));
+
+  auto stats = test::run_process({kBinary, "stats", "--home", home.string()});
+  INFO(stats.out);
+  REQUIRE(stats.exit_code == 0);
+  for (const char* chain : {"u-1", "u-2"}) {
+    const auto line = stats.out.find(std::string("\n") + chain + " ");
+    REQUIRE(line != std::string::npos);
+    const auto end = stats.out.find('\n', line + 1);
+    CHECK(stats.out.substr(line, end - line).find("known only from inbound peers") !=
+          std::string::npos);
+  }
+  CHECK(stats.out.find("u-3") == std::string::npos);
+  CHECK(stats.out.find("weird") == std::string::npos);
+  CHECK(stats.out.find("xxxxxxxxxx") == std::string::npos);
+  // The command line checks chain IDs the same way.
+  auto probe = test::run_process({kBinary, "probe", target.id + "@127.0.0.1:1", "--network",
+                                  "weird chain", "--home", (dir.path() / "p").string()});
+  CHECK(probe.exit_code == 1);
+  CHECK(probe.err.find("--network: chain ID \"weird chain\" holds whitespace") != std::string::npos);
+}
+
 } // namespace seedscope
