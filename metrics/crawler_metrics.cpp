@@ -58,18 +58,6 @@ CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string
                    .Name(ns + "_crawler_addresses")
                    .Help("Known addresses by schedule state")
                    .Register(*registry_);
-  addresses_ = &prometheus::BuildGauge()
-                    .Name(ns + "_network_addresses")
-                    .Help("Known addresses, by network (the node's own, or its advertiser's until contacted)")
-                    .Register(*registry_);
-  nodes_seen_ = &prometheus::BuildGauge()
-                     .Name(ns + "_network_nodes")
-                     .Help("Nodes that completed a handshake with the crawler, by network")
-                     .Register(*registry_);
-  reachable_ = &prometheus::BuildGauge()
-                    .Name(ns + "_network_reachable_nodes")
-                    .Help("Nodes whose last outbound contact reached them, by network")
-                    .Register(*registry_);
   seed_requests_ = &prometheus::BuildCounter()
                         .Name(ns + "_seed_requests_total")
                         .Help("PexRequests answered by the seed service")
@@ -122,17 +110,7 @@ void CrawlerMetrics::update(const crawler::CrawlerStats& s, const storage::Write
   queue_->Set(double(s.due));
   known_->Set(double(s.known));
   for (const auto& [state, n] : s.by_state) by_state_->Add({{"state", state}}).Set(double(n));
-  // The largest networks only: chain IDs come from peers, so their number is not ours to bound.
-  std::vector<std::pair<std::size_t, std::string>> by_size;
-  for (const auto& [net, n] : s.networks) by_size.emplace_back(n.addresses, net);
-  std::sort(by_size.rbegin(), by_size.rend());
-  if (by_size.size() > max_networks_) by_size.resize(max_networks_);
-  for (const auto& [size, net] : by_size) {
-    const auto& n = s.networks.at(net);
-    nodes_seen_->Add({{"network", net}}).Set(double(n.nodes_seen));
-    reachable_->Add({{"network", net}}).Set(double(n.reachable));
-    addresses_->Add({{"network", net}}).Set(double(n.addresses));
-  }
+  // Per-network counts come from the database (ObservatoryMetrics), as stats and the API do.
   seed_requests_->Increment(double(s.seed_requests) - seed_requests_seen_);
   seed_requests_seen_ = double(s.seed_requests);
   seed_addresses_->Increment(double(s.seed_addresses) - seed_addresses_seen_);

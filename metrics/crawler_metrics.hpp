@@ -51,9 +51,6 @@ private:
   prometheus::Gauge* queue_;
   prometheus::Gauge* known_;
   prometheus::Family<prometheus::Gauge>* by_state_;
-  prometheus::Family<prometheus::Gauge>* nodes_seen_;
-  prometheus::Family<prometheus::Gauge>* reachable_;
-  prometheus::Family<prometheus::Gauge>* addresses_;
   prometheus::Counter* seed_requests_;
   prometheus::Counter* seed_addresses_;
   prometheus::Counter* rows_written_;

@@ -16,6 +16,7 @@
 
 #include "core/types/net_address.hpp"
 #include "storage/database.hpp"
+#include "storage/queries.hpp"
 
 namespace seedscope::metrics {
 
@@ -97,7 +98,14 @@ ObservatoryMetrics::ObservatoryMetrics(std::shared_ptr<prometheus::Registry> reg
       interval_(interval),
       max_networks_(max_networks) {
   auto& r = *registry_;
-  nodes_ = gauge(r, ns + "_network_known_nodes", "Nodes in the database, by network");
+  nodes_ = gauge(r, ns + "_network_known_nodes",
+                 "Nodes whose NodeInfo reached the crawler, by network");
+  reachable_ = gauge(r, ns + "_network_reachable_nodes",
+                     "Nodes verified (handshake, protocol kept) at their last contact");
+  misbehaving_ = gauge(r, ns + "_network_misbehaving_nodes",
+                       "Nodes that broke the protocol after the handshake at their last contact");
+  addresses_ = gauge(r, ns + "_network_addresses",
+                     "Addresses filed under the network (the node's own, or its advertiser's)");
   by_version_ = gauge(r, ns + "_network_nodes_by_version",
                       "Nodes by software version (the 20 most common; the rest as other)");
   by_protocol_ = gauge(r, ns + "_network_nodes_by_protocol", "Nodes by p2p and block protocol version");
@@ -199,15 +207,17 @@ bool ObservatoryMetrics::refresh() {
   try {
     auto db = storage::Database::open_read_only(db_file_);
     const double now = now_seconds();
-    // The largest networks by known nodes.
+    // The largest networks by known nodes (chain IDs come from peers: their number is not
+    // ours to bound), with the counts stats and the API show.
     std::vector<std::string> networks;
-    {
-      auto st = db.prepare("SELECT network, count(*) FROM nodes GROUP BY network ORDER BY 2 DESC LIMIT ?1");
-      st.bind(1, static_cast<std::int64_t>(max_networks_));
-      while (st.step()) {
-        networks.push_back(st.column_text(0));
-        set(nodes_, {{"network", networks.back()}}, double(st.column_int(1)));
-      }
+    for (const auto& n : storage::network_counts(db)) {
+      if (networks.size() >= max_networks_) break;
+      networks.push_back(n.network);
+      const Labels l{{"network", n.network}};
+      set(nodes_, l, double(n.nodes));
+      set(reachable_, l, double(n.reachable));
+      set(misbehaving_, l, double(n.misbehaving));
+      set(addresses_, l, double(n.addresses));
     }
     for (const auto& net : networks) {
       {

@@ -66,6 +66,9 @@ private:
   std::mutex mu_; // one refresh at a time
   std::map<prometheus::Family<prometheus::Gauge>*, std::set<Labels>> seen_, current_;
   prometheus::Family<prometheus::Gauge>* nodes_;
+  prometheus::Family<prometheus::Gauge>* reachable_;
+  prometheus::Family<prometheus::Gauge>* misbehaving_;
+  prometheus::Family<prometheus::Gauge>* addresses_;
   prometheus::Family<prometheus::Gauge>* by_version_;
   prometheus::Family<prometheus::Gauge>* by_protocol_;
   prometheus::Family<prometheus::Gauge>* with_rpc_;

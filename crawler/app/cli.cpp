@@ -35,6 +35,12 @@ std::int64_t integer_option(const std::string& text, const char* name, std::int6
   return v;
 }
 
+// A --db path given on the command line is relative to the working directory, as any path
+// on a command line (db_file in config.toml is relative to the home).
+std::string db_option(const std::string& path) {
+  return std::filesystem::absolute(path).lexically_normal().string();
+}
+
 // A chain ID given on the command line, checked as Tendermint checks one.
 std::string chain_id_option(const std::string& text, const char* name) {
   if (Status st = validate_chain_id(text); !st)
@@ -166,7 +172,7 @@ int run_cli(int argc, char** argv) {
     if (*start) return cmd_start(home);
     if (*crawl) {
       if (!crawl_network.empty()) crawl_args.network = chain_id_option(crawl_network, "--network");
-      if (!crawl_db.empty()) crawl_args.db = crawl_db;
+      if (!crawl_db.empty()) crawl_args.db = db_option(crawl_db);
       if (!crawl_laddr.empty()) crawl_args.laddr = crawl_laddr;
       if (!crawl_metrics.empty()) crawl_args.metrics_addr = crawl_metrics;
       if (crawl_dials < 0) throw std::runtime_error("--max-concurrent-dials: must be positive");
@@ -181,7 +187,7 @@ int run_cli(int argc, char** argv) {
                                          : storage::AddressFamily::kAny;
       if (auto d = duration_option(seen_within, "--seen-within"))
         export_args.filter.seen_within = std::chrono::duration_cast<std::chrono::seconds>(*d);
-      if (!export_db.empty()) export_args.db = export_db;
+      if (!export_db.empty()) export_args.db = db_option(export_db);
       if (exp->count("--limit") != 0)
         export_args.filter.limit =
             static_cast<std::size_t>(integer_option(export_limit, "--limit", 1, 1'000'000'000));
@@ -189,9 +195,10 @@ int run_cli(int argc, char** argv) {
     }
     if (*api)
       return cmd_api(home, api_listen,
-                     api_db.empty() ? std::nullopt : std::optional<std::string>(api_db));
-    if (*stats) return cmd_stats(home, stats_db.empty() ? std::nullopt
-                                                        : std::optional<std::string>(stats_db));
+                     api_db.empty() ? std::nullopt : std::optional<std::string>(db_option(api_db)));
+    if (*stats)
+      return cmd_stats(home, stats_db.empty() ? std::nullopt
+                                              : std::optional<std::string>(db_option(stats_db)));
     if (*demo) {
       if (auto d = duration_option(demo_duration, "--duration")) demo_args.duration = *d;
       if (demo->count("--port") != 0)

@@ -181,6 +181,12 @@ std::string_view to_string(Behaviour b) {
   return "?";
 }
 
+std::optional<Behaviour> behaviour_from_string(std::string_view name) {
+  for (const auto& n : kNames)
+    if (n.name == name) return n.b;
+  return std::nullopt;
+}
+
 const std::vector<Behaviour>& fraction_classes() {
   static const std::vector<Behaviour> classes = [] {
     std::vector<Behaviour> v;

@@ -9,6 +9,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -34,6 +35,7 @@ enum class Behaviour {
   kPrivateAndDuplicateAddrs // PEX answers of private-range addresses and duplicates
 };
 std::string_view to_string(Behaviour b);
+std::optional<Behaviour> behaviour_from_string(std::string_view name);
 // The classes a scenario gives fractions for (all but normal and seed).
 const std::vector<Behaviour>& fraction_classes();
 // True when the node completes the handshake (the crawler can reach it).

@@ -500,21 +500,6 @@ TEST_CASE("`seedscope crawl` refuses a foreign database untouched; `start` with 
   CHECK(fs::exists(home / "data" / "seedscope.db"));
 }
 
-TEST_CASE("`seedscope demo` crawls a simulated network and stops by itself with a summary") {
-  auto r = run_process({kBinary, "demo", "--preset", "small", "--duration", "40s", "--metrics-addr",
-                        "127.0.0.1:0"},
-                       Millis(60000));
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  CHECK(r.err.find("metrics at http://127.0.0.1:") != std::string::npos);
-  CHECK(r.err.find("target reached") != std::string::npos);
-  CHECK(r.out.find("seedscope demo summary") != std::string::npos);
-  CHECK(r.out.find("simhub-1") != std::string::npos);
-  CHECK(r.out.find("simzone-7") != std::string::npos);
-  CHECK(r.out.find("refused") != std::string::npos);
-  CHECK(r.out.find("handshake_timeout") != std::string::npos);
-}
-
 TEST_CASE("`seedscope netsim` prints each chain's seed list on stdout when it starts") {
   crypto::init_sodium();
   test::TempDir dir;

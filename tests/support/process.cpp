@@ -47,9 +47,11 @@ void write_file(const std::filesystem::path& file, const std::string& text) {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv,
                            const std::filesystem::path& out_file,
-                           const std::filesystem::path& err_file) {
+                           const std::filesystem::path& err_file,
+                           const std::filesystem::path& cwd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
@@ -114,9 +116,10 @@ std::optional<int> ChildProcess::wait(Millis timeout) {
   }
 }
 
-ProcessResult run_process(const std::vector<std::string>& argv, Millis timeout) {
+ProcessResult run_process(const std::vector<std::string>& argv, Millis timeout,
+                          const std::filesystem::path& cwd) {
   TempDir dir;
-  ChildProcess child(argv, dir.path() / "out", dir.path() / "err");
+  ChildProcess child(argv, dir.path() / "out", dir.path() / "err", cwd);
   auto code = child.wait(timeout);
   REQUIRE_MESSAGE(code.has_value(), argv[0] << " did not finish within " << timeout.count()
                                             << " ms");

@@ -34,8 +34,9 @@ void write_file(const std::filesystem::path& file, const std::string& text);
 // shell: default signal dispositions (SIGPIPE kills) and no blocked signals.
 class ChildProcess {
 public:
+  // `cwd`: the child's working directory (empty: ours).
   ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& out_file,
-               const std::filesystem::path& err_file);
+               const std::filesystem::path& err_file, const std::filesystem::path& cwd = {});
   // stdout and stderr onto descriptors of ours (pipes); the child gets copies.
   ChildProcess(const std::vector<std::string>& argv, int out_fd, int err_fd);
   ~ChildProcess(); // SIGKILLs a child still running
@@ -59,7 +60,8 @@ struct ProcessResult {
   std::string err;
 };
 // Runs to completion (REQUIRE: within `timeout`).
-ProcessResult run_process(const std::vector<std::string>& argv, Millis timeout = Millis(20000));
+ProcessResult run_process(const std::vector<std::string>& argv, Millis timeout = Millis(20000),
+                          const std::filesystem::path& cwd = {});
 
 // True once a TCP connect to 127.0.0.1:port succeeds (tries until `timeout`).
 bool wait_for_port(std::uint16_t port, Millis timeout);
