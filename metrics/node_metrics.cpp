@@ -43,6 +43,20 @@ NodeMetrics::NodeMetrics(const std::string& listen_addr, const std::string& ns)
                   .Help("Peers removed for any reason")
                   .Register(*registry_)
                   .Add({});
+  auto counter = [&](const std::string& name, const std::string& help) {
+    return Follow{&prometheus::BuildCounter().Name(ns + name).Help(help).Register(*registry_).Add({})};
+  };
+  requests_received_ = counter("_pex_requests_received_total", "PexRequests received from peers");
+  answers_sent_ = counter("_pex_answers_sent_total", "PexAddrs answers sent");
+  seed_answers_ = counter("_pex_seed_answers_total",
+                          "Seed mode: answers to an inbound peer's one request (then hang up)");
+  addresses_sent_ = counter("_pex_addresses_sent_total", "Addresses sent in PexAddrs answers");
+  requests_sent_ = counter("_pex_requests_sent_total", "PexRequests sent to peers");
+  addrs_received_ = counter("_pex_answers_received_total", "PexAddrs received in answer to ours");
+  addresses_received_ = counter("_pex_addresses_received_total",
+                                "Addresses received in PexAddrs answers");
+  punished_ = counter("_pex_peers_punished_total",
+                      "Peers stopped and banned for breaking the PEX rules");
   exposer_->RegisterCollectable(registry_);
   endpoint_ = endpoint_of(*exposer_, listen_addr);
 }
@@ -55,6 +69,19 @@ void NodeMetrics::update(const NodeSample& s) {
   peers_in_->Set(double(s.peers_inbound));
   peers_out_->Set(double(s.peers_outbound));
   dialing_->Set(double(s.dialing));
+  requests_received_.to(s.pex_requests_received);
+  answers_sent_.to(s.pex_answers_sent);
+  seed_answers_.to(s.pex_seed_answers);
+  addresses_sent_.to(s.pex_addresses_sent);
+  requests_sent_.to(s.pex_requests_sent);
+  addrs_received_.to(s.pex_addrs_received);
+  addresses_received_.to(s.pex_addresses_received);
+  punished_.to(s.pex_peers_punished);
+}
+
+void NodeMetrics::Follow::to(std::uint64_t value) {
+  if (value > seen) counter->Increment(double(value - seen));
+  seen = value;
 }
 
 void NodeMetrics::peer_added() { added_->Increment(); }

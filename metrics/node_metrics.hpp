@@ -22,6 +22,15 @@ struct NodeSample {
   std::size_t peers_inbound = 0;
   std::size_t peers_outbound = 0;
   std::size_t dialing = 0;
+  // The PEX reactor's cumulative counts (pex::PexStats); counters follow them.
+  std::uint64_t pex_requests_received = 0;
+  std::uint64_t pex_answers_sent = 0;
+  std::uint64_t pex_seed_answers = 0;
+  std::uint64_t pex_addresses_sent = 0;
+  std::uint64_t pex_requests_sent = 0;
+  std::uint64_t pex_addrs_received = 0;
+  std::uint64_t pex_addresses_received = 0;
+  std::uint64_t pex_peers_punished = 0;
 };
 
 class NodeMetrics {
@@ -48,6 +57,13 @@ private:
   prometheus::Gauge* dialing_;
   prometheus::Counter* added_;
   prometheus::Counter* removed_;
+  struct Follow { // a counter that follows a cumulative count
+    prometheus::Counter* counter;
+    std::uint64_t seen = 0;
+    void to(std::uint64_t value);
+  };
+  Follow requests_received_, answers_sent_, seed_answers_, addresses_sent_, requests_sent_,
+      addrs_received_, addresses_received_, punished_;
   std::string endpoint_;
 };
 

@@ -125,10 +125,12 @@ void PexReactor::receive(const PeerInfo& peer, mconn::ChannelId channel, ByteSpa
 }
 
 void PexReactor::on_request(const PeerInfo& peer) {
+  ++stats_.requests_received;
   if (config_.seed_mode && !peer.outbound) {
     // A seed answers an inbound peer once, then hangs up after the answer is flushed.
     if (last_received_requests_.count(peer.id) != 0) return;
     last_received_requests_[peer.id] = clock_.mono();
+    ++stats_.seed_answers;
     send_addrs(peer.id, config_.chains_apart
                             ? book_.get_selection_in_network(peer.node_info.network)
                             : book_.get_selection_with_bias(config_.bias_to_select_new_peers));
@@ -160,6 +162,8 @@ bool PexReactor::accept_request(const std::string& peer_id) {
 void PexReactor::on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& addrs) {
   if (requests_sent_.erase(peer.id) == 0)
     return punish(peer, Reason::kUnsolicitedAddrs, "PexAddrs without a request");
+  ++stats_.addrs_received;
+  stats_.addresses_received += addrs.size();
   auto src = advertised_address(peer);
   if (!src) src = socket_address(peer);
   if (!src) return;
@@ -178,12 +182,15 @@ void PexReactor::on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& a
 }
 
 void PexReactor::send_addrs(const std::string& peer_id, const std::vector<NetAddress>& addrs) {
-  (void)switch_->send(peer_id, kPexChannel, encode_pex_addrs(addrs));
+  if (!switch_->send(peer_id, kPexChannel, encode_pex_addrs(addrs))) return;
+  ++stats_.answers_sent;
+  stats_.addresses_sent += addrs.size();
 }
 
 void PexReactor::punish(const PeerInfo& peer, Reason reason, std::string detail) {
   // Copy first: stopping the peer may end the life of what `peer` refers to.
   const std::string id = peer.id;
+  ++stats_.peers_punished;
   NetAddress addr = socket_address(peer).value_or(NetAddress{id, {}, 0});
   switch_->stop_peer(id, {Stage::kPex, reason}, std::move(detail), false);
   book_.mark_bad(addr, config_.ban_time, clock_.wall());
@@ -193,7 +200,10 @@ void PexReactor::request_addrs(const std::string& peer_id) {
   if (switch_ == nullptr || requests_sent_.count(peer_id) != 0) return;
   // Only a request that was queued is outstanding (Go records it even when the send fails,
   // which would leave the peer unasked until it reconnects).
-  if (switch_->send(peer_id, kPexChannel, encode_pex_request())) requests_sent_.insert(peer_id);
+  if (switch_->send(peer_id, kPexChannel, encode_pex_request())) {
+    requests_sent_.insert(peer_id);
+    ++stats_.requests_sent;
+  }
 }
 
 bool PexReactor::is_seed(const std::string& peer_id) const {

@@ -56,6 +56,18 @@ struct PexReactorConfig {
   Millis min_receive_request_interval() const { return ensure_peers_period / 3; }
 };
 
+// What the reactor did, for metrics (cumulative counts since it was made).
+struct PexStats {
+  std::uint64_t requests_received = 0; // PexRequests from peers
+  std::uint64_t answers_sent = 0;      // PexAddrs we sent (seed answers included)
+  std::uint64_t seed_answers = 0;      // of those, seed mode's one answer to an inbound peer
+  std::uint64_t addresses_sent = 0;    // addresses in the answers
+  std::uint64_t requests_sent = 0;     // PexRequests we sent
+  std::uint64_t addrs_received = 0;    // PexAddrs received in answer to ours
+  std::uint64_t addresses_received = 0;
+  std::uint64_t peers_punished = 0;    // stopped and banned for breaking the PEX rules
+};
+
 class PexReactor final : public Reactor {
 public:
   PexReactor(AddrBook& book, Rng& rng, const Clock& clock, PexReactorConfig config);
@@ -86,6 +98,7 @@ public:
   void crawl_peers(const std::vector<NetAddress>& addrs);
 
   // Introspection for tests and metrics.
+  const PexStats& stats() const { return stats_; }
   int attempts_to_dial(const NetAddress& addr) const;
   bool request_outstanding(const std::string& peer_id) const {
     return requests_sent_.count(peer_id) != 0;
@@ -131,6 +144,7 @@ private:
   std::map<std::string, DialAttempts> attempts_; // by dial string, like Go
   std::map<std::string, TimePoint> crawled_;     // peer ID -> last crawl attempt
   TimePoint next_run_ = TimePoint::max();
+  PexStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -14,6 +14,7 @@
 #include "crawler/app/report.hpp"
 #include "crawler/runtime/shutdown.hpp"
 #include "crawler/runtime/timer.hpp"
+#include "metrics/node_metrics.hpp"
 #include "storage/addr_book_store.hpp"
 
 namespace seedscope::app {
@@ -22,12 +23,15 @@ namespace {
 
 class PeerLog final : public runtime::SwitchObserver {
 public:
+  metrics::NodeMetrics* metrics = nullptr; // not owned; null without metrics
   void on_peer_added(const PeerInfo& p) override {
+    if (metrics) metrics->peer_added();
     log_line(fmt::format("peer added id={} dir={} network={} version={} moniker={} remote={}",
                          p.id, p.outbound ? "out" : "in", p.node_info.network,
                          p.node_info.version, p.node_info.moniker, p.remote_address));
   }
   void on_peer_removed(const PeerInfo& p, const Failure& why, const std::string& detail) override {
+    if (metrics) metrics->peer_removed();
     log_line(fmt::format("peer removed id={} remote={} reason={}/{}: {}", p.id, p.remote_address,
                          to_string(why.stage), to_string(why.reason), detail));
   }
@@ -59,10 +63,42 @@ int cmd_start(const std::filesystem::path& dir) {
   storage::SqliteAddrBookStore store(db);
   options.store = &store;
 
+  // Tendermint's [instrumentation]: the node's metrics on prometheus_listen_addr.
+  std::unique_ptr<metrics::NodeMetrics> metrics;
+  const std::string& maddr = config.prometheus_listen_addr;
+  if (!maddr.empty() && maddr != "off") {
+    metrics = std::make_unique<metrics::NodeMetrics>(maddr, config.metrics_namespace);
+    log_line("metrics at " + metrics->endpoint());
+  }
+
   runtime::Loop loop;
   PeerLog peer_log;
+  peer_log.metrics = metrics.get();
   Node node(loop, options, &peer_log);
   node.start();
+  runtime::Timer sample(loop);
+  std::function<void()> on_sample = [&] {
+    metrics::NodeSample s;
+    s.book_new = node.book().size_new();
+    s.book_old = node.book().size_old();
+    s.peers_outbound = node.net().num_outbound();
+    s.peers_inbound = node.net().num_peers() - s.peers_outbound;
+    s.dialing = node.net().num_dialing();
+    if (const pex::PexReactor* pex = node.pex()) {
+      const auto& p = pex->stats();
+      s.pex_requests_received = p.requests_received;
+      s.pex_answers_sent = p.answers_sent;
+      s.pex_seed_answers = p.seed_answers;
+      s.pex_addresses_sent = p.addresses_sent;
+      s.pex_requests_sent = p.requests_sent;
+      s.pex_addrs_received = p.addrs_received;
+      s.pex_addresses_received = p.addresses_received;
+      s.pex_peers_punished = p.peers_punished;
+    }
+    metrics->update(s);
+    sample.start(Millis(1000), on_sample);
+  };
+  if (metrics) on_sample();
   log_line(fmt::format("seedscope {} node id={} listening on {} (port {}), network={}, {}",
                        SEEDSCOPE_VERSION_STRING, node.id(), config.p2p.laddr, node.port(),
                        config.network.empty() ? "<adopt the peer's>" : config.network,
@@ -76,6 +112,7 @@ int cmd_start(const std::filesystem::path& dir) {
     if (stopping) return;
     stopping = true;
     log_line(fmt::format("received signal {}, shutting down", signum));
+    sample.stop();
     node.stop();
     // Closing peers flush and linger a few seconds at most; do not wait for them forever.
     give_up.start(Millis(5000), [&] { loop.stop(); });

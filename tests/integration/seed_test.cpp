@@ -51,13 +51,14 @@ TEST_CASE("start: a seed of every chain answers each requester with its own chai
   REQUIRE(init.exit_code == 0);
   const std::string seed_id = init.out.substr(0, 40);
   const std::uint16_t port = test::free_tcp_port();
+  const std::uint16_t metrics_port = test::free_tcp_port();
   // Loopback addresses need a non-strict book; only hub-1's seed is given.
   test::write_file(home / "config" / "config.toml",
                    fmt::format("moniker = \"multi-chain-seed\"\nnetwork = \"\"\n[p2p]\n"
                                "laddr = \"tcp://127.0.0.1:{}\"\nseed_mode = true\n"
                                "addr_book_strict = false\nseeds = \"{}\"\n"
-                               "[instrumentation]\nprometheus_listen_addr = \"off\"\n",
-                               port, hub_seeds));
+                               "[instrumentation]\nprometheus_listen_addr = \"127.0.0.1:{}\"\n",
+                               port, hub_seeds, metrics_port));
   test::ChildProcess seed({kBinary, "start", "--home", home.string()}, dir.path() / "out",
                           dir.path() / "err");
   REQUIRE(test::wait_for_port(port, Millis(10000)));
@@ -90,6 +91,30 @@ TEST_CASE("start: a seed of every chain answers each requester with its own chai
   CHECK(zone.their_network == "zone-7");
   REQUIRE(zone.addrs);
   CHECK(zone.addrs->empty());
+
+  // Like a Tendermint node, `start` serves its metrics: peers, the book, PEX traffic (sampled
+  // every second: scrape until the last second is in).
+  std::string scrape;
+  auto value = [&](const std::string& series) {
+    const auto at = scrape.find("\n" + series + " ");
+    if (at == std::string::npos) return -1.0;
+    return std::stod(scrape.substr(at + series.size() + 2));
+  };
+  for (int i = 0; i < 50; ++i) {
+    scrape = test::http_body(test::http_get(metrics_port, "/metrics"));
+    if (value("seedscope_pex_seed_answers_total") >= 2) break;
+    test::run_for(loop, Millis(100));
+  }
+  INFO(scrape);
+  CHECK(value("seedscope_peers{direction=\"inbound\"}") >= 0);
+  CHECK(value("seedscope_peers{direction=\"outbound\"}") >= 0);
+  CHECK(value("seedscope_addrbook_addresses{bucket=\"old\"}") >= 10); // verified hub-1 nodes
+  CHECK(value("seedscope_pex_requests_received_total") >= 2);
+  CHECK(value("seedscope_pex_seed_answers_total") >= 2);
+  CHECK(value("seedscope_pex_addresses_sent_total") >= 10);
+  CHECK(value("seedscope_pex_requests_sent_total") >= 10); // it crawled hub-1
+  CHECK(value("seedscope_pex_answers_received_total") >= 10);
+  CHECK(value("seedscope_peers_added_total") >= 10);
 
   seed.signal(SIGTERM);
   CHECK(seed.wait(Millis(10000)) == std::optional<int>(0));
