@@ -61,7 +61,11 @@ public:
   void close();
   // Stops reading and handlers, flushes queued writes, sends FIN, then closes; gives up and
   // closes after `linger`. The socket finishes on its own; the wrapper is empty afterwards.
-  void close_gracefully(Millis linger = Millis(5000));
+  // With `drain_input`, it closes only once the peer has closed its side too, reading and
+  // discarding whatever arrives meanwhile: closing with unread input makes the kernel send a
+  // reset, which can destroy the data in flight before the peer has read it (an HTTP server
+  // answering a request it did not read to the end).
+  void close_gracefully(Millis linger = Millis(5000), bool drain_input = false);
 
   bool is_open() const { return impl_ != nullptr; }
   std::string peer_address() const;
