@@ -1,7 +1,6 @@
 #include "metrics/crawler_metrics.hpp"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -24,7 +23,6 @@ const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
 CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string& ns,
                                std::size_t max_networks)
     : max_networks_(max_networks), registry_(std::make_shared<prometheus::Registry>()) {
-  exposer_ = make_exposer(listen_addr);
   contacts_ = &prometheus::BuildCounter()
                    .Name(ns + "_crawler_contacts_total")
                    .Help("Finished contacts, by direction and outcome class")
@@ -100,11 +98,12 @@ CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string
                         .Help("Duration of each database write transaction")
                         .Register(*registry_)
                         .Add({}, kLatencyBuckets);
-  exposer_->RegisterCollectable(registry_);
-  endpoint_ = endpoint_of(*exposer_, listen_addr);
+  exposer_ = std::make_unique<Exposer>(listen_addr, registry_);
 }
 
 CrawlerMetrics::~CrawlerMetrics() = default;
+
+std::string CrawlerMetrics::endpoint() const { return exposer_->endpoint(); }
 
 void CrawlerMetrics::on_contact(const storage::Contact& c, crawl::Outcome outcome) {
   contacts_->Add({{"direction", c.inbound ? "inbound" : "outbound"},

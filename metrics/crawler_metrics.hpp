@@ -13,7 +13,6 @@
 #include "storage/observatory.hpp"
 
 namespace prometheus {
-class Exposer;
 class Registry;
 class Gauge;
 class Counter;
@@ -24,9 +23,12 @@ class Family;
 
 namespace seedscope::metrics {
 
+class Exposer;
+
 class CrawlerMetrics final : public crawler::CrawlerObserver {
 public:
-  // Serves /metrics on `listen_addr`; throws std::runtime_error when it cannot be bound.
+  // Serves /metrics on `listen_addr` (see Exposer); throws std::runtime_error
+  // "metrics: cannot listen on ADDR: REASON" when it cannot.
   explicit CrawlerMetrics(const std::string& listen_addr, const std::string& ns = "seedscope",
                           std::size_t max_networks = 64);
   ~CrawlerMetrics() override;
@@ -37,13 +39,13 @@ public:
   void update(const crawler::CrawlerStats& stats, const storage::WriterStats& writer);
   // One committed write batch (thread-safe).
   void observe_batch(double seconds);
-  std::string endpoint() const { return endpoint_; }
+  std::string endpoint() const;
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
 private:
   std::size_t max_networks_;
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<Exposer> exposer_;
   prometheus::Family<prometheus::Counter>* contacts_;
   prometheus::Histogram* connect_latency_;
   prometheus::Histogram* handshake_latency_;
@@ -63,7 +65,6 @@ private:
   double seed_requests_seen_ = 0;
   double seed_addresses_seen_ = 0;
   double rows_seen_ = 0;
-  std::string endpoint_;
 };
 
 } // namespace seedscope::metrics

@@ -19,16 +19,15 @@ int cmd_api(const std::filesystem::path& dir, const std::string& listen,
   if (db) home.config.db_file = *db;
   // Refuse a missing or foreign file at start rather than on every request.
   { auto check = storage::Database::open_read_only(home.db_file()); }
-  // SIGINT/SIGTERM are taken by sigwait below; blocked before civetweb starts its threads.
+  // SIGINT/SIGTERM are taken by sigwait below; blocked before the server starts its thread.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ApiServer server(home.db_file(), listen);
-  const auto colon = listen.rfind(':');
-  log_line(fmt::format("api: serving {} on http://{}:{}/api/v1/networks (read-only)",
-                       home.db_file().string(), listen.substr(0, colon), server.port()));
+  log_line(fmt::format("api: serving {} on http://{}/api/v1/networks (read-only)",
+                       home.db_file().string(), server.local_address()));
   int signum = 0;
   sigwait(&set, &signum);
   log_line(fmt::format("api: received signal {}, stopped", signum));

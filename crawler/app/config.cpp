@@ -12,6 +12,7 @@
 
 #include "core/crypto/keys.hpp"
 #include "core/types/net_address.hpp"
+#include "crawler/runtime/listen_address.hpp"
 #include "crawler/runtime/tcp.hpp"
 #include "crawler/runtime/transport.hpp"
 
@@ -139,6 +140,13 @@ void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
       r.invalid(p2p, "laddr", "host must be an IP address, e.g. tcp://0.0.0.0:26656");
   } catch (const std::runtime_error& e) {
     r.invalid(p2p, "laddr", e.what());
+  }
+  if (!runtime::listen_address_off(c.prometheus_listen_addr)) {
+    try {
+      (void)runtime::parse_listen_address(c.prometheus_listen_addr);
+    } catch (const runtime::ListenError& e) {
+      r.invalid(r.section("instrumentation"), "prometheus_listen_addr", e.reason());
+    }
   }
   for (const char* key : {"seeds", "persistent_peers"}) {
     const std::string& list = std::string_view(key) == "seeds" ? c.p2p.seeds : c.p2p.persistent_peers;

@@ -38,15 +38,6 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kDashboards = fs::path(SEEDSCOPE_SOURCE_DIR) / "dashboards";
 
-// Debian's civetweb crashes under AddressSanitizer (see metrics_test.cpp).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kUnderAsan = true;
-#else
-constexpr bool kUnderAsan = false;
-#endif
-
-
-
 std::string url_encode(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
@@ -117,8 +108,7 @@ TEST_CASE("dashboards: valid JSON, unique panel IDs, provisioning and Prometheus
   CHECK(rules.out.find("4 rules found") != std::string::npos);
 }
 
-TEST_CASE("prometheus: a real server scrapes a crawl; every dashboard and alert expression returns data" *
-          doctest::skip(kUnderAsan)) {
+TEST_CASE("prometheus: a real server scrapes a crawl and every dashboard and alert expression returns data") {
   runtime::Loop loop;
   netsim::Scenario scenario = netsim::preset("small");
   scenario.address_offset = 80000;
