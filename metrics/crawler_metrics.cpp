@@ -70,14 +70,17 @@ CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string
                     .Register(*registry_);
   seed_requests_ = &prometheus::BuildCounter()
                         .Name(ns + "_seed_requests_total")
-                        .Help("PexRequests answered by the seed service")
-                        .Register(*registry_)
-                        .Add({});
+                        .Help("PexRequests answered by the seed service, by the requester's network")
+                        .Register(*registry_);
   seed_addresses_ = &prometheus::BuildCounter()
                          .Name(ns + "_seed_addresses_served_total")
-                         .Help("Addresses handed out by the seed service")
-                         .Register(*registry_)
-                         .Add({});
+                         .Help("Addresses handed out by the seed service, by the requester's network")
+                         .Register(*registry_);
+  seed_connections_ = &prometheus::BuildCounter()
+                           .Name(ns + "_seed_connections_total")
+                           .Help("Inbound connections by the peer's network (none when it failed "
+                                 "before NodeInfo) and outcome class")
+                           .Register(*registry_);
   rows_written_ = &prometheus::BuildCounter()
                        .Name(ns + "_storage_rows_written_total")
                        .Help("Database rows inserted, updated or deleted")
@@ -109,9 +112,21 @@ void CrawlerMetrics::on_contact(const storage::Contact& c, crawl::Outcome outcom
   contacts_->Add({{"direction", c.inbound ? "inbound" : "outbound"},
                   {"outcome", std::string(crawl::to_string(outcome))}})
       .Increment();
+  if (c.inbound) {
+    prometheus::Labels labels{{"outcome", std::string(crawl::to_string(outcome))}};
+    if (!c.network.empty()) labels["network"] = network_label(c.network);
+    seed_connections_->Add(labels).Increment();
+  }
   if (c.connect_ms > 0) connect_latency_->Observe(c.connect_ms / 1000.0);
   if (crawl::reachable(outcome) && c.handshake_ms > 0)
     handshake_latency_->Observe(c.handshake_ms / 1000.0);
+}
+
+std::string CrawlerMetrics::network_label(const std::string& network) {
+  if (labelled_networks_.count(network) != 0) return network;
+  if (labelled_networks_.size() >= max_networks_) return "other";
+  labelled_networks_.insert(network);
+  return network;
 }
 
 void CrawlerMetrics::observe_batch(double seconds) { batch_latency_->Observe(seconds); }
@@ -132,10 +147,17 @@ void CrawlerMetrics::update(const crawler::CrawlerStats& s, const storage::Write
     reachable_->Add({{"network", net}}).Set(double(n.reachable));
     addresses_->Add({{"network", net}}).Set(double(n.addresses));
   }
-  seed_requests_->Increment(double(s.seed_requests) - seed_requests_seen_);
-  seed_requests_seen_ = double(s.seed_requests);
-  seed_addresses_->Increment(double(s.seed_addresses) - seed_addresses_seen_);
-  seed_addresses_seen_ = double(s.seed_addresses);
+  // Every network crawled gets its seed counters (at 0 until a node of it asks), so the
+  // dashboards show a line for it.
+  for (const auto& [size, net] : by_size) network_label(net);
+  for (const auto& [net, n] : s.networks) {
+    const std::string label = network_label(net);
+    auto& [requests_seen, addresses_seen] = seed_seen_[net];
+    seed_requests_->Add({{"network", label}}).Increment(double(n.seed_requests) - requests_seen);
+    seed_addresses_->Add({{"network", label}}).Increment(double(n.seed_addresses) - addresses_seen);
+    requests_seen = double(n.seed_requests);
+    addresses_seen = double(n.seed_addresses);
+  }
   rows_written_->Increment(double(w.rows_written) - rows_seen_);
   rows_seen_ = double(w.rows_written);
   pending_records_->Set(double(w.pending));

@@ -2,11 +2,13 @@
 // histograms, dials in flight, the scheduler's queue, addresses by state, per-network node
 // counts, the seed service and the observatory writer. Counters move from the loop (as a
 // CrawlerObserver); gauges are set from periodic snapshots. Label values are bounded: outcome
-// and state names, and at most `max_networks` chain IDs (the largest networks).
+// and state names, and at most `max_networks` chain IDs (gauges: the largest networks;
+// counters: the first seen, the rest counted as "other").
 #pragma once
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "crawler/crawl/crawler.hpp"
@@ -56,14 +58,17 @@ private:
   prometheus::Family<prometheus::Gauge>* nodes_seen_;
   prometheus::Family<prometheus::Gauge>* reachable_;
   prometheus::Family<prometheus::Gauge>* addresses_;
-  prometheus::Counter* seed_requests_;
-  prometheus::Counter* seed_addresses_;
+  // Per network (a label of its own for the first `max_networks` chain IDs, then "other").
+  std::string network_label(const std::string& network);
+  prometheus::Family<prometheus::Counter>* seed_requests_;
+  prometheus::Family<prometheus::Counter>* seed_addresses_;
+  prometheus::Family<prometheus::Counter>* seed_connections_;
+  std::set<std::string> labelled_networks_;
+  std::map<std::string, std::pair<double, double>> seed_seen_; // requests, addresses
   prometheus::Counter* rows_written_;
   prometheus::Gauge* pending_records_;
   prometheus::Gauge* batch_seconds_;
   prometheus::Histogram* batch_latency_;
-  double seed_requests_seen_ = 0;
-  double seed_addresses_seen_ = 0;
   double rows_seen_ = 0;
 };
 

@@ -65,6 +65,8 @@ struct NetworkStats {
   std::size_t nodes_seen = 0;     // distinct node IDs that completed a handshake
   std::size_t reachable = 0;      // nodes whose last outbound contact reached them
   std::uint64_t contacts = 0;
+  std::uint64_t seed_requests = 0;  // PexRequests of this network's nodes answered
+  std::uint64_t seed_addresses = 0; // addresses handed to them
 };
 
 struct CrawlerStats {

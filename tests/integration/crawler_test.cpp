@@ -209,6 +209,8 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
     CHECK(a == n->address());
   }
   CHECK(crawler.stats().seed_requests == 1);
+  CHECK(crawler.stats().networks.at("crawl-b").seed_requests == 1);
+  CHECK(crawler.stats().networks.at("crawl-b").seed_addresses == answer->addrs.size());
   peer.stop(false);
 
   crawler.stop();

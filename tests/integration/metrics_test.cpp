@@ -185,11 +185,53 @@ TEST_CASE("metrics: network and topology gauges are computed from the database")
   CHECK(value("t_topology_edges", {{"network", "chain-x"}}) == 5);
   CHECK(value("t_topology_largest_scc_nodes", {{"network", "chain-x"}}) == 3);
   CHECK(value("t_topology_unadvertised_nodes", {{"network", "chain-x"}}) == 0);
-  CHECK(value("t_topology_in_degree_nodes", {{"network", "chain-x"}, {"le", "1"}}) == 3);
-  CHECK(value("t_topology_out_degree_nodes", {{"network", "chain-x"}, {"le", "0"}}) == 1);
+  CHECK(value("t_topology_in_degree_nodes", {{"network", "chain-x"}, {"at_most", "1"}}) == 3);
+  CHECK(value("t_topology_out_degree_nodes", {{"network", "chain-x"}, {"at_most", "0"}}) == 1);
   CHECK(value("t_network_churn_nodes", {{"network", "chain-x"}, {"direction", "joined"}, {"window", "1h"}}) == 4);
   CHECK(value("process_resident_memory_bytes", {}) > 0);
   CHECK(value("t_storage_database_bytes", {}) > 0);
+}
+
+#include "metrics/crawler_metrics.hpp"
+
+TEST_CASE("metrics: the seed service is counted by the requester's network") {
+  using namespace seedscope;
+  metrics::CrawlerMetrics m("127.0.0.1:0", "t", /*max_networks=*/2);
+  crawler::CrawlerStats s;
+  s.networks["net-a"].addresses = 30;
+  s.networks["net-b"].addresses = 20;
+  s.networks["net-c"].addresses = 10; // over the bound: counted as "other"
+  s.networks["net-a"].seed_requests = 3;
+  s.networks["net-a"].seed_addresses = 90;
+  m.update(s, {});
+  s.networks["net-a"].seed_requests = 5; // counters move by the difference
+  s.networks["net-c"].seed_requests = 2;
+  m.update(s, {});
+  storage::Contact early; // failed before NodeInfo: no network
+  early.inbound = true;
+  m.on_contact(early, crawl::Outcome::kHandshakeFailed);
+  storage::Contact served;
+  served.inbound = true;
+  served.network = "net-b";
+  m.on_contact(served, crawl::Outcome::kServed);
+  auto value = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
+    for (const auto& fam : m.registry()->Collect()) {
+      if (fam.name != name) continue;
+      for (const auto& metric : fam.metric) {
+        std::map<std::string, std::string> got;
+        for (const auto& lp : metric.label) got[lp.name] = lp.value;
+        if (got == labels) return metric.counter.value;
+      }
+    }
+    return -1.0;
+  };
+  CHECK(value("t_seed_requests_total", {{"network", "net-a"}}) == 5);
+  CHECK(value("t_seed_addresses_served_total", {{"network", "net-a"}}) == 90);
+  CHECK(value("t_seed_requests_total", {{"network", "net-b"}}) == 0); // a line for each network
+  CHECK(value("t_seed_requests_total", {{"network", "other"}}) == 2);
+  CHECK(value("t_seed_requests_total", {{"network", "net-c"}}) == -1);
+  CHECK(value("t_seed_connections_total", {{"outcome", "handshake_failed"}}) == 1);
+  CHECK(value("t_seed_connections_total", {{"network", "net-b"}, {"outcome", "served"}}) == 1);
 }
 
 // ---- `seedscope crawl`: the metrics address from --metrics-addr and the config ----------------
