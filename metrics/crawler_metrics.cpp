@@ -1,7 +1,6 @@
 #include "metrics/crawler_metrics.hpp"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -24,7 +23,6 @@ const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
 CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string& ns,
                                std::size_t max_networks)
     : max_networks_(max_networks), registry_(std::make_shared<prometheus::Registry>()) {
-  exposer_ = make_exposer(listen_addr);
   contacts_ = &prometheus::BuildCounter()
                    .Name(ns + "_crawler_contacts_total")
                    .Help("Finished contacts, by direction and outcome class")
@@ -60,14 +58,17 @@ CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string
                    .Register(*registry_);
   seed_requests_ = &prometheus::BuildCounter()
                         .Name(ns + "_seed_requests_total")
-                        .Help("PexRequests answered by the seed service")
-                        .Register(*registry_)
-                        .Add({});
+                        .Help("PexRequests answered by the seed service, by the requester's network")
+                        .Register(*registry_);
   seed_addresses_ = &prometheus::BuildCounter()
                          .Name(ns + "_seed_addresses_served_total")
-                         .Help("Addresses handed out by the seed service")
-                         .Register(*registry_)
-                         .Add({});
+                         .Help("Addresses handed out by the seed service, by the requester's network")
+                         .Register(*registry_);
+  seed_connections_ = &prometheus::BuildCounter()
+                           .Name(ns + "_seed_connections_total")
+                           .Help("Inbound connections by the peer's network (none when it failed "
+                                 "before NodeInfo) and outcome class")
+                           .Register(*registry_);
   rows_written_ = &prometheus::BuildCounter()
                        .Name(ns + "_storage_rows_written_total")
                        .Help("Database rows inserted, updated or deleted")
@@ -88,19 +89,32 @@ CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string
                         .Help("Duration of each database write transaction")
                         .Register(*registry_)
                         .Add({}, kLatencyBuckets);
-  exposer_->RegisterCollectable(registry_);
-  endpoint_ = endpoint_of(*exposer_, listen_addr);
+  exposer_ = std::make_unique<Exposer>(listen_addr, registry_);
 }
 
 CrawlerMetrics::~CrawlerMetrics() = default;
+
+std::string CrawlerMetrics::endpoint() const { return exposer_->endpoint(); }
 
 void CrawlerMetrics::on_contact(const storage::Contact& c, crawl::Outcome outcome) {
   contacts_->Add({{"direction", c.inbound ? "inbound" : "outbound"},
                   {"outcome", std::string(crawl::to_string(outcome))}})
       .Increment();
+  if (c.inbound) {
+    prometheus::Labels labels{{"outcome", std::string(crawl::to_string(outcome))}};
+    if (!c.network.empty()) labels["network"] = network_label(c.network);
+    seed_connections_->Add(labels).Increment();
+  }
   if (c.connect_ms > 0) connect_latency_->Observe(c.connect_ms / 1000.0);
   if (crawl::handshaken(outcome) && c.handshake_ms > 0)
     handshake_latency_->Observe(c.handshake_ms / 1000.0);
+}
+
+std::string CrawlerMetrics::network_label(const std::string& network) {
+  if (labelled_networks_.count(network) != 0) return network;
+  if (labelled_networks_.size() >= max_networks_) return "other";
+  labelled_networks_.insert(network);
+  return network;
 }
 
 void CrawlerMetrics::observe_batch(double seconds) { batch_latency_->Observe(seconds); }
@@ -110,11 +124,24 @@ void CrawlerMetrics::update(const crawler::CrawlerStats& s, const storage::Write
   queue_->Set(double(s.due));
   known_->Set(double(s.known));
   for (const auto& [state, n] : s.by_state) by_state_->Add({{"state", state}}).Set(double(n));
-  // Per-network counts come from the database (ObservatoryMetrics), as stats and the API do.
-  seed_requests_->Increment(double(s.seed_requests) - seed_requests_seen_);
-  seed_requests_seen_ = double(s.seed_requests);
-  seed_addresses_->Increment(double(s.seed_addresses) - seed_addresses_seen_);
-  seed_addresses_seen_ = double(s.seed_addresses);
+  // Per-network node counts come from the database (ObservatoryMetrics), as stats and the
+  // API have them. The largest networks only: chain IDs come from peers, so their number is
+  // not ours to bound.
+  std::vector<std::pair<std::size_t, std::string>> by_size;
+  for (const auto& [net, n] : s.networks) by_size.emplace_back(n.addresses, net);
+  std::sort(by_size.rbegin(), by_size.rend());
+  if (by_size.size() > max_networks_) by_size.resize(max_networks_);
+  // Every network crawled gets its seed counters (at 0 until a node of it asks), so the
+  // dashboards show a line for it.
+  for (const auto& [size, net] : by_size) network_label(net);
+  for (const auto& [net, n] : s.networks) {
+    const std::string label = network_label(net);
+    auto& [requests_seen, addresses_seen] = seed_seen_[net];
+    seed_requests_->Add({{"network", label}}).Increment(double(n.seed_requests) - requests_seen);
+    seed_addresses_->Add({{"network", label}}).Increment(double(n.seed_addresses) - addresses_seen);
+    requests_seen = double(n.seed_requests);
+    addresses_seen = double(n.seed_addresses);
+  }
   rows_written_->Increment(double(w.rows_written) - rows_seen_);
   rows_seen_ = double(w.rows_written);
   pending_records_->Set(double(w.pending));

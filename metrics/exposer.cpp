@@ -1,27 +1,44 @@
 #include "metrics/exposer.hpp"
 
-#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "crawler/runtime/http_server.hpp"
+
 namespace seedscope::metrics {
 
-std::unique_ptr<prometheus::Exposer> make_exposer(const std::string& listen_addr) {
-  try {
-    return std::make_unique<prometheus::Exposer>(listen_addr, 2);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("metrics: cannot serve on {}: {}", listen_addr, e.what()));
-  }
+namespace {
+
+http::Response scrape(const prometheus::Registry& registry, const http::Request& request) {
+  if (request.path != "/metrics") return http::text_response(404, "metrics are at /metrics");
+  http::Response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = prometheus::TextSerializer().Serialize(registry.Collect());
+  r.headers.push_back({"Cache-Control", "no-store"});
+  return r;
 }
 
-std::string endpoint_of(prometheus::Exposer& exposer, const std::string& listen_addr) {
-  const auto ports = exposer.GetListeningPorts();
-  const auto colon = listen_addr.rfind(':');
-  return fmt::format("http://{}:{}/metrics",
-                     colon == std::string::npos ? listen_addr : listen_addr.substr(0, colon),
-                     ports.empty() ? 0 : ports.front());
+} // namespace
+
+Exposer::Exposer(const std::string& listen_addr, std::shared_ptr<prometheus::Registry> registry) {
+  try {
+    server_ = std::make_unique<runtime::HttpServerThread>(
+        runtime::parse_listen_address(listen_addr),
+        [registry](const http::Request& request, runtime::HttpResponder respond) {
+          respond.send(scrape(*registry, request));
+        });
+  } catch (const runtime::ListenError& e) {
+    throw std::runtime_error(fmt::format("metrics: {}", e.what()));
+  }
+  endpoint_ = fmt::format("http://{}/metrics", server_->local_address());
 }
+
+Exposer::~Exposer() = default;
+
+std::uint16_t Exposer::port() const { return server_->port(); }
 
 } // namespace seedscope::metrics

@@ -1,19 +1,39 @@
-// The HTTP endpoint shared by the metrics classes: a prometheus-cpp Exposer on an address,
-// with a readable error, and the URL it ended up serving (port 0 picks a free port).
+// The metrics endpoint shared by the metrics classes: GET /metrics answers a prometheus-cpp
+// Registry in Prometheus' text format (prometheus-cpp's core TextSerializer), served by our
+// own runtime::HttpServerThread, on a thread and loop of its own: a scrape never waits for the
+// crawler's loop, and the crawler never waits for a scrape (the metric values are atomic).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
 namespace prometheus {
-class Exposer;
+class Registry;
+}
+namespace seedscope::runtime {
+class HttpServerThread;
 }
 
 namespace seedscope::metrics {
 
-// Throws std::runtime_error "metrics: cannot serve on ADDR: ..." when it cannot bind.
-std::unique_ptr<prometheus::Exposer> make_exposer(const std::string& listen_addr);
-// "http://host:port/metrics" of a started exposer.
-std::string endpoint_of(prometheus::Exposer& exposer, const std::string& listen_addr);
+class Exposer {
+public:
+  // Serves `registry` on `listen_addr` (runtime::parse_listen_address: "127.0.0.1:26660",
+  // ":26660", "tcp://...", "[::1]:26660"; port 0 picks a free port). Throws
+  // std::runtime_error "metrics: cannot listen on ADDR: REASON" when it cannot.
+  Exposer(const std::string& listen_addr, std::shared_ptr<prometheus::Registry> registry);
+  ~Exposer();
+  Exposer(const Exposer&) = delete;
+  Exposer& operator=(const Exposer&) = delete;
+
+  // "http://host:port/metrics" with the bound host and port.
+  const std::string& endpoint() const { return endpoint_; }
+  std::uint16_t port() const;
+
+private:
+  std::unique_ptr<runtime::HttpServerThread> server_;
+  std::string endpoint_;
+};
 
 } // namespace seedscope::metrics

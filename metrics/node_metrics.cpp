@@ -1,7 +1,6 @@
 #include "metrics/node_metrics.hpp"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
@@ -15,7 +14,6 @@ namespace seedscope::metrics {
 
 NodeMetrics::NodeMetrics(const std::string& listen_addr, const std::string& ns)
     : registry_(std::make_shared<prometheus::Registry>()) {
-  exposer_ = make_exposer(listen_addr);
   auto& book = prometheus::BuildGauge()
                    .Name(ns + "_addrbook_addresses")
                    .Help("Addresses in the address book, by bucket kind")
@@ -57,11 +55,12 @@ NodeMetrics::NodeMetrics(const std::string& listen_addr, const std::string& ns)
                                 "Addresses received in PexAddrs answers");
   punished_ = counter("_pex_peers_punished_total",
                       "Peers stopped and banned for breaking the PEX rules");
-  exposer_->RegisterCollectable(registry_);
-  endpoint_ = endpoint_of(*exposer_, listen_addr);
+  exposer_ = std::make_unique<Exposer>(listen_addr, registry_);
 }
 
 NodeMetrics::~NodeMetrics() = default;
+
+std::string NodeMetrics::endpoint() const { return exposer_->endpoint(); }
 
 void NodeMetrics::update(const NodeSample& s) {
   book_new_->Set(double(s.book_new));

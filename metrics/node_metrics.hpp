@@ -1,6 +1,6 @@
-// The node's Prometheus metrics: address book and peers, served on one address
-// (prometheus-cpp). Values are set from the event loop; prometheus-cpp's metrics are atomic,
-// and its HTTP server runs on its own threads, so a scrape never waits for the loop.
+// The node's Prometheus metrics: address book and peers, served on one address (Exposer).
+// Values are set from the event loop; prometheus-cpp's metrics are atomic, and the endpoint
+// runs on a thread of its own, so a scrape never waits for the loop.
 #pragma once
 
 #include <cstdint>
@@ -8,13 +8,14 @@
 #include <string>
 
 namespace prometheus {
-class Exposer;
 class Registry;
 class Gauge;
 class Counter;
 } // namespace prometheus
 
 namespace seedscope::metrics {
+
+class Exposer;
 
 struct NodeSample {
   std::size_t book_new = 0;
@@ -35,8 +36,8 @@ struct NodeSample {
 
 class NodeMetrics {
 public:
-  // Serves /metrics on `listen_addr` ("127.0.0.1:26660"); throws std::runtime_error when the
-  // address cannot be bound. `ns` prefixes every name (Tendermint's `namespace`).
+  // Serves /metrics on `listen_addr` ("127.0.0.1:26660", ":26660", ...); throws
+  // std::runtime_error "metrics: cannot listen on ADDR: REASON" when it cannot. `ns` prefixes every name (Tendermint's `namespace`).
   NodeMetrics(const std::string& listen_addr, const std::string& ns = "seedscope");
   ~NodeMetrics();
   NodeMetrics(const NodeMetrics&) = delete;
@@ -45,11 +46,11 @@ public:
   void update(const NodeSample& sample);
   void peer_added();
   void peer_removed();
-  std::string endpoint() const { return endpoint_; }
+  std::string endpoint() const;
 
 private:
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<Exposer> exposer_;
   prometheus::Gauge* book_new_;
   prometheus::Gauge* book_old_;
   prometheus::Gauge* peers_in_;
@@ -64,7 +65,6 @@ private:
   };
   Follow requests_received_, answers_sent_, seed_answers_, addresses_sent_, requests_sent_,
       addrs_received_, addresses_received_, punished_;
-  std::string endpoint_;
 };
 
 } // namespace seedscope::metrics

@@ -115,12 +115,12 @@ ObservatoryMetrics::ObservatoryMetrics(std::shared_ptr<prometheus::Registry> reg
   churn_ = gauge(r, ns + "_network_churn_nodes",
                  "Nodes first seen (joined) or last reached (left) within the window");
   reliability_ = gauge(r, ns + "_network_reliability_nodes",
-                       "Nodes whose reliability score is at most le (cumulative)");
+                       "Nodes whose reliability score is at most at_most (cumulative; not a histogram)");
   edges_ = gauge(r, ns + "_topology_edges", "Edges of the advertised-by graph");
   in_degree_ = gauge(r, ns + "_topology_in_degree_nodes",
-                     "Nodes advertised by at most le others (cumulative)");
+                     "Nodes advertised by at most at_most others (cumulative; not a histogram)");
   out_degree_ = gauge(r, ns + "_topology_out_degree_nodes",
-                      "Nodes advertising at most le others (cumulative)");
+                      "Nodes advertising at most at_most others (cumulative; not a histogram)");
   unadvertised_ = gauge(r, ns + "_topology_unadvertised_nodes", "Known nodes no node advertises");
   scc_ = gauge(r, ns + "_topology_largest_scc_nodes",
                "Nodes in the largest strongly connected component of the advertised-by graph");
@@ -273,9 +273,9 @@ bool ObservatoryMetrics::refresh() {
         std::vector<double> scores;
         while (st.step()) scores.push_back(st.column_double(0));
         for (double b : kScoreBuckets)
-          set(reliability_, {{"network", net}, {"le", bucket_label(b)}},
+          set(reliability_, {{"network", net}, {"at_most", bucket_label(b)}},
               double(std::count_if(scores.begin(), scores.end(), [&](double s) { return s <= b; })));
-        set(reliability_, {{"network", net}, {"le", "+Inf"}}, double(scores.size()));
+        set(reliability_, {{"network", net}, {"at_most", "+Inf"}}, double(scores.size()));
       }
       {
         // The advertised-by graph between node IDs of this network.
@@ -306,13 +306,13 @@ bool ObservatoryMetrics::refresh() {
         }
         set(edges_, {{"network", net}}, double(edges.size()));
         for (double b : kDegreeBuckets) {
-          set(in_degree_, {{"network", net}, {"le", bucket_label(b)}},
+          set(in_degree_, {{"network", net}, {"at_most", bucket_label(b)}},
               double(std::count_if(in.begin(), in.end(), [&](auto d) { return d <= b; })));
-          set(out_degree_, {{"network", net}, {"le", bucket_label(b)}},
+          set(out_degree_, {{"network", net}, {"at_most", bucket_label(b)}},
               double(std::count_if(out.begin(), out.end(), [&](auto d) { return d <= b; })));
         }
-        set(in_degree_, {{"network", net}, {"le", "+Inf"}}, double(in.size()));
-        set(out_degree_, {{"network", net}, {"le", "+Inf"}}, double(out.size()));
+        set(in_degree_, {{"network", net}, {"at_most", "+Inf"}}, double(in.size()));
+        set(out_degree_, {{"network", net}, {"at_most", "+Inf"}}, double(out.size()));
         // Known nodes (handshaken) that nobody advertises.
         auto un = db.prepare("SELECT count(*) FROM nodes n WHERE network = ?1 AND NOT EXISTS "
                              "(SELECT 1 FROM advertised e WHERE e.target_id = n.id)");

@@ -1,16 +1,15 @@
 #include "crawler/app/api_server.hpp"
 
-#include <civetweb.h>
-
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "crawler/app/config.hpp"
+#include "crawler/runtime/async.hpp"
+#include "crawler/runtime/http_server.hpp"
 #include "storage/exports.hpp"
 #include "storage/queries.hpp"
 
@@ -179,57 +178,50 @@ ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::
 
 namespace {
 
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    default: return "Service Unavailable";
-  }
+http::Response to_http(const ApiResponse& r) {
+  http::Response out;
+  out.status = r.status;
+  out.content_type = r.content_type + "; charset=utf-8";
+  out.body = r.body;
+  out.headers.push_back({"Cache-Control", "no-store"});
+  for (const auto& [name, value] : r.headers) out.headers.push_back({name, value});
+  return out;
 }
 
-int on_request(mg_connection* conn, void* data) {
-  auto* server = static_cast<ApiServer*>(data);
-  const mg_request_info* ri = mg_get_request_info(conn);
-  const std::string method = ri->request_method ? ri->request_method : "";
-  const std::string path = ri->local_uri ? ri->local_uri : "";
-  const std::string query = ri->query_string ? ri->query_string : "";
-  ApiResponse r = handle_api_request(server->db_file(), method, path, query);
-  // Written with mg_write only (no printf-style calls).
-  std::string head = fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: {}; charset=utf-8\r\nContent-Length: {}\r\n"
-      "Cache-Control: no-store\r\nConnection: close\r\n{}\r\n",
-      r.status, reason_phrase(r.status), r.content_type, r.body.size(), [&] {
-        std::string extra;
-        for (const auto& [k, v] : r.headers) extra += k + ": " + v + "\r\n";
-        return extra;
-      }());
-  mg_write(conn, head.data(), head.size());
-  if (method != "HEAD") mg_write(conn, r.body.data(), r.body.size());
-  return r.status;
+// Each request: the database work on the thread pool, the answer back on the server's loop.
+void serve(const std::filesystem::path& db_file, const http::Request& request,
+           runtime::HttpResponder respond) {
+  auto result = std::make_shared<ApiResponse>();
+  const int rc = runtime::queue_work(
+      respond.loop(),
+      [db_file, request, result] {
+        *result = handle_api_request(db_file, request.method, request.path, request.query);
+      },
+      [result, respond](std::exception_ptr error) {
+        respond.send(to_http(error ? json_error(500, "internal error") : *result));
+      });
+  if (rc != 0) respond.send(to_http(json_error(503, "cannot queue the request")));
 }
-
-std::once_flag g_civetweb_init;
 
 } // namespace
 
 ApiServer::ApiServer(std::filesystem::path db_file, const std::string& listen_addr)
     : db_file_(std::move(db_file)) {
-  std::call_once(g_civetweb_init, [] { mg_init_library(0); });
-  const char* options[] = {"listening_ports", listen_addr.c_str(), "num_threads", "4",
-                           "request_timeout_ms", "10000", nullptr};
-  mg_callbacks callbacks{};
-  ctx_ = mg_start(&callbacks, this, options);
-  if (!ctx_) throw std::runtime_error(fmt::format("api: cannot serve on {}", listen_addr));
-  mg_set_request_handler(ctx_, "/", on_request, this);
-  mg_server_port ports[4];
-  const int n = mg_get_server_ports(ctx_, 4, ports);
-  port_ = n > 0 ? ports[0].port : 0;
+  try {
+    server_ = std::make_unique<runtime::HttpServerThread>(
+        runtime::parse_listen_address(listen_addr),
+        [db = db_file_](const http::Request& request, runtime::HttpResponder respond) {
+          serve(db, request, std::move(respond));
+        });
+  } catch (const runtime::ListenError& e) {
+    throw std::runtime_error(fmt::format("api: {}", e.what()));
+  }
 }
 
-ApiServer::~ApiServer() {
-  if (ctx_) mg_stop(ctx_);
-}
+ApiServer::~ApiServer() = default;
+
+int ApiServer::port() const { return server_->port(); }
+
+std::string ApiServer::local_address() const { return server_->local_address(); }
 
 } // namespace seedscope::app

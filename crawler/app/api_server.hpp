@@ -11,11 +11,14 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-struct mg_context;
+namespace seedscope::runtime {
+class HttpServerThread;
+}
 
 namespace seedscope::app {
 
@@ -33,20 +36,25 @@ struct ApiResponse {
 ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::string& method,
                                const std::string& path, const std::string& query);
 
+// handle_api_request over HTTP (runtime::HttpServerThread): the server's loop runs on a thread
+// of its own and hands each request's database work to libuv's thread pool (large stacks), so
+// a slow query never holds up the other clients.
 class ApiServer {
 public:
-  // Serves on `listen_addr` ("127.0.0.1:26661"); throws std::runtime_error when it cannot.
+  // Serves on `listen_addr` ("127.0.0.1:26661", ":26661", "tcp://...", "[::1]:26661"); throws
+  // std::runtime_error "api: cannot listen on ADDR: REASON" when it cannot.
   ApiServer(std::filesystem::path db_file, const std::string& listen_addr);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
-  int port() const { return port_; }
+  int port() const;
+  // The bound address: "127.0.0.1:26661", "0.0.0.0:26661", "[::1]:26661".
+  std::string local_address() const;
   const std::filesystem::path& db_file() const { return db_file_; }
 
 private:
   std::filesystem::path db_file_;
-  mg_context* ctx_ = nullptr;
-  int port_ = 0;
+  std::unique_ptr<runtime::HttpServerThread> server_;
 };
 
 } // namespace seedscope::app

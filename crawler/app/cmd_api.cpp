@@ -1,14 +1,12 @@
 // `seedscope api`: the read-only HTTP API over the observatory database, until SIGINT/SIGTERM.
-#include <pthread.h>
-
-#include <csignal>
-
 #include <fmt/format.h>
 
 #include "crawler/app/api_server.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/report.hpp"
+#include "crawler/runtime/shutdown.hpp"
+#include "crawler/runtime/timer.hpp"
 #include "storage/database.hpp"
 
 namespace seedscope::app {
@@ -19,18 +17,19 @@ int cmd_api(const std::filesystem::path& dir, const std::string& listen,
   if (db) home.config.db_file = *db;
   // Refuse a missing or foreign file at start rather than on every request.
   { auto check = storage::Database::open_read_only(home.db_file()); }
-  // SIGINT/SIGTERM are taken by sigwait below; blocked before civetweb starts its threads.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ApiServer server(home.db_file(), listen);
-  const auto colon = listen.rfind(':');
-  log_line(fmt::format("api: serving {} on http://{}:{}/api/v1/networks (read-only)",
-                       home.db_file().string(), listen.substr(0, colon), server.port()));
+  log_line(fmt::format("api: serving {} on http://{}/api/v1/networks (read-only)",
+                       home.db_file().string(), server.local_address()));
+  // The server runs on its own thread; this one waits for SIGINT/SIGTERM.
+  runtime::Loop loop;
+  runtime::Timer wait(loop);
+  wait.start(Millis(std::chrono::hours(24 * 365 * 100)), [] {});
   int signum = 0;
-  sigwait(&set, &signum);
+  runtime::StopRequest stop(loop, [&](int s) {
+    signum = s;
+    wait.stop();
+  });
+  loop.run();
   log_line(fmt::format("api: received signal {}, stopped", signum));
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "core/base/spelling.hpp"
 #include "core/crypto/keys.hpp"
 #include "core/types/net_address.hpp"
+#include "crawler/runtime/listen_address.hpp"
 #include "crawler/runtime/tcp.hpp"
 #include "crawler/runtime/transport.hpp"
 
@@ -279,6 +280,13 @@ void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
   if (laddr_problem) r.invalid(p2p, "laddr", *laddr_problem);
   if (auto problem = external_address_problem(c.p2p.external_address))
     r.invalid(p2p, "external_address", *problem);
+  if (!runtime::listen_address_off(c.prometheus_listen_addr)) {
+    try {
+      (void)runtime::parse_listen_address(c.prometheus_listen_addr);
+    } catch (const runtime::ListenError& e) {
+      r.invalid(r.section("instrumentation"), "prometheus_listen_addr", e.reason());
+    }
+  }
   for (const char* key : {"seeds", "persistent_peers"}) {
     const std::string& list = std::string_view(key) == "seeds" ? c.p2p.seeds : c.p2p.persistent_peers;
     for (const std::string& entry : split_list(list)) {

@@ -395,6 +395,9 @@ void Crawler::on_message(std::uint64_t sid, mconn::ChannelId channel, const Byte
     auto answer = seed_answer(network);
     ++counters_.seed_requests;
     counters_.seed_addresses += answer.size();
+    NetworkStats& by_network = counters_.networks[network];
+    ++by_network.seed_requests;
+    by_network.seed_addresses += answer.size();
     s.peer->send(pex::kPexChannel, pex::encode_pex_addrs(answer));
     if (s.inbound) {
       finish(sid, Outcome::kServed, {Stage::kLocalPolicy, Reason::kDone},

@@ -72,6 +72,8 @@ struct NetworkStats {
   std::size_t misbehaving = 0;    // distinct nodes with an address that misbehaved at its last
   bool confirmed = false;         // an outbound contact reached one of its nodes
   std::uint64_t contacts = 0;
+  std::uint64_t seed_requests = 0;  // PexRequests of this network's nodes answered
+  std::uint64_t seed_addresses = 0; // addresses handed to them
 };
 
 struct CrawlerStats {

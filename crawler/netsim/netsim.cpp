@@ -58,8 +58,8 @@ std::vector<int> open_blackhole(const SimNode& n) {
   if (::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(lfd, 1) != 0) {
     const int err = errno;
     for (int fd : fds) ::close(fd);
-    throw runtime::ListenError(fmt::format("blackhole {}: {}", n.listen_addr(), strerror(err)),
-                               runtime::uv_status_from_errno(err));
+    const int status = runtime::uv_status_from_errno(err);
+    throw runtime::ListenError(n.listen_addr(), runtime::listen_failure_reason(status), status);
   }
   for (int i = 0; i < 3; ++i) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -157,8 +157,7 @@ void Netsim::bring_up(Host& host) {
                                         if (status == 0) on_raw_accept(host);
                                       });
       if (rc != 0)
-        throw runtime::ListenError(
-            fmt::format("netsim: cannot listen on {}: {}", n.listen_addr(), uv_strerror(rc)), rc);
+        throw runtime::ListenError(n.listen_addr(), runtime::listen_failure_reason(rc), rc);
       break;
     }
     default: {

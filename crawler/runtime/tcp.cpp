@@ -42,7 +42,6 @@ std::string uv_error_text(int status) {
 
 int uv_status_from_errno(int err) { return uv_translate_sys_error(err); }
 
-bool ListenError::address_in_use() const { return status_ == UV_EADDRINUSE; }
 
 namespace {
 
@@ -89,6 +88,8 @@ struct TcpSocket::Impl {
   bool closing = false; // no handler runs once set
   bool closed = false;  // uv_close issued
   bool ended = false;
+  bool draining = false;      // close_gracefully(drain_input): wait for the peer's FIN
+  bool shutdown_done = false; // our FIN is out
   DataHandler on_data;
   EndHandler on_end;
   ConnectHandler on_connect;
@@ -163,7 +164,21 @@ struct TcpSocket::Impl {
     }
   }
 
-  static void on_shutdown(uv_shutdown_t* req, int) { of(req->data)->close_now(); }
+  static void on_shutdown(uv_shutdown_t* req, int status) {
+    Impl* impl = of(req->data);
+    impl->shutdown_done = true;
+    if (!impl->draining || impl->ended || status < 0) impl->close_now();
+  }
+
+  // Input after close_gracefully(drain_input): discarded; the peer's FIN (or an error) ends
+  // the wait once our own FIN is out.
+  static void on_drain_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
+    Impl* impl = of(stream->data);
+    if (nread >= 0 || impl->closed) return;
+    impl->ended = true;
+    uv_read_stop(stream);
+    if (impl->shutdown_done || nread != UV_EOF) impl->close_now();
+  }
 
   static void on_linger(uv_timer_t* timer) { of(timer->data)->close_now(); }
 };
@@ -247,7 +262,7 @@ void TcpSocket::close() {
   if (impl) impl->close_now();
 }
 
-void TcpSocket::close_gracefully(Millis linger) {
+void TcpSocket::close_gracefully(Millis linger, bool drain_input) {
   Impl* impl = std::exchange(impl_, nullptr);
   if (!impl) return;
   impl->closing = true;
@@ -257,6 +272,8 @@ void TcpSocket::close_gracefully(Millis linger) {
     impl->close_now();
     return;
   }
+  if (drain_input && !impl->ended)
+    impl->draining = uv_read_start(stream, alloc_read_buffer, &Impl::on_drain_read) == 0;
   uv_timer_start(&impl->linger, &Impl::on_linger, static_cast<std::uint64_t>(linger.count()), 0);
   // Nobody owns the socket now: if the loop ends first, it ends the socket.
   impl->closer = impl->loop->add_closer([impl] { impl->close_now(); });

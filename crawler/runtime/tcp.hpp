@@ -29,18 +29,6 @@ std::string uv_error_text(int status);
 // The libuv code for an errno value (code that called the socket API itself).
 int uv_status_from_errno(int err);
 
-// What start-up code throws when a socket cannot listen. The libuv code travels with the
-// message, so a caller can tell an address taken by someone else from other failures.
-class ListenError : public std::runtime_error {
-public:
-  ListenError(const std::string& what, int status) : std::runtime_error(what), status_(status) {}
-  int status() const { return status_; }
-  bool address_in_use() const; // EADDRINUSE
-
-private:
-  int status_;
-};
-
 class TcpSocket {
 public:
   using DataHandler = std::function<void(ByteSpan data)>;
@@ -76,7 +64,11 @@ public:
   void close();
   // Stops reading and handlers, flushes queued writes, sends FIN, then closes; gives up and
   // closes after `linger`. The socket finishes on its own; the wrapper is empty afterwards.
-  void close_gracefully(Millis linger = Millis(5000));
+  // With `drain_input`, it closes only once the peer has closed its side too, reading and
+  // discarding whatever arrives meanwhile: closing with unread input makes the kernel send a
+  // reset, which can destroy the data in flight before the peer has read it (an HTTP server
+  // answering a request it did not read to the end).
+  void close_gracefully(Millis linger = Millis(5000), bool drain_input = false);
 
   bool is_open() const { return impl_ != nullptr; }
   std::string peer_address() const;

@@ -1,36 +1,13 @@
 #include "crawler/runtime/transport.hpp"
 
-#include <stdexcept>
-
-#include <fmt/format.h>
-
+#include "crawler/runtime/listen_address.hpp"
 #include "crawler/runtime/upgrade.hpp"
 
 namespace seedscope::runtime {
 
 std::pair<std::string, std::uint16_t> split_listen_address(std::string_view laddr) {
-  std::string_view rest = laddr;
-  if (auto pos = rest.find("://"); pos != std::string_view::npos) {
-    if (rest.substr(0, pos) != "tcp")
-      throw std::runtime_error(fmt::format("listen address {}: only tcp:// is supported", laddr));
-    rest.remove_prefix(pos + 3);
-  }
-  auto colon = rest.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == rest.size())
-    throw std::runtime_error(fmt::format("listen address {}: expected host:port", laddr));
-  std::string host(rest.substr(0, colon));
-  std::string_view port_text = rest.substr(colon + 1);
-  unsigned long port = 0;
-  for (char c : port_text) {
-    if (c < '0' || c > '9' || port > 65535)
-      throw std::runtime_error(fmt::format("listen address {}: bad port", laddr));
-    port = port * 10 + static_cast<unsigned long>(c - '0');
-  }
-  if (port > 65535) throw std::runtime_error(fmt::format("listen address {}: bad port", laddr));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "0.0.0.0";
-  return {host, static_cast<std::uint16_t>(port)};
+  ListenAddress a = parse_listen_address(laddr);
+  return {a.host, a.port};
 }
 
 Transport::Transport(Loop& loop, std::shared_ptr<const crypto::NodeKey> node_key)
@@ -49,20 +26,16 @@ void Transport::dial(const PeerAddress& addr, DialOptions options, UpgradeHandle
 
 std::uint16_t Transport::listen(std::string_view laddr, UpgradeOptions options,
                                 UpgradeHandler handler, std::size_t max_pending_upgrades) {
-  auto [host, port] = split_listen_address(laddr);
-  auto sa = make_sockaddr(host, port);
-  if (!sa)
-    throw std::runtime_error(
-        fmt::format("listen address {}: host must be an IP address", laddr));
+  const ListenAddress address = parse_listen_address(laddr);
   listener_.emplace(loop_);
   inbound_options_ = std::move(options);
   inbound_handler_ = std::move(handler);
   max_inbound_ = max_pending_upgrades;
-  int rc = listener_->listen(reinterpret_cast<const sockaddr*>(&*sa), 128,
+  int rc = listener_->listen(address.sockaddr_ptr(), 128,
                              [this](int status) { on_incoming(status); });
   if (rc != 0) {
     listener_.reset();
-    throw ListenError(fmt::format("listen on {}: {}", laddr, uv_error_text(rc)), rc);
+    throw ListenError(std::string(laddr), listen_failure_reason(rc), rc);
   }
   // Listening on port 0 (tests, demo): advertise the port we got.
   std::string& advertised = inbound_options_.our_info.listen_addr;

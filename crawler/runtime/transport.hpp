@@ -21,6 +21,7 @@
 #include "core/types/node_info.hpp"
 #include "crawler/runtime/connection.hpp"
 #include "crawler/runtime/loop.hpp"
+#include "crawler/runtime/listen_address.hpp"
 #include "crawler/runtime/tcp.hpp"
 
 namespace seedscope::runtime {
@@ -76,13 +77,12 @@ public:
   // `handler` runs exactly once, on a later loop turn at the earliest.
   void dial(const PeerAddress& addr, DialOptions options, UpgradeHandler handler);
 
-  // Listens on `laddr` ("tcp://host:port" or "host:port"; host an IP literal) and upgrades
+  // Listens on `laddr` (parse_listen_address: "tcp://host:port", ":port", ...) and upgrades
   // each inbound connection; `handler` runs once per connection. At most
   // `max_pending_upgrades` inbound upgrades run at once (0: no limit); past that, accepting
   // pauses as Go's does (the kernel backlog holds new connections). Returns the bound port;
   // an advertised listen_addr ending in ":0" gets that port.
-  // Throws std::runtime_error when the address is bad, ListenError (a runtime_error) when it
-  // cannot be bound (start-up only).
+  // Throws ListenError when the address is bad or cannot be bound (start-up only).
   std::uint16_t listen(std::string_view laddr, UpgradeOptions options, UpgradeHandler handler,
                        std::size_t max_pending_upgrades = 0);
   // Stops listening and aborts every pending upgrade (their handlers do not run).
@@ -112,8 +112,8 @@ private:
   bool accept_paused_ = false;
 };
 
-// Splits "tcp://host:port" / "host:port" / "[v6]:port" into host and port (no DNS).
-// Throws std::runtime_error with a readable message.
+// Splits "tcp://host:port" / "host:port" / ":port" / "[v6]:port" into host and port (no
+// DNS; see parse_listen_address). Throws ListenError (a std::runtime_error).
 std::pair<std::string, std::uint16_t> split_listen_address(std::string_view laddr);
 
 } // namespace seedscope::runtime

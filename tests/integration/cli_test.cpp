@@ -207,7 +207,8 @@ TEST_CASE("probe against a running `seedscope start`") {
   std::uint16_t port = test::free_tcp_port();
   test::write_file(home / "config" / "config.toml",
                    fmt::format("moniker = \"cli-test-node\"\nnetwork = \"{}\"\n[p2p]\n"
-                               "laddr = \"tcp://127.0.0.1:{}\"\nhandshake_timeout = \"5s\"\n",
+                               "laddr = \"tcp://127.0.0.1:{}\"\nhandshake_timeout = \"5s\"\n"
+                               "[instrumentation]\nprometheus_listen_addr = \"off\"\n",
                                "", port));
 
   test::ChildProcess node({kBinary, "start", "--home", home.string()}, dir.path() / "node.out",
@@ -264,7 +265,7 @@ TEST_CASE("probe of an incompatible node prints its NodeInfo and the failure") {
   std::uint16_t port = test::free_tcp_port();
   test::write_file(home / "config" / "config.toml",
                    fmt::format("moniker = \"chain-a-node\"\nnetwork = \"chain-a\"\n[p2p]\n"
-                               "laddr = \"tcp://127.0.0.1:{}\"\n",
+                               "laddr = \"tcp://127.0.0.1:{}\"\n[instrumentation]\nprometheus_listen_addr = \"off\"\n",
                                port));
   test::ChildProcess node({kBinary, "start", "--home", home.string()}, dir.path() / "node.out",
                           dir.path() / "node.err");
@@ -318,11 +319,11 @@ TEST_CASE("`seedscope start` as a seed and as a node that bootstraps from it") {
       "flush_throttle_timeout = \"10ms\"\n";
   test::write_file(seed_home / "config" / "config.toml",
                    fmt::format("moniker = \"the-seed\"\n{}laddr = \"tcp://127.0.0.1:{}\"\n"
-                               "seed_mode = true\n",
+                               "seed_mode = true\n[instrumentation]\nprometheus_listen_addr = \"off\"\n",
                                common, seed_port));
   test::write_file(node_home / "config" / "config.toml",
                    fmt::format("moniker = \"the-node\"\n{}laddr = \"tcp://127.0.0.1:{}\"\n"
-                               "seeds = \"{}@127.0.0.1:{}\"\n",
+                               "seeds = \"{}@127.0.0.1:{}\"\n[instrumentation]\nprometheus_listen_addr = \"off\"\n",
                                common, node_port, seed_id, seed_port));
 
   test::ChildProcess seed({kBinary, "start", "--home", seed_home.string()},

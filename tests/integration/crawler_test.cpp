@@ -210,6 +210,8 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
     CHECK(a == n->address());
   }
   CHECK(crawler.stats().seed_requests == 1);
+  CHECK(crawler.stats().networks.at("crawl-b").seed_requests == 1);
+  CHECK(crawler.stats().networks.at("crawl-b").seed_addresses == answer->addrs.size());
   peer.stop(false);
 
   crawler.stop();
@@ -254,7 +256,10 @@ TEST_CASE("crawl process: SIGKILL mid-crawl leaves a sound database; a restart r
   const auto db_file = home / "data" / "seedscope.db";
   const std::vector<std::string> base = {SEEDSCOPE_BINARY, "--home", home.string(), "crawl",
                                          "--laddr", "127.0.0.1:0", "--loopback-only",
-                                         "--max-concurrent-dials", "4"};
+                                         "--max-concurrent-dials", "4",
+                                         // not the default 127.0.0.1:26660, which anything
+                                         // else on the machine may hold
+                                         "--metrics-addr", "127.0.0.1:0"};
   {
     auto argv = base;
     argv.insert(argv.end(), {"--seed", seeds});
