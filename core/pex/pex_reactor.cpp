@@ -90,6 +90,8 @@ std::optional<NetAddress> PexReactor::advertised_address(const PeerInfo& peer) {
 // --- peers -----------------------------------------------------------------------------------
 
 void PexReactor::add_peer(const PeerInfo& peer) {
+  rules_.erase(peer.id);
+  rules_of(peer.id, config_.seed_mode && !peer.outbound); // a fresh connection, fresh rules
   if (peer.outbound) {
     if (config_.mark_good_on_connect)
       book_.mark_good(peer.id, clock_.wall(), peer.node_info.network);
@@ -103,8 +105,18 @@ void PexReactor::add_peer(const PeerInfo& peer) {
 
 void PexReactor::remove_peer(const PeerInfo& peer, const Failure& why) {
   (void)why;
-  requests_sent_.erase(peer.id);
-  last_received_requests_.erase(peer.id);
+  rules_.erase(peer.id);
+}
+
+PexPeerRules& PexReactor::rules_of(const std::string& peer_id, bool seed_serves_once) {
+  auto it = rules_.find(peer_id);
+  if (it == rules_.end())
+    it = rules_
+             .emplace(peer_id, PexPeerRules(seed_serves_once ? PexPeerRules::Serving::kOnce
+                                                             : PexPeerRules::Serving::kEveryInterval,
+                                            config_.min_receive_request_interval()))
+             .first;
+  return it->second;
 }
 
 // --- messages --------------------------------------------------------------------------------
@@ -126,10 +138,13 @@ void PexReactor::receive(const PeerInfo& peer, mconn::ChannelId channel, ByteSpa
 
 void PexReactor::on_request(const PeerInfo& peer) {
   ++stats_.requests_received;
-  if (config_.seed_mode && !peer.outbound) {
+  const bool seed_serves_once = config_.seed_mode && !peer.outbound;
+  const auto verdict = rules_of(peer.id, seed_serves_once).on_request(clock_.mono());
+  if (verdict == PexPeerRules::Verdict::kIgnore) return;
+  if (verdict == PexPeerRules::Verdict::kTooSoon)
+    return punish(peer, Reason::kTooManyRequests, "PexRequest again within the minimum interval");
+  if (seed_serves_once) {
     // A seed answers an inbound peer once, then hangs up after the answer is flushed.
-    if (last_received_requests_.count(peer.id) != 0) return;
-    last_received_requests_[peer.id] = clock_.mono();
     ++stats_.seed_answers;
     send_addrs(peer.id, config_.chains_apart
                             ? book_.get_selection_in_network(peer.node_info.network)
@@ -137,30 +152,12 @@ void PexReactor::on_request(const PeerInfo& peer) {
     switch_->stop_peer(peer.id, {Stage::kPex, Reason::kDone}, "seed answered its request", true);
     return;
   }
-  if (!accept_request(peer.id))
-    return punish(peer, Reason::kTooManyRequests, "PexRequest again within the minimum interval");
   send_addrs(peer.id, config_.chains_apart ? book_.get_selection_in_network(peer.node_info.network)
                                            : book_.get_selection());
 }
 
-bool PexReactor::accept_request(const std::string& peer_id) {
-  const TimePoint now = clock_.mono();
-  auto it = last_received_requests_.find(peer_id);
-  if (it == last_received_requests_.end()) {
-    last_received_requests_.emplace(peer_id, std::nullopt); // the first request is free
-    return true;
-  }
-  if (!it->second) { // and so is the second; the clock starts with it
-    it->second = now;
-    return true;
-  }
-  if (now - *it->second < config_.min_receive_request_interval()) return false;
-  it->second = now;
-  return true;
-}
-
 void PexReactor::on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& addrs) {
-  if (requests_sent_.erase(peer.id) == 0)
+  if (!rules_of(peer.id, false).take_answer())
     return punish(peer, Reason::kUnsolicitedAddrs, "PexAddrs without a request");
   ++stats_.addrs_received;
   stats_.addresses_received += addrs.size();
@@ -197,13 +194,13 @@ void PexReactor::punish(const PeerInfo& peer, Reason reason, std::string detail)
 }
 
 void PexReactor::request_addrs(const std::string& peer_id) {
-  if (switch_ == nullptr || requests_sent_.count(peer_id) != 0) return;
+  if (switch_ == nullptr) return;
+  PexPeerRules& rules = rules_of(peer_id, false);
+  if (!rules.begin_request()) return; // one outstanding at a time
   // Only a request that was queued is outstanding (Go records it even when the send fails,
   // which would leave the peer unasked until it reconnects).
-  if (switch_->send(peer_id, kPexChannel, encode_pex_request())) {
-    requests_sent_.insert(peer_id);
-    ++stats_.requests_sent;
-  }
+  if (switch_->send(peer_id, kPexChannel, encode_pex_request())) ++stats_.requests_sent;
+  else rules.cancel_request();
 }
 
 bool PexReactor::is_seed(const std::string& peer_id) const {

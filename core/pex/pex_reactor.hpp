@@ -27,6 +27,7 @@
 #include "core/p2p/reactor.hpp"
 #include "core/pex/addr_book.hpp"
 #include "core/pex/pex_messages.hpp"
+#include "core/pex/pex_rules.hpp"
 
 namespace seedscope::pex {
 
@@ -101,7 +102,8 @@ public:
   const PexStats& stats() const { return stats_; }
   int attempts_to_dial(const NetAddress& addr) const;
   bool request_outstanding(const std::string& peer_id) const {
-    return requests_sent_.count(peer_id) != 0;
+    auto it = rules_.find(peer_id);
+    return it != rules_.end() && it->second.request_outstanding();
   }
 
   // The address worth recording for a peer: its NodeInfo listen address, with the observed
@@ -118,8 +120,6 @@ private:
 
   void on_request(const PeerInfo& peer);
   void on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& addrs);
-  // Go's receiveRequest: false when the peer asks too often.
-  bool accept_request(const std::string& peer_id);
   void send_addrs(const std::string& peer_id, const std::vector<NetAddress>& addrs);
   void punish(const PeerInfo& peer, Reason reason, std::string detail);
   void on_dial_done(const NetAddress& addr, bool request_on_connect,
@@ -138,9 +138,9 @@ private:
   Rng& rng_;           // not owned
   const Clock& clock_; // not owned
   PexReactorConfig config_;
-  std::set<std::string> requests_sent_; // peer IDs with a PexRequest outstanding
-  // Peer ID -> when it last asked; an entry without a time is its first, free, request.
-  std::map<std::string, std::optional<TimePoint>> last_received_requests_;
+  // The PEX request rules of each connected peer (created on first use, gone with the peer).
+  PexPeerRules& rules_of(const std::string& peer_id, bool seed_serves_once);
+  std::map<std::string, PexPeerRules> rules_;
   std::map<std::string, DialAttempts> attempts_; // by dial string, like Go
   std::map<std::string, TimePoint> crawled_;     // peer ID -> last crawl attempt
   TimePoint next_run_ = TimePoint::max();

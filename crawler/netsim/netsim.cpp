@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "core/pex/pex_messages.hpp"
+#include "core/pex/pex_rules.hpp"
 #include "core/secret/secret_connection.hpp"
 #include "core/wire/varint.hpp"
 
@@ -90,9 +91,7 @@ struct Netsim::Conn {
   std::unique_ptr<runtime::TcpSocket> socket;      // silent / slowloris
   runtime::Timer timer;
   Bytes drip;              // slowloris: what is left to send, a byte a second
-  int requests = 0;
-  TimePoint last_request{};
-  bool answered = false;   // seeds answer once
+  std::optional<pex::PexPeerRules> rules; // PEX-speaking classes: Go's request rules
 };
 
 Netsim::Netsim(runtime::Loop& loop, const SimNetwork& network, NetsimOptions options)
@@ -303,14 +302,27 @@ void Netsim::on_message(Conn& c, mconn::ChannelId channel, const Bytes& msg) {
   if (channel != kPex) return; // consensus, mempool, ...: nobody asks a simulated node
   auto decoded = pex::decode_pex_message(msg);
   if (!decoded.ok()) return drop_conn(c.id);
-  if (!decoded->is_request()) return; // we never ask, so any list is unsolicited; Go would
-                                      // ban; the simulator just ignores it
-  ++stats_.pex_requests;
   const SimNode& n = *c.node;
-  const TimePoint now = loop_.now();
+  if (!c.rules)
+    c.rules.emplace(n.behaviour == Behaviour::kSeed ? pex::PexPeerRules::Serving::kOnce
+                                                    : pex::PexPeerRules::Serving::kEveryInterval,
+                    options_.min_request_interval);
+  if (!decoded->is_request()) {
+    // A simulated node never asks, so every PexAddrs is unsolicited: Go stops the peer.
+    if (!c.rules->take_answer()) {
+      ++stats_.punished;
+      return drop_conn(c.id);
+    }
+    return;
+  }
+  ++stats_.pex_requests;
+  const auto verdict = c.rules->on_request(loop_.now());
+  if (verdict == pex::PexPeerRules::Verdict::kIgnore) return;
+  if (verdict == pex::PexPeerRules::Verdict::kTooSoon) {
+    ++stats_.punished;
+    return drop_conn(c.id);
+  }
   if (n.behaviour == Behaviour::kSeed) {
-    if (c.answered) return;
-    c.answered = true;
     c.peer->send(kPex, pex::encode_pex_addrs(net_.pex_answer(n)));
     ++stats_.pex_answers;
     c.peer->stop(true); // flush the answer, then hang up
@@ -318,13 +330,6 @@ void Netsim::on_message(Conn& c, mconn::ChannelId channel, const Bytes& msg) {
     c.timer.start(Millis(3000), [this, id] { drop_conn(id); });
     return;
   }
-  // Go's receiveRequest: the first two requests are free, then one per interval.
-  ++c.requests;
-  if (c.requests >= 3 && now - c.last_request < options_.min_request_interval) {
-    ++stats_.punished;
-    return drop_conn(c.id);
-  }
-  if (c.requests >= 2) c.last_request = now;
   c.peer->send(kPex, pex::encode_pex_addrs(net_.pex_answer(n)));
   ++stats_.pex_answers;
 }
