@@ -5,7 +5,6 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include "metrics/exposer.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -20,12 +19,17 @@ const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20};
 }
 
-CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string& ns,
-                               std::size_t max_networks)
-    : max_networks_(max_networks), registry_(std::make_shared<prometheus::Registry>()) {
+CrawlerMetrics::CrawlerMetrics(std::shared_ptr<prometheus::Registry> registry,
+                               const std::string& ns, std::size_t max_networks)
+    : max_networks_(max_networks), registry_(std::move(registry)) {
   contacts_ = &prometheus::BuildCounter()
                    .Name(ns + "_crawler_contacts_total")
                    .Help("Finished contacts, by direction and outcome class")
+                   .Register(*registry_);
+  failures_ = &prometheus::BuildCounter()
+                   .Name(ns + "_crawler_failures_total")
+                   .Help("Contacts that did not end well, by direction and the failure's stage "
+                         "and reason (the names `probe` prints)")
                    .Register(*registry_);
   connect_latency_ = &prometheus::BuildHistogram()
                           .Name(ns + "_crawler_connect_latency_seconds")
@@ -89,14 +93,23 @@ CrawlerMetrics::CrawlerMetrics(const std::string& listen_addr, const std::string
                         .Help("Duration of each database write transaction")
                         .Register(*registry_)
                         .Add({}, kLatencyBuckets);
-  exposer_ = std::make_unique<Exposer>(listen_addr, registry_);
 }
 
 CrawlerMetrics::~CrawlerMetrics() = default;
 
-std::string CrawlerMetrics::endpoint() const { return exposer_->endpoint(); }
 
-void CrawlerMetrics::on_contact(const storage::Contact& c, crawl::Outcome outcome) {
+void CrawlerMetrics::observe(const observe::Observation& o) {
+  if (const auto* c = std::get_if<observe::ContactRecord>(&o)) on_contact(*c);
+}
+
+void CrawlerMetrics::on_contact(const observe::ContactRecord& c) {
+  const crawl::Outcome outcome = c.outcome;
+  if (crawl::verdict(outcome) != crawl::Verdict::kVerified && outcome != crawl::Outcome::kServed &&
+      outcome != crawl::Outcome::kIdle)
+    failures_->Add({{"direction", c.inbound ? "inbound" : "outbound"},
+                    {"stage", std::string(to_string(c.failure.stage))},
+                    {"reason", std::string(to_string(c.failure.reason))}})
+        .Increment();
   contacts_->Add({{"direction", c.inbound ? "inbound" : "outbound"},
                   {"outcome", std::string(crawl::to_string(outcome))}})
       .Increment();
@@ -119,7 +132,7 @@ std::string CrawlerMetrics::network_label(const std::string& network) {
 
 void CrawlerMetrics::observe_batch(double seconds) { batch_latency_->Observe(seconds); }
 
-void CrawlerMetrics::update(const crawler::CrawlerStats& s, const storage::WriterStats& w) {
+void CrawlerMetrics::update(const observe::CrawlStatus& s, const storage::WriterStats& w) {
   in_flight_->Set(double(s.in_flight));
   queue_->Set(double(s.due));
   known_->Set(double(s.known));

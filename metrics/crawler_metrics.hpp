@@ -1,9 +1,9 @@
-// The crawler's Prometheus metrics: contacts by outcome with connect and handshake latency
-// histograms, dials in flight, the scheduler's queue, addresses by state, per-network node
-// counts, the seed service and the observatory writer. Counters move from the loop (as a
-// CrawlerObserver); gauges are set from periodic snapshots. Label values are bounded: outcome
-// and state names, and at most `max_networks` chain IDs (gauges: the largest networks;
-// counters: the first seen, the rest counted as "other").
+// The crawler's Prometheus metrics on a registry of the caller's: contacts by outcome and by
+// failure (stage, reason) with connect and handshake latency histograms, dials in flight, the
+// scheduler's queue, addresses by state, the seed service and the observatory writer.
+// Counters move with the crawl's observations (an observe::Observer); gauges are set from its
+// status snapshots. Label values are bounded: outcome, stage, reason and state names, and at
+// most `max_networks` chain IDs (the first seen; the rest counted as "other").
 #pragma once
 
 #include <map>
@@ -11,7 +11,8 @@
 #include <set>
 #include <string>
 
-#include "crawler/crawl/crawler.hpp"
+#include "core/observe/observations.hpp"
+#include "core/observe/status.hpp"
 #include "storage/observatory.hpp"
 
 namespace prometheus {
@@ -25,30 +26,27 @@ class Family;
 
 namespace seedscope::metrics {
 
-class Exposer;
-
-class CrawlerMetrics final : public crawler::CrawlerObserver {
+class CrawlerMetrics final : public observe::Observer {
 public:
-  // Serves /metrics on `listen_addr` (see Exposer); throws std::runtime_error
-  // "metrics: cannot listen on ADDR: REASON" when it cannot.
-  explicit CrawlerMetrics(const std::string& listen_addr, const std::string& ns = "seedscope",
-                          std::size_t max_networks = 64);
+  explicit CrawlerMetrics(std::shared_ptr<prometheus::Registry> registry,
+                          const std::string& ns = "seedscope", std::size_t max_networks = 64);
   ~CrawlerMetrics() override;
   CrawlerMetrics(const CrawlerMetrics&) = delete;
   CrawlerMetrics& operator=(const CrawlerMetrics&) = delete;
 
-  void on_contact(const storage::Contact& contact, crawl::Outcome outcome) override;
-  void update(const crawler::CrawlerStats& stats, const storage::WriterStats& writer);
+  // observe::Observer: contacts move the counters and histograms.
+  void observe(const observe::Observation& o) override;
+  void update(const observe::CrawlStatus& status, const storage::WriterStats& writer);
   // One committed write batch (thread-safe).
   void observe_batch(double seconds);
-  std::string endpoint() const;
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
 private:
   std::size_t max_networks_;
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<Exposer> exposer_;
+  void on_contact(const observe::ContactRecord& c);
   prometheus::Family<prometheus::Counter>* contacts_;
+  prometheus::Family<prometheus::Counter>* failures_;
   prometheus::Histogram* connect_latency_;
   prometheus::Histogram* handshake_latency_;
   prometheus::Gauge* in_flight_;

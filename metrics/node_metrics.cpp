@@ -4,7 +4,6 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include "metrics/exposer.hpp"
 
 #include <stdexcept>
 
@@ -12,8 +11,8 @@
 
 namespace seedscope::metrics {
 
-NodeMetrics::NodeMetrics(const std::string& listen_addr, const std::string& ns)
-    : registry_(std::make_shared<prometheus::Registry>()) {
+NodeMetrics::NodeMetrics(std::shared_ptr<prometheus::Registry> registry, const std::string& ns)
+    : registry_(std::move(registry)) {
   auto& book = prometheus::BuildGauge()
                    .Name(ns + "_addrbook_addresses")
                    .Help("Addresses in the address book, by bucket kind")
@@ -55,12 +54,10 @@ NodeMetrics::NodeMetrics(const std::string& listen_addr, const std::string& ns)
                                 "Addresses received in PexAddrs answers");
   punished_ = counter("_pex_peers_punished_total",
                       "Peers stopped and banned for breaking the PEX rules");
-  exposer_ = std::make_unique<Exposer>(listen_addr, registry_);
 }
 
 NodeMetrics::~NodeMetrics() = default;
 
-std::string NodeMetrics::endpoint() const { return exposer_->endpoint(); }
 
 void NodeMetrics::update(const NodeSample& s) {
   book_new_->Set(double(s.book_new));

@@ -1,6 +1,6 @@
-// The node's Prometheus metrics: address book and peers, served on one address (Exposer).
-// Values are set from the event loop; prometheus-cpp's metrics are atomic, and the endpoint
-// runs on a thread of its own, so a scrape never waits for the loop.
+// The node's Prometheus metrics on a registry of the caller's: address book, peers, PEX.
+// Values are set from the event loop; prometheus-cpp's metrics are atomic, so whoever serves
+// the registry never waits for the loop.
 #pragma once
 
 #include <cstdint>
@@ -14,8 +14,6 @@ class Counter;
 } // namespace prometheus
 
 namespace seedscope::metrics {
-
-class Exposer;
 
 struct NodeSample {
   std::size_t book_new = 0;
@@ -36,9 +34,9 @@ struct NodeSample {
 
 class NodeMetrics {
 public:
-  // Serves /metrics on `listen_addr` ("127.0.0.1:26660", ":26660", ...); throws
-  // std::runtime_error "metrics: cannot listen on ADDR: REASON" when it cannot. `ns` prefixes every name (Tendermint's `namespace`).
-  NodeMetrics(const std::string& listen_addr, const std::string& ns = "seedscope");
+  // `ns` prefixes every name (Tendermint's `namespace`).
+  explicit NodeMetrics(std::shared_ptr<prometheus::Registry> registry,
+                       const std::string& ns = "seedscope");
   ~NodeMetrics();
   NodeMetrics(const NodeMetrics&) = delete;
   NodeMetrics& operator=(const NodeMetrics&) = delete;
@@ -46,11 +44,9 @@ public:
   void update(const NodeSample& sample);
   void peer_added();
   void peer_removed();
-  std::string endpoint() const;
 
 private:
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<Exposer> exposer_;
   prometheus::Gauge* book_new_;
   prometheus::Gauge* book_old_;
   prometheus::Gauge* peers_in_;

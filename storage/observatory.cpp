@@ -102,7 +102,7 @@ struct Writer {
             "decay_state = excluded.decay_state")) {}
 
   // Returns the rows changed.
-  int write(const NodeSeen& r) {
+  int write(const observe::NodeSeen& r) {
     const NodeInfo& n = r.info;
     int rows = 0;
     node_get.reset();
@@ -143,7 +143,7 @@ struct Writer {
     return rows + 2;
   }
 
-  int write(const AddressUpdate& r) {
+  int write(const observe::AddressUpdate& r) {
     const auto& a = r.address;
     address_put.reset();
     address_put.bind(1, a.addr.id).bind(2, a.addr.ip.to_string());
@@ -158,7 +158,7 @@ struct Writer {
     return 1;
   }
 
-  int write(const Advertised& r) {
+  int write(const observe::Advertised& r) {
     const std::string ip = r.target.ip.to_string();
     const auto port = static_cast<std::int64_t>(r.target.port);
     edge_new.reset();
@@ -180,12 +180,15 @@ struct Writer {
     return 1;
   }
 
-  int write(const Contact& r) {
+  int write(const observe::ContactRecord& r) {
     contact_put.reset();
     bind_time(contact_put, 1, r.at);
     contact_put.bind(2, r.inbound ? "in" : "out").bind(3, r.addr.id);
     contact_put.bind(4, r.addr.ip.to_string()).bind(5, static_cast<std::int64_t>(r.addr.port));
-    contact_put.bind(6, r.network).bind(7, r.outcome).bind(8, r.stage).bind(9, r.reason);
+    const bool ok = r.outcome == crawl::Outcome::kOk;
+    contact_put.bind(6, r.network).bind(7, crawl::to_string(r.outcome));
+    contact_put.bind(8, ok ? std::string_view("") : to_string(r.failure.stage));
+    contact_put.bind(9, ok ? std::string_view("") : to_string(r.failure.reason));
     contact_put.bind(10, r.detail);
     if (r.connect_ms > 0) contact_put.bind_real(11, r.connect_ms); else contact_put.bind_null(11);
     if (r.handshake_ms > 0) contact_put.bind_real(12, r.handshake_ms); else contact_put.bind_null(12);
@@ -194,7 +197,7 @@ struct Writer {
     return 1;
   }
 
-  int write(const AvailabilityUpdate& r) {
+  int write(const observe::AvailabilityUpdate& r) {
     const auto& a = r.availability;
     availability_put.reset();
     availability_put.bind(1, r.network).bind(2, r.id);

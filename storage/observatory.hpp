@@ -21,54 +21,14 @@
 
 #include "core/crawl/availability.hpp"
 #include "core/crawl/schedule.hpp"
+#include "core/observe/observations.hpp"
 #include "core/types/node_info.hpp"
 
 namespace seedscope::storage {
 
 class Database;
 
-// A node's NodeInfo reached us (a completed handshake, or one refused for its network or
-// version): its NodeInfo at that moment. `outbound`: we dialed it, which confirms that its
-// network exists (an inbound peer can claim any chain ID).
-struct NodeSeen {
-  NodeInfo info;
-  WallTime at{};
-  bool outbound = true;
-};
-// An address's schedule after a change (learnt, contacted).
-struct AddressUpdate {
-  crawl::ScheduledAddress address;
-  WallTime seen{};
-};
-// `source_id` (of `network`) advertised `target` in a PexAddrs.
-struct Advertised {
-  std::string network;
-  std::string source_id;
-  NetAddress target;
-  WallTime at{};
-};
-// One contact: a dial we made or an inbound connection, whatever its end.
-struct Contact {
-  WallTime at{};
-  bool inbound = false;
-  NetAddress addr; // id may be empty (an inbound connection that failed early)
-  std::string network;
-  std::string outcome; // ok, full, no_answer, refused, timeout, ... (crawl::outcome names)
-  std::string stage;   // the failure's (stage, reason), empty when ok
-  std::string reason;
-  std::string detail;
-  double connect_ms = 0;
-  double handshake_ms = 0;
-  std::int64_t addrs_received = 0;
-};
-struct AvailabilityUpdate {
-  std::string network;
-  std::string id;
-  crawl::Availability availability;
-};
-
-using ObservatoryRecord =
-    std::variant<NodeSeen, AddressUpdate, Advertised, Contact, AvailabilityUpdate>;
+using ObservatoryRecord = observe::Observation;
 
 struct ObservatoryState {
   std::vector<crawl::ScheduledAddress> addresses;
@@ -117,17 +77,19 @@ struct WriterStats {
   std::size_t pending = 0;
 };
 
-class ObservatoryWriter {
+class ObservatoryWriter final : public observe::Observer {
 public:
   // Opens its own connection to `file` (which load_observatory() has created) on the writer
   // thread. Throws StorageError when it cannot be opened.
   ObservatoryWriter(std::filesystem::path file, WriterOptions options = {});
-  ~ObservatoryWriter(); // writes what is pending (best effort), then joins
+  ~ObservatoryWriter() override; // writes what is pending (best effort), then joins
   ObservatoryWriter(const ObservatoryWriter&) = delete;
   ObservatoryWriter& operator=(const ObservatoryWriter&) = delete;
 
   // Thread-safe, never blocks on the disk.
   void post(ObservatoryRecord record);
+  // observe::Observer: what the crawler observes is posted.
+  void observe(const observe::Observation& o) override { post(o); }
   // Blocks until everything posted before the call is written (or its batch failed).
   void flush();
   // Writes what is pending and stops the thread.

@@ -16,10 +16,9 @@
 #include "crawler/app/node_key_file.hpp"
 #include "crawler/app/process_lock.hpp"
 #include "crawler/app/report.hpp"
+#include "crawler/app/run_harness.hpp"
 #include "crawler/runtime/shutdown.hpp"
 #include "crawler/runtime/timer.hpp"
-#include "metrics/crawler_metrics.hpp"
-#include "metrics/observatory_metrics.hpp"
 #include "storage/observatory.hpp"
 #include "storage/queries.hpp"
 
@@ -66,27 +65,18 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
 
   // A foreign, newer or damaged file stops start-up untouched.
   auto state = storage::load_observatory(db_file);
-  std::unique_ptr<metrics::CrawlerMetrics> metrics;
-  std::unique_ptr<metrics::ObservatoryMetrics> observatory_metrics;
-  const std::string& maddr = args.metrics_addr ? *args.metrics_addr : config.prometheus_listen_addr;
-  if (!maddr.empty() && maddr != "off") {
-    metrics = std::make_unique<metrics::CrawlerMetrics>(maddr, config.metrics_namespace);
-    log_line("metrics at " + metrics->endpoint());
-  }
-
-  storage::WriterOptions wopts;
-  if (metrics) wopts.on_batch = [m = metrics.get()](double secs, std::uint64_t) { m->observe_batch(secs); };
-  wopts.contact_retention =
-      std::chrono::duration_cast<std::chrono::seconds>(config.crawler.contact_retention);
-  wopts.log = [](const std::string& line) { log_line(line); };
-  storage::ObservatoryWriter writer(db_file, wopts);
-  options.writer = &writer;
-  if (metrics)
-    observatory_metrics = std::make_unique<metrics::ObservatoryMetrics>(
-        metrics->registry(), db_file, config.metrics_namespace);
-
   runtime::Loop loop;
-  crawler::Crawler crawler(loop, options, metrics.get());
+  HarnessOptions h;
+  h.metrics_addr = args.metrics_addr ? *args.metrics_addr : config.prometheus_listen_addr;
+  h.metrics_namespace = config.metrics_namespace;
+  h.observatory = db_file;
+  h.writer.contact_retention =
+      std::chrono::duration_cast<std::chrono::seconds>(config.crawler.contact_retention);
+  h.duration = args.duration;
+  RunHarness harness(loop, h);
+  options.observer = harness.observer();
+
+  crawler::Crawler crawler(loop, options);
   crawler.restore(state);
   for (const auto& s : seeds) crawler.add_seed(s);
   crawler.start();
@@ -100,35 +90,14 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
     log_line("nothing to crawl yet: give seeds ([p2p] seeds or --seed), or wait for inbound peers");
 
   StatusPrinter status(config.crawler.status_interval, isatty(STDOUT_FILENO) == 1);
-  runtime::Timer tick(loop);
-  std::function<void()> on_tick = [&] {
-    const auto st = crawler.stats();
-    status.update(st, loop.now());
-    if (metrics) metrics->update(st, writer.stats());
-    tick.start(Millis(1000), on_tick);
-  };
-  tick.start(Millis(1000), on_tick);
-
-  runtime::Timer deadline(loop);
-  runtime::Timer give_up(loop);
-  bool stopping = false;
-  auto stop = [&](const std::string& why) {
-    if (stopping) return;
-    stopping = true;
-    status.finish();
-    log_line(why + ", shutting down");
-    tick.stop();
-    deadline.stop();
-    crawler.stop();
-    give_up.start(Millis(1500), [&] { loop.stop(); });
-    give_up.unref();
-  };
-  runtime::StopRequest stop_request(
-      loop, [&](int signum) { stop(signum == SIGINT ? "received SIGINT" : "received SIGTERM"); });
-  if (args.duration) deadline.start(*args.duration, [&] { stop("--duration reached"); });
-  loop.run();
-
-  writer.stop();
+  harness.follow_status([&] { return crawler.stats(); });
+  harness.run([&] { status.update(crawler.stats(), loop.now()); },
+              [&](const std::string&) {
+                status.finish();
+                crawler.stop();
+              });
+  harness.finish();
+  storage::ObservatoryWriter& writer = *harness.writer();
   const auto st = crawler.stats();
   const auto ws = writer.stats();
   log_line(fmt::format("stopped: {} contacts, {} inbound, {} addresses known; database: {} "

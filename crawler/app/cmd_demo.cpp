@@ -15,11 +15,10 @@
 #include "crawler/app/commands.hpp"
 #include "crawler/app/crawl_run.hpp"
 #include "crawler/app/process_lock.hpp"
+#include "crawler/app/run_harness.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/netsim/netsim.hpp"
 #include "crawler/runtime/shutdown.hpp"
-#include "metrics/crawler_metrics.hpp"
-#include "metrics/observatory_metrics.hpp"
 #include "storage/observatory.hpp"
 #include "storage/queries.hpp"
 
@@ -98,22 +97,16 @@ int cmd_demo(const DemoArgs& args) {
   if (!tmp) db_lock.emplace(ProcessLock::acquire(db_file.string() + ".lock",
                                                  "the database " + db_file.string()));
   auto state = storage::load_observatory(db_file);
-  storage::WriterOptions wopts;
-  wopts.log = [](const std::string& line) { log_line("demo: " + line); };
-  storage::ObservatoryWriter writer(db_file, wopts);
-
-  std::unique_ptr<metrics::CrawlerMetrics> metrics;
-  std::unique_ptr<metrics::ObservatoryMetrics> observatory_metrics;
-  if (!args.metrics_addr.empty() && args.metrics_addr != "off") {
-    try {
-      metrics = std::make_unique<metrics::CrawlerMetrics>(args.metrics_addr);
-      observatory_metrics = std::make_unique<metrics::ObservatoryMetrics>(
-          metrics->registry(), db_file, "seedscope", std::chrono::seconds(5));
-      log_line("demo: metrics at " + metrics->endpoint());
-    } catch (const std::exception& e) {
-      log_line(fmt::format("demo: {} (continuing without metrics)", e.what()));
-    }
-  }
+  HarnessOptions h;
+  h.log_prefix = "demo: ";
+  h.metrics_addr = args.metrics_addr;
+  h.metrics_optional = true; // a demo beside another one still runs
+  h.observatory = db_file;
+  h.observatory_interval = Millis(5000);
+  h.duration = args.duration;
+  h.give_up = Millis(2000);
+  h.tick = Millis(2000);
+  RunHarness harness(loop, h);
 
   Config cfg = default_config();
   cfg.moniker = "seedscope-demo";
@@ -127,9 +120,9 @@ int cmd_demo(const DemoArgs& args) {
   auto options = crawler_options(cfg);
   options.key = std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate());
   options.loopback_only = true; // nothing but the simulation is ever dialed
-  options.writer = &writer;
+  options.observer = harness.observer();
   options.log = [](const std::string& line) { log_line("crawler: " + line); };
-  crawler::Crawler crawler(loop, options, metrics.get());
+  crawler::Crawler crawler(loop, options);
   crawler.restore(state);
   for (const auto& s : seeds) crawler.add_seed(s);
   crawler.start();
@@ -156,46 +149,35 @@ int cmd_demo(const DemoArgs& args) {
       if (share >= 0.99 && !p.t99) p.t99 = elapsed();
       all = all && share >= args.target;
     }
-    if (metrics) metrics->update(stats, writer.stats());
+    (void)stats;
     return all;
   };
 
-  runtime::Timer tick(loop), end(loop), give_up(loop);
-  bool finished = false;
-  auto finish = [&](const std::string& why) {
-    if (finished) return;
-    finished = true;
-    log_line("demo: " + why);
-    tick.stop();
-    end.stop();
-    crawler.stop();
-    sim.stop();
-    give_up.start(Millis(2000), [&loop] { loop.stop(); });
-    give_up.unref();
-  };
-  std::function<void()> on_tick = [&] {
-    const auto st = crawler.stats();
-    const bool done = measure(st);
-    std::string line = fmt::format("demo: {:5.1f} s |", elapsed());
-    for (const auto& p : progress)
-      line += fmt::format(" {} {}/{} reachable contacted |", p.chain_id, p.reached,
-                          p.reachable_ids.size());
-    line += fmt::format(" known {} | in flight {} | contacts {}", st.known, st.in_flight,
-                        st.contacts);
-    log_line(line);
-    if (done)
-      return finish(fmt::format("target reached ({:.0f} % of reachable nodes contacted)",
-                                args.target * 100));
-    tick.start(Millis(2000), on_tick);
-  };
-  tick.start(Millis(2000), on_tick);
-  end.start(args.duration, [&] { finish("time is up"); });
-  runtime::StopRequest stop_request(loop, [&](int) { finish("interrupted"); });
-  loop.run();
+  harness.follow_status([&] { return crawler.stats(); });
+  harness.run(
+      [&] {
+        const auto st = crawler.stats();
+        const bool done = measure(st);
+        std::string line = fmt::format("demo: {:5.1f} s |", elapsed());
+        for (const auto& p : progress)
+          line += fmt::format(" {} {}/{} reachable contacted |", p.chain_id, p.reached,
+                              p.reachable_ids.size());
+        line += fmt::format(" known {} | in flight {} | contacts {}", st.known, st.in_flight,
+                            st.contacts);
+        log_line(line);
+        if (done)
+          harness.request_stop(fmt::format("target reached ({:.0f} % of reachable nodes contacted)",
+                                           args.target * 100));
+      },
+      [&](const std::string&) {
+        crawler.stop();
+        sim.stop();
+      });
 
   const auto st = crawler.stats();
   measure(st);
-  writer.stop();
+  harness.finish();
+  storage::ObservatoryWriter& writer = *harness.writer();
   const double total = elapsed();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);

@@ -12,6 +12,7 @@
 #include "crawler/app/node_key_file.hpp"
 #include "crawler/app/process_lock.hpp"
 #include "crawler/app/report.hpp"
+#include "crawler/app/run_harness.hpp"
 #include "crawler/runtime/shutdown.hpp"
 #include "crawler/runtime/timer.hpp"
 #include "metrics/node_metrics.hpp"
@@ -64,20 +65,28 @@ int cmd_start(const std::filesystem::path& dir) {
   options.store = &store;
 
   // Tendermint's [instrumentation]: the node's metrics on prometheus_listen_addr.
-  std::unique_ptr<metrics::NodeMetrics> metrics;
-  const std::string& maddr = config.prometheus_listen_addr;
-  if (!maddr.empty() && maddr != "off") {
-    metrics = std::make_unique<metrics::NodeMetrics>(maddr, config.metrics_namespace);
-    log_line("metrics at " + metrics->endpoint());
-  }
-
   runtime::Loop loop;
+  HarnessOptions h;
+  h.metrics_addr = config.prometheus_listen_addr;
+  h.metrics_namespace = config.metrics_namespace;
+  h.give_up = Millis(5000); // closing peers flush and linger a few seconds at most
+  RunHarness harness(loop, h);
+  std::unique_ptr<metrics::NodeMetrics> metrics;
+  if (harness.registry())
+    metrics = std::make_unique<metrics::NodeMetrics>(harness.registry(), config.metrics_namespace);
+
   PeerLog peer_log;
   peer_log.metrics = metrics.get();
   Node node(loop, options, &peer_log);
   node.start();
-  runtime::Timer sample(loop);
-  std::function<void()> on_sample = [&] {
+  log_line(fmt::format("seedscope {} node id={} listening on {} (port {}), network={}, {}",
+                       SEEDSCOPE_VERSION_STRING, node.id(), config.p2p.laddr, node.port(),
+                       config.network.empty() ? "<adopt the peer's>" : config.network,
+                       !config.p2p.pex         ? "pex off"
+                       : config.p2p.seed_mode ? "seed mode"
+                                              : "normal mode"));
+  auto sample = [&] {
+    if (!metrics) return;
     metrics::NodeSample s;
     s.book_new = node.book().size_new();
     s.book_old = node.book().size_old();
@@ -96,29 +105,9 @@ int cmd_start(const std::filesystem::path& dir) {
       s.pex_peers_punished = p.peers_punished;
     }
     metrics->update(s);
-    sample.start(Millis(1000), on_sample);
   };
-  if (metrics) on_sample();
-  log_line(fmt::format("seedscope {} node id={} listening on {} (port {}), network={}, {}",
-                       SEEDSCOPE_VERSION_STRING, node.id(), config.p2p.laddr, node.port(),
-                       config.network.empty() ? "<adopt the peer's>" : config.network,
-                       !config.p2p.pex         ? "pex off"
-                       : config.p2p.seed_mode ? "seed mode"
-                                              : "normal mode"));
-
-  runtime::Timer give_up(loop);
-  bool stopping = false;
-  runtime::StopRequest stop_request(loop, [&](int signum) {
-    if (stopping) return;
-    stopping = true;
-    log_line(fmt::format("received signal {}, shutting down", signum));
-    sample.stop();
-    node.stop();
-    // Closing peers flush and linger a few seconds at most; do not wait for them forever.
-    give_up.start(Millis(5000), [&] { loop.stop(); });
-    give_up.unref();
-  });
-  loop.run();
+  sample();
+  harness.run(sample, [&](const std::string&) { node.stop(); });
   log_line(fmt::format("stopped; address book: {} addresses", node.book().size()));
   return 0;
 }

@@ -15,42 +15,20 @@ namespace seedscope::crawler {
 
 using crawl::Outcome;
 
+// One contact: its protocol state machine and the runtime objects that carry its bytes.
 struct Crawler::Session {
-  explicit Session(runtime::Loop& loop) : timer(loop) {}
+  Session(runtime::Loop& loop, crawl::Contact c) : contact(std::move(c)), timer(loop) {}
   std::uint64_t id = 0;
-  bool inbound = false;
-  crawl::ScheduledAddress addr; // outbound: what we dialed
-  NetAddress remote;            // the peer's address (inbound: the socket's)
+  crawl::Contact contact;
   std::unique_ptr<runtime::Peer> peer;
   runtime::Timer timer;
-  std::optional<NodeInfo> info;
-  runtime::Timings timings;
-  TimePoint connected_at{};
-  bool requested = false;
-  bool answered = false;
-  bool got_message = false;
-  std::size_t addrs_received = 0;
-  bool finished = false;
 };
 
-namespace {
-
-// What the PEX reactor knows of a peer, for its address helpers.
-PeerInfo peer_info_of(const std::string& id, const NodeInfo* info, const std::string& remote) {
-  PeerInfo p;
-  p.id = id;
-  if (info) p.node_info = *info;
-  p.remote_address = remote;
-  if (auto sa = pex::PexReactor::socket_address(p)) p.remote_ip = sa->ip.to_string();
-  return p;
-}
-
-} // namespace
-
-Crawler::Crawler(runtime::Loop& loop, CrawlerOptions options, CrawlerObserver* observer)
+Crawler::Crawler(runtime::Loop& loop, CrawlerOptions options)
     : loop_(loop),
       options_(std::move(options)),
-      observer_(observer),
+      loop_clock_(loop),
+      clock_(options_.clock != nullptr ? options_.clock : &loop_clock_),
       transport_(loop, options_.key),
       schedule_(options_.schedule),
       pump_timer_(loop) {
@@ -67,29 +45,35 @@ Crawler::Crawler(runtime::Loop& loop, CrawlerOptions options, CrawlerObserver* o
 
 Crawler::~Crawler() { stop(); }
 
-WallTime Crawler::wall_now() const {
-  return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+void Crawler::emit(const observe::Observation& o) {
+  if (options_.observer) options_.observer->observe(o);
 }
 
-void Crawler::record(storage::ObservatoryRecord record) {
-  if (options_.writer) options_.writer->post(std::move(record));
-}
-
-void Crawler::saw_node(const NodeInfo& info, bool outbound, WallTime at) {
+void Crawler::saw_node(const observe::NodeSeen& seen) {
+  const NodeInfo& info = seen.info;
   if (info.network.empty()) return; // another adopting endpoint: no chain to file it under
   seen_[info.network].insert(info.node_id);
-  auto [it, inserted] = networks_.emplace(info.network, outbound);
-  if (inserted && !outbound) ++unconfirmed_;
-  if (!inserted && outbound && !it->second) {
+  auto [it, inserted] = networks_.emplace(info.network, seen.outbound);
+  if (inserted && !seen.outbound) ++unconfirmed_;
+  if (!inserted && seen.outbound && !it->second) {
     it->second = true;
     --unconfirmed_;
   }
-  record(storage::NodeSeen{info, at, outbound});
+  emit(seen);
 }
 
 bool Crawler::admit_inbound_network(const std::string& network) const {
   return network.empty() || networks_.count(network) != 0 ||
          unconfirmed_ < options_.max_unconfirmed_networks;
+}
+
+crawl::ContactConfig Crawler::contact_config() const {
+  crawl::ContactConfig c;
+  c.request_delay = options_.request_delay;
+  c.pex_timeout = options_.pex_timeout;
+  c.full_window = options_.full_window;
+  c.inbound_hold = options_.inbound_hold;
+  return c;
 }
 
 void Crawler::restore(const storage::ObservatoryState& state) {
@@ -121,7 +105,7 @@ void Crawler::add_seed(const PeerAddress& addr) {
   if (auto na = addr.net_address()) {
     if (acceptable(*na)) {
       if (schedule_.add(*na, options_.network.value_or(""), wall_now()))
-        record(storage::AddressUpdate{*schedule_.find(*na), wall_now()});
+        emit(observe::AddressUpdate{*schedule_.find(*na), wall_now()});
     } else {
       log(fmt::format("seed {} is not an address we may dial; ignored", addr.to_string()));
     }
@@ -195,6 +179,7 @@ void Crawler::stop() {
   resolvers_.clear();
   for (auto& [sid, s] : sessions_) {
     s->timer.stop();
+    s->contact.abandon();
     if (s->peer) s->peer->stop(false);
   }
   // Peers may be on the call stack (stop() from a handler): destroy them later.
@@ -231,12 +216,22 @@ void Crawler::pump() {
   arm_pump(dialing_ < max_dials_ ? schedule_.next_due() : WallTime::max());
 }
 
+std::vector<NetAddress> Crawler::answer_for(const std::string& network) {
+  auto answer = seed_answer(network);
+  ++counters_.seed_requests;
+  counters_.seed_addresses += answer.size();
+  NetworkStats& by_network = counters_.networks[network];
+  ++by_network.seed_requests;
+  by_network.seed_addresses += answer.size();
+  return answer;
+}
+
 void Crawler::start_contact(const crawl::ScheduledAddress& a) {
-  auto s = std::make_unique<Session>(loop_);
   const auto sid = next_sid_++;
+  auto s = std::make_unique<Session>(
+      loop_, crawl::Contact::outbound(a, contact_config(), *clock_,
+                                      [this](const std::string& net) { return answer_for(net); }));
   s->id = sid;
-  s->addr = a;
-  s->remote = a.addr;
   ++dialing_;
   sessions_.emplace(sid, std::move(s));
   runtime::DialOptions opts;
@@ -259,268 +254,192 @@ void Crawler::on_dialed(std::uint64_t sid, runtime::UpgradeResult result) {
   Session& s = *it->second;
   if (!result.ok()) {
     const auto& f = result.failure;
-    s.timings = f.timings;
-    // An authenticated node of another chain or version is still a node we now know.
-    if (f.peer_info && !f.peer_id.empty() &&
-        (f.failure.reason == Reason::kIncompatibleNetwork ||
-         f.failure.reason == Reason::kIncompatibleVersion ||
-         f.failure.reason == Reason::kNoCommonChannel)) {
-      s.info = f.peer_info;
-      saw_node(*s.info, true, wall_now());
-    }
-    finish(sid, crawl::classify(f.failure, false), f.failure, f.detail);
-    return;
+    s.contact.on_upgrade_failed(f.failure, f.detail, f.peer_info,
+                                {f.timings.tcp_connect_ms, f.timings.handshake_ms});
+    return drive(sid);
   }
-  s.timings = result.connection->timings();
-  s.info = result.connection->peer_info();
+  const auto& t = result.connection->timings();
+  s.contact.on_upgraded(result.connection->peer_info(), {t.tcp_connect_ms, t.handshake_ms});
   start_peer(s, std::move(result.connection));
-  s.timer.start(options_.request_delay, [this, sid] { send_request(sid); });
+  drive(sid);
+}
+
+std::optional<std::pair<Failure, std::string>> Crawler::refuse_inbound(const NodeInfo& peer) const {
+  if (inbound_ > options_.max_inbound)
+    return std::pair{Failure{Stage::kLocalPolicy, Reason::kPeerLimit},
+                     std::string("inbound peers at max_inbound")};
+  if (!admit_inbound_network(peer.network))
+    return std::pair{Failure{Stage::kLocalPolicy, Reason::kNotAllowed},
+                     fmt::format("chain {} is unknown and {} networks known only from inbound "
+                                 "peers are waiting for an outbound contact to confirm them",
+                                 peer.network, unconfirmed_)};
+  return std::nullopt;
 }
 
 void Crawler::on_accepted(runtime::UpgradeResult result) {
   if (stopped_) return;
-  const auto now = wall_now();
-  if (!result.ok()) {
-    const auto& f = result.failure;
-    storage::Contact c;
-    c.at = now;
-    c.inbound = true;
-    if (auto a = pex::PexReactor::socket_address(peer_info_of(f.peer_id, nullptr, f.remote_address)))
-      c.addr = *a;
-    // A chain ID an inbound peer claims is recorded only when it is a valid one.
-    if (f.peer_info && validate_chain_id(f.peer_info->network)) c.network = f.peer_info->network;
-    const auto outcome = crawl::classify(f.failure, false);
-    c.outcome = std::string(crawl::to_string(outcome));
-    c.stage = std::string(to_string(f.failure.stage));
-    c.reason = std::string(to_string(f.failure.reason));
-    c.detail = f.detail;
-    c.handshake_ms = f.timings.handshake_ms;
-    ++counters_.inbound;
-    ++counters_.outcomes[c.outcome];
-    if (observer_) observer_->on_contact(c, outcome);
-    record(std::move(c));
-    return;
-  }
-  auto s = std::make_unique<Session>(loop_);
   const auto sid = next_sid_++;
+  NetAddress remote;
+  const std::string& remote_text =
+      result.ok() ? result.connection->remote_address() : result.failure.remote_address;
+  PeerInfo socket_only;
+  socket_only.id = result.ok() ? result.connection->peer_id() : result.failure.peer_id;
+  socket_only.remote_address = remote_text;
+  if (auto a = pex::PexReactor::socket_address(socket_only)) remote = *a;
+  auto s = std::make_unique<Session>(
+      loop_, crawl::Contact::inbound(remote, contact_config(), *clock_,
+                                     [this](const std::string& net) { return answer_for(net); }));
   s->id = sid;
-  s->inbound = true;
-  s->info = result.connection->peer_info();
-  s->timings = result.connection->timings();
-  const PeerInfo peer =
-      peer_info_of(s->info->node_id, &*s->info, result.connection->remote_address());
-  if (auto a = pex::PexReactor::socket_address(peer)) s->remote = *a;
   Session& ref = *s;
   sessions_.emplace(sid, std::move(s));
   ++inbound_;
-  if (inbound_ > options_.max_inbound) {
-    result.connection->abort();
-    finish(sid, Outcome::kRejected, {Stage::kLocalPolicy, Reason::kPeerLimit},
-           "inbound peers at max_inbound");
-    return;
+  if (!result.ok()) {
+    const auto& f = result.failure;
+    ref.contact.on_upgrade_failed(f.failure, f.detail, f.peer_info, {0, f.timings.handshake_ms});
+    return drive(sid);
   }
-  if (!admit_inbound_network(ref.info->network)) {
+  const NodeInfo& info = result.connection->peer_info();
+  if (auto refused = refuse_inbound(info)) {
     result.connection->abort();
-    const std::string detail =
-        fmt::format("chain {} is unknown and {} networks known only from inbound peers are "
-                    "waiting for an outbound contact to confirm them",
-                    ref.info->network, unconfirmed_);
-    ref.info.reset(); // nothing of an unconfirmed chain past the cap is recorded
-    finish(sid, Outcome::kRejected, {Stage::kLocalPolicy, Reason::kNotAllowed}, detail);
-    return;
+    // Past the unconfirmed-networks cap nothing of the peer is recorded, its chain included.
+    const bool keep = refused->first.reason == Reason::kPeerLimit;
+    ref.contact.on_rejected(refused->first, refused->second,
+                            keep ? std::optional<NodeInfo>(info) : std::nullopt);
+    return drive(sid);
   }
   // What it says its listen address is (with the observed IP when it advertises 0.0.0.0): a
   // candidate to contact ourselves.
+  PeerInfo peer = socket_only;
+  peer.node_info = info;
+  if (auto sa = pex::PexReactor::socket_address(peer)) peer.remote_ip = sa->ip.to_string();
   if (auto la = pex::PexReactor::advertised_address(peer); la && acceptable(*la)) {
-    if (schedule_.add(*la, ref.info->network, now)) {
-      record(storage::AddressUpdate{*schedule_.find(*la), now});
+    if (schedule_.add(*la, info.network, wall_now())) {
+      emit(observe::AddressUpdate{*schedule_.find(*la), wall_now()});
       pump();
     }
   }
+  const auto& t = result.connection->timings();
+  ref.contact.on_upgraded(info, {0, t.handshake_ms});
   start_peer(ref, std::move(result.connection));
-  ref.timer.start(options_.inbound_hold, [this, sid] {
-    finish(sid, Outcome::kIdle, {Stage::kLocalPolicy, Reason::kDone},
-           "asked nothing; let go after inbound_hold");
-  });
+  drive(sid);
 }
 
 void Crawler::start_peer(Session& s, std::unique_ptr<runtime::Connection> connection) {
-  saw_node(*s.info, !s.inbound, wall_now());
   PeerInfo info;
-  info.id = s.info->node_id;
-  info.node_info = *s.info;
-  info.outbound = !s.inbound;
+  info.id = connection->peer_id();
+  info.node_info = connection->peer_info();
+  info.outbound = !s.contact.is_inbound();
   info.remote_address = connection->remote_address();
-  s.connected_at = loop_.now();
   s.peer = std::make_unique<runtime::Peer>(loop_, std::move(connection), info, channels_,
                                            options_.mconn);
   const auto sid = s.id;
   s.peer->start(
-      [this, sid](runtime::Peer&, mconn::ChannelId ch, Bytes msg) { on_message(sid, ch, msg); },
+      [this, sid](runtime::Peer&, mconn::ChannelId ch, Bytes msg) {
+        auto it = sessions_.find(sid);
+        if (it == sessions_.end() || ch != pex::kPexChannel) return;
+        it->second->contact.on_message(msg);
+        drive(sid);
+      },
       [this, sid](runtime::Peer&, const Failure& why, const std::string& detail) {
-        on_peer_error(sid, why, detail);
+        auto it = sessions_.find(sid);
+        if (it == sessions_.end()) return;
+        it->second->contact.on_peer_failed(why, detail);
+        drive(sid);
       });
 }
 
-void Crawler::send_request(std::uint64_t sid) {
+void Crawler::drive(std::uint64_t sid) {
   auto it = sessions_.find(sid);
-  if (it == sessions_.end() || !it->second->peer) return;
+  if (it == sessions_.end()) return;
   Session& s = *it->second;
-  s.requested = true;
-  s.peer->send(pex::kPexChannel, pex::encode_pex_request());
-  s.timer.start(options_.pex_timeout, [this, sid] {
-    finish(sid, Outcome::kNoAnswer, {Stage::kPex, Reason::kTimeout},
-           "no PexAddrs within pex_timeout");
+  for (auto& a : s.contact.take_actions()) {
+    if (!s.peer) continue;
+    if (a.kind == crawl::ContactAction::Kind::kSend) s.peer->send(pex::kPexChannel, std::move(a.pex_message));
+    else s.peer->stop(a.graceful, Millis(1000));
+  }
+  for (auto& o : s.contact.take_observations()) {
+    if (auto* seen = std::get_if<observe::NodeSeen>(&o)) {
+      saw_node(*seen);
+      continue;
+    }
+    if (auto* c = std::get_if<observe::ContactRecord>(&o)) {
+      ++counters_.outcomes[std::string(crawl::to_string(c->outcome))];
+      if (c->inbound) ++counters_.inbound;
+    }
+    emit(o);
+  }
+  if (s.contact.finished()) return end_session(sid);
+  const TimePoint deadline = s.contact.next_deadline();
+  if (deadline == TimePoint::max()) {
+    s.timer.stop();
+    return;
+  }
+  s.timer.start(std::max(Millis(0), deadline - clock_->mono()), [this, sid] {
+    auto found = sessions_.find(sid);
+    if (found == sessions_.end()) return;
+    found->second->contact.on_tick();
+    drive(sid);
   });
 }
 
-void Crawler::on_message(std::uint64_t sid, mconn::ChannelId channel, const Bytes& msg) {
-  auto it = sessions_.find(sid);
-  if (it == sessions_.end() || it->second->finished) return;
-  Session& s = *it->second;
-  s.got_message = true;
-  if (channel != pex::kPexChannel) return; // the MConnection refuses unknown channels already
-  auto decoded = pex::decode_pex_message(msg);
-  if (!decoded) {
-    const bool bad_addr = decoded.error().code == pex::PexMessageError::kBadAddress;
-    finish(sid, Outcome::kMisbehaving,
-           {Stage::kPex, bad_addr ? Reason::kBadAddrs : Reason::kMalformed},
-           decoded.error().message());
-    return;
-  }
-  if (decoded->is_request()) {
-    if (s.answered) return; // one answer per connection
-    s.answered = true;
-    const std::string network = s.info ? s.info->network : "";
-    auto answer = seed_answer(network);
-    ++counters_.seed_requests;
-    counters_.seed_addresses += answer.size();
-    NetworkStats& by_network = counters_.networks[network];
-    ++by_network.seed_requests;
-    by_network.seed_addresses += answer.size();
-    s.peer->send(pex::kPexChannel, pex::encode_pex_addrs(answer));
-    if (s.inbound) {
-      finish(sid, Outcome::kServed, {Stage::kLocalPolicy, Reason::kDone},
-             fmt::format("answered with {} addresses", answer.size()));
-    }
-    return;
-  }
-  if (s.inbound || !s.requested) {
-    finish(sid, Outcome::kMisbehaving, {Stage::kPex, Reason::kUnsolicitedAddrs},
-           fmt::format("PexAddrs of {} addresses nobody asked for", decoded->addrs.size()));
-    return;
-  }
-  learn(s, decoded->addrs);
-  finish(sid, Outcome::kOk, {}, "");
-}
-
-void Crawler::learn(Session& s, const std::vector<NetAddress>& addrs) {
+void Crawler::learn(const crawl::Contact& c) {
   const auto now = wall_now();
-  const std::string network = s.info ? s.info->network : s.addr.network;
-  const std::string source = s.info ? s.info->node_id : s.addr.addr.id;
-  s.addrs_received = addrs.size();
-  counters_.addresses_received += addrs.size();
-  for (const auto& a : addrs) {
+  const std::string network = c.network();
+  const std::string source = c.peer_info() ? c.peer_info()->node_id : c.dialed().addr.id;
+  counters_.addresses_received += c.learnt().size();
+  for (const auto& a : c.learnt()) {
     if (!acceptable(a)) {
       ++counters_.addresses_ignored;
       continue;
     }
-    if (schedule_.add(a, network, now)) record(storage::AddressUpdate{*schedule_.find(a), now});
-    record(storage::Advertised{network, source, a, now});
+    if (schedule_.add(a, network, now)) emit(observe::AddressUpdate{*schedule_.find(a), now});
+    emit(observe::Advertised{network, source, a, now});
   }
 }
 
-void Crawler::on_peer_error(std::uint64_t sid, const Failure& why, const std::string& detail) {
+void Crawler::end_session(std::uint64_t sid) {
   auto it = sessions_.find(sid);
-  if (it == sessions_.end() || it->second->finished) return;
-  Session& s = *it->second;
-  const bool closed = why.reason == Reason::kClosed || why.reason == Reason::kIoError;
-  if (s.inbound) {
-    finish(sid, closed ? Outcome::kIdle : Outcome::kMisbehaving, why, detail);
-    return;
-  }
-  if (closed && !s.got_message && loop_.now() - s.connected_at <= options_.full_window) {
-    finish(sid, Outcome::kFull, {Stage::kLocalPolicy, Reason::kFullAfterHandshake},
-           "hung up right after the handshake: " + detail);
-    return;
-  }
-  if (closed || why.reason == Reason::kPongTimeout) {
-    finish(sid, Outcome::kNoAnswer, why, detail);
-    return;
-  }
-  finish(sid, Outcome::kMisbehaving, why, detail);
-}
-
-void Crawler::finish(std::uint64_t sid, Outcome outcome, const Failure& failure,
-                     const std::string& detail) {
-  auto it = sessions_.find(sid);
-  if (it == sessions_.end() || it->second->finished) return;
+  if (it == sessions_.end()) return;
   std::unique_ptr<Session> owned = std::move(it->second);
   sessions_.erase(it);
   Session& s = *owned;
-  s.finished = true;
   s.timer.stop();
-  const auto now = wall_now();
-
-  storage::Contact c;
-  c.at = now;
-  c.inbound = s.inbound;
-  c.addr = s.inbound ? s.remote : s.addr.addr;
-  c.network = s.info ? s.info->network : s.addr.network;
-  c.outcome = std::string(crawl::to_string(outcome));
-  if (outcome != Outcome::kOk) {
-    c.stage = std::string(to_string(failure.stage));
-    c.reason = std::string(to_string(failure.reason));
-  }
-  c.detail = detail;
-  c.connect_ms = s.timings.tcp_connect_ms;
-  c.handshake_ms = s.timings.handshake_ms;
-  c.addrs_received = static_cast<std::int64_t>(s.addrs_received);
-
-  if (s.inbound) {
+  const crawl::Contact& c = s.contact;
+  if (c.is_inbound()) {
     --inbound_;
-    ++counters_.inbound;
-  } else {
+  } else if (!c.abandoned()) {
+    const auto now = wall_now();
     --dialing_;
     ++counters_.contacts;
-    const crawl::Verdict verdict = crawl::verdict(outcome);
-    const bool ok = verdict == crawl::Verdict::kVerified;
-    const std::string network = s.info ? s.info->network : "";
-    auto entry = schedule_.finish(s.addr.addr, verdict, network, now);
-    record(storage::AddressUpdate{entry, now});
+    learn(c);
+    const crawl::Verdict verdict = c.verdict();
+    const std::string network = c.peer_info() ? c.peer_info()->network : "";
+    auto entry = schedule_.finish(c.dialed().addr, verdict, network, now);
+    emit(observe::AddressUpdate{entry, now});
     if (!entry.network.empty()) ++contacts_by_network_[entry.network];
     // Availability is the node's: a failure counts only on the address it is known by.
     const std::string& net = entry.network;
     KnownNode* node = nullptr;
-    if (s.info && ok) {
-      node = &nodes_[net][s.info->node_id];
-      node->addr = s.addr.addr;
-      node->info = *s.info;
+    if (c.peer_info() && verdict == crawl::Verdict::kVerified) {
+      node = &nodes_[net][c.peer_info()->node_id];
+      node->addr = c.dialed().addr;
+      node->info = *c.peer_info();
     } else if (auto n = nodes_.find(net); n != nodes_.end()) {
-      auto k = n->second.find(s.addr.addr.id);
-      if (k != n->second.end() && k->second.addr == s.addr.addr) node = &k->second;
+      auto k = n->second.find(c.dialed().addr.id);
+      if (k != n->second.end() && k->second.addr == c.dialed().addr) node = &k->second;
     }
     if (node) {
-      const bool g = crawl::good(outcome);
+      const bool g = crawl::good(c.outcome());
       node->availability.update(g, now);
       node->reachable = g;
       if (g) node->last_success = now;
-      record(storage::AvailabilityUpdate{net, s.addr.addr.id, node->availability});
+      emit(observe::AvailabilityUpdate{net, c.dialed().addr.id, node->availability});
     }
-  }
-  ++counters_.outcomes[c.outcome];
-  if (observer_) observer_->on_contact(c, outcome);
-  record(std::move(c));
-
-  if (s.peer) {
-    const bool graceful = outcome == Outcome::kOk || outcome == Outcome::kServed ||
-                          outcome == Outcome::kNoAnswer || outcome == Outcome::kIdle;
-    s.peer->stop(graceful, Millis(1000));
   }
   // Handlers of this session may be on the call stack.
   auto shared = std::shared_ptr<Session>(std::move(owned));
   loop_.defer([shared] {});
-  if (!s.inbound) pump();
+  if (!shared->contact.is_inbound()) pump();
 }
 
 std::vector<NetAddress> Crawler::seed_answer(const std::string& network) const {

@@ -1,13 +1,14 @@
-// The crawler: a seed node tuned to crawl. It contacts every address it learns (connect,
-// handshake, PexRequest, wait for PexAddrs, disconnect) with bounded concurrency on the
-// schedule of crawl::Schedule, in every network at once (it answers each peer in the peer's
-// own network unless restricted to one), records everything in the observatory, and serves
-// PexRequests from inbound peers with verified addresses of their network (seed rules: one
-// answer per connection, then hang up).
+// The crawler: a seed node tuned to crawl. It contacts every address it learns with bounded
+// concurrency on the schedule of crawl::Schedule, in every network at once (it answers each
+// peer in the peer's own network unless restricted to one), and serves PexRequests from
+// inbound peers with verified addresses of their network (seed rules: one answer per
+// connection, then hang up).
 //
-// As seen from a Go node every contact is polite PEX: one request per connection, none
-// twice within 10 s (a connection carries one), no PexAddrs unless asked. Single-threaded
-// on the loop; the observatory writer is the only other thread.
+// Each contact's protocol is a crawl::Contact, a sans-I/O state machine; this class moves its
+// bytes (transport, MConnection peers), arms its timers, owns the schedule, the known nodes
+// and the seed directory, and emits every observation into one observe::Observer (storage's
+// writer and the metrics, fanned out by the caller). Time comes from an injected Clock.
+// Single-threaded on the loop.
 #pragma once
 
 #include <chrono>
@@ -22,10 +23,14 @@
 #include <vector>
 
 #include "core/crawl/availability.hpp"
+#include "core/crawl/contact.hpp"
 #include "core/crawl/outcome.hpp"
 #include "core/crawl/schedule.hpp"
 #include "core/mconn/mconnection.hpp"
+#include "core/observe/observations.hpp"
+#include "core/observe/status.hpp"
 #include "crawler/runtime/loop.hpp"
+#include "crawler/runtime/loop_clock.hpp"
 #include "crawler/runtime/peer.hpp"
 #include "crawler/runtime/resolver.hpp"
 #include "crawler/runtime/timer.hpp"
@@ -60,49 +65,17 @@ struct CrawlerOptions {
   // Simulations and tests: dial and record loopback addresses only. Otherwise only routable
   // addresses (no private ranges) are learnt.
   bool loopback_only = false;
-  storage::ObservatoryWriter* writer = nullptr; // not owned; null: nothing is recorded
+  observe::Observer* observer = nullptr; // not owned; null: nothing is recorded
+  const Clock* clock = nullptr;          // not owned; null: the loop's clock and wall time
   std::function<void(const std::string&)> log;
 };
 
-// The same definitions as storage's network_counts view (storage/SCHEMA.md), kept in memory.
-struct NetworkStats {
-  std::size_t addresses = 0;      // addresses filed under this network (as node or advertiser)
-  std::size_t nodes_seen = 0;     // distinct nodes whose NodeInfo reached us in this network
-  std::size_t reachable = 0;      // distinct nodes with an address verified at its last contact
-  std::size_t misbehaving = 0;    // distinct nodes with an address that misbehaved at its last
-  bool confirmed = false;         // an outbound contact reached one of its nodes
-  std::uint64_t contacts = 0;
-  std::uint64_t seed_requests = 0;  // PexRequests of this network's nodes answered
-  std::uint64_t seed_addresses = 0; // addresses handed to them
-};
-
-struct CrawlerStats {
-  std::uint64_t contacts = 0; // outbound, finished
-  std::uint64_t inbound = 0;  // inbound connections, finished
-  std::map<std::string, std::uint64_t> outcomes; // outbound and inbound, by outcome name
-  std::uint64_t addresses_received = 0;
-  std::uint64_t addresses_ignored = 0; // invalid, private, ours, or not allowed
-  std::uint64_t seed_requests = 0;
-  std::uint64_t seed_addresses = 0;
-  std::size_t in_flight = 0;
-  std::size_t known = 0;
-  std::size_t due = 0; // scheduled addresses whose time has come (the queue)
-  std::map<std::string, std::size_t> by_state; // addresses by schedule state
-  std::map<std::string, NetworkStats> networks;
-};
-
-// Hooks for metrics and tests. Called on the loop thread.
-class CrawlerObserver {
-public:
-  virtual ~CrawlerObserver() = default;
-  virtual void on_contact(const storage::Contact& contact, crawl::Outcome outcome) {
-    (void)contact, (void)outcome;
-  }
-};
+using CrawlerStats = observe::CrawlStatus;
+using NetworkStats = observe::NetworkStatus;
 
 class Crawler {
 public:
-  Crawler(runtime::Loop& loop, CrawlerOptions options, CrawlerObserver* observer = nullptr);
+  Crawler(runtime::Loop& loop, CrawlerOptions options);
   ~Crawler();
   Crawler(const Crawler&) = delete;
   Crawler& operator=(const Crawler&) = delete;
@@ -137,32 +110,35 @@ public:
 
 private:
   struct Session;
-  WallTime wall_now() const;
+  WallTime wall_now() const { return clock_->wall(); }
   void pump();
   void arm_pump(WallTime due);
   void start_contact(const crawl::ScheduledAddress& a);
   void on_dialed(std::uint64_t sid, runtime::UpgradeResult result);
   void on_accepted(runtime::UpgradeResult result);
+  // Refuses an upgraded inbound peer by our policy, or returns nothing.
+  std::optional<std::pair<Failure, std::string>> refuse_inbound(const NodeInfo& peer) const;
   void start_peer(Session& s, std::unique_ptr<runtime::Connection> connection);
-  void on_message(std::uint64_t sid, mconn::ChannelId channel, const Bytes& msg);
-  void on_peer_error(std::uint64_t sid, const Failure& why, const std::string& detail);
-  void send_request(std::uint64_t sid);
-  void learn(Session& s, const std::vector<NetAddress>& addrs);
+  // After every event of a session: its actions, its observations, its timer or its end.
+  void drive(std::uint64_t sid);
+  void end_session(std::uint64_t sid);
+  void learn(const crawl::Contact& c);
   bool acceptable(const NetAddress& a) const;
-  void finish(std::uint64_t sid, crawl::Outcome outcome, const Failure& failure,
-              const std::string& detail);
-  void record(storage::ObservatoryRecord record);
-  // Records a NodeInfo that reached us; an outbound one confirms its network.
-  void saw_node(const NodeInfo& info, bool outbound, WallTime at);
+  std::vector<NetAddress> answer_for(const std::string& network);
+  void emit(const observe::Observation& o);
+  // A NodeInfo that reached us; an outbound one confirms its network.
+  void saw_node(const observe::NodeSeen& seen);
   // Whether an inbound peer of `network` may be taken (the unconfirmed-networks cap).
   bool admit_inbound_network(const std::string& network) const;
+  crawl::ContactConfig contact_config() const;
   void log(const std::string& line) const {
     if (options_.log) options_.log(line);
   }
 
   runtime::Loop& loop_;
   CrawlerOptions options_;
-  CrawlerObserver* observer_;
+  runtime::LoopClock loop_clock_;
+  const Clock* clock_; // options_.clock or loop_clock_
   runtime::Transport transport_;
   std::vector<mconn::ChannelDescriptor> channels_;
   crawl::Schedule schedule_;

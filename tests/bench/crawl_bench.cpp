@@ -202,7 +202,7 @@ void run(std::size_t nodes) {
   o.our_info.listen_addr = "tcp://127.0.0.1:0";
   o.laddr = "tcp://127.0.0.1:0";
   o.loopback_only = true;
-  o.writer = &writer;
+  o.observer = &writer;
   crawler::Crawler crawler(loop, o);
   for (const auto& s : seeds) crawler.add_seed(s);
   const double c0 = cpu_seconds();

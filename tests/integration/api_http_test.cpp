@@ -51,7 +51,7 @@ void build_db(const fs::path& file) {
     // Every node was verified once (peer lists hold only those); the unreachable ones two days ago.
     a.last_success = reachable ? t - std::chrono::minutes(n % 120) : t - 48h;
     a.next_attempt = t + 10min;
-    w.post(storage::AddressUpdate{a, t});
+    w.post(observe::AddressUpdate{a, t});
     NodeInfo info;
     info.node_id = a.addr.id;
     info.network = network;
@@ -59,10 +59,10 @@ void build_db(const fs::path& file) {
     info.moniker = n % 11 == 0 ? fmt::format("node {}, \"quoted\"", n) : fmt::format("node-{}", n);
     info.listen_addr = "tcp://0.0.0.0:26656";
     info.channels = Bytes{0x00};
-    w.post(storage::NodeSeen{info, t});
+    w.post(observe::NodeSeen{info, t});
     crawl::Availability av;
     for (int k = 0; k < 20; ++k) av.update(reachable && k % (n % 5 + 1) == 0, t - std::chrono::minutes(10 * (20 - k)));
-    w.post(storage::AvailabilityUpdate{network, a.addr.id, av});
+    w.post(observe::AvailabilityUpdate{network, a.addr.id, av});
   };
   for (int n = 1; n <= 300; ++n) put("net-a", n, n % 5 != 0, n % 10 == 3);
   for (int n = 1001; n <= 1020; ++n) put("net-b", n, true, false);

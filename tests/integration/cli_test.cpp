@@ -488,6 +488,10 @@ TEST_CASE("`seedscope crawl` refuses a foreign database untouched; `start` with 
   pos = config.find(laddr_line);
   REQUIRE(pos != std::string::npos);
   config.replace(pos, laddr_line.size(), "laddr = \"tcp://127.0.0.1:0\"");
+  const std::string metrics_line = "prometheus_listen_addr = \"127.0.0.1:26660\"";
+  pos = config.find(metrics_line);
+  REQUIRE(pos != std::string::npos);
+  config.replace(pos, metrics_line.size(), "prometheus_listen_addr = \"off\""); // tests run side by side
   test::write_file(home / "config" / "config.toml", config);
   test::ChildProcess child({kBinary, "start", "--home", home.string()}, dir.path() / "out",
                            dir.path() / "err");

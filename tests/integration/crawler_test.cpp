@@ -63,11 +63,13 @@ Outcome expected(Behaviour b) {
   }
 }
 
-struct Recorder final : crawler::CrawlerObserver {
-  void on_contact(const storage::Contact& c, Outcome o) override {
-    if (c.inbound) return;
-    auto& list = by_id[c.addr.id];
-    list.push_back({o, c.stage + "/" + c.reason});
+struct Recorder final : observe::Observer {
+  void observe(const observe::Observation& o) override {
+    const auto* c = std::get_if<observe::ContactRecord>(&o);
+    if (c == nullptr || c->inbound) return;
+    auto& list = by_id[c->addr.id];
+    list.push_back({c->outcome, std::string(to_string(c->failure.stage)) + "/" +
+                                    std::string(to_string(c->failure.reason))});
   }
   std::map<std::string, std::vector<std::pair<Outcome, std::string>>> by_id;
 };
@@ -101,9 +103,12 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   o.request_delay = Millis(1000);
   o.max_concurrent_dials = 128;
   o.loopback_only = true;
-  o.writer = &writer;
   Recorder rec;
-  crawler::Crawler crawler(loop, o, &rec);
+  observe::FanOut fan;
+  fan.add(&writer);
+  fan.add(&rec);
+  o.observer = &fan;
+  crawler::Crawler crawler(loop, o);
   // The seed nodes of both networks (each network's nodes know only their own).
   for (const auto& a : net.seed_addresses()) crawler.add_seed(a);
   crawler.start();

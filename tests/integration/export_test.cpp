@@ -75,7 +75,7 @@ void build_db(const std::filesystem::path& file) {
     a.last_attempt = t - 10min;
     if (s.good_share > 0) a.last_success = t - s.since_success;
     a.next_attempt = t + 10min;
-    w.post(storage::AddressUpdate{a, t});
+    w.post(observe::AddressUpdate{a, t});
     NodeInfo info;
     info.node_id = a.addr.id;
     info.network = network;
@@ -83,10 +83,10 @@ void build_db(const std::filesystem::path& file) {
     info.moniker = s.n == 3 ? "comma, \"quoted\"" : fmt::format("node-{}", s.n);
     info.listen_addr = "tcp://0.0.0.0:26656";
     info.channels = Bytes{0x00};
-    w.post(storage::NodeSeen{info, t});
+    w.post(observe::NodeSeen{info, t});
     crawl::Availability av;
     for (int k = 0; k < 20; ++k) av.update(k < int(s.good_share * 20 + 0.5), t - std::chrono::minutes(10 * (20 - k)));
-    w.post(storage::AvailabilityUpdate{network, a.addr.id, av});
+    w.post(observe::AvailabilityUpdate{network, a.addr.id, av});
   };
   for (const auto& s : sample()) put("net-a", s);
   for (int i = 0; i < 3; ++i)

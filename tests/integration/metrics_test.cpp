@@ -14,12 +14,32 @@
 
 #include <fmt/format.h>
 
+#include <prometheus/registry.h>
+
+#include "crawler/app/metrics_endpoint.hpp"
 #include "metrics/node_metrics.hpp"
 #include "support/http_client.hpp"
 #include "support/loop_harness.hpp"
 
+namespace {
+
+// The node's metrics on a registry, served by the endpoint `start` serves them with.
+struct Served {
+  explicit Served(const std::string& listen, const std::string& ns = "seedscope")
+      : metrics(registry, ns), endpoint_(listen, registry) {}
+  std::string endpoint() const { return endpoint_.endpoint(); }
+  void update(const seedscope::metrics::NodeSample& s) { metrics.update(s); }
+  void peer_added() { metrics.peer_added(); }
+  void peer_removed() { metrics.peer_removed(); }
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  seedscope::metrics::NodeMetrics metrics;
+  seedscope::app::MetricsEndpoint endpoint_;
+};
+
+} // namespace
+
 TEST_CASE("metrics: the node's gauges and counters are served in Prometheus text format") {
-  seedscope::metrics::NodeMetrics m("127.0.0.1:0", "seedscope");
+  Served m("127.0.0.1:0", "seedscope");
   const auto colon = m.endpoint().rfind(':');
   const auto port = static_cast<std::uint16_t>(std::stoi(m.endpoint().substr(colon + 1)));
   REQUIRE(port != 0);
@@ -46,27 +66,27 @@ TEST_CASE("metrics: the node's gauges and counters are served in Prometheus text
 }
 
 TEST_CASE("metrics: an address that cannot be bound is one line with the reason") {
-  CHECK_THROWS_WITH_AS(seedscope::metrics::NodeMetrics("256.1.1.1:1"),
+  CHECK_THROWS_WITH_AS(Served("256.1.1.1:1"),
                        "metrics: cannot listen on 256.1.1.1:1: host \"256.1.1.1\" is not an IP address",
                        std::runtime_error);
-  CHECK_THROWS_WITH_AS(seedscope::metrics::NodeMetrics("127.0.0.1:65536"),
+  CHECK_THROWS_WITH_AS(Served("127.0.0.1:65536"),
                        "metrics: cannot listen on 127.0.0.1:65536: port \"65536\" is not a number from 0 to 65535",
                        std::runtime_error);
-  seedscope::metrics::NodeMetrics first("127.0.0.1:0");
+  Served first("127.0.0.1:0");
   const std::string taken = first.endpoint().substr(7, first.endpoint().size() - 7 - 8);
-  CHECK_THROWS_WITH_AS(seedscope::metrics::NodeMetrics{taken},
+  CHECK_THROWS_WITH_AS(Served{taken},
                        ("metrics: cannot listen on " + taken + ": address already in use (EADDRINUSE)").c_str(),
                        std::runtime_error);
 }
 
 TEST_CASE("metrics: every interface and IPv6 loopback") {
-  seedscope::metrics::NodeMetrics any(":0");
+  Served any(":0");
   const auto port_of = [](const std::string& endpoint) {
     return static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
   };
   CHECK(any.endpoint() == fmt::format("http://0.0.0.0:{}/metrics", port_of(any.endpoint())));
   CHECK(seedscope::test::http_status(seedscope::test::http_request(port_of(any.endpoint()), "GET", "/metrics")) == 200);
-  seedscope::metrics::NodeMetrics v6("tcp://[::1]:0");
+  Served v6("tcp://[::1]:0");
   CHECK(v6.endpoint() == fmt::format("http://[::1]:{}/metrics", port_of(v6.endpoint())));
   const std::string r = seedscope::test::http_request(port_of(v6.endpoint()), "GET", "/metrics", "::1");
   CHECK(seedscope::test::http_status(r) == 200);
@@ -76,7 +96,7 @@ TEST_CASE("metrics: every interface and IPv6 loopback") {
 
 TEST_CASE("metrics: 32 concurrent scrapers while the values move, no loop running") {
   // The endpoint has its own thread and loop: nothing runs on this thread while it serves.
-  seedscope::metrics::NodeMetrics m("127.0.0.1:0");
+  Served m("127.0.0.1:0");
   const auto port = static_cast<std::uint16_t>(std::stoi(m.endpoint().substr(m.endpoint().rfind(':') + 1)));
   std::atomic<bool> stop{false};
   std::thread writer([&] {
@@ -143,17 +163,17 @@ TEST_CASE("metrics: network and topology gauges are computed from the database")
       info.listen_addr = "tcp://0.0.0.0:26656";
       info.tx_index = i % 2 ? "on" : "off";
       info.rpc_address = i == 1 ? "tcp://1.2.3.4:26657" : "";
-      w.post(storage::NodeSeen{info, t});
+      w.post(observe::NodeSeen{info, t});
       crawl::ScheduledAddress a;
       a.addr = NetAddress{info.node_id, IpAddress::v4(std::uint8_t(10 + i), 0, 0, 1), 26656};
       a.network = "chain-x";
       a.state = crawl::AddrState::kReachable;
       a.last_success = t;
-      w.post(storage::AddressUpdate{a, t});
+      w.post(observe::AddressUpdate{a, t});
     }
     // 1 <-> 2 <-> 3 and 3 -> 4: the largest SCC is {1, 2, 3}; nobody advertises 1? (2 does).
     auto edge = [&](int a, int b) {
-      w.post(storage::Advertised{"chain-x", fmt::format("{:040x}", a),
+      w.post(observe::Advertised{"chain-x", fmt::format("{:040x}", a),
                                  NetAddress{fmt::format("{:040x}", b), IpAddress::v4(std::uint8_t(10 + b), 0, 0, 1), 26656}, t});
     };
     edge(1, 2); edge(2, 1); edge(2, 3); edge(3, 2); edge(3, 4);
@@ -196,8 +216,8 @@ TEST_CASE("metrics: network and topology gauges are computed from the database")
 
 TEST_CASE("metrics: the seed service is counted by the requester's network") {
   using namespace seedscope;
-  metrics::CrawlerMetrics m("127.0.0.1:0", "t", /*max_networks=*/2);
-  crawler::CrawlerStats s;
+  metrics::CrawlerMetrics m(std::make_shared<prometheus::Registry>(), "t", /*max_networks=*/2);
+  observe::CrawlStatus s;
   s.networks["net-a"].addresses = 30;
   s.networks["net-b"].addresses = 20;
   s.networks["net-c"].addresses = 10; // over the bound: counted as "other"
@@ -207,13 +227,16 @@ TEST_CASE("metrics: the seed service is counted by the requester's network") {
   s.networks["net-a"].seed_requests = 5; // counters move by the difference
   s.networks["net-c"].seed_requests = 2;
   m.update(s, {});
-  storage::Contact early; // failed before NodeInfo: no network
+  observe::ContactRecord early; // failed before NodeInfo: no network
   early.inbound = true;
-  m.on_contact(early, crawl::Outcome::kHandshakeFailed);
-  storage::Contact served;
+  early.outcome = crawl::Outcome::kHandshakeFailed;
+  early.failure = {Stage::kSecretHandshake, Reason::kClosed};
+  m.observe(early);
+  observe::ContactRecord served;
   served.inbound = true;
   served.network = "net-b";
-  m.on_contact(served, crawl::Outcome::kServed);
+  served.outcome = crawl::Outcome::kServed;
+  m.observe(served);
   auto value = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
     for (const auto& fam : m.registry()->Collect()) {
       if (fam.name != name) continue;
@@ -232,6 +255,11 @@ TEST_CASE("metrics: the seed service is counted by the requester's network") {
   CHECK(value("t_seed_requests_total", {{"network", "net-c"}}) == -1);
   CHECK(value("t_seed_connections_total", {{"outcome", "handshake_failed"}}) == 1);
   CHECK(value("t_seed_connections_total", {{"network", "net-b"}, {"outcome", "served"}}) == 1);
+  // Failures by their (stage, reason), bounded names; a served contact is no failure.
+  CHECK(value("t_crawler_failures_total",
+              {{"direction", "inbound"}, {"stage", "secret_handshake"}, {"reason", "closed"}}) == 1);
+  CHECK(value("t_crawler_failures_total",
+              {{"direction", "inbound"}, {"stage", "local_policy"}, {"reason", "done"}}) == -1);
 }
 
 // ---- `seedscope crawl`: the metrics address from --metrics-addr and the config ----------------
@@ -318,7 +346,7 @@ TEST_CASE("crawl takes prometheus_listen_addr from the config and checks it when
 }
 
 TEST_CASE("crawl --metrics-addr on a port in use or a bad port is one line with the reason") {
-  seedscope::metrics::NodeMetrics holder("127.0.0.1:0");
+  Served holder("127.0.0.1:0");
   const std::string taken = holder.endpoint().substr(7, holder.endpoint().size() - 7 - 8);
   for (const auto& [addr, reason] : std::vector<std::pair<std::string, std::string>>{
            {taken, "address already in use (EADDRINUSE)"},

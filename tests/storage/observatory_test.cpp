@@ -19,6 +19,7 @@
 
 using namespace seedscope;
 using namespace seedscope::storage;
+using namespace seedscope::observe;
 namespace fs = std::filesystem;
 
 namespace {
@@ -95,13 +96,12 @@ TEST_CASE("observatory: records are written in batches and the crawl state reads
     }
     w.post(AvailabilityUpdate{"chain-1", address(1).id, av});
     for (int i = 0; i < 50; ++i) {
-      Contact c;
+      ContactRecord c;
       c.at = t;
       c.addr = address(i + 1);
       c.network = "chain-1";
-      c.outcome = i % 2 ? "ok" : "refused";
-      c.stage = i % 2 ? "" : "dial";
-      c.reason = i % 2 ? "" : "refused";
+      c.outcome = i % 2 ? crawl::Outcome::kOk : crawl::Outcome::kRefused;
+      c.failure = i % 2 ? Failure{} : Failure{Stage::kDial, Reason::kRefused};
       c.connect_ms = 1.5;
       c.addrs_received = i % 2 ? 20 : 0;
       w.post(std::move(c));
@@ -285,10 +285,10 @@ TEST_CASE("observatory: contacts older than the retention are pruned") {
   {
     ObservatoryWriter w(file, o);
     for (int i = 0; i < 10; ++i) {
-      Contact c;
+      ContactRecord c;
       c.at = i < 4 ? t - std::chrono::hours(2) : t;
       c.addr = address(i + 1);
-      c.outcome = "refused";
+      c.outcome = crawl::Outcome::kRefused;
       w.post(std::move(c));
     }
     w.flush();

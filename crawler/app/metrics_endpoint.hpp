@@ -1,5 +1,4 @@
-// The metrics endpoint shared by the metrics classes: GET /metrics answers a prometheus-cpp
-// Registry in Prometheus' text format (prometheus-cpp's core TextSerializer), served by our
+// The metrics endpoint: GET /metrics answers a prometheus-cpp Registry (what metrics/ fills) in Prometheus' text format (prometheus-cpp's core TextSerializer), served by our
 // own runtime::HttpServerThread, on a thread and loop of its own: a scrape never waits for the
 // crawler's loop, and the crawler never waits for a scrape (the metric values are atomic).
 #pragma once
@@ -15,17 +14,17 @@ namespace seedscope::runtime {
 class HttpServerThread;
 }
 
-namespace seedscope::metrics {
+namespace seedscope::app {
 
-class Exposer {
+class MetricsEndpoint {
 public:
   // Serves `registry` on `listen_addr` (runtime::parse_listen_address: "127.0.0.1:26660",
   // ":26660", "tcp://...", "[::1]:26660"; port 0 picks a free port). Throws
   // std::runtime_error "metrics: cannot listen on ADDR: REASON" when it cannot.
-  Exposer(const std::string& listen_addr, std::shared_ptr<prometheus::Registry> registry);
-  ~Exposer();
-  Exposer(const Exposer&) = delete;
-  Exposer& operator=(const Exposer&) = delete;
+  MetricsEndpoint(const std::string& listen_addr, std::shared_ptr<prometheus::Registry> registry);
+  ~MetricsEndpoint();
+  MetricsEndpoint(const MetricsEndpoint&) = delete;
+  MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;
 
   // "http://host:port/metrics" with the bound host and port.
   const std::string& endpoint() const { return endpoint_; }
@@ -36,4 +35,4 @@ private:
   std::string endpoint_;
 };
 
-} // namespace seedscope::metrics
+} // namespace seedscope::app

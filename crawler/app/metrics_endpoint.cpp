@@ -1,4 +1,4 @@
-#include "metrics/exposer.hpp"
+#include "crawler/app/metrics_endpoint.hpp"
 
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -9,7 +9,7 @@
 
 #include "crawler/runtime/http_server.hpp"
 
-namespace seedscope::metrics {
+namespace seedscope::app {
 
 namespace {
 
@@ -24,7 +24,8 @@ http::Response scrape(const prometheus::Registry& registry, const http::Request&
 
 } // namespace
 
-Exposer::Exposer(const std::string& listen_addr, std::shared_ptr<prometheus::Registry> registry) {
+MetricsEndpoint::MetricsEndpoint(const std::string& listen_addr,
+                                 std::shared_ptr<prometheus::Registry> registry) {
   try {
     server_ = std::make_unique<runtime::HttpServerThread>(
         runtime::parse_listen_address(listen_addr),
@@ -37,8 +38,8 @@ Exposer::Exposer(const std::string& listen_addr, std::shared_ptr<prometheus::Reg
   endpoint_ = fmt::format("http://{}/metrics", server_->local_address());
 }
 
-Exposer::~Exposer() = default;
+MetricsEndpoint::~MetricsEndpoint() = default;
 
-std::uint16_t Exposer::port() const { return server_->port(); }
+std::uint16_t MetricsEndpoint::port() const { return server_->port(); }
 
-} // namespace seedscope::metrics
+} // namespace seedscope::app

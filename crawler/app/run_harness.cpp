@@ -1,0 +1,93 @@
+#include "crawler/app/run_harness.hpp"
+
+#include <prometheus/registry.h>
+
+#include <fmt/format.h>
+
+#include "crawler/app/metrics_endpoint.hpp"
+#include "crawler/app/output.hpp"
+#include "metrics/crawler_metrics.hpp"
+#include "metrics/observatory_metrics.hpp"
+
+namespace seedscope::app {
+
+RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
+    : loop_(loop), options_(std::move(options)), tick_(loop), deadline_(loop), give_up_(loop) {
+  const bool want_metrics = !options_.metrics_addr.empty() && options_.metrics_addr != "off";
+  if (want_metrics) {
+    registry_ = std::make_shared<prometheus::Registry>();
+    try {
+      endpoint_ = std::make_unique<MetricsEndpoint>(options_.metrics_addr, registry_);
+      endpoint_text_ = endpoint_->endpoint();
+      log("metrics at " + endpoint_text_);
+    } catch (const std::exception& e) {
+      if (!options_.metrics_optional) throw;
+      log(fmt::format("{} (continuing without metrics)", e.what()));
+      registry_.reset();
+    }
+  }
+  if (!options_.observatory) return;
+  if (registry_)
+    crawler_metrics_ =
+        std::make_unique<metrics::CrawlerMetrics>(registry_, options_.metrics_namespace);
+  storage::WriterOptions w = options_.writer;
+  const std::string prefix = options_.log_prefix;
+  w.log = [prefix](const std::string& line) { log_line(prefix + line); };
+  if (crawler_metrics_)
+    w.on_batch = [m = crawler_metrics_.get()](double secs, std::uint64_t) {
+      m->observe_batch(secs);
+    };
+  // A foreign, newer or damaged file stops start-up untouched (load_observatory checked it).
+  writer_ = std::make_unique<storage::ObservatoryWriter>(*options_.observatory, std::move(w));
+  fan_out_.add(writer_.get());
+  fan_out_.add(crawler_metrics_.get());
+  fan_out_used_ = true;
+  if (registry_)
+    observatory_metrics_ = std::make_unique<metrics::ObservatoryMetrics>(
+        registry_, *options_.observatory, options_.metrics_namespace,
+        options_.observatory_interval);
+}
+
+RunHarness::~RunHarness() { finish(); }
+
+void RunHarness::log(const std::string& line) const { log_line(options_.log_prefix + line); }
+
+void RunHarness::run(std::function<void()> on_tick,
+                     std::function<void(const std::string& why)> on_stop) {
+  on_tick_ = std::move(on_tick);
+  on_stop_ = std::move(on_stop);
+  std::function<void()> tick = [this, &tick] {
+    if (status_ && crawler_metrics_ && writer_) crawler_metrics_->update(status_(), writer_->stats());
+    if (on_tick_) on_tick_();
+    if (!stopping_) tick_.start(options_.tick, tick);
+  };
+  tick_.start(options_.tick, tick);
+  if (options_.duration)
+    deadline_.start(*options_.duration, [this] { request_stop("--duration reached"); });
+  runtime::StopRequest stop_request(loop_, [this](int signum) {
+    request_stop(signum == SIGINT ? "received SIGINT" : "received SIGTERM");
+  });
+  loop_.run();
+  tick_.stop();
+  deadline_.stop();
+  give_up_.stop();
+}
+
+void RunHarness::request_stop(const std::string& why) {
+  if (stopping_) return;
+  stopping_ = true;
+  log(why + ", shutting down");
+  tick_.stop();
+  deadline_.stop();
+  if (on_stop_) on_stop_(why);
+  // What is closing (peers flushing, lingering sockets) ends by itself; never wait for it longer.
+  give_up_.start(options_.give_up, [this] { loop_.stop(); });
+  give_up_.unref();
+}
+
+void RunHarness::finish() {
+  observatory_metrics_.reset(); // its thread reads the database: stop it first
+  if (writer_) writer_->stop();
+}
+
+} // namespace seedscope::app
