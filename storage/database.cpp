@@ -9,25 +9,23 @@
 
 #include <fmt/format.h>
 
+#include "core/base/error_category.hpp"
+
 namespace seedscope::storage {
 
 namespace {
 
-class StorageCategory final : public std::error_category {
-public:
-  const char* name() const noexcept override { return "storage"; }
-  std::string message(int ev) const override {
-    switch (static_cast<StorageErrc>(ev)) {
-      case StorageErrc::kSqlite: return "database error";
-      case StorageErrc::kNotOurs: return "not a seedscope database";
-      case StorageErrc::kNewerSchema: return "database written by a newer seedscope";
-      case StorageErrc::kCorrupt: return "database damaged";
-      case StorageErrc::kFile: return "file error";
-      case StorageErrc::kFormat: return "invalid addrbook.json";
-    }
-    return "unknown storage error";
+std::string_view describe(StorageErrc e) {
+  switch (e) {
+    case StorageErrc::kSqlite: return "database error";
+    case StorageErrc::kNotOurs: return "not a seedscope database";
+    case StorageErrc::kNewerSchema: return "database written by a newer seedscope";
+    case StorageErrc::kCorrupt: return "database damaged";
+    case StorageErrc::kFile: return "file error";
+    case StorageErrc::kFormat: return "invalid addrbook.json";
   }
-};
+  return "unknown storage error";
+}
 
 // Migration N takes the schema from version N-1 to N. Never edit a released migration: add
 // one. Version 1: the address book.
@@ -257,8 +255,7 @@ bool is_damage(int rc) {
 } // namespace
 
 const std::error_category& storage_category() {
-  static const StorageCategory category;
-  return category;
+  return enum_category<StorageErrc>("storage", describe);
 }
 std::error_code make_error_code(StorageErrc e) {
   return {static_cast<int>(e), storage_category()};

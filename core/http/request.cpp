@@ -3,22 +3,20 @@
 #include <algorithm>
 #include <string>
 
+#include "core/base/error_category.hpp"
+
 namespace seedscope::http {
 
 namespace {
 
-class HttpCategory : public std::error_category {
-public:
-  const char* name() const noexcept override { return "http"; }
-  std::string message(int ev) const override {
-    switch (static_cast<HttpError>(ev)) {
-    case HttpError::kMalformed: return "malformed request";
-    case HttpError::kHeadTooLarge: return "request head too large";
-    case HttpError::kVersionNotSupported: return "HTTP version not supported";
-    }
-    return "unknown http error";
+std::string_view describe(HttpError e) {
+  switch (e) {
+  case HttpError::kMalformed: return "malformed request";
+  case HttpError::kHeadTooLarge: return "request head too large";
+  case HttpError::kVersionNotSupported: return "HTTP version not supported";
   }
-};
+  return "unknown http error";
+}
 
 // RFC 9110 5.6.2 tchar.
 bool is_tchar(char c) {
@@ -146,8 +144,7 @@ Status parse_field(std::string_view line, Request& req, int& hosts) {
 } // namespace
 
 const std::error_category& http_category() {
-  static const HttpCategory category;
-  return category;
+  return enum_category<HttpError>("http", describe);
 }
 
 std::error_code make_error_code(HttpError e) { return {static_cast<int>(e), http_category()}; }

@@ -1,4 +1,5 @@
 // p2p/conn/connection.go @ v0.34: packet framing, channel scheduling, ping/pong, rates.
+#include "core/base/error_category.hpp"
 #include "core/mconn/mconnection.hpp"
 
 #include <algorithm>
@@ -16,21 +17,17 @@ constexpr double kStatsDecay = 0.8;
 constexpr std::size_t kFlushBufferSize = 65536; // Go's bufio writer: a full buffer flushes
 constexpr std::size_t kMaxBatchBytes = 65536;   // output produced per poll_transmit
 
-class MConnCategory : public std::error_category {
-public:
-  const char* name() const noexcept override { return "mconnection"; }
-  std::string message(int ev) const override {
-    switch (static_cast<MConnError>(ev)) {
-    case MConnError::kPacketTooLarge: return "packet too large";
-    case MConnError::kMalformedPacket: return "malformed packet";
-    case MConnError::kUnknownPacketType: return "unknown packet type";
-    case MConnError::kUnknownChannel: return "packet for an unknown channel";
-    case MConnError::kMessageOverCapacity: return "message exceeds the channel's capacity";
-    case MConnError::kPongTimeout: return "pong timeout";
-    }
-    return "unknown mconnection error";
+std::string_view describe(MConnError e) {
+  switch (e) {
+  case MConnError::kPacketTooLarge: return "packet too large";
+  case MConnError::kMalformedPacket: return "malformed packet";
+  case MConnError::kUnknownPacketType: return "unknown packet type";
+  case MConnError::kUnknownChannel: return "packet for an unknown channel";
+  case MConnError::kMessageOverCapacity: return "message exceeds the channel's capacity";
+  case MConnError::kPongTimeout: return "pong timeout";
   }
-};
+  return "unknown mconnection error";
+}
 
 // Appends delimited Packet{PacketMsg{channel, eof, data}}, encoded as Go encodes it (default
 // values omitted).
@@ -61,8 +58,7 @@ void put_packet_msg(Bytes& out, ChannelId channel, bool eof, ByteSpan data) {
 } // namespace
 
 const std::error_category& mconn_category() {
-  static const MConnCategory category;
-  return category;
+  return enum_category<MConnError>("mconnection", describe);
 }
 
 std::error_code make_error_code(MConnError e) { return {static_cast<int>(e), mconn_category()}; }

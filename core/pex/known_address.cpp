@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include "core/base/error_category.hpp"
 #include "core/pex/addr_book.hpp"
 
 namespace seedscope::pex {
@@ -11,28 +12,23 @@ namespace {
 
 using Days = std::chrono::days;
 
-class AddrBookCategory : public std::error_category {
-public:
-  const char* name() const noexcept override { return "addr_book"; }
-  std::string message(int ev) const override {
-    switch (static_cast<AddrBookError>(ev)) {
-    case AddrBookError::kInvalidAddress: return "invalid address";
-    case AddrBookError::kNonRoutable: return "address is not routable (strict address book)";
-    case AddrBookError::kOwnAddress: return "address is our own";
-    case AddrBookError::kPrivateId: return "address has a private ID";
-    case AddrBookError::kBanned: return "address is banned";
-    case AddrBookError::kPrivateSource: return "address learnt from a private ID";
-    case AddrBookError::kInconsistent: return "inconsistent address book snapshot";
-    }
-    return "unknown address book error";
+std::string_view describe(AddrBookError e) {
+  switch (e) {
+  case AddrBookError::kInvalidAddress: return "invalid address";
+  case AddrBookError::kNonRoutable: return "address is not routable (strict address book)";
+  case AddrBookError::kOwnAddress: return "address is our own";
+  case AddrBookError::kPrivateId: return "address has a private ID";
+  case AddrBookError::kBanned: return "address is banned";
+  case AddrBookError::kPrivateSource: return "address learnt from a private ID";
+  case AddrBookError::kInconsistent: return "inconsistent address book snapshot";
   }
-};
+  return "unknown address book error";
+}
 
 } // namespace
 
 const std::error_category& addr_book_category() {
-  static const AddrBookCategory category;
-  return category;
+  return enum_category<AddrBookError>("addr_book", describe);
 }
 
 std::error_code make_error_code(AddrBookError e) {

@@ -2,22 +2,19 @@
 
 #include <string>
 
+#include "core/base/error_category.hpp"
 #include "core/proto/p2p.pb.h"
 
 namespace seedscope::pex {
 namespace {
 
-class Category final : public std::error_category {
-public:
-  const char* name() const noexcept override { return "pex_message"; }
-  std::string message(int c) const override {
-    switch (static_cast<PexMessageError>(c)) {
-    case PexMessageError::kMalformed: return "malformed PEX message";
-    case PexMessageError::kBadAddress: return "invalid address in PexAddrs";
-    }
-    return "unknown PEX message error";
+std::string_view describe(PexMessageError e) {
+  switch (e) {
+  case PexMessageError::kMalformed: return "malformed PEX message";
+  case PexMessageError::kBadAddress: return "invalid address in PexAddrs";
   }
-};
+  return "unknown PEX message error";
+}
 
 Bytes serialize(const wire::Message& m) {
   Bytes out(m.ByteSizeLong());
@@ -28,8 +25,7 @@ Bytes serialize(const wire::Message& m) {
 } // namespace
 
 const std::error_category& pex_message_category() {
-  static const Category c;
-  return c;
+  return enum_category<PexMessageError>("pex_message", describe);
 }
 
 std::error_code make_error_code(PexMessageError e) {

@@ -1,5 +1,6 @@
 // The SecretConnection handshake: p2p/conn/secret_connection.go @ v0.34 (MakeSecretConnection,
 // shareEphPubKey, deriveSecrets, shareAuthSignature), as a state machine fed with bytes.
+#include "core/base/error_category.hpp"
 #include "core/secret/secret_connection.hpp"
 
 #include <algorithm>
@@ -16,26 +17,22 @@ namespace {
 constexpr std::string_view kTranscriptLabel = "TENDERMINT_SECRET_CONNECTION_TRANSCRIPT_HASH";
 constexpr std::string_view kKdfInfo = "TENDERMINT_SECRET_CONNECTION_KEY_AND_CHALLENGE_GEN";
 
-class SecretCategory : public std::error_category {
-public:
-  const char* name() const noexcept override { return "secret_connection"; }
-  std::string message(int ev) const override {
-    switch (static_cast<SecretError>(ev)) {
-    case SecretError::kBadEphemeralKey: return "bad ephemeral public key message";
-    case SecretError::kLowOrderKey: return "low-order ephemeral public key";
-    case SecretError::kMessageTooLarge: return "handshake message too large";
-    case SecretError::kMalformed: return "malformed AuthSigMessage";
-    case SecretError::kUnsupportedKey: return "peer key is not a 32-byte Ed25519 key";
-    case SecretError::kBadSignature: return "challenge signature does not verify";
-    case SecretError::kIdMismatch: return "peer ID does not match the dialed ID";
-    case SecretError::kDecryptFailed: return "sealed frame failed authentication";
-    case SecretError::kFrameTooLong: return "frame data length over 1024";
-    case SecretError::kNonceOverflow: return "nonce counter exhausted";
-    case SecretError::kNotEstablished: return "secret connection not established";
-    }
-    return "unknown secret connection error";
+std::string_view describe(SecretError e) {
+  switch (e) {
+  case SecretError::kBadEphemeralKey: return "bad ephemeral public key message";
+  case SecretError::kLowOrderKey: return "low-order ephemeral public key";
+  case SecretError::kMessageTooLarge: return "handshake message too large";
+  case SecretError::kMalformed: return "malformed AuthSigMessage";
+  case SecretError::kUnsupportedKey: return "peer key is not a 32-byte Ed25519 key";
+  case SecretError::kBadSignature: return "challenge signature does not verify";
+  case SecretError::kIdMismatch: return "peer ID does not match the dialed ID";
+  case SecretError::kDecryptFailed: return "sealed frame failed authentication";
+  case SecretError::kFrameTooLong: return "frame data length over 1024";
+  case SecretError::kNonceOverflow: return "nonce counter exhausted";
+  case SecretError::kNotEstablished: return "secret connection not established";
   }
-};
+  return "unknown secret connection error";
+}
 
 // A wire-layer error while unframing a handshake message, in our own terms.
 Error from_wire(const Error& e) {
@@ -47,8 +44,7 @@ Error from_wire(const Error& e) {
 } // namespace
 
 const std::error_category& secret_category() {
-  static const SecretCategory category;
-  return category;
+  return enum_category<SecretError>("secret_connection", describe);
 }
 
 std::error_code make_error_code(SecretError e) {

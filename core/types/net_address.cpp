@@ -1,5 +1,6 @@
 // p2p/netaddress.go (NewNetAddressString, Valid, Local, Routable, RFC ranges) and groupKeyFor
 // in p2p/pex/addrbook.go @ v0.34, without DNS.
+#include "core/base/error_category.hpp"
 #include "core/types/net_address.hpp"
 
 #include <arpa/inet.h>
@@ -116,26 +117,21 @@ bool is_host_name(std::string_view h) {
   return true;
 }
 
-class AddressCategory : public std::error_category {
-public:
-  const char* name() const noexcept override { return "address"; }
-  std::string message(int ev) const override {
-    switch (static_cast<AddressError>(ev)) {
-    case AddressError::kNoId: return "address has no node ID (expected ID@host:port)";
-    case AddressError::kBadId: return "node ID is not 40 hex digits";
-    case AddressError::kBadHostPort: return "cannot split host and port";
-    case AddressError::kBadPort: return "port is not a number from 0 to 65535";
-    case AddressError::kBadHost: return "host is empty or not a valid IP or host name";
-    }
-    return "unknown address error";
+std::string_view describe(AddressError e) {
+  switch (e) {
+  case AddressError::kNoId: return "address has no node ID (expected ID@host:port)";
+  case AddressError::kBadId: return "node ID is not 40 hex digits";
+  case AddressError::kBadHostPort: return "cannot split host and port";
+  case AddressError::kBadPort: return "port is not a number from 0 to 65535";
+  case AddressError::kBadHost: return "host is empty or not a valid IP or host name";
   }
-};
+  return "unknown address error";
+}
 
 } // namespace
 
 const std::error_category& address_category() {
-  static const AddressCategory category;
-  return category;
+  return enum_category<AddressError>("address", describe);
 }
 
 std::error_code make_error_code(AddressError e) { return {static_cast<int>(e), address_category()}; }

@@ -4,6 +4,7 @@
 #include <climits>
 #include <string_view>
 
+#include "core/base/error_category.hpp"
 #include "core/proto/p2p.pb.h"
 #include "core/types/net_address.hpp"
 
@@ -11,20 +12,16 @@ namespace seedscope {
 
 namespace {
 
-class NodeInfoCategory : public std::error_category {
-public:
-  const char* name() const noexcept override { return "node_info"; }
-  std::string message(int ev) const override {
-    switch (static_cast<NodeInfoError>(ev)) {
-    case NodeInfoError::kDecode: return "node info does not decode";
-    case NodeInfoError::kInvalid: return "invalid node info";
-    case NodeInfoError::kIncompatibleVersion: return "peer is on a different block version";
-    case NodeInfoError::kIncompatibleNetwork: return "peer is on a different network";
-    case NodeInfoError::kNoCommonChannel: return "peer has no common channels";
-    }
-    return "unknown node info error";
+std::string_view describe(NodeInfoError e) {
+  switch (e) {
+  case NodeInfoError::kDecode: return "node info does not decode";
+  case NodeInfoError::kInvalid: return "invalid node info";
+  case NodeInfoError::kIncompatibleVersion: return "peer is on a different block version";
+  case NodeInfoError::kIncompatibleNetwork: return "peer is on a different network";
+  case NodeInfoError::kNoCommonChannel: return "peer has no common channels";
   }
-};
+  return "unknown node info error";
+}
 
 // Go's tmstrings.IsASCIIText: non-empty and every byte printable ASCII (32..126).
 bool is_ascii_text(std::string_view s) {
@@ -111,8 +108,7 @@ Status validate_other(const NodeInfo& info) {
 } // namespace
 
 const std::error_category& node_info_category() {
-  static const NodeInfoCategory category;
-  return category;
+  return enum_category<NodeInfoError>("node_info", describe);
 }
 
 std::error_code make_error_code(NodeInfoError e) {

@@ -3,24 +3,21 @@
 #include <climits>
 #include <string>
 
+#include "core/base/error_category.hpp"
 #include "core/wire/varint.hpp"
 
 namespace seedscope::wire {
 
 namespace {
 
-class WireCategory : public std::error_category {
-public:
-  const char* name() const noexcept override { return "wire"; }
-  std::string message(int ev) const override {
-    switch (static_cast<WireError>(ev)) {
-    case WireError::kVarintOverflow: return "length prefix is not a valid uvarint";
-    case WireError::kMessageTooLarge: return "message length above the maximum";
-    case WireError::kDecode: return "message body does not decode";
-    }
-    return "unknown wire error";
+std::string_view describe(WireError e) {
+  switch (e) {
+  case WireError::kVarintOverflow: return "length prefix is not a valid uvarint";
+  case WireError::kMessageTooLarge: return "message length above the maximum";
+  case WireError::kDecode: return "message body does not decode";
   }
-};
+  return "unknown wire error";
+}
 
 // Compact once the consumed prefix is both large in absolute terms and at least half the
 // buffer, so each byte is moved O(1) times on average and memory stays near what is unread.
@@ -29,8 +26,7 @@ constexpr std::size_t kCompactThreshold = 4096;
 } // namespace
 
 const std::error_category& wire_category() {
-  static const WireCategory category;
-  return category;
+  return enum_category<WireError>("wire", describe);
 }
 
 std::error_code make_error_code(WireError e) { return {static_cast<int>(e), wire_category()}; }
