@@ -1,7 +1,6 @@
 #include "core/crawl/schedule.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 
 namespace seedscope::crawl {
 
@@ -115,12 +114,13 @@ std::optional<ScheduledAddress> Schedule::pop_due(WallTime now) {
   return std::nullopt;
 }
 
-ScheduledAddress Schedule::finish(const NetAddress& addr, Verdict verdict,
-                                  std::string_view network, WallTime now) {
+std::optional<ScheduledAddress> Schedule::finish(const NetAddress& addr, Verdict verdict,
+                                                 std::string_view network, WallTime now) {
   auto k = key(addr);
   auto it = entries_.find(k);
   if (it == entries_.end() || !it->second.in_flight) {
-    throw std::logic_error("Schedule::finish without pop_due for " + k);
+    ++violations_; // finish without pop_due: the caller's bug; nothing to change
+    return std::nullopt;
   }
   Entry& e = it->second;
   e.in_flight = false;

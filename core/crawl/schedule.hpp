@@ -67,9 +67,11 @@ public:
   // Ends the attempt started by pop_due. `network` (when not empty) is what the node said.
   // Verified: reachable, recrawled after recrawl_interval. Misbehaved and failed count as
   // failures (back-off, retirement); only verified sets last_success. Returns the entry as
-  // it is now.
-  ScheduledAddress finish(const NetAddress& addr, Verdict verdict, std::string_view network,
-                          WallTime now);
+  // it is now, or nullopt for an address that is not in flight: a bug of the caller's, which
+  // changes nothing and is counted (invariant_violations()) instead of failing the crawl.
+  std::optional<ScheduledAddress> finish(const NetAddress& addr, Verdict verdict,
+                                         std::string_view network, WallTime now);
+  std::uint64_t invariant_violations() const { return violations_; }
   // When the next not-in-flight address becomes due (max() when none).
   WallTime next_due() const;
 
@@ -109,6 +111,7 @@ private:
   std::size_t counts_[kAddrStateCount] = {};
   std::uint64_t seq_ = 0;
   std::size_t in_flight_ = 0;
+  std::uint64_t violations_ = 0;
 };
 
 } // namespace seedscope::crawl

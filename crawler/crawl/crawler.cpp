@@ -402,44 +402,53 @@ void Crawler::end_session(std::uint64_t sid) {
   if (it == sessions_.end()) return;
   std::unique_ptr<Session> owned = std::move(it->second);
   sessions_.erase(it);
-  Session& s = *owned;
-  s.timer.stop();
-  const crawl::Contact& c = s.contact;
+  owned->timer.stop();
+  const crawl::Contact& c = owned->contact;
   if (c.is_inbound()) {
     --inbound_;
   } else if (!c.abandoned()) {
-    const auto now = wall_now();
     --dialing_;
     ++counters_.contacts;
     learn(c);
-    const crawl::Verdict verdict = c.verdict();
-    const std::string network = c.peer_info() ? c.peer_info()->network : "";
-    auto entry = schedule_.finish(c.dialed().addr, verdict, network, now);
-    emit(observe::AddressUpdate{entry, now});
-    if (!entry.network.empty()) ++contacts_by_network_[entry.network];
-    // Availability is the node's: a failure counts only on the address it is known by.
-    const std::string& net = entry.network;
-    KnownNode* node = nullptr;
-    if (c.peer_info() && verdict == crawl::Verdict::kVerified) {
-      node = &nodes_[net][c.peer_info()->node_id];
-      node->addr = c.dialed().addr;
-      node->info = *c.peer_info();
-    } else if (auto n = nodes_.find(net); n != nodes_.end()) {
-      auto k = n->second.find(c.dialed().addr.id);
-      if (k != n->second.end() && k->second.addr == c.dialed().addr) node = &k->second;
-    }
-    if (node) {
-      const bool g = crawl::good(c.outcome());
-      node->availability.update(g, now);
-      node->reachable = g;
-      if (g) node->last_success = now;
-      emit(observe::AvailabilityUpdate{net, c.dialed().addr.id, node->availability});
-    }
+    record_verdict(c);
   }
   // Handlers of this session may be on the call stack.
   auto shared = std::shared_ptr<Session>(std::move(owned));
   loop_.defer([shared] {});
   if (!shared->contact.is_inbound()) pump();
+}
+
+void Crawler::record_verdict(const crawl::Contact& c) {
+  const auto now = wall_now();
+  const crawl::Verdict verdict = c.verdict();
+  const std::string network = c.peer_info() ? c.peer_info()->network : "";
+  auto finished = schedule_.finish(c.dialed().addr, verdict, network, now);
+  if (!finished) {
+    log(fmt::format("bug: contact {} ended without being scheduled; {} such so far",
+                    c.dialed().addr.to_string(), schedule_.invariant_violations()));
+    return;
+  }
+  const crawl::ScheduledAddress& entry = *finished;
+  emit(observe::AddressUpdate{entry, now});
+  if (!entry.network.empty()) ++contacts_by_network_[entry.network];
+  // Availability is the node's: a failure counts only on the address it is known by.
+  const std::string& net = entry.network;
+  KnownNode* node = nullptr;
+  if (c.peer_info() && verdict == crawl::Verdict::kVerified) {
+    node = &nodes_[net][c.peer_info()->node_id];
+    node->addr = c.dialed().addr;
+    node->info = *c.peer_info();
+  } else if (auto n = nodes_.find(net); n != nodes_.end()) {
+    auto k = n->second.find(c.dialed().addr.id);
+    if (k != n->second.end() && k->second.addr == c.dialed().addr) node = &k->second;
+  }
+  if (node) {
+    const bool g = crawl::good(c.outcome());
+    node->availability.update(g, now);
+    node->reachable = g;
+    if (g) node->last_success = now;
+    emit(observe::AvailabilityUpdate{net, c.dialed().addr.id, node->availability});
+  }
 }
 
 std::vector<NetAddress> Crawler::seed_answer(const std::string& network) const {

@@ -122,6 +122,8 @@ private:
   // After every event of a session: its actions, its observations, its timer or its end.
   void drive(std::uint64_t sid);
   void end_session(std::uint64_t sid);
+  // An outbound contact's end: the schedule, the known node, its availability.
+  void record_verdict(const crawl::Contact& c);
   void learn(const crawl::Contact& c);
   bool acceptable(const NetAddress& a) const;
   std::vector<NetAddress> answer_for(const std::string& network);

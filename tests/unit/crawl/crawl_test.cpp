@@ -58,7 +58,7 @@ TEST_CASE("schedule: reachable addresses are recrawled; failures back off up to 
   const auto a = addr(1, 1, 2, 3);
   s.add(a, "", at(0s));
   REQUIRE(s.pop_due(at(0s)));
-  auto e = s.finish(a, Verdict::kVerified, "chain-1", at(1s));
+  auto e = *s.finish(a, Verdict::kVerified, "chain-1", at(1s));
   CHECK(e.state == AddrState::kReachable);
   CHECK(e.network == "chain-1");
   CHECK(e.next_attempt == at(601s));
@@ -68,7 +68,7 @@ TEST_CASE("schedule: reachable addresses are recrawled; failures back off up to 
   std::chrono::seconds now = 601s;
   std::vector<std::chrono::seconds> delays;
   for (int i = 0; i < 8; ++i) {
-    e = s.finish(a, Verdict::kFailed, "", at(now));
+    e = *s.finish(a, Verdict::kFailed, "", at(now));
     CHECK(e.state == AddrState::kUnreachable);
     CHECK(e.failures == i + 1);
     delays.push_back(std::chrono::duration_cast<std::chrono::seconds>(e.next_attempt - at(now)));
@@ -77,7 +77,7 @@ TEST_CASE("schedule: reachable addresses are recrawled; failures back off up to 
   }
   CHECK(delays == std::vector<std::chrono::seconds>{60s, 120s, 240s, 480s, 960s, 1920s, 3600s, 3600s});
   // Success resets the failures.
-  e = s.finish(a, Verdict::kVerified, "", at(now));
+  e = *s.finish(a, Verdict::kVerified, "", at(now));
   CHECK(e.failures == 0);
   CHECK(e.network == "chain-1"); // an empty network keeps the known one
 }
@@ -87,13 +87,13 @@ TEST_CASE("schedule: an address without success for retire_after is retired, and
   const auto a = addr(1, 1, 2, 3);
   s.add(a, "chain-1", at(0s));
   REQUIRE(s.pop_due(at(0s)));
-  auto e = s.finish(a, Verdict::kFailed, "", at(0s));
+  auto e = *s.finish(a, Verdict::kFailed, "", at(0s));
   // Keep failing until a day has passed since first sight.
   std::chrono::seconds now = 0s;
   for (int i = 0; i < 100 && e.state != AddrState::kRetired; ++i) {
     now = std::chrono::duration_cast<std::chrono::seconds>(e.next_attempt - at(0s));
     REQUIRE(s.pop_due(at(now)));
-    e = s.finish(a, Verdict::kFailed, "", at(now));
+    e = *s.finish(a, Verdict::kFailed, "", at(now));
   }
   CHECK(e.state == AddrState::kRetired);
   CHECK(now >= 86400s);
@@ -105,7 +105,7 @@ TEST_CASE("schedule: an address without success for retire_after is retired, and
   CHECK(s.find(a)->state == AddrState::kUnreachable);
   CHECK_FALSE(s.pop_due(at(now + 10s)));
   REQUIRE(s.pop_due(at(now + 10s + 3600s)));
-  e = s.finish(a, Verdict::kFailed, "", at(now + 10s + 3600s));
+  e = *s.finish(a, Verdict::kFailed, "", at(now + 10s + 3600s));
   CHECK(e.state == AddrState::kRetired);
 }
 
@@ -114,7 +114,7 @@ TEST_CASE("schedule: a node that misbehaves after the handshake is not recorded 
   const auto a = addr(1, 1, 2, 3);
   s.add(a, "", at(0s));
   REQUIRE(s.pop_due(at(0s)));
-  auto e = s.finish(a, Verdict::kMisbehaved, "chain-1", at(1s));
+  auto e = *s.finish(a, Verdict::kMisbehaved, "chain-1", at(1s));
   CHECK(e.state == AddrState::kMisbehaving);
   CHECK_FALSE(is_set(e.last_success));
   CHECK(e.failures == 1);
@@ -125,15 +125,26 @@ TEST_CASE("schedule: a node that misbehaves after the handshake is not recorded 
   // Behaving at the next contact makes it reachable; misbehaving again takes that back
   // without touching the success time.
   REQUIRE(s.pop_due(at(61s)));
-  e = s.finish(a, Verdict::kVerified, "chain-1", at(62s));
+  e = *s.finish(a, Verdict::kVerified, "chain-1", at(62s));
   CHECK(e.state == AddrState::kReachable);
   CHECK(e.last_success == at(62s));
   REQUIRE(s.pop_due(at(662s)));
-  e = s.finish(a, Verdict::kMisbehaved, "chain-1", at(663s));
+  e = *s.finish(a, Verdict::kMisbehaved, "chain-1", at(663s));
   CHECK(e.state == AddrState::kMisbehaving);
   CHECK(e.last_success == at(62s));
   CHECK(to_string(AddrState::kMisbehaving) == "misbehaving");
   CHECK(addr_state_from_string("misbehaving") == AddrState::kMisbehaving);
+}
+
+TEST_CASE("schedule: finishing an address that is not in flight changes nothing and is counted") {
+  Schedule s(config());
+  const auto a = addr(1, 1, 2, 3);
+  s.add(a, "chain-1", at(0s));
+  CHECK_FALSE(s.finish(a, Verdict::kVerified, "", at(1s))); // never popped
+  CHECK_FALSE(s.finish(addr(2, 1, 2, 3), Verdict::kFailed, "", at(1s))); // unknown
+  CHECK(s.invariant_violations() == 2);
+  CHECK(s.find(a)->state == AddrState::kNew);
+  CHECK(s.pop_due(at(2s))); // still due as it was
 }
 
 TEST_CASE("outcomes: one verdict per outcome; only handshaken and well-behaved is verified") {
