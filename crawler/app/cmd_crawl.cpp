@@ -76,7 +76,7 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   RunHarness harness(loop, h);
   options.observer = harness.observer();
 
-  crawler::Crawler crawler(loop, options);
+  engine::Crawler crawler(loop, options);
   crawler.restore(state);
   for (const auto& s : seeds) crawler.add_seed(s);
   crawler.start();

@@ -122,7 +122,7 @@ int cmd_demo(const DemoArgs& args) {
   options.loopback_only = true; // nothing but the simulation is ever dialed
   options.observer = harness.observer();
   options.log = [](const std::string& line) { log_line("crawler: " + line); };
-  crawler::Crawler crawler(loop, options);
+  engine::Crawler crawler(loop, options);
   crawler.restore(state);
   for (const auto& s : seeds) crawler.add_seed(s);
   crawler.start();
@@ -133,7 +133,7 @@ int cmd_demo(const DemoArgs& args) {
                        crawler.max_concurrent_dials(), db_file.string(), args.target * 100,
                        args.duration.count() / 1000));
 
-  auto measure = [&](const crawler::CrawlerStats& stats) {
+  auto measure = [&](const engine::CrawlerStats& stats) {
     bool all = true;
     const auto& nodes = crawler.nodes();
     for (auto& p : progress) {

@@ -9,8 +9,8 @@
 
 namespace seedscope::app {
 
-crawler::CrawlerOptions crawler_options(const Config& config) {
-  crawler::CrawlerOptions o;
+engine::CrawlerOptions crawler_options(const Config& config) {
+  engine::CrawlerOptions o;
   o.our_info = our_node_info(config);
   if (!config.network.empty()) o.network = config.network;
   o.laddr = config.p2p.laddr;
@@ -36,7 +36,7 @@ std::string network_summary_line(const storage::NetworkCounts& n) {
                      n.confirmed ? "" : " (known only from inbound peers)");
 }
 
-std::string status_line(const crawler::CrawlerStats& s, double rate) {
+std::string status_line(const engine::CrawlerStats& s, double rate) {
   std::string line = fmt::format("known {} | in flight {} | due {} | {:.1f} contacts/s | {} contacts",
                                  s.known, s.in_flight, s.due, rate, s.contacts);
   for (const auto& [net, n] : s.networks) {
@@ -49,7 +49,7 @@ std::string status_line(const crawler::CrawlerStats& s, double rate) {
 StatusPrinter::StatusPrinter(Millis interval, bool terminal)
     : interval_(interval), terminal_(terminal) {}
 
-void StatusPrinter::update(const crawler::CrawlerStats& stats, TimePoint now) {
+void StatusPrinter::update(const engine::CrawlerStats& stats, TimePoint now) {
   if (last_rate_ != TimePoint{} && now > last_rate_) {
     const double secs = std::chrono::duration<double>(now - last_rate_).count();
     rate_ = static_cast<double>(stats.contacts - last_contacts_) / secs;

@@ -8,27 +8,27 @@
 #include <vector>
 
 #include "crawler/app/config.hpp"
-#include "crawler/crawl/crawler.hpp"
+#include "crawler/engine/crawler.hpp"
 #include "storage/queries.hpp"
 
 namespace seedscope::app {
 
 // Crawler options from the config ([p2p] laddr/seeds/dial_timeout, [crawler], network).
-crawler::CrawlerOptions crawler_options(const Config& config);
+engine::CrawlerOptions crawler_options(const Config& config);
 
 // "  simhub-1: 72 reachable of 75 nodes seen, 3 misbehaving, 328 addresses" (and
 // "(known only from inbound peers)" for an unconfirmed network): the crawl summary's line.
 std::string network_summary_line(const storage::NetworkCounts& counts);
 
 // One status line: totals, then each network's reachable/known nodes.
-std::string status_line(const crawler::CrawlerStats& stats, double contacts_per_second);
+std::string status_line(const engine::CrawlerStats& stats, double contacts_per_second);
 
 // Prints a live status line on a terminal, else a log line every `interval`.
 class StatusPrinter {
 public:
   StatusPrinter(Millis interval, bool terminal);
   // Called about once a second with the current stats.
-  void update(const crawler::CrawlerStats& stats, TimePoint now);
+  void update(const engine::CrawlerStats& stats, TimePoint now);
   void finish(); // ends the live line
 
 private:

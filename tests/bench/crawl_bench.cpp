@@ -27,7 +27,7 @@
 #include "bench_util.hpp"
 
 #include "core/crypto/keys.hpp"
-#include "crawler/crawl/crawler.hpp"
+#include "crawler/engine/crawler.hpp"
 #include "crawler/netsim/netsim.hpp"
 
 using namespace seedscope;
@@ -195,7 +195,7 @@ void run(std::size_t nodes) {
   storage::load_observatory(db_file);
   storage::ObservatoryWriter writer(db_file);
   runtime::Loop loop;
-  crawler::CrawlerOptions o;
+  engine::CrawlerOptions o;
   o.key = std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate());
   o.our_info.moniker = "crawl-bench";
   o.our_info.version = "seedscope-bench";
@@ -203,7 +203,7 @@ void run(std::size_t nodes) {
   o.laddr = "tcp://127.0.0.1:0";
   o.loopback_only = true;
   o.observer = &writer;
-  crawler::Crawler crawler(loop, o);
+  engine::Crawler crawler(loop, o);
   for (const auto& s : seeds) crawler.add_seed(s);
   const double c0 = cpu_seconds();
   const double m0 = thread_cpu_seconds();

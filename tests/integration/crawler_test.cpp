@@ -15,7 +15,7 @@
 #include "core/crypto/keys.hpp"
 #include "core/pex/pex_messages.hpp"
 #include "core/pex/pex_reactor.hpp"
-#include "crawler/crawl/crawler.hpp"
+#include "crawler/engine/crawler.hpp"
 #include "crawler/netsim/netsim.hpp"
 #include "crawler/runtime/peer.hpp"
 #include "storage/database.hpp"
@@ -89,7 +89,7 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   storage::load_observatory(db_file);
   storage::ObservatoryWriter writer(db_file);
 
-  crawler::CrawlerOptions o;
+  engine::CrawlerOptions o;
   o.key = std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate());
   o.our_info.moniker = "crawler-test";
   o.our_info.version = "seedscope-test";
@@ -108,7 +108,7 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   fan.add(&writer);
   fan.add(&rec);
   o.observer = &fan;
-  crawler::Crawler crawler(loop, o);
+  engine::Crawler crawler(loop, o);
   // The seed nodes of both networks (each network's nodes know only their own).
   for (const auto& a : net.seed_addresses()) crawler.add_seed(a);
   crawler.start();

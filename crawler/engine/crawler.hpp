@@ -37,7 +37,7 @@
 #include "crawler/runtime/transport.hpp"
 #include "storage/observatory.hpp"
 
-namespace seedscope::crawler {
+namespace seedscope::engine {
 
 struct CrawlerOptions {
   std::shared_ptr<const crypto::NodeKey> key;
@@ -162,4 +162,4 @@ private:
   bool stopped_ = false;
 };
 
-} // namespace seedscope::crawler
+} // namespace seedscope::engine

@@ -1,4 +1,4 @@
-#include "crawler/crawl/crawler.hpp"
+#include "crawler/engine/crawler.hpp"
 
 #include <sys/resource.h>
 
@@ -11,7 +11,7 @@
 #include "core/pex/pex_messages.hpp"
 #include "core/pex/pex_reactor.hpp"
 
-namespace seedscope::crawler {
+namespace seedscope::engine {
 
 using crawl::Outcome;
 
@@ -489,4 +489,4 @@ CrawlerStats Crawler::stats() const {
   return s;
 }
 
-} // namespace seedscope::crawler
+} // namespace seedscope::engine
