@@ -2,6 +2,7 @@
 // between our database and Tendermint's addrbook.json, in both directions.
 #include <cstdio>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "core/base/rng.hpp"
@@ -86,6 +87,27 @@ int cmd_addrbook_export(const std::filesystem::path& dir, const std::filesystem:
                   n_old, to_stdout ? "stdout" : file.string());
   if (to_stdout) write_stderr(summary); else write_stdout(summary);
   return 0;
+}
+
+Command add_addrbook_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand(
+      "addrbook", "move the address book between the database and Tendermint's addrbook.json");
+  sub->require_subcommand(1);
+  struct Raw {
+    std::string file;
+    bool force = false;
+  };
+  auto raw = std::make_shared<Raw>();
+  CLI::App* import = sub->add_subcommand("import", "replace the stored address book with FILE's addresses");
+  import->add_option("file", raw->file, "addrbook.json to read")->required();
+  import->add_flag("--force", raw->force,
+                   "import a file with no addresses over a stored book that has some");
+  CLI::App* exp = sub->add_subcommand("export", "write the stored address book to FILE");
+  exp->add_option("file", raw->file, "addrbook.json to write (\"-\": stdout)")->required();
+  return {sub, [raw, import](const std::filesystem::path& home) {
+            if (*import) return cmd_addrbook_import(home, raw->file, raw->force);
+            return cmd_addrbook_export(home, raw->file);
+          }};
 }
 
 } // namespace seedscope::app

@@ -1,8 +1,10 @@
 // `seedscope api`: the read-only HTTP API over the observatory database, until SIGINT/SIGTERM.
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "crawler/app/api_server.hpp"
 #include "crawler/app/commands.hpp"
+#include "crawler/app/cli_options.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/runtime/shutdown.hpp"
@@ -32,6 +34,22 @@ int cmd_api(const std::filesystem::path& dir, const std::string& listen,
   loop.run();
   log_line(fmt::format("api: received signal {}, stopped", signum));
   return 0;
+}
+
+Command add_api_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand(
+      "api", "serve the peer lists over HTTP as JSON and text (read-only database)");
+  struct Raw {
+    std::string listen = "127.0.0.1:26661", db;
+  };
+  auto raw = std::make_shared<Raw>();
+  sub->add_option("--listen", raw->listen, "address to serve on")->capture_default_str();
+  sub->add_option("--db", raw->db, "database file (default: [db_file] in the home)");
+  return {sub, [raw](const std::filesystem::path& home) {
+            return cmd_api(home, raw->listen,
+                           raw->db.empty() ? std::nullopt
+                                           : std::optional<std::string>(path_option(raw->db)));
+          }};
 }
 
 } // namespace seedscope::app

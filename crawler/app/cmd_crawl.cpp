@@ -7,9 +7,11 @@
 #include <csignal>
 #include <filesystem>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "crawler/app/commands.hpp"
+#include "crawler/app/cli_options.hpp"
 #include "crawler/app/crawl_run.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/node.hpp"
@@ -120,6 +122,39 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
 
 int cmd_crawl(const std::filesystem::path& home, const CrawlArgs& args) {
   return run_crawler(home, args);
+}
+
+Command add_crawl_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand(
+      "crawl", "crawl every network reachable from the seeds into the observatory database, "
+               "and serve as a seed");
+  struct Raw {
+    CrawlArgs args;
+    std::string network, db, laddr, duration, metrics, dials;
+  };
+  auto raw = std::make_shared<Raw>();
+  sub->add_option("--seed", raw->args.seeds, "ID@host:port (repeatable, or comma-separated)");
+  sub->add_option("--network", raw->network, "only this chain ID (default: every network)");
+  sub->add_option("--db", raw->db, "database file (default: [db_file] in the home)");
+  sub->add_option("--laddr", raw->laddr, "listen address of the seed service");
+  sub->add_option("--max-concurrent-dials", raw->dials, "contacts in flight at once");
+  sub->add_option("--duration", raw->duration, "stop after this long, e.g. 10m");
+  sub->add_option("--metrics-addr", raw->metrics,
+                  "Prometheus endpoint (default: prometheus_listen_addr; \"off\": none)");
+  sub->add_flag("--loopback-only", raw->args.loopback_only,
+                "simulations: dial and learn loopback addresses only");
+  return {sub, [raw, sub](const std::filesystem::path& home) {
+            CrawlArgs args = raw->args;
+            if (!raw->network.empty()) args.network = chain_id_option(raw->network, "--network");
+            if (!raw->db.empty()) args.db = path_option(raw->db);
+            if (!raw->laddr.empty()) args.laddr = raw->laddr;
+            if (!raw->metrics.empty()) args.metrics_addr = raw->metrics;
+            if (sub->count("--max-concurrent-dials") != 0)
+              args.max_concurrent_dials =
+                  integer_option(raw->dials, "--max-concurrent-dials", 1, 100000);
+            args.duration = duration_option(raw->duration, "--duration");
+            return cmd_crawl(home, args);
+          }};
 }
 
 } // namespace seedscope::app

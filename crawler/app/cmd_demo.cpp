@@ -10,9 +10,11 @@
 #include <filesystem>
 #include <map>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "crawler/app/commands.hpp"
+#include "crawler/app/cli_options.hpp"
 #include "crawler/app/crawl_run.hpp"
 #include "crawler/app/process_lock.hpp"
 #include "crawler/app/run_harness.hpp"
@@ -213,6 +215,37 @@ int cmd_demo(const DemoArgs& args) {
   print_out("  netsim: {} connections accepted, {} handshakes, {} PEX answers\n", s.accepted,
              s.handshakes, s.pex_answers);
   return 0;
+}
+
+Command add_demo_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand(
+      "demo", "crawl a simulated network (netsim preset) with a seedscope seed node, on loopback");
+  struct Raw {
+    DemoArgs args;
+    std::string duration, port, offset;
+  };
+  auto raw = std::make_shared<Raw>();
+  sub->add_option("--preset", raw->args.preset, "netsim preset: small, demo, large")
+      ->capture_default_str();
+  sub->add_option("--duration", raw->duration, "stop after this long at most (default 90s)");
+  sub->add_option("--metrics-addr", raw->args.metrics_addr,
+                  "serve Prometheus metrics here (\"off\": none)")
+      ->capture_default_str();
+  sub->add_option("--db", raw->args.db, "keep the observatory database in this file");
+  sub->add_option("--port", raw->port, "port of the simulated nodes (default: the preset's, 26656)");
+  sub->add_option("--address-offset", raw->offset,
+                  "shift the simulated nodes' 127.x.y.z addresses by this many places (run "
+                  "beside another netsim or demo)");
+  return {sub, [raw, sub](const std::filesystem::path&) {
+            DemoArgs args = raw->args;
+            if (auto d = duration_option(raw->duration, "--duration")) args.duration = *d;
+            if (sub->count("--port") != 0)
+              args.port = static_cast<std::uint16_t>(integer_option(raw->port, "--port", 1, 65535));
+            if (sub->count("--address-offset") != 0)
+              args.address_offset = static_cast<std::uint32_t>(
+                  integer_option(raw->offset, "--address-offset", 0, 100000));
+            return cmd_demo(args);
+          }};
 }
 
 } // namespace seedscope::app

@@ -1,9 +1,11 @@
 // `seedscope export`: a network's peers from the observatory database, filtered, as a
 // persistent_peers/seeds string, JSON, CSV or addrbook.json, on stdout or into a file
 // (written atomically). The database is opened read-only; the crawler may be running.
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "crawler/app/commands.hpp"
+#include "crawler/app/cli_options.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/output.hpp"
 #include "storage/addrbook_json.hpp"
@@ -38,6 +40,46 @@ int cmd_export(const std::filesystem::path& dir, const ExportArgs& args) {
     print_err("wrote {} peers of {} to {}\n", peers.size(), args.filter.network, args.out);
   }
   return 0;
+}
+
+Command add_export_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand(
+      "export", "print a network's peers from the database: persistent_peers, seeds, json, csv, addrbook");
+  struct Raw {
+    ExportArgs args;
+    std::string db, seen_within, limit;
+    bool ipv4 = false, ipv6 = false;
+  };
+  auto raw = std::make_shared<Raw>();
+  ExportArgs& a = raw->args;
+  sub->add_option("--network", a.filter.network, "chain ID")->required();
+  sub->add_option("--format", a.format, "persistent_peers, seeds, json, csv or addrbook")
+      ->capture_default_str();
+  sub->add_option("--min-score", a.filter.min_score, "minimum reliability score (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--seen-within", raw->seen_within, "last success at most this long ago, e.g. 24h");
+  sub->add_flag("--reachable-only", a.filter.reachable_only,
+                "only nodes verified at their last contact");
+  sub->add_option("--limit", raw->limit, "at most this many nodes (1 or more; default: all)");
+  sub->add_flag("--one-per-group", a.filter.one_per_group, "at most one node per /16 (IPv6: /32)");
+  sub->add_flag("--ipv4", raw->ipv4, "IPv4 addresses only");
+  sub->add_flag("--ipv6", raw->ipv6, "IPv6 addresses only");
+  sub->add_option("--db", raw->db, "database file (default: [db_file] in the home)");
+  sub->add_option("--out", a.out, "write to this file (atomically) instead of stdout");
+  return {sub, [raw, sub](const std::filesystem::path& home) {
+            ExportArgs args = raw->args;
+            if (raw->ipv4 && raw->ipv6) throw std::runtime_error("--ipv4 and --ipv6 exclude each other");
+            args.filter.family = raw->ipv4   ? storage::AddressFamily::kIPv4
+                                 : raw->ipv6 ? storage::AddressFamily::kIPv6
+                                             : storage::AddressFamily::kAny;
+            if (auto d = duration_option(raw->seen_within, "--seen-within"))
+              args.filter.seen_within = std::chrono::duration_cast<std::chrono::seconds>(*d);
+            if (!raw->db.empty()) args.db = path_option(raw->db);
+            if (sub->count("--limit") != 0)
+              args.filter.limit =
+                  static_cast<std::size_t>(integer_option(raw->limit, "--limit", 1, 1'000'000'000));
+            return cmd_export(home, args);
+          }};
 }
 
 } // namespace seedscope::app

@@ -2,6 +2,7 @@
 #include <fstream>
 #include <optional>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "crawler/app/commands.hpp"
@@ -73,6 +74,16 @@ int cmd_show_node_id(const std::filesystem::path& dir) {
   crypto::NodeKey key = load_node_key(home.node_key_file());
   print_out("{}\n", key.node_id());
   return 0;
+}
+
+Command add_init_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand("init", "create the home directory, config and node key");
+  return {sub, [](const std::filesystem::path& home) { return cmd_init(home); }};
+}
+
+Command add_show_node_id_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand("show-node-id", "print this node's ID");
+  return {sub, [](const std::filesystem::path& home) { return cmd_show_node_id(home); }};
 }
 
 } // namespace seedscope::app

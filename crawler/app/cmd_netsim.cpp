@@ -6,9 +6,11 @@
 #include <csignal>
 #include <cstdio>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "crawler/app/commands.hpp"
+#include "crawler/app/cli_options.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/netsim/netsim.hpp"
 #include "crawler/runtime/shutdown.hpp"
@@ -86,6 +88,29 @@ int cmd_netsim(const NetsimArgs& args) {
   if (args.duration) end.start(*args.duration, [&] { stop(0); });
   loop.run();
   return 0;
+}
+
+Command add_netsim_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand(
+      "netsim", "host a simulated Tendermint network on loopback (127.x.y.z addresses)");
+  struct Raw {
+    NetsimArgs args;
+    std::string duration;
+  };
+  auto raw = std::make_shared<Raw>();
+  sub->add_option("--scenario", raw->args.scenario_file, "scenario TOML file");
+  sub->add_option("--preset", raw->args.preset, "built-in scenario: small, demo, large")
+      ->capture_default_str();
+  sub->add_option("--ground-truth", raw->args.ground_truth,
+                  "write every node's ID, address, network, class to this JSON file");
+  sub->add_option("--duration", raw->duration, "stop after this long, e.g. 60s");
+  sub->add_option("--print-preset", raw->args.print_preset,
+                  "print a preset's scenario TOML (a starting point) and exit");
+  return {sub, [raw](const std::filesystem::path&) {
+            NetsimArgs args = raw->args;
+            args.duration = duration_option(raw->duration, "--duration");
+            return cmd_netsim(args);
+          }};
 }
 
 } // namespace seedscope::app

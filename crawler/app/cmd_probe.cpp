@@ -1,8 +1,10 @@
 // `seedscope probe ID@host:port`: one dial, one handshake, the peer's NodeInfo as JSON.
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "core/types/net_address.hpp"
 #include "crawler/app/commands.hpp"
+#include "crawler/app/cli_options.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/node_key_file.hpp"
 #include "crawler/app/report.hpp"
@@ -58,6 +60,30 @@ int cmd_probe(const std::filesystem::path& dir, const ProbeArgs& args) {
   });
   loop.run();
   return exit_code;
+}
+
+Command add_probe_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand(
+      "probe", "dial one node, complete the handshake, print its NodeInfo and timings as JSON");
+  struct Raw {
+    ProbeArgs args;
+    std::string network, timeout, dial_timeout;
+  };
+  auto raw = std::make_shared<Raw>();
+  sub->add_option("address", raw->args.address, "ID@host:port")->required();
+  sub->add_option("--network", raw->network,
+                  "chain ID to answer in (default: the config's, else the peer's own)");
+  sub->add_option("--timeout", raw->timeout,
+                  "handshake timeout, e.g. 5s (default: [p2p] handshake_timeout)");
+  sub->add_option("--dial-timeout", raw->dial_timeout,
+                  "TCP connect timeout, e.g. 1s (default: [p2p] dial_timeout)");
+  return {sub, [raw](const std::filesystem::path& home) {
+            ProbeArgs args = raw->args;
+            if (!raw->network.empty()) args.network = chain_id_option(raw->network, "--network");
+            args.timeout = duration_option(raw->timeout, "--timeout");
+            args.dial_timeout = duration_option(raw->dial_timeout, "--dial-timeout");
+            return cmd_probe(home, args);
+          }};
 }
 
 } // namespace seedscope::app

@@ -4,6 +4,7 @@
 // The address book is loaded from [db_file] at start, saved within 10 s of a change and on stop.
 #include <csignal>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "crawler/app/commands.hpp"
@@ -110,6 +111,12 @@ int cmd_start(const std::filesystem::path& dir) {
   harness.run(sample, [&](const std::string&) { node.stop(); });
   log_line(fmt::format("stopped; address book: {} addresses", node.book().size()));
   return 0;
+}
+
+Command add_start_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand(
+      "start", "run a node from the config: listen, peer exchange (normal or seed mode), dial");
+  return {sub, [](const std::filesystem::path& home) { return cmd_start(home); }};
 }
 
 } // namespace seedscope::app

@@ -3,9 +3,11 @@
 // last hour by outcome. Reads only; the crawler may be running.
 #include <filesystem>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "crawler/app/commands.hpp"
+#include "crawler/app/cli_options.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/output.hpp"
 #include "storage/database.hpp"
@@ -72,6 +74,16 @@ int cmd_stats(const std::filesystem::path& dir, const std::optional<std::string>
     if (st.step()) print_out("\nadvertised-by edges: {}\n", st.column_int(0));
   }
   return 0;
+}
+
+Command add_stats_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand("stats", "print the crawl summary from the database");
+  auto db = std::make_shared<std::string>();
+  sub->add_option("--db", *db, "database file (default: [db_file] in the home)");
+  return {sub, [db](const std::filesystem::path& home) {
+            return cmd_stats(home, db->empty() ? std::nullopt
+                                               : std::optional<std::string>(path_option(*db)));
+          }};
 }
 
 } // namespace seedscope::app

@@ -1,8 +1,11 @@
-// The CLI subcommands. Each returns the process exit code; start-up errors are exceptions
-// (ConfigError, NodeKeyFileError, std::runtime_error) that run_cli reports on one line.
+// The CLI subcommands. Each cmd_*.cpp adds its subcommand and options to the command line
+// (add_*_command) and runs it (cmd_*). A command returns the process exit code; start-up
+// errors are exceptions (ConfigError, NodeKeyFileError, std::runtime_error) that run_cli
+// reports on one line.
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <cstdint>
 #include <string>
@@ -11,9 +14,30 @@
 #include "core/base/clock.hpp"
 #include "storage/exports.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace seedscope::app {
 
 int run_cli(int argc, char** argv);
+
+// A subcommand on the command line and what runs it, given --home, once it is parsed.
+struct Command {
+  CLI::App* app;
+  std::function<int(const std::filesystem::path& home)> run;
+};
+Command add_init_command(CLI::App& app);
+Command add_show_node_id_command(CLI::App& app);
+Command add_start_command(CLI::App& app);
+Command add_probe_command(CLI::App& app);
+Command add_addrbook_command(CLI::App& app);
+Command add_netsim_command(CLI::App& app);
+Command add_demo_command(CLI::App& app);
+Command add_crawl_command(CLI::App& app);
+Command add_export_command(CLI::App& app);
+Command add_api_command(CLI::App& app);
+Command add_stats_command(CLI::App& app);
 
 // Like Tendermint's init, safe to run again: writes what is missing (config/config.toml, the
 // node key, the data directory), keeps what exists (an existing node_key.json is loaded and

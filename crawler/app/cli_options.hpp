@@ -1,0 +1,25 @@
+// Checks of option values shared by the commands: each throws std::runtime_error with one
+// line naming the option ("--limit: \"0\" is not a whole number from 1 to 1000000000").
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/base/clock.hpp"
+
+namespace seedscope::app {
+
+// "" is no duration (nullopt); otherwise a Go duration greater than zero.
+std::optional<Millis> duration_option(const std::string& text, const char* name);
+// A whole number from `lo` to `hi` (CLI11 would wrap "-1" into a huge unsigned value).
+std::int64_t integer_option(const std::string& text, const char* name, std::int64_t lo,
+                            std::int64_t hi);
+// A path given on the command line is relative to the working directory (db_file in
+// config.toml is relative to the home).
+std::string path_option(const std::string& path);
+// A chain ID, checked as Tendermint checks one.
+std::string chain_id_option(const std::string& text, const char* name);
+
+} // namespace seedscope::app
