@@ -28,7 +28,14 @@ int run_cli(int argc, char** argv) {
     for (const Command& c : commands)
       if (*c.app) return c.run(home);
   } catch (const std::exception& e) {
-    print_err("seedscope: {}\n", e.what());
+    // One line per problem (a config file may have several), each prefixed.
+    std::string_view what = e.what();
+    while (!what.empty()) {
+      const auto nl = what.find('\n');
+      print_err("seedscope: {}\n", what.substr(0, nl));
+      if (nl == std::string_view::npos) break;
+      what.remove_prefix(nl + 1);
+    }
     return 1;
   }
   return 1;

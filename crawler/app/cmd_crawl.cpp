@@ -62,14 +62,16 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
 
   auto options = crawler_options(config);
   options.key = key_for(home);
-  options.loopback_only = args.loopback_only;
+  options.loopback_only = args.loopback_only || config.p2p.loopback_only;
   options.log = [](const std::string& line) { log_line(line); };
 
   // A foreign, newer or damaged file stops start-up untouched.
   auto state = storage::load_observatory(db_file);
   runtime::Loop loop;
   HarnessOptions h;
-  h.metrics_addr = args.metrics_addr ? *args.metrics_addr : config.prometheus_listen_addr;
+  h.metrics_addr = args.metrics_addr      ? *args.metrics_addr
+                   : config.prometheus ? config.prometheus_listen_addr
+                                       : "off";
   h.metrics_namespace = config.metrics_namespace;
   h.observatory = db_file;
   h.writer.contact_retention =

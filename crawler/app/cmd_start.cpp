@@ -59,6 +59,7 @@ int cmd_start(const std::filesystem::path& dir) {
   options.config = config;
   options.key = std::make_shared<const crypto::NodeKey>(load_node_key(home.node_key_file()));
   options.log = [](const std::string& line) { log_line(line); };
+  options.loopback_only = config.p2p.loopback_only; // simulations: loopback and nothing else
   // The book lives in the database: a foreign or damaged file stops start-up untouched.
   const HomeLocks locks = lock_home_and_db(home.dir, home.db_file());
   auto db = storage::Database::open(home.db_file());
@@ -68,7 +69,7 @@ int cmd_start(const std::filesystem::path& dir) {
   // Tendermint's [instrumentation]: the node's metrics on prometheus_listen_addr.
   runtime::Loop loop;
   HarnessOptions h;
-  h.metrics_addr = config.prometheus_listen_addr;
+  h.metrics_addr = config.prometheus ? config.prometheus_listen_addr : "off";
   h.metrics_namespace = config.metrics_namespace;
   h.give_up = Millis(5000); // closing peers flush and linger a few seconds at most
   RunHarness harness(loop, h);

@@ -41,11 +41,12 @@ constexpr std::string_view kP2PKeys[] = {
     "private_peer_ids", "addr_book_strict", "max_num_inbound_peers", "max_num_outbound_peers",
     "persistent_peers_max_dial_period", "flush_throttle_timeout", "max_packet_msg_payload_size",
     "send_rate", "recv_rate", "pex", "seed_mode", "allow_duplicate_ip", "handshake_timeout",
-    "dial_timeout"};
+    "dial_timeout", "loopback_only"};
 constexpr std::string_view kCrawlerKeys[] = {
     "crawl", "max_concurrent_dials", "max_inbound", "max_unconfirmed_networks", "recrawl_interval", "retry_base", "retry_cap",
     "retire_after", "handshake_timeout", "pex_timeout", "contact_retention", "status_interval"};
-constexpr std::string_view kInstrumentationKeys[] = {"prometheus_listen_addr", "namespace"};
+constexpr std::string_view kInstrumentationKeys[] = {"prometheus", "prometheus_listen_addr",
+                                                     "namespace"};
 struct KnownSection {
   std::string_view name;
   std::span<const std::string_view> keys;
@@ -59,8 +60,7 @@ constexpr std::string_view kTendermintOnly[] = {
     "proxy_app", "fast_sync", "db_backend", "db_dir", "log_level", "log_format", "genesis_file",
     "priv_validator_key_file", "priv_validator_state_file", "priv_validator_laddr", "abci",
     "filter_peers", "version", "rpc", "mempool", "statesync", "fastsync", "blocksync",
-    "consensus", "storage", "tx_index", "upnp", "addr_book_file", "prometheus",
-    "max_open_connections"};
+    "consensus", "storage", "tx_index", "upnp", "addr_book_file", "max_open_connections"};
 
 bool listed(std::span<const std::string_view> names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -91,24 +91,34 @@ std::string unknown_key_problem(std::string_view section, std::string_view key, 
   return "unknown " + what;
 }
 
-[[noreturn]] void fail_unknown(std::string_view source, std::string_view section,
-                               const toml::key& key, const toml::node& value) {
-  throw ConfigError(fmt::format("{}:{}: {}: {}", source, key.source().begin.line, key.str(),
-                                unknown_key_problem(section, key.str(), value.is_table())));
-}
-
-// The first key of the file that seedscope does not read. Wrong types (a section that is not
-// a table) are left to the Reader, which names them.
+// Every key of the file that seedscope does not read, one line each in file order (a copied
+// Tendermint config is cleaned in one go). Wrong types (a section that is not a table) are
+// left to the Reader, which names them.
 void reject_unknown_keys(const toml::table& root, std::string_view source) {
+  std::vector<std::pair<std::uint32_t, std::string>> problems;
+  auto unknown = [&](std::string_view section, const toml::key& key, const toml::node& value) {
+    problems.emplace_back(key.source().begin.line,
+                          fmt::format("{}:{}: {}: {}", source, key.source().begin.line, key.str(),
+                                      unknown_key_problem(section, key.str(), value.is_table())));
+  };
   for (const auto& [key, value] : root) {
     if (listed(kTopKeys, key.str())) continue;
     const auto known = std::find_if(std::begin(kSections), std::end(kSections),
                                     [&](const KnownSection& s) { return s.name == key.str(); });
-    if (known == std::end(kSections)) fail_unknown(source, "", key, value);
+    if (known == std::end(kSections)) {
+      unknown("", key, value);
+      continue;
+    }
     if (const toml::table* t = value.as_table())
       for (const auto& [k, v] : *t)
-        if (!listed(known->keys, k.str())) fail_unknown(source, known->name, k, v);
+        if (!listed(known->keys, k.str())) unknown(known->name, k, v);
   }
+  if (problems.empty()) return;
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string all;
+  for (const auto& [line, text] : problems) all += (all.empty() ? "" : "\n") + text;
+  throw ConfigError(all);
 }
 
 // external_address as Go's NewNetAddressString takes it: [tcp://]host:port, host an IP or a
@@ -192,9 +202,10 @@ public:
   }
 
   // Fails about a key whose value parsed but is semantically wrong.
+  // `t` null: a top-level key.
   [[noreturn]] void invalid(const toml::table* t, std::string_view key,
                             const std::string& why) const {
-    const toml::node* n = find(t, key);
+    const toml::node* n = find(t != nullptr ? t : &root_, key);
     if (n != nullptr) fail(*n, key, why);
     throw ConfigError(fmt::format("{}: {}: {}", source_, key, why));
   }
@@ -240,6 +251,7 @@ void read_p2p(const Reader& r, const toml::table* p2p, P2PConfig& c) {
   r.boolean(p2p, "pex", c.pex);
   r.boolean(p2p, "seed_mode", c.seed_mode);
   r.boolean(p2p, "allow_duplicate_ip", c.allow_duplicate_ip);
+  r.boolean(p2p, "loopback_only", c.loopback_only);
   r.duration(p2p, "handshake_timeout", c.handshake_timeout, kPositive, kMinutes10);
   r.duration(p2p, "dial_timeout", c.dial_timeout, kPositive, kMinutes10);
 }
@@ -349,6 +361,7 @@ Config parse_config(std::string_view text, std::string_view source) {
   read_p2p(r, p2p, c.p2p);
   read_crawler(r, r.section("crawler"), c.crawler);
   if (const toml::table* inst = r.section("instrumentation")) {
+    r.boolean(inst, "prometheus", c.prometheus);
     r.string(inst, "prometheus_listen_addr", c.prometheus_listen_addr);
     r.string(inst, "namespace", c.metrics_namespace);
     const auto& ns = c.metrics_namespace;
@@ -488,6 +501,9 @@ std::string render_config(const Config& c) {
   out += fmt::format("pex = {}\n", b(p.pex));
   out += fmt::format("seed_mode = {}\n", b(p.seed_mode));
   out += fmt::format("allow_duplicate_ip = {}\n\n", b(p.allow_duplicate_ip));
+  out += "# Simulations (netsim) only: dial and learn nothing but loopback (127.0.0.0/8, ::1),\n";
+  out += "# which then counts as routable. Not a Tendermint setting.\n";
+  out += fmt::format("loopback_only = {}\n\n", b(p.loopback_only));
   out += "# Deadlines: TCP connect, then the whole SecretConnection + NodeInfo handshake.\n";
   out += fmt::format("handshake_timeout = {}\n", quote(format_duration(p.handshake_timeout)));
   out += fmt::format("dial_timeout = {}\n", quote(format_duration(p.dial_timeout)));
@@ -516,8 +532,9 @@ std::string render_config(const Config& c) {
   out += "# Progress log line period when stdout is not a terminal.\n";
   out += fmt::format("status_interval = {}\n", quote(format_duration(k.status_interval)));
   out += "\n[instrumentation]\n\n";
-  out += "# Prometheus metrics of the crawler on this address (\"\" or \"off\": none), and the\n";
-  out += "# prefix of their names.\n";
+  out += "# Prometheus metrics on this address (\"\" or \"off\", or prometheus = false: none),\n";
+  out += "# and the prefix of their names. \":26660\" serves every interface.\n";
+  out += fmt::format("prometheus = {}\n", b(c.prometheus));
   out += fmt::format("prometheus_listen_addr = {}\n", quote(c.prometheus_listen_addr));
   out += fmt::format("namespace = {}\n", quote(c.metrics_namespace));
   return out;

@@ -40,6 +40,8 @@ struct P2PConfig {
   bool pex = true;
   bool seed_mode = false;
   bool allow_duplicate_ip = false;
+  // Simulations only (seedscope's own key): dial and learn loopback addresses only.
+  bool loopback_only = false;
   Millis handshake_timeout{20000};
   Millis dial_timeout{3000};
 };
@@ -68,6 +70,7 @@ struct Config {
   P2PConfig p2p;
   CrawlerConfig crawler;
   // [instrumentation] as in Tendermint: the Prometheus endpoint ("" or "off": none).
+  bool prometheus = true; // Tendermint's switch; false: no metrics whatever the address
   std::string prometheus_listen_addr = "127.0.0.1:26660";
   std::string metrics_namespace = "seedscope";
 };

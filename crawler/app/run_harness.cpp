@@ -19,7 +19,10 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
     try {
       endpoint_ = std::make_unique<MetricsEndpoint>(options_.metrics_addr, registry_);
       endpoint_text_ = endpoint_->endpoint();
-      log("metrics at " + endpoint_text_);
+      const bool everywhere = endpoint_text_.rfind("http://0.0.0.0:", 0) == 0 ||
+                              endpoint_text_.rfind("http://[::]:", 0) == 0;
+      log("metrics at " + endpoint_text_ +
+          (everywhere ? " (every interface: other hosts can scrape it)" : ""));
     } catch (const std::exception& e) {
       if (!options_.metrics_optional) throw;
       log(fmt::format("{} (continuing without metrics)", e.what()));
