@@ -93,7 +93,6 @@ public:
   const Peer* find_peer(const std::string& id) const;
   std::vector<std::string> peer_ids() const;
   const std::vector<mconn::ChannelDescriptor>& channels() const { return channels_; }
-  const crypto::NodeKey& node_key() const { return transport_.node_key(); }
   bool stopping() const { return stopping_; }
 
 private:
