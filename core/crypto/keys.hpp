@@ -18,8 +18,18 @@ void init_sodium();
 using PublicKey = std::array<std::uint8_t, 32>;
 using Signature = std::array<std::uint8_t, 64>;
 
+// What the SecretConnection needs of our key (Go: the crypto.PrivKey handed to
+// MakeSecretConnection): the public key the peer authenticates, and signatures with it. A
+// node's is its NodeKey; a simulated node may sign wrongly (netsim).
+class Signer {
+public:
+  virtual ~Signer() = default;
+  virtual const PublicKey& public_key() const = 0;
+  virtual Signature sign(ByteSpan message) const = 0;
+};
+
 // An Ed25519 node key. Tendermint stores it as 64 bytes: 32-byte seed, then public key.
-class NodeKey {
+class NodeKey final : public Signer {
 public:
   // Fresh random key.
   static NodeKey generate();
@@ -29,14 +39,14 @@ public:
   // match the seed.
   static std::optional<NodeKey> from_tendermint_bytes(ByteSpan bytes64);
 
-  const PublicKey& public_key() const { return public_key_; }
+  const PublicKey& public_key() const override { return public_key_; }
   const std::array<std::uint8_t, 32>& seed() const { return seed_; }
   // seed || public key, as in node_key.json.
   std::array<std::uint8_t, 64> tendermint_bytes() const;
   // 40 lowercase hex characters.
   std::string node_id() const;
 
-  Signature sign(ByteSpan message) const;
+  Signature sign(ByteSpan message) const override;
 
 private:
   std::array<std::uint8_t, 32> seed_{};

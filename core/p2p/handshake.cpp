@@ -37,12 +37,12 @@ Reason classify_node_info_error(const std::error_code& code) {
 
 } // namespace
 
-Handshake::Handshake(const crypto::NodeKey& node_key, HandshakeConfig config)
-    : node_key_(node_key), config_(std::move(config)) {
-  config_.our_info.node_id = config_.claimed_node_id.value_or(node_key_.node_id());
+Handshake::Handshake(const crypto::Signer& key, HandshakeConfig config)
+    : config_(std::move(config)) {
+  if (config_.our_info.node_id.empty())
+    config_.our_info.node_id = crypto::node_id_from_public_key(key.public_key());
   conn_ = std::make_unique<secret::SecretConnection>(
-      node_key_, secret::SecretConnection::Options{config_.expected_peer_id, config_.ephemeral,
-                                                   config_.corrupt_signature});
+      key, secret::SecretConnection::Options{config_.expected_peer_id, config_.ephemeral});
   config_.ephemeral.reset();
 }
 

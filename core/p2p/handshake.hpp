@@ -17,8 +17,9 @@
 namespace seedscope {
 
 struct HandshakeConfig {
-  // Our NodeInfo; node_id is filled from the node key. With adopt_peer_network the network
-  // field is replaced by the peer's before we send it.
+  // Our NodeInfo, sent as given (Go sends the NodeInfo its node built); an empty node_id is
+  // filled with the key's ID. With adopt_peer_network the network field is replaced by the
+  // peer's before we send it.
   NodeInfo our_info;
   // Read the peer's NodeInfo before sending ours and answer in its network (PROTOCOL.md 3),
   // so one endpoint completes handshakes with nodes of any chain.
@@ -27,18 +28,15 @@ struct HandshakeConfig {
   std::optional<std::string> expected_peer_id;
   // Fixed ephemeral key (test vectors only).
   std::optional<crypto::X25519KeyPair> ephemeral;
-  // Misbehaviours for simulators (netsim), never set in a real node: an invalid signature,
-  // and a NodeInfo that claims another ID than the key's.
-  bool corrupt_signature = false;
-  std::optional<std::string> claimed_node_id;
 };
 
 class Handshake {
 public:
   enum class State { kSecret, kNodeInfo, kDone, kFailed };
 
-  // `node_key` is not owned and must outlive this object.
-  Handshake(const crypto::NodeKey& node_key, HandshakeConfig config);
+  // `key` signs our side of the SecretConnection (a node's NodeKey). Not owned; must outlive
+  // this object and the connection it releases.
+  Handshake(const crypto::Signer& key, HandshakeConfig config);
 
   // Queues our first bytes (the ephemeral key). Call once, first.
   void start();
@@ -78,7 +76,6 @@ private:
   void send_our_info();
   void fail(Stage stage, Reason reason, std::string detail);
 
-  const crypto::NodeKey& node_key_;
   HandshakeConfig config_;
   State state_ = State::kSecret;
   std::unique_ptr<secret::SecretConnection> conn_;

@@ -62,8 +62,8 @@ DerivedKeys derive_secrets(const std::array<std::uint8_t, 32>& dh_secret, bool l
   return keys;
 }
 
-SecretConnection::SecretConnection(const crypto::NodeKey& node_key, Options options)
-    : node_key_(node_key), options_(std::move(options)) {}
+SecretConnection::SecretConnection(const crypto::Signer& key, Options options)
+    : key_(key), options_(std::move(options)) {}
 
 void SecretConnection::start() {
   ephemeral_ = options_.ephemeral ? *options_.ephemeral : crypto::x25519_generate();
@@ -144,10 +144,9 @@ Status SecretConnection::on_ephemeral(ByteSpan body) {
 
   // Our signature goes out at once; writes never wait for the peer's.
   wire::AuthSigMessage auth;
-  const crypto::PublicKey& pub = node_key_.public_key();
+  const crypto::PublicKey& pub = key_.public_key();
   auth.mutable_pub_key()->set_ed25519(pub.data(), pub.size());
-  crypto::Signature sig = node_key_.sign(challenge_);
-  if (options_.corrupt_signature) sig[0] ^= 0x01;
+  const crypto::Signature sig = key_.sign(challenge_);
   auth.set_sig(sig.data(), sig.size());
   Bytes plain;
   wire::write_delimited(plain, auth);

@@ -82,13 +82,11 @@ public:
     std::optional<std::string> expected_peer_id;
     // Fixed ephemeral key (test vectors); random when unset.
     std::optional<crypto::X25519KeyPair> ephemeral;
-    // Misbehaviour for simulators (netsim): sign the challenge wrongly, so the peer must
-    // refuse us with an authentication failure. Never set in a real node.
-    bool corrupt_signature = false;
   };
 
-  // `node_key` is not owned and must outlive this object.
-  SecretConnection(const crypto::NodeKey& node_key, Options options);
+  // `key` proves our identity (its public key and its signature of the challenge go into
+  // our AuthSig); a node passes its NodeKey. Not owned; must outlive this object.
+  SecretConnection(const crypto::Signer& key, Options options);
 
   // Queues our ephemeral key message. Call once, first.
   void start();
@@ -121,7 +119,7 @@ private:
   Status drive_handshake();
   Status fail(Error e);
 
-  const crypto::NodeKey& node_key_;
+  const crypto::Signer& key_;
   Options options_;
   State state_ = State::kIdle;
   crypto::X25519KeyPair ephemeral_{};

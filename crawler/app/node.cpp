@@ -69,7 +69,6 @@ Node::Node(runtime::Loop& loop, NodeOptions options, runtime::SwitchObserver* ob
       switch_(loop, options_.key,
               [&] {
                 runtime::SwitchConfig c = switch_config(options_.config);
-                c.reconnect_time_scale = options_.reconnect_time_scale;
                 c.loopback_only = options_.loopback_only;
                 return c;
               }(),

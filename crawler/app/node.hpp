@@ -30,7 +30,6 @@ struct NodeOptions {
   std::optional<std::uint64_t> rng_seed; // fixed in tests; random otherwise
   // PEX timing; defaults are Go's. Tests shorten the periods.
   pex::PexReactorConfig pex;
-  double reconnect_time_scale = 1.0;
   // Simulations (demo, tests): dial nothing but loopback addresses, and let loopback count as
   // routable in the address book so that strict mode still refuses private ranges.
   bool loopback_only = false;

@@ -71,6 +71,36 @@ std::vector<int> open_blackhole(const SimNode& n) {
   return fds;
 }
 
+// bad_signature: the node's key, whose signatures do not verify (one bit flipped), so a peer
+// refuses our AuthSig with an authentication failure.
+class CorruptSigner final : public crypto::Signer {
+public:
+  explicit CorruptSigner(std::shared_ptr<const crypto::NodeKey> key) : key_(std::move(key)) {}
+  const crypto::PublicKey& public_key() const override { return key_->public_key(); }
+  crypto::Signature sign(ByteSpan message) const override {
+    crypto::Signature sig = key_->sign(message);
+    sig[0] ^= 0x01;
+    return sig;
+  }
+
+private:
+  std::shared_ptr<const crypto::NodeKey> key_;
+};
+
+// The key a handshaking node authenticates with, and the NodeInfo it sends: id_mismatch
+// claims an ID that is not its key's.
+std::shared_ptr<const crypto::Signer> signer_for(const SimNode& n) {
+  if (n.behaviour == Behaviour::kBadSignature) return std::make_shared<CorruptSigner>(n.key);
+  return n.key;
+}
+
+NodeInfo sent_info(const SimNetwork& net, const SimNode& n) {
+  NodeInfo info = net.node_info(n);
+  if (n.behaviour == Behaviour::kIdMismatch)
+    info.node_id = fmt::format("{:040x}", 0xbad0000000ULL + n.index);
+  return info;
+}
+
 } // namespace
 
 struct Netsim::Host {
@@ -161,12 +191,9 @@ void Netsim::bring_up(Host& host) {
     }
     default: {
       runtime::UpgradeOptions o;
-      o.our_info = net_.node_info(n);
+      o.our_info = sent_info(net_, n);
       o.handshake_timeout = options_.handshake_timeout;
-      o.corrupt_signature = n.behaviour == Behaviour::kBadSignature;
-      if (n.behaviour == Behaviour::kIdMismatch)
-        o.claimed_node_id = fmt::format("{:040x}", 0xbad0000000ULL + n.index);
-      host.transport = std::make_unique<runtime::Transport>(loop_, n.key);
+      host.transport = std::make_unique<runtime::Transport>(loop_, signer_for(n));
       host.transport->listen(n.listen_addr(), std::move(o),
                              [this, &host](runtime::UpgradeResult r) { on_upgraded(host, std::move(r)); },
                              64);

@@ -10,7 +10,7 @@ std::string_view to_string(Direction d) {
 
 Connection::Connection(Parts parts)
     : socket_(std::move(parts.socket)),
-      node_key_(std::move(parts.node_key)),
+      key_(std::move(parts.key)),
       secret_(std::move(parts.secret)),
       peer_info_(std::move(parts.peer_info)),
       our_info_(std::move(parts.our_info)),

@@ -36,7 +36,7 @@ public:
   struct Parts {
     TcpSocket socket;
     std::unique_ptr<secret::SecretConnection> secret;
-    std::shared_ptr<const crypto::NodeKey> node_key; // the SecretConnection refers to it
+    std::shared_ptr<const crypto::Signer> key; // the SecretConnection refers to it
     NodeInfo peer_info;
     NodeInfo our_info;
     Bytes leftover;       // the peer's plaintext that followed its NodeInfo
@@ -85,7 +85,7 @@ private:
   void end(Failure failure, std::string detail);
 
   TcpSocket socket_;
-  std::shared_ptr<const crypto::NodeKey> node_key_;
+  std::shared_ptr<const crypto::Signer> key_;
   std::unique_ptr<secret::SecretConnection> secret_;
   NodeInfo peer_info_;
   NodeInfo our_info_;

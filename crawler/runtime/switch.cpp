@@ -197,12 +197,10 @@ void Switch::schedule_reconnect(const std::string& id) {
   if (stopping_ || it == persistent_.end()) return;
   Persistent& p = it->second;
   std::uniform_real_distribution<double> jitter(0.0, 1.0);
-  const auto delay = reconnect_delay(p.failures, jitter(rng_));
+  const auto delay = config_.reconnect_schedule(p.failures, jitter(rng_));
   if (!delay) return; // Go gives up after about eight hours
   ++p.failures;
-  const auto scaled = Millis(static_cast<std::int64_t>(double(delay->count()) *
-                                                       config_.reconnect_time_scale));
-  p.timer->start(scaled, [this, id] {
+  p.timer->start(*delay, [this, id] {
     auto it2 = persistent_.find(id);
     if (it2 != persistent_.end() && !peer_set_.has(id)) dial(it2->second.addr);
   });

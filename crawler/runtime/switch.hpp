@@ -5,6 +5,7 @@
 // turn, so no callback ever touches a freed peer. Single-threaded.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,8 +30,11 @@ struct SwitchConfig {
   // Concurrent inbound upgrades; 0 = max_inbound (Go's limit on accept()).
   std::size_t max_pending_inbound = 0;
   Millis stop_linger{2000};
-  // Multiplies Go's persistent-peer reconnect schedule (tests shrink it; 1 in production).
-  double reconnect_time_scale = 1.0;
+  // How long to wait before redialing a persistent peer that has failed `failures` times so
+  // far, given a uniform draw in [0, 1) for jitter; nullopt gives up. Go's reconnectToPeer
+  // schedule (reconnect_delay) by default.
+  using ReconnectSchedule = std::function<std::optional<Millis>(int failures, double jitter01)>;
+  ReconnectSchedule reconnect_schedule = reconnect_delay;
   // Simulations and tests: refuse to dial anything but 127.0.0.0/8 and ::1 (an address learnt
   // from a simulated peer is never a real target). Refusals: (kLocalPolicy, kNotAllowed).
   bool loopback_only = false;
@@ -63,8 +67,8 @@ public:
   std::uint16_t listen(std::string_view laddr);
   // Dials once (no-op if connected or a dial to that ID is in flight).
   void dial(const PeerAddress& addr);
-  // Keeps `addr` connected: dials now, and after every failure or disconnect redials on Go's
-  // schedule (reconnect_delay) until it gives up.
+  // Keeps `addr` connected: dials now, and after every failure or disconnect redials on the
+  // reconnect schedule (Go's by default) until it gives up.
   void add_persistent_peer(const PeerAddress& addr);
   // Graceful stop: stop listening and dialing, flush and close every peer.
   void stop();
@@ -93,7 +97,6 @@ public:
   const Peer* find_peer(const std::string& id) const;
   std::vector<std::string> peer_ids() const;
   const std::vector<mconn::ChannelDescriptor>& channels() const { return channels_; }
-  const crypto::NodeKey& node_key() const { return transport_.node_key(); }
   bool stopping() const { return stopping_; }
 
 private:

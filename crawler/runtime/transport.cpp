@@ -10,14 +10,14 @@ std::pair<std::string, std::uint16_t> split_listen_address(std::string_view ladd
   return {a.host, a.port};
 }
 
-Transport::Transport(Loop& loop, std::shared_ptr<const crypto::NodeKey> node_key)
-    : loop_(loop), node_key_(std::move(node_key)) {}
+Transport::Transport(Loop& loop, std::shared_ptr<const crypto::Signer> key)
+    : loop_(loop), key_(std::move(key)) {}
 
 Transport::~Transport() { close(); }
 
 void Transport::dial(const PeerAddress& addr, DialOptions options, UpgradeHandler handler) {
   auto upgrade = std::make_unique<Upgrade>(
-      loop_, node_key_, Direction::kOutbound, std::move(options.upgrade),
+      loop_, key_, Direction::kOutbound, std::move(options.upgrade),
       [this](Upgrade& u, UpgradeResult result) { finish(u, std::move(result)); });
   Upgrade& ref = *upgrade;
   start_upgrade(std::move(upgrade), std::move(handler));
@@ -57,7 +57,7 @@ void Transport::accept_one() {
   TcpSocket socket(loop_);
   if (listener_->accept(socket) != 0) return;
   auto upgrade = std::make_unique<Upgrade>(
-      loop_, node_key_, Direction::kInbound, inbound_options_,
+      loop_, key_, Direction::kInbound, inbound_options_,
       [this](Upgrade& u, UpgradeResult result) { finish(u, std::move(result)); });
   Upgrade& ref = *upgrade;
   ++inbound_pending_;

@@ -27,7 +27,7 @@
 namespace seedscope::runtime {
 
 struct UpgradeOptions {
-  NodeInfo our_info; // node_id is filled from the node key
+  NodeInfo our_info; // sent as given; an empty node_id is filled with the key's ID
   // Read the peer's NodeInfo first and answer in its network (PROTOCOL.md 3).
   bool adopt_peer_network = false;
   // SecretConnection + NodeInfo exchange, from TCP established (config handshake_timeout).
@@ -35,9 +35,6 @@ struct UpgradeOptions {
   // With adopt_peer_network: how long to wait for the peer's NodeInfo before sending ours
   // anyway (two adopting endpoints would otherwise wait for each other).
   Millis adopt_grace{1000};
-  // Misbehaviours for the simulator (netsim) only; see HandshakeConfig.
-  bool corrupt_signature = false;
-  std::optional<std::string> claimed_node_id;
 };
 
 struct DialOptions {
@@ -68,7 +65,8 @@ class Upgrade;
 
 class Transport {
 public:
-  Transport(Loop& loop, std::shared_ptr<const crypto::NodeKey> node_key);
+  // `key` authenticates every connection (a node's NodeKey).
+  Transport(Loop& loop, std::shared_ptr<const crypto::Signer> key);
   ~Transport(); // aborts pending upgrades without running their handlers
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
@@ -89,7 +87,6 @@ public:
   void close();
 
   std::size_t pending_upgrades() const { return upgrades_.size(); }
-  const crypto::NodeKey& node_key() const { return *node_key_; }
 
 private:
   void on_incoming(int status);
@@ -98,7 +95,7 @@ private:
   void finish(Upgrade& upgrade, UpgradeResult result);
 
   Loop& loop_;
-  std::shared_ptr<const crypto::NodeKey> node_key_;
+  std::shared_ptr<const crypto::Signer> key_;
   struct Pending {
     std::unique_ptr<Upgrade> upgrade;
     UpgradeHandler handler;

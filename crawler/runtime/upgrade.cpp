@@ -22,9 +22,9 @@ Reason classify_connect_error(int status) {
 
 } // namespace
 
-Upgrade::Upgrade(Loop& loop, std::shared_ptr<const crypto::NodeKey> node_key,
-                 Direction direction, UpgradeOptions options, Done done)
-    : node_key_(std::move(node_key)),
+Upgrade::Upgrade(Loop& loop, std::shared_ptr<const crypto::Signer> key, Direction direction,
+                 UpgradeOptions options, Done done)
+    : key_(std::move(key)),
       direction_(direction),
       options_(std::move(options)),
       done_(std::move(done)),
@@ -100,9 +100,7 @@ void Upgrade::begin_handshake() {
   config.our_info = options_.our_info;
   config.adopt_peer_network = options_.adopt_peer_network;
   config.expected_peer_id = expected_id_;
-  config.corrupt_signature = options_.corrupt_signature;
-  config.claimed_node_id = options_.claimed_node_id;
-  handshake_.emplace(*node_key_, std::move(config));
+  handshake_.emplace(*key_, std::move(config));
 
   deadline_.start(options_.handshake_timeout, [this] {
     fail(handshake_->stage(), Reason::kTimeout,
@@ -161,7 +159,7 @@ void Upgrade::succeed() {
   deadline_.stop();
   grace_.stop();
   timings_.handshake_ms = elapsed_ms(handshake_start_ns_);
-  Connection::Parts parts{std::move(socket_), handshake_->release_connection(), node_key_,
+  Connection::Parts parts{std::move(socket_), handshake_->release_connection(), key_,
                           *handshake_->peer_info(), handshake_->our_info(),
                           handshake_->take_leftover_plaintext(), handshake_->take_output(),
                           timings_, direction_, remote_address_};

@@ -21,7 +21,7 @@ class Upgrade {
 public:
   using Done = std::function<void(Upgrade& self, UpgradeResult result)>;
 
-  Upgrade(Loop& loop, std::shared_ptr<const crypto::NodeKey> node_key, Direction direction,
+  Upgrade(Loop& loop, std::shared_ptr<const crypto::Signer> key, Direction direction,
           UpgradeOptions options, Done done);
   Upgrade(const Upgrade&) = delete;
   Upgrade& operator=(const Upgrade&) = delete;
@@ -50,7 +50,7 @@ private:
   void fail_soon(Stage stage, Reason reason, std::string detail);
   double elapsed_ms(std::uint64_t since_ns) const;
 
-  std::shared_ptr<const crypto::NodeKey> node_key_;
+  std::shared_ptr<const crypto::Signer> key_;
   Direction direction_;
   UpgradeOptions options_;
   Done done_;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -311,7 +312,15 @@ TEST_CASE("switch: a persistent peer that restarts is reconnected") {
   crypto::init_sodium();
   runtime::Loop loop;
   SwitchConfig cfg = fast_config();
-  cfg.reconnect_time_scale = 0.02; // 5 s + jitter becomes 100-160 ms
+  // Asked after every disconnect and failed redial, with the failures so far and a jitter
+  // draw; 50 ms instead of Go's 5 s + jitter.
+  std::vector<int> asked;
+  std::vector<double> jitters;
+  cfg.reconnect_schedule = [&](int failures, double jitter01) -> std::optional<Millis> {
+    asked.push_back(failures);
+    jitters.push_back(jitter01);
+    return Millis(50);
+  };
   Node a(loop, cfg);
   auto b_key = new_key();
   auto b = std::make_unique<Node>(loop, fast_config(), false, b_key);
@@ -321,13 +330,24 @@ TEST_CASE("switch: a persistent peer that restarts is reconnected") {
   run_until(loop, [&] { return a.sw.has_peer(b_key->node_id()); });
   CHECK(a.sw.find_peer(b_key->node_id())->info().persistent);
 
+  CHECK(asked.empty());
+
   b.reset(); // B goes away
   run_until(loop, [&] { return !a.sw.has_peer(b_key->node_id()); });
-  test::run_for(loop, Millis(400)); // a few redials fail (refused)
-  CHECK_FALSE(a.rec.failed.empty());
+  run_until(loop, [&] { return asked.size() >= 4; }); // the disconnect, then 3 refused redials
+  for (std::size_t i = 0; i < asked.size(); ++i) CHECK(asked[i] == static_cast<int>(i));
+  for (double j : jitters) CHECK((j >= 0.0 && j < 1.0));
+  CHECK(a.rec.failed.size() >= 3);
+  CHECK(a.rec.failed.front().failure.reason == Reason::kRefused);
   b = std::make_unique<Node>(loop, fast_config(), false, b_key, port); // back on its port
   run_until(loop, [&] { return a.sw.has_peer(b_key->node_id()) && b->sw.has_peer(a.id()); },
             Millis(5000));
+
+  // Connecting reset the count: the next disconnect starts the schedule again.
+  asked.clear();
+  b.reset();
+  run_until(loop, [&] { return !asked.empty(); });
+  CHECK(asked.front() == 0);
 }
 
 TEST_CASE("switch: stop() flushes queued messages before closing") {

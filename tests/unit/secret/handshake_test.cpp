@@ -43,6 +43,20 @@ struct Pair {
   }
 };
 
+// A key whose signatures do not verify, as a misbehaving peer's (netsim's bad_signature).
+struct WrongSigner final : crypto::Signer {
+  explicit WrongSigner(const crypto::NodeKey& k) : key(k) {}
+  const crypto::PublicKey& public_key() const override { return key.public_key(); }
+  crypto::Signature sign(ByteSpan message) const override {
+    ++signed_count;
+    crypto::Signature sig = key.sign(message);
+    sig[63] ^= 0x80;
+    return sig;
+  }
+  const crypto::NodeKey& key;
+  mutable int signed_count = 0;
+};
+
 HandshakeConfig config(NodeInfo info, bool adopt = false) {
   HandshakeConfig c;
   c.our_info = std::move(info);
@@ -170,6 +184,55 @@ TEST_CASE("NodeInfo whose ID is not the authenticated one is an ID mismatch") {
   REQUIRE(victim.state() == Handshake::State::kFailed);
   CHECK(victim.failure().reason == Reason::kIdMismatch);
   CHECK(victim.failure().stage == Stage::kNodeInfo);
+}
+
+TEST_CASE("our AuthSig is signed by the key we are given") {
+  crypto::init_sodium();
+  auto ka = crypto::NodeKey::generate();
+  auto kb = crypto::NodeKey::generate();
+  WrongSigner wrong(ka);
+  Handshake a(wrong, config(info_for(ka, "chain-a")));
+  Handshake b(kb, config(info_for(kb, "chain-a")));
+  a.start();
+  b.start();
+  for (int i = 0; i < 5; ++i) {
+    b.on_receive(a.take_output());
+    a.on_receive(b.take_output());
+  }
+  CHECK(wrong.signed_count == 1);
+  REQUIRE(b.state() == Handshake::State::kFailed);
+  CHECK(b.failure().stage == Stage::kSecretHandshake);
+  CHECK(b.failure().reason == Reason::kAuthFailure);
+  CHECK_FALSE(b.peer_info().has_value());
+}
+
+TEST_CASE("our NodeInfo is sent as given; an empty ID is the key's") {
+  crypto::init_sodium();
+  auto ka = crypto::NodeKey::generate();
+  auto kb = crypto::NodeKey::generate();
+  SUBCASE("another ID than the key's: the peer sees an ID mismatch") {
+    const std::string claimed = crypto::NodeKey::generate().node_id();
+    NodeInfo ours = info_for(ka, "chain-a");
+    ours.node_id = claimed;
+    Pair p(ka, config(ours), kb, config(info_for(kb, "chain-a")));
+    p.run();
+    CHECK(p.a.our_info().node_id == claimed);
+    REQUIRE(p.b.state() == Handshake::State::kFailed);
+    CHECK(p.b.failure().stage == Stage::kNodeInfo);
+    CHECK(p.b.failure().reason == Reason::kIdMismatch);
+    REQUIRE(p.b.peer_info().has_value());
+    CHECK(p.b.peer_info()->node_id == claimed);
+    CHECK(p.b.peer_id() == ka.node_id());
+  }
+  SUBCASE("no ID: filled with the key's") {
+    NodeInfo ours = info_for(ka, "chain-a");
+    ours.node_id.clear();
+    Pair p(ka, config(ours), kb, config(info_for(kb, "chain-a")));
+    p.run();
+    REQUIRE(p.b.state() == Handshake::State::kDone);
+    CHECK(p.b.peer_info()->node_id == ka.node_id());
+    CHECK(p.a.our_info().node_id == ka.node_id());
+  }
 }
 
 TEST_CASE("connecting to ourselves is detected") {
