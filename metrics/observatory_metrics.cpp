@@ -361,8 +361,10 @@ void ObservatoryMetrics::refresh_failed(const std::string& what) {
         failures_unlogged_ > 1
             ? fmt::format(" ({} failures since the last report)", failures_unlogged_)
             : "";
-    options_.log(fmt::format("observatory metrics: refresh from {} failed{}: {}", db_file_.string(),
-                             more, what));
+    // Open errors name the file already; query errors do not.
+    const std::string file = db_file_.string() + ": ";
+    options_.log(fmt::format("observatory metrics: refresh failed{}: {}{}", more,
+                             what.rfind(file, 0) == 0 ? "" : file, what));
   }
   failures_unlogged_ = 0;
   failure_logged_ = true;
