@@ -83,7 +83,9 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   options.writer = &writer;
   if (metrics)
     observatory_metrics = std::make_unique<metrics::ObservatoryMetrics>(
-        metrics->registry(), db_file, config.metrics_namespace);
+        metrics->registry(), db_file,
+        metrics::ObservatoryMetricsOptions{.ns = config.metrics_namespace,
+                                           .log = [](const std::string& line) { log_line(line); }});
 
   runtime::Loop loop;
   crawler::Crawler crawler(loop, options, metrics.get());

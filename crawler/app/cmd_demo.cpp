@@ -108,7 +108,10 @@ int cmd_demo(const DemoArgs& args) {
     try {
       metrics = std::make_unique<metrics::CrawlerMetrics>(args.metrics_addr);
       observatory_metrics = std::make_unique<metrics::ObservatoryMetrics>(
-          metrics->registry(), db_file, "seedscope", std::chrono::seconds(5));
+          metrics->registry(), db_file,
+          metrics::ObservatoryMetricsOptions{
+              .interval = std::chrono::seconds(5),
+              .log = [](const std::string& line) { log_line("demo: " + line); }});
       log_line("demo: metrics at " + metrics->endpoint());
     } catch (const std::exception& e) {
       log_line(fmt::format("demo: {} (continuing without metrics)", e.what()));
