@@ -7,14 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <fstream>
-#include <sstream>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
-#include "core/types/net_address.hpp"
 #include "storage/database.hpp"
 #include "storage/queries.hpp"
 
@@ -24,6 +21,11 @@ namespace {
 
 const double kScoreBuckets[] = {0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99};
 const double kDegreeBuckets[] = {0, 1, 2, 5, 10, 20, 50, 100, 250};
+constexpr std::size_t kTopVersions = 20;  // per network; the rest as "other"
+constexpr std::size_t kTopProtocols = 20; // (p2p, block) pairs per network
+const std::pair<const char*, std::chrono::seconds> kChurnWindows[] = {
+    {"1h", std::chrono::hours(1)}, {"1d", std::chrono::hours(24)}};
+constexpr auto kFailureLogInterval = std::chrono::minutes(1);
 
 std::string bucket_label(double b) { return fmt::format("{}", b); }
 
@@ -34,6 +36,24 @@ prometheus::Family<prometheus::Gauge>* gauge(prometheus::Registry& r, const std:
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+class SystemClock final : public Clock {
+public:
+  TimePoint mono() const override {
+    return std::chrono::time_point_cast<Millis>(std::chrono::steady_clock::now());
+  }
+  WallTime wall() const override {
+    return std::chrono::time_point_cast<WallTime::duration>(std::chrono::system_clock::now());
+  }
+};
+const SystemClock kSystemClock;
+
+// Cumulative bucket counts: how many of `values` are at most each bound.
+template <typename T>
+double at_most(const std::vector<T>& values, double bound) {
+  return double(
+      std::count_if(values.begin(), values.end(), [&](T v) { return double(v) <= bound; }));
 }
 
 } // namespace
@@ -90,13 +110,17 @@ std::size_t largest_scc(const std::vector<std::vector<std::uint32_t>>& adj) {
 
 ObservatoryMetrics::ObservatoryMetrics(std::shared_ptr<prometheus::Registry> registry,
                                        std::filesystem::path db_file, const std::string& ns,
-                                       std::chrono::milliseconds interval,
-                                       std::size_t max_networks)
-    : registry_(std::move(registry)),
-      db_file_(std::move(db_file)),
-      ns_(ns),
-      interval_(interval),
-      max_networks_(max_networks) {
+                                       std::chrono::milliseconds interval, std::size_t max_networks)
+    : ObservatoryMetrics(std::move(registry), std::move(db_file),
+                         ObservatoryMetricsOptions{ns, interval, max_networks, {}, nullptr, true}) {
+}
+
+ObservatoryMetrics::ObservatoryMetrics(std::shared_ptr<prometheus::Registry> registry,
+                                       std::filesystem::path db_file,
+                                       ObservatoryMetricsOptions options)
+    : registry_(std::move(registry)), db_file_(std::move(db_file)), options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : &kSystemClock) {
+  const std::string& ns = options_.ns;
   auto& r = *registry_;
   nodes_ = gauge(r, ns + "_network_known_nodes",
                  "Nodes whose NodeInfo reached the crawler, by network");
@@ -127,6 +151,12 @@ ObservatoryMetrics::ObservatoryMetrics(std::shared_ptr<prometheus::Registry> reg
   db_bytes_ = &gauge(r, ns + "_storage_database_bytes", "Size of the database and its WAL")->Add({});
   refresh_seconds_ = &gauge(r, ns + "_observatory_refresh_seconds",
                             "Time the last network/topology recomputation took")->Add({});
+  refresh_failures_ = &prometheus::BuildCounter()
+                           .Name(ns + "_observatory_refresh_failures_total")
+                           .Help("Network/topology recomputations that failed (database "
+                                 "unreadable, a query failed)")
+                           .Register(r)
+                           .Add({});
   process_cpu_ = &prometheus::BuildCounter()
                       .Name("process_cpu_seconds_total")
                       .Help("Total user and system CPU time spent in seconds")
@@ -139,7 +169,7 @@ ObservatoryMetrics::ObservatoryMetrics(std::shared_ptr<prometheus::Registry> reg
   process_start_ = &gauge(r, "process_start_time_seconds",
                           "Start time of the process since the Unix epoch in seconds")->Add({});
   process_start_->Set(now_seconds());
-  thread_ = std::thread([this] { run(); });
+  if (options_.background) thread_ = std::thread([this] { run(); });
 }
 
 ObservatoryMetrics::~ObservatoryMetrics() {
@@ -148,7 +178,7 @@ ObservatoryMetrics::~ObservatoryMetrics() {
     stopping_ = true;
   }
   wake_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void ObservatoryMetrics::run() {
@@ -157,7 +187,7 @@ void ObservatoryMetrics::run() {
   for (;;) {
     refresh();
     std::unique_lock lock(wait_mu_);
-    if (wake_.wait_for(lock, std::min(wait, interval_), [&] { return stopping_; })) return;
+    if (wake_.wait_for(lock, std::min(wait, options_.interval), [&] { return stopping_; })) return;
     wait *= 2;
   }
 }
@@ -196,142 +226,157 @@ bool ObservatoryMetrics::refresh() {
   std::lock_guard lock(mu_);
   const auto t0 = std::chrono::steady_clock::now();
   refresh_process();
-  std::error_code ec;
-  double bytes = 0;
-  for (const char* suffix : {"", "-wal"}) {
-    auto size = std::filesystem::file_size(db_file_.string() + suffix, ec);
-    if (!ec) bytes += double(size);
-  }
-  db_bytes_->Set(bytes);
+  db_bytes_->Set(double(storage::database_bytes(db_file_)));
   current_.clear();
   try {
     auto db = storage::Database::open_read_only(db_file_);
-    const double now = now_seconds();
-    // The largest networks by known nodes (chain IDs come from peers: their number is not
-    // ours to bound), with the counts stats and the API show.
-    std::vector<std::string> networks;
-    for (const auto& n : storage::network_counts(db)) {
-      if (networks.size() >= max_networks_) break;
-      networks.push_back(n.network);
-      const Labels l{{"network", n.network}};
-      set(nodes_, l, double(n.nodes));
-      set(reachable_, l, double(n.reachable));
-      set(misbehaving_, l, double(n.misbehaving));
-      set(addresses_, l, double(n.addresses));
-    }
-    for (const auto& net : networks) {
-      {
-        auto st = db.prepare("SELECT version, count(*) FROM nodes WHERE network = ?1 GROUP BY version ORDER BY 2 DESC");
-        st.bind(1, net);
-        int rank = 0;
-        double other = 0;
-        while (st.step()) {
-          if (++rank <= 20) set(by_version_, {{"network", net}, {"version", st.column_text(0)}}, double(st.column_int(1)));
-          else other += double(st.column_int(1));
-        }
-        if (other > 0) set(by_version_, {{"network", net}, {"version", "other"}}, other);
-      }
-      {
-        auto st = db.prepare("SELECT p2p_version, block_version, count(*) FROM nodes WHERE network = ?1 GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 20");
-        st.bind(1, net);
-        while (st.step())
-          set(by_protocol_, {{"network", net}, {"p2p", std::to_string(st.column_int(0))}, {"block", std::to_string(st.column_int(1))}},
-              double(st.column_int(2)));
-      }
-      {
-        auto st = db.prepare("SELECT sum(rpc_address <> ''), sum(tx_index = 'on'), sum(tx_index = 'off'), "
-                             "sum(tx_index NOT IN ('on', 'off')) FROM nodes WHERE network = ?1");
-        st.bind(1, net);
-        if (st.step()) {
-          set(with_rpc_, {{"network", net}}, double(st.column_int(0)));
-          set(by_tx_index_, {{"network", net}, {"tx_index", "on"}}, double(st.column_int(1)));
-          set(by_tx_index_, {{"network", net}, {"tx_index", "off"}}, double(st.column_int(2)));
-          set(by_tx_index_, {{"network", net}, {"tx_index", "other"}}, double(st.column_int(3)));
-        }
-      }
-      {
-        auto st = db.prepare("SELECT ip FROM addresses WHERE network = ?1 AND state = 'reachable'");
-        st.bind(1, net);
-        std::set<std::string> groups;
-        while (st.step())
-          if (auto ip = IpAddress::parse(st.column_text(0))) groups.insert(group_key(NetAddress{"", *ip, 1}, false));
-        set(groups_, {{"network", net}}, double(groups.size()));
-      }
-      for (auto [window, secs] : {std::pair<const char*, double>{"1h", 3600.0}, {"1d", 86400.0}}) {
-        auto joined = db.prepare("SELECT count(*) FROM nodes WHERE network = ?1 AND first_seen >= ?2");
-        joined.bind(1, net).bind_real(2, now - secs);
-        if (joined.step()) set(churn_, {{"network", net}, {"direction", "joined"}, {"window", window}}, double(joined.column_int(0)));
-        // Left: reached within the previous window, not since the window began.
-        auto left = db.prepare("SELECT count(DISTINCT id) FROM addresses WHERE network = ?1 AND state <> 'reachable' "
-                               "AND last_success >= ?2 AND last_success < ?3");
-        left.bind(1, net).bind_real(2, now - 2 * secs).bind_real(3, now - secs);
-        if (left.step()) set(churn_, {{"network", net}, {"direction", "left"}, {"window", window}}, double(left.column_int(0)));
-      }
-      {
-        auto st = db.prepare("SELECT score FROM availability WHERE network = ?1");
-        st.bind(1, net);
-        std::vector<double> scores;
-        while (st.step()) scores.push_back(st.column_double(0));
-        for (double b : kScoreBuckets)
-          set(reliability_, {{"network", net}, {"at_most", bucket_label(b)}},
-              double(std::count_if(scores.begin(), scores.end(), [&](double s) { return s <= b; })));
-        set(reliability_, {{"network", net}, {"at_most", "+Inf"}}, double(scores.size()));
-      }
-      {
-        // The advertised-by graph between node IDs of this network.
-        std::unordered_map<std::string, std::uint32_t> index;
-        auto id_of = [&](const std::string& id) {
-          auto [it, inserted] = index.emplace(id, static_cast<std::uint32_t>(index.size()));
-          return it->second;
-        };
-        {
-          auto st = db.prepare("SELECT id FROM nodes WHERE network = ?1");
-          st.bind(1, net);
-          while (st.step()) id_of(st.column_text(0));
-        }
-        std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;
-        auto st = db.prepare("SELECT DISTINCT source_id, target_id FROM advertised WHERE network = ?1");
-        st.bind(1, net);
-        while (st.step()) {
-          const auto a = id_of(st.column_text(0));
-          const auto b = id_of(st.column_text(1));
-          if (a != b) edges.push_back({a, b});
-        }
-        std::vector<std::vector<std::uint32_t>> adj(index.size());
-        std::vector<std::uint32_t> in(index.size(), 0), out(index.size(), 0);
-        for (auto [a, b] : edges) {
-          adj[a].push_back(b);
-          ++out[a];
-          ++in[b];
-        }
-        set(edges_, {{"network", net}}, double(edges.size()));
-        for (double b : kDegreeBuckets) {
-          set(in_degree_, {{"network", net}, {"at_most", bucket_label(b)}},
-              double(std::count_if(in.begin(), in.end(), [&](auto d) { return d <= b; })));
-          set(out_degree_, {{"network", net}, {"at_most", bucket_label(b)}},
-              double(std::count_if(out.begin(), out.end(), [&](auto d) { return d <= b; })));
-        }
-        set(in_degree_, {{"network", net}, {"at_most", "+Inf"}}, double(in.size()));
-        set(out_degree_, {{"network", net}, {"at_most", "+Inf"}}, double(out.size()));
-        // Known nodes (handshaken) that nobody advertises.
-        auto un = db.prepare("SELECT count(*) FROM nodes n WHERE network = ?1 AND NOT EXISTS "
-                             "(SELECT 1 FROM advertised e WHERE e.target_id = n.id)");
-        un.bind(1, net);
-        if (un.step()) set(unadvertised_, {{"network", net}}, double(un.column_int(0)));
-        set(scc_, {{"network", net}}, double(largest_scc(adj)));
-      }
-    }
-  } catch (const std::exception&) {
+    refresh_networks(db);
+  } catch (const std::exception& e) {
+    refresh_failed(e.what());
     return false;
   }
-  // Series of networks or versions that are gone.
+  remove_stale_series();
+  refresh_succeeded();
+  refresh_seconds_->Set(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  ++refreshes_;
+  return true;
+}
+
+void ObservatoryMetrics::refresh_networks(storage::Database& db) {
+  const WallTime now = clock_->wall();
+  const auto networks = set_counts(storage::network_counts(db));
+  std::unordered_map<std::string, storage::NetworkVersions> versions;
+  for (auto& v : storage::versions_by_network(db, kTopVersions))
+    versions.emplace(v.network, std::move(v));
+  for (const auto& net : networks) {
+    if (auto it = versions.find(net); it != versions.end()) set_versions(it->second);
+    set_protocols(net, storage::protocol_versions(db, net, kTopProtocols));
+    set_services(net, storage::node_services(db, net));
+    set_ip_groups(net, storage::reachable_ip_groups(db, net));
+    for (const auto& [label, window] : kChurnWindows)
+      set_churn(net, label, storage::churn(db, net, now, window));
+    set_reliability(net, storage::reliability_scores(db, net));
+    set_topology(net, storage::advertised_graph(db, net));
+  }
+}
+
+std::vector<std::string>
+ObservatoryMetrics::set_counts(const std::vector<storage::NetworkCounts>& counts) {
+  // The largest networks by known nodes (chain IDs come from peers: their number is not ours
+  // to bound), with the counts stats and the API show.
+  std::vector<std::string> networks;
+  for (const auto& n : counts) {
+    if (networks.size() >= options_.max_networks) break;
+    networks.push_back(n.network);
+    const Labels l{{"network", n.network}};
+    set(nodes_, l, double(n.nodes));
+    set(reachable_, l, double(n.reachable));
+    set(misbehaving_, l, double(n.misbehaving));
+    set(addresses_, l, double(n.addresses));
+  }
+  return networks;
+}
+
+void ObservatoryMetrics::set_versions(const storage::NetworkVersions& versions) {
+  for (const auto& v : versions.top)
+    set(by_version_, {{"network", versions.network}, {"version", v.version}}, double(v.nodes));
+  if (versions.other > 0)
+    set(by_version_, {{"network", versions.network}, {"version", "other"}}, double(versions.other));
+}
+
+void ObservatoryMetrics::set_protocols(const std::string& net,
+                                       const std::vector<storage::ProtocolCount>& protocols) {
+  for (const auto& p : protocols)
+    set(by_protocol_,
+        {{"network", net}, {"p2p", std::to_string(p.p2p)}, {"block", std::to_string(p.block)}},
+        double(p.nodes));
+}
+
+void ObservatoryMetrics::set_services(const std::string& net,
+                                      const storage::NodeServices& services) {
+  set(with_rpc_, {{"network", net}}, double(services.with_rpc));
+  set(by_tx_index_, {{"network", net}, {"tx_index", "on"}}, double(services.tx_index_on));
+  set(by_tx_index_, {{"network", net}, {"tx_index", "off"}}, double(services.tx_index_off));
+  set(by_tx_index_, {{"network", net}, {"tx_index", "other"}}, double(services.tx_index_other));
+}
+
+void ObservatoryMetrics::set_ip_groups(const std::string& net, std::int64_t groups) {
+  set(groups_, {{"network", net}}, double(groups));
+}
+
+void ObservatoryMetrics::set_churn(const std::string& net, const std::string& window,
+                                   const storage::Churn& churn) {
+  set(churn_, {{"network", net}, {"direction", "joined"}, {"window", window}},
+      double(churn.joined));
+  set(churn_, {{"network", net}, {"direction", "left"}, {"window", window}}, double(churn.left));
+}
+
+void ObservatoryMetrics::set_reliability(const std::string& net,
+                                         const std::vector<double>& scores) {
+  for (double b : kScoreBuckets)
+    set(reliability_, {{"network", net}, {"at_most", bucket_label(b)}}, at_most(scores, b));
+  set(reliability_, {{"network", net}, {"at_most", "+Inf"}}, double(scores.size()));
+}
+
+void ObservatoryMetrics::set_topology(const std::string& net,
+                                      const storage::AdvertisedGraph& graph) {
+  const std::size_t n = graph.ids.size();
+  std::vector<std::vector<std::uint32_t>> adj(n);
+  std::vector<std::uint32_t> in(n, 0), out(n, 0);
+  for (auto [a, b] : graph.edges) {
+    adj[a].push_back(b);
+    ++out[a];
+    ++in[b];
+  }
+  set(edges_, {{"network", net}}, double(graph.edges.size()));
+  for (double b : kDegreeBuckets) {
+    set(in_degree_, {{"network", net}, {"at_most", bucket_label(b)}}, at_most(in, b));
+    set(out_degree_, {{"network", net}, {"at_most", bucket_label(b)}}, at_most(out, b));
+  }
+  set(in_degree_, {{"network", net}, {"at_most", "+Inf"}}, double(n));
+  set(out_degree_, {{"network", net}, {"at_most", "+Inf"}}, double(n));
+  set(unadvertised_, {{"network", net}}, double(graph.unadvertised));
+  set(scc_, {{"network", net}}, double(largest_scc(adj)));
+}
+
+void ObservatoryMetrics::remove_stale_series() {
   for (auto& [family, labels] : seen_)
     for (const auto& l : labels)
       if (current_[family].count(l) == 0) family->Remove(&family->Add(l));
   seen_ = current_;
-  refresh_seconds_->Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  ++refreshes_;
-  return true;
+}
+
+void ObservatoryMetrics::refresh_failed(const std::string& what) {
+  refresh_failures_->Increment();
+  // Series a failed refresh created must go at the next successful one if they are gone.
+  for (const auto& [family, labels] : current_) seen_[family].insert(labels.begin(), labels.end());
+  ++failing_for_;
+  ++failures_unlogged_;
+  const TimePoint now = clock_->mono();
+  if (last_failure_log_ && now - *last_failure_log_ < kFailureLogInterval) return;
+  last_failure_log_ = now;
+  if (options_.log) {
+    const std::string more =
+        failures_unlogged_ > 1
+            ? fmt::format(" ({} failures since the last report)", failures_unlogged_)
+            : "";
+    // Open errors name the file already; query errors do not.
+    const std::string file = db_file_.string() + ": ";
+    options_.log(fmt::format("observatory metrics: refresh failed{}: {}{}", more,
+                             what.rfind(file, 0) == 0 ? "" : file, what));
+  }
+  failures_unlogged_ = 0;
+  failure_logged_ = true;
+}
+
+void ObservatoryMetrics::refresh_succeeded() {
+  if (failure_logged_ && options_.log)
+    options_.log(fmt::format("observatory metrics: refresh from {} works again after {} failed {}",
+                             db_file_.string(), failing_for_,
+                             failing_for_ == 1 ? "attempt" : "attempts"));
+  failing_for_ = 0;
+  failure_logged_ = false;
 }
 
 } // namespace seedscope::metrics

@@ -1,6 +1,7 @@
 // `seedscope stats`: the crawl summary from the observatory database: per network the nodes
 // seen, reachable now, software versions and public RPC; addresses by state; contacts of the
 // last hour by outcome. Reads only; the crawler may be running.
+#include <chrono>
 #include <filesystem>
 
 #include <CLI/CLI.hpp>
@@ -36,43 +37,19 @@ int cmd_stats(const std::filesystem::path& dir, const std::optional<std::string>
                 n.confirmed ? "" : "  (known only from inbound peers)");
     }
   }
-  {
-    auto st = db.prepare(
-        "SELECT network, version, count(*) AS n FROM nodes GROUP BY network, version "
-        "ORDER BY network, n DESC");
-    print_out("\nversions\n");
-    std::string current;
-    int shown = 0;
-    while (st.step()) {
-      std::string net = st.column_text(0);
-      if (net != current) {
-        current = net;
-        shown = 0;
-        print_out("  {}\n", net);
-      }
-      if (shown++ < 8) print_out("    {:<28} {:>7}\n", st.column_text(1), st.column_int(2));
-    }
+  print_out("\nversions\n");
+  for (const auto& n : storage::versions_by_network(db, 8)) {
+    print_out("  {}\n", n.network);
+    for (const auto& v : n.top) print_out("    {:<28} {:>7}\n", v.version, v.nodes);
   }
-  {
-    auto st = db.prepare("SELECT state, count(*) FROM addresses GROUP BY state ORDER BY state");
-    print_out("\naddresses");
-    while (st.step()) print_out("  {}={}", st.column_text(0), st.column_int(1));
-    print_out("\n");
-  }
-  {
-    auto st = db.prepare(
-        "SELECT outcome, count(*), avg(handshake_ms) FROM contacts "
-        "WHERE at >= (SELECT max(at) FROM contacts) - 3600 GROUP BY outcome ORDER BY 2 DESC");
-    print_out("\ncontacts in the last hour of crawling\n");
-    while (st.step()) {
-      print_out("  {:<20} {:>8}   avg handshake {:.1f} ms\n", st.column_text(0),
-                 st.column_int(1), st.column_double(2));
-    }
-  }
-  {
-    auto st = db.prepare("SELECT count(*) FROM advertised");
-    if (st.step()) print_out("\nadvertised-by edges: {}\n", st.column_int(0));
-  }
+  print_out("\naddresses");
+  for (const auto& s : storage::addresses_by_state(db)) print_out("  {}={}", s.state, s.addresses);
+  print_out("\n");
+  print_out("\ncontacts in the last hour of crawling\n");
+  for (const auto& c : storage::recent_contacts(db, std::chrono::hours(1)))
+    print_out("  {:<20} {:>8}   avg handshake {:.1f} ms\n", c.outcome, c.contacts,
+              c.avg_handshake_ms);
+  print_out("\nadvertised-by edges: {}\n", storage::advertised_edges(db));
   return 0;
 }
 

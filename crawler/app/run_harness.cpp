@@ -45,10 +45,14 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
   fan_out_.add(writer_.get());
   fan_out_.add(crawler_metrics_.get());
   fan_out_used_ = true;
-  if (registry_)
-    observatory_metrics_ = std::make_unique<metrics::ObservatoryMetrics>(
-        registry_, *options_.observatory, options_.metrics_namespace,
-        options_.observatory_interval);
+  if (registry_) {
+    metrics::ObservatoryMetricsOptions mo;
+    mo.ns = options_.metrics_namespace;
+    mo.interval = options_.observatory_interval;
+    mo.log = [prefix](const std::string& line) { log_line(prefix + line); };
+    observatory_metrics_ =
+        std::make_unique<metrics::ObservatoryMetrics>(registry_, *options_.observatory, mo);
+  }
 }
 
 RunHarness::~RunHarness() { finish(); }
