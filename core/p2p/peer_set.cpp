@@ -28,11 +28,12 @@ Failure admission_failure(Admission a) {
   return {Stage::kLocalPolicy, Reason::kNone};
 }
 
-Admission PeerSet::check(const std::string& id, const std::string& ip, bool outbound) const {
+Admission PeerSet::check(const std::string& id, const std::string& ip, bool outbound,
+                         bool exempt_from_limits) const {
   if (id == our_id_) return Admission::kSelf;
   if (has(id)) return Admission::kDuplicateId;
   if (!limits_.allow_duplicate_ip && has_ip(ip)) return Admission::kDuplicateIp;
-  if (limits_.unconditional_ids.count(id) != 0) return Admission::kOk;
+  if (exempt_from_limits || limits_.unconditional_ids.count(id) != 0) return Admission::kOk;
   if (outbound && outbound_ >= limits_.max_outbound) return Admission::kOutboundFull;
   if (!outbound && inbound_ >= limits_.max_inbound) return Admission::kInboundFull;
   return Admission::kOk;

@@ -39,7 +39,9 @@ public:
       : our_id_(std::move(our_id)), limits_(std::move(limits)) {}
 
   // Would a connected peer with this ID and IP be accepted now?
-  Admission check(const std::string& id, const std::string& ip, bool outbound) const;
+  // `exempt_from_limits`: not counted against the slot limits (a persistent peer we dialed).
+  Admission check(const std::string& id, const std::string& ip, bool outbound,
+                  bool exempt_from_limits = false) const;
   // Records an accepted peer (after check() said kOk).
   void add(const std::string& id, const std::string& ip, bool outbound);
   void remove(const std::string& id);

@@ -170,7 +170,9 @@ void PexReactor::on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& a
     if (addr.port == 0) continue; // Go accepts it; nothing listens there
     // Refused addresses (bad ID, unroutable, ours, banned) are skipped without punishment.
     if (!book_.add_address(addr, *src, now).ok()) continue;
-    if (from_seed) dial_peer(addr);
+    // Dialed at once as Go does, but only into free outbound slots (the rest stay in the
+    // book for ensurePeers).
+    if (from_seed && free_outbound_slots() > 0) dial_peer(addr);
   }
   // Deviation: a Go seed keeps a crawled peer until seed_disconnect_wait (28 h) and so runs
   // out of outbound slots; ours hangs up once the peer answered, freeing its slot and ours.
@@ -336,6 +338,17 @@ void PexReactor::on_dial_done(const NetAddress& addr, bool request_on_connect,
 
 void PexReactor::dial_seeds() {
   if (config_.seeds.empty()) return;
+  if (config_.chains_apart) {
+    // Seeds of several chains: one seed that connects says nothing of the other chains.
+    for (std::size_t i = 0; i < config_.seeds.size(); ++i) {
+      switch_->dial_peer(config_.seeds[i], guarded([this, i](const std::optional<Failure>& f) {
+                           if (f && f->reason == Reason::kSelf)
+                             if (auto addr = config_.seeds[i].net_address())
+                               book_.add_our_address(*addr);
+                         }));
+    }
+    return;
+  }
   auto order = std::make_shared<std::vector<std::size_t>>(config_.seeds.size());
   for (std::size_t i = 0; i < order->size(); ++i) (*order)[i] = i;
   for (std::size_t i = order->size() - 1; i > 0; --i)
@@ -365,13 +378,24 @@ void PexReactor::crawl_tick() {
   cleanup_crawl_records();
 }
 
+std::size_t PexReactor::free_outbound_slots() const {
+  const std::size_t used = switch_->num_outbound() + switch_->num_dialing();
+  return used >= switch_->max_outbound() ? 0 : switch_->max_outbound() - used;
+}
+
 void PexReactor::crawl_peers(const std::vector<NetAddress>& addrs) {
   if (switch_ == nullptr) return;
   const TimePoint now = clock_.mono();
+  // As many as there are free outbound slots (the switch refuses the rest before dialing);
+  // the others wait for the next round, not for min_time_between_crawls.
+  std::size_t slots = free_outbound_slots();
   for (const auto& addr : addrs) {
+    if (slots == 0) break;
     auto it = crawled_.find(addr.id);
     if (it != crawled_.end() && now - it->second < config_.min_time_between_crawls) continue;
+    if (switch_->is_dialing_or_connected(addr.id)) continue;
     crawled_[addr.id] = now;
+    --slots;
     // Already connected or being dialed: the switch refuses, and the peer is not asked again.
     dial_peer(addr, /*request_on_connect=*/true);
   }

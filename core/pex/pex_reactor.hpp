@@ -50,7 +50,8 @@ struct PexReactorConfig {
   bool mark_good_on_connect = true; // see the header comment
   // The node adopts each peer's network, so its book holds several chains: every answer
   // holds only addresses verified in the requester's own chain (an outbound handshake with a
-  // node of that chain at that address), and none when it knows none. Off: Go's selections.
+  // node of that chain at that address), and none when it knows none; and every seed is
+  // dialed, not only the first that connects (each may be another chain's). Off: Go's ways.
   bool chains_apart = false;
 
   // Must be below ensure_peers_period, or our own requests would look abusive to others.
@@ -131,6 +132,7 @@ private:
   void attempt_disconnects();
   void cleanup_crawl_records();
   bool is_seed(const std::string& peer_id) const;
+  std::size_t free_outbound_slots() const;
   // Wraps a dial callback so that it does nothing once this reactor is gone.
   SwitchApi::DialDone guarded(SwitchApi::DialDone f) const;
 

@@ -72,8 +72,12 @@ void Switch::dial_peer(const PeerAddress& addr, DialDone done) {
   if (stopping_) return;
   if (!dial_allowed(addr)) return refuse(Reason::kNotAllowed);
   if (addr.id == peer_set_.our_id()) return refuse(Reason::kSelf);
-  if (peer_set_.has(addr.id) || !peer_set_.begin_dial(addr.id))
-    return refuse(Reason::kDuplicatePeer);
+  if (peer_set_.has(addr.id) || peer_set_.dialing(addr.id)) return refuse(Reason::kDuplicatePeer);
+  // Outbound slots (with the dials that will fill them) full: refused before the dial, not
+  // after a handshake. Persistent and unconditional peers are not counted against it.
+  if (!outbound_exempt(addr.id) && num_outbound() + num_dialing() >= max_outbound())
+    return refuse(Reason::kPeerLimit);
+  if (!peer_set_.begin_dial(addr.id)) return refuse(Reason::kDuplicatePeer);
   dial_done_[addr.id] = std::move(done);
   start_dial(addr);
 }
@@ -126,7 +130,7 @@ std::optional<Failure> Switch::add_peer(std::unique_ptr<Connection> connection, 
   std::string ip = addr.substr(0, addr.rfind(':'));
   if (!ip.empty() && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
 
-  const Admission admission = peer_set_.check(id, ip, outbound);
+  const Admission admission = peer_set_.check(id, ip, outbound, outbound && outbound_exempt(id));
   if (admission != Admission::kOk) {
     UpgradeFailure f;
     f.failure = admission_failure(admission);

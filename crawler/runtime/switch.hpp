@@ -107,6 +107,10 @@ private:
   };
 
   UpgradeOptions upgrade_options(bool inbound) const;
+  // Persistent and unconditional peers do not count against max_num_outbound_peers.
+  bool outbound_exempt(const std::string& id) const {
+    return persistent_.count(id) != 0 || config_.limits.unconditional_ids.count(id) != 0;
+  }
   bool dial_allowed(const PeerAddress& addr) const;
   void start_dial(const PeerAddress& addr);
   void on_upgraded(UpgradeResult result, bool outbound, const std::string& dialed_id);

@@ -291,6 +291,30 @@ TEST_CASE("switch: inbound limit, unconditional IDs, duplicate ID and IP, self")
   CHECK(self->reason == Reason::kSelf);
 }
 
+TEST_CASE("switch: full outbound slots refuse a dial before it starts; persistent peers are not counted") {
+  crypto::init_sodium();
+  runtime::Loop loop;
+  SwitchConfig cfg = fast_config();
+  cfg.limits.max_outbound = 1;
+  Node a(loop, cfg);
+  Node b(loop), c(loop), d(loop);
+  std::optional<std::optional<Failure>> first, second;
+  a.sw.dial_peer(b.address(), [&](const std::optional<Failure>& f) { first = f; });
+  // One dial in flight fills the one slot: the next is refused at once, nothing dialed.
+  a.sw.dial_peer(c.address(), [&](const std::optional<Failure>& f) { second = f; });
+  run_until(loop, [&] { return first.has_value() && second.has_value(); });
+  CHECK_FALSE(first->has_value());
+  REQUIRE(second->has_value());
+  CHECK((*second)->stage == Stage::kLocalPolicy);
+  CHECK((*second)->reason == Reason::kPeerLimit);
+  CHECK(c.rec.added.empty()); // c never saw a handshake
+  CHECK(c.sw.num_peers() == 0);
+  // A persistent peer is kept connected whatever the outbound count.
+  a.sw.add_persistent_peer(d.address());
+  run_until(loop, [&] { return a.sw.has_peer(d.id()); });
+  CHECK(a.sw.num_outbound() == 2);
+}
+
 TEST_CASE("switch: duplicate IP refused unless allow_duplicate_ip") {
   crypto::init_sodium();
   runtime::Loop loop;

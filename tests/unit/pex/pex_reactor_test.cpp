@@ -487,6 +487,22 @@ TEST_CASE("seeds are dialed only when there is nothing else to dial") {
   }
 }
 
+TEST_CASE("a node of several chains dials every seed, not only the first that connects") {
+  PexReactorConfig c = seed_config();
+  c.chains_apart = true;
+  auto s1 = parse_peer_address(node_id(201) + "@11.201.0.1:26656");
+  auto s2 = parse_peer_address(node_id(202) + "@11.202.0.1:26656");
+  REQUIRE(s1.ok());
+  REQUIRE(s2.ok());
+  c.seeds = {*s1, *s2};
+  Fixture f(c);
+  f.reactor->start();
+  REQUIRE(f.sw->dials.size() == 2); // both at once: each may be another chain's
+  f.sw->complete_dial(s1->id);
+  f.sw->complete_dial(s2->id);
+  CHECK(f.sw->peers().size() == 2);
+}
+
 TEST_CASE("addresses learnt from a seed are dialed at once") {
   PexReactorConfig c;
   auto s1 = parse_peer_address(node_id(201) + "@11.201.0.1:26656");
@@ -501,6 +517,15 @@ TEST_CASE("addresses learnt from a seed are dialed at once") {
   f.receive(seed, encode_pex_addrs({addr(2), addr(3)}));
   CHECK(f.sw->dialing(node_id(2)));
   CHECK(f.sw->dialing(node_id(3)));
+
+  // Only into free outbound slots: with the slots full, the rest wait in the book.
+  f.sw->max_outbound_peers = f.sw->num_outbound() + f.sw->num_dialing();
+  f.reactor->request_addrs(seed.id);
+  f.receive(seed, encode_pex_addrs({addr(6), addr(7)}));
+  CHECK(f.book.has(node_id(6)));
+  CHECK_FALSE(f.sw->dialing(node_id(6)));
+  CHECK_FALSE(f.sw->dialing(node_id(7)));
+  f.sw->max_outbound_peers = 10;
 
   // Not so from an ordinary peer.
   const PeerInfo p = peer_from(addr(4), true);
