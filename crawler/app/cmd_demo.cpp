@@ -8,7 +8,9 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <algorithm>
 #include <map>
+#include <unordered_set>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -30,9 +32,37 @@ namespace {
 
 struct NetworkProgress {
   std::string chain_id;
-  std::vector<std::string> reachable_ids; // ground truth
-  std::size_t reached = 0;                // of those, handshaken with by the crawler
-  std::optional<double> t50, t90, t99;
+  std::unordered_set<std::string> reachable_ids; // ground truth
+  std::unordered_set<std::string> reached;       // of those, verified by this run's contacts
+  std::optional<double> t50, t90, t99;           // seconds into the demo
+  double share() const {
+    return reachable_ids.empty() ? 1.0 : double(reached.size()) / double(reachable_ids.size());
+  }
+};
+
+// Coverage from this run's own contacts (not from what a kept database already held), timed
+// at the contact that crossed each threshold.
+class Progress final : public observe::Observer {
+public:
+  Progress(std::vector<NetworkProgress>& networks, std::function<double()> elapsed)
+      : networks_(networks), elapsed_(std::move(elapsed)) {}
+  void observe(const observe::Observation& o) override {
+    const auto* c = std::get_if<observe::ContactRecord>(&o);
+    if (c == nullptr || c->inbound || crawl::verdict(c->outcome) != crawl::Verdict::kVerified)
+      return;
+    for (auto& p : networks_) {
+      if (p.chain_id != c->network || p.reachable_ids.count(c->addr.id) == 0) continue;
+      if (!p.reached.insert(c->addr.id).second) continue;
+      const double share = p.share(), t = elapsed_();
+      if (share >= 0.5 && !p.t50) p.t50 = t;
+      if (share >= 0.9 && !p.t90) p.t90 = t;
+      if (share >= 0.99 && !p.t99) p.t99 = t;
+    }
+  }
+
+private:
+  std::vector<NetworkProgress>& networks_;
+  std::function<double()> elapsed_;
 };
 
 // A temporary directory removed at the end, unless the database is to be kept.
@@ -85,7 +115,7 @@ int cmd_demo(const DemoArgs& args) {
     progress[i].chain_id = network.scenario().networks[i].chain_id;
     for (const auto& n : network.nodes()) {
       if (n.network != i) continue;
-      if (netsim::verified_in_own_network(n.behaviour)) progress[i].reachable_ids.push_back(n.id);
+      if (netsim::verified_in_own_network(n.behaviour)) progress[i].reachable_ids.insert(n.id);
     }
   }
 
@@ -99,6 +129,11 @@ int cmd_demo(const DemoArgs& args) {
   if (!tmp) db_lock.emplace(ProcessLock::acquire(db_file.string() + ".lock",
                                                  "the database " + db_file.string()));
   auto state = storage::load_observatory(db_file);
+  if (!state.addresses.empty())
+    log_line(fmt::format("demo: {} holds {} addresses from an earlier run; those verified lately "
+                         "are not due again before recrawl_interval, and coverage counts only "
+                         "this run's contacts",
+                         db_file.string(), state.addresses.size()));
   HarnessOptions h;
   h.log_prefix = "demo: ";
   h.metrics_addr = args.metrics_addr;
@@ -122,7 +157,11 @@ int cmd_demo(const DemoArgs& args) {
   auto options = crawler_options(cfg);
   options.key = std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate());
   options.loopback_only = true; // nothing but the simulation is ever dialed
-  options.observer = harness.observer();
+  Progress progress_observer(progress, elapsed);
+  observe::FanOut observers;
+  observers.add(harness.observer());
+  observers.add(&progress_observer);
+  options.observer = &observers;
   options.log = [](const std::string& line) { log_line("crawler: " + line); };
   engine::Crawler crawler(loop, options);
   crawler.restore(state);
@@ -135,34 +174,19 @@ int cmd_demo(const DemoArgs& args) {
                        crawler.max_concurrent_dials(), db_file.string(), args.target * 100,
                        args.duration.count() / 1000));
 
-  auto measure = [&](const engine::CrawlerStats& stats) {
-    bool all = true;
-    const auto& nodes = crawler.nodes();
-    for (auto& p : progress) {
-      p.reached = 0;
-      auto it = nodes.find(p.chain_id);
-      if (it != nodes.end())
-        for (const auto& id : p.reachable_ids)
-          if (it->second.count(id) != 0) ++p.reached;
-      const double share =
-          p.reachable_ids.empty() ? 1.0 : double(p.reached) / double(p.reachable_ids.size());
-      if (share >= 0.5 && !p.t50) p.t50 = elapsed();
-      if (share >= 0.9 && !p.t90) p.t90 = elapsed();
-      if (share >= 0.99 && !p.t99) p.t99 = elapsed();
-      all = all && share >= args.target;
-    }
-    (void)stats;
-    return all;
+  auto reached_target = [&] {
+    return std::all_of(progress.begin(), progress.end(),
+                       [&](const NetworkProgress& p) { return p.share() >= args.target; });
   };
 
   harness.follow_status([&] { return crawler.stats(); });
   harness.run(
       [&] {
         const auto st = crawler.stats();
-        const bool done = measure(st);
+        const bool done = reached_target();
         std::string line = fmt::format("demo: {:5.1f} s |", elapsed());
         for (const auto& p : progress)
-          line += fmt::format(" {} {}/{} reachable contacted |", p.chain_id, p.reached,
+          line += fmt::format(" {} {}/{} reachable contacted |", p.chain_id, p.reached.size(),
                               p.reachable_ids.size());
         line += fmt::format(" known {} | in flight {} | contacts {}", st.known, st.in_flight,
                             st.contacts);
@@ -177,7 +201,6 @@ int cmd_demo(const DemoArgs& args) {
       });
 
   const auto st = crawler.stats();
-  measure(st);
   harness.finish();
   storage::ObservatoryWriter& writer = *harness.writer();
   const double total = elapsed();
@@ -192,9 +215,9 @@ int cmd_demo(const DemoArgs& args) {
   for (const auto& p : progress)
     print_out("  {:<12} reachable nodes contacted {}/{} ({:.1f} %); 50 % at {}, 90 % at {}, "
                "99 % at {}\n",
-               p.chain_id, p.reached, p.reachable_ids.size(),
+               p.chain_id, p.reached.size(), p.reachable_ids.size(),
                p.reachable_ids.empty() ? 100.0
-                                       : 100.0 * double(p.reached) / double(p.reachable_ids.size()),
+                                       : 100.0 * p.share(),
                when(p.t50), when(p.t90), when(p.t99));
   print_out("  networks seen:\n");
   try { // the numbers `seedscope stats`, the metrics and the API show
