@@ -55,7 +55,8 @@ std::string_view to_string(ExportFormat f) {
 }
 
 std::string FilterReport::summary(const std::string& network) const {
-  std::string out = fmt::format("{} of {} nodes of {} left", returned, nodes, network);
+  std::string out = fmt::format("{} of the {} node IDs with addresses in {} left", returned, nodes,
+                                network);
   const char* sep = ": ";
   for (const auto& [name, n] : removed) {
     if (n == 0) continue;
@@ -70,21 +71,21 @@ namespace {
 // The filters on one address, in the order they apply; the index of the first that removes
 // it, or kPassed.
 enum Stage : int {
-  kNeverVerified,
   kMisbehavingStage,
+  kNeverVerified,
   kReachableOnly,
   kMinScore,
   kSeenWithin,
   kFamily,
   kPassed,
 };
-constexpr const char* kStageNames[] = {"never_verified", "misbehaving", "reachable_only",
-                                       "min_score",      "seen_within", "family"};
+constexpr const char* kStageNames[] = {"misbehaving", "never_verified", "reachable_only",
+                                       "min_score",   "seen_within",    "family"};
 
 int first_failing(const ExportedPeer& p, bool has_success, double success_at,
                   const ExportFilter& f, double cutoff) {
-  if (!has_success) return kNeverVerified;
   if (p.state == "misbehaving") return kMisbehavingStage;
+  if (!has_success) return kNeverVerified;
   if (f.reachable_only && p.state != "reachable") return kReachableOnly;
   if (p.score < f.min_score) return kMinScore;
   if (f.seen_within && success_at < cutoff) return kSeenWithin;
@@ -173,6 +174,83 @@ bool has_network(Database& db, const std::string& network) {
                        "SELECT 1 FROM addresses WHERE network = ?1 LIMIT 1");
   st.bind(1, network);
   return !network.empty() && st.step();
+}
+
+std::vector<NodeRecord> query_nodes(Database& db, const std::string& network) {
+  auto st = db.prepare(
+      "SELECT n.id, n.moniker, n.version, n.p2p_version, n.block_version, n.app_version, "
+      "n.listen_addr, n.rpc_address, n.tx_index, n.first_seen, n.last_seen, "
+      "a.ip, a.port, coalesce(a.state, ''), coalesce(v.score, 0), a.last_success "
+      "FROM nodes n "
+      "LEFT JOIN addresses a ON a.network = n.network AND a.id = n.id "
+      "LEFT JOIN availability v ON v.network = n.network AND v.id = n.id "
+      "WHERE n.network = ?1 ORDER BY n.id");
+  st.bind(1, network);
+  std::vector<NodeRecord> out;
+  while (st.step()) {
+    const std::string id = st.column_text(0);
+    std::optional<NetAddress> addr;
+    if (!st.column_is_null(11))
+      if (auto ip = IpAddress::parse(st.column_text(11)))
+        addr = NetAddress{id, *ip, static_cast<std::uint16_t>(st.column_int(12))};
+    const std::string state = st.column_text(13);
+    const WallTime success =
+        st.column_is_null(15) ? WallTime{} : wall_from_unix_seconds(st.column_double(15));
+    if (!out.empty() && out.back().id == id) {
+      // Another address of the same node: keep the better one.
+      NodeRecord& r = out.back();
+      const bool better = (state == "reachable") != (r.state == "reachable")
+                              ? state == "reachable"
+                              : success > r.last_success;
+      if (addr && better) {
+        r.address = addr;
+        r.state = state;
+        r.last_success = success;
+      }
+      continue;
+    }
+    NodeRecord r;
+    r.id = id;
+    r.moniker = st.column_text(1);
+    r.version = st.column_text(2);
+    r.p2p_version = st.column_int(3);
+    r.block_version = st.column_int(4);
+    r.app_version = st.column_int(5);
+    r.listen_addr = st.column_text(6);
+    r.rpc_address = st.column_text(7);
+    r.tx_index = st.column_text(8);
+    r.first_seen = wall_from_unix_seconds(st.column_double(9));
+    r.last_seen = wall_from_unix_seconds(st.column_double(10));
+    r.address = addr;
+    r.state = addr ? state : "";
+    r.score = st.column_double(14);
+    r.last_success = success;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string format_nodes_json(const std::vector<NodeRecord>& nodes, const std::string& network) {
+  auto arr = nlohmann::ordered_json::array();
+  for (const auto& n : nodes) {
+    nlohmann::ordered_json j;
+    j["id"] = n.id;
+    j["network"] = network;
+    j["moniker"] = n.moniker;
+    j["version"] = n.version;
+    j["protocol_version"] = {{"p2p", n.p2p_version}, {"block", n.block_version}, {"app", n.app_version}};
+    j["listen_addr"] = n.listen_addr;
+    j["rpc_address"] = n.rpc_address;
+    j["tx_index"] = n.tx_index;
+    j["address"] = n.address ? n.address->to_string() : "";
+    j["state"] = n.state;
+    j["score"] = std::round(n.score * 1e4) / 1e4;
+    j["last_success"] = is_set(n.last_success) ? format_go_time(n.last_success) : "";
+    j["first_seen"] = format_go_time(n.first_seen);
+    j["last_seen"] = format_go_time(n.last_seen);
+    arr.push_back(std::move(j));
+  }
+  return arr.dump(2) + "\n";
 }
 
 std::string format_peers(const std::vector<ExportedPeer>& peers, ExportFormat format) {

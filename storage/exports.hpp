@@ -51,10 +51,11 @@ struct ExportedPeer {
 // verified at some contact (handshake completed, protocol kept) whose last contact did not
 // misbehave; the others are counted under "never_verified" and "misbehaving".
 struct FilterReport {
-  std::size_t nodes = 0;    // distinct node IDs with addresses in the network
+  std::size_t nodes = 0;    // distinct node IDs with addresses in the network (contacted or not)
   std::size_t returned = 0; // nodes in the answer
   std::vector<std::pair<std::string, std::size_t>> removed; // filter name -> nodes removed
-  // "0 of 75 nodes of simhub-1 left: min_score removed 72, reachable_only removed 3"
+  // "0 of the 329 node IDs with addresses in simhub-1 left: misbehaving removed 3,
+  // never_verified removed 254, ..."
   std::string summary(const std::string& network) const;
 };
 
@@ -65,6 +66,24 @@ std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& filter, 
 
 // True when the database knows `network` (its nodes or addresses).
 bool has_network(Database& db, const std::string& network);
+
+// Every node of `network` whose NodeInfo reached the crawler (the `nodes` of network_counts),
+// with its latest NodeInfo and its best address (verified at the last contact first, then
+// the latest success): what /api/v1/nodes serves. Sorted by ID. Throws StorageError.
+struct NodeRecord {
+  std::string id;
+  std::string moniker;
+  std::string version;
+  std::int64_t p2p_version = 0, block_version = 0, app_version = 0;
+  std::string listen_addr, rpc_address, tx_index;
+  WallTime first_seen{}, last_seen{};
+  std::optional<NetAddress> address; // none when none of its addresses is known
+  std::string state;                 // that address's state ("" without one)
+  double score = 0;
+  WallTime last_success{};
+};
+std::vector<NodeRecord> query_nodes(Database& db, const std::string& network);
+std::string format_nodes_json(const std::vector<NodeRecord>& nodes, const std::string& network);
 
 // The list in `format`. `persistent_peers` and `seeds` are the same comma-separated
 // ID@ip:port string (for either config.toml key); addrbook.json puts reachable nodes in old

@@ -142,18 +142,27 @@ ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::
       }
       return {200, "application/json", arr.dump(2) + "\n"};
     }
-    const bool nodes = path == "/api/v1/nodes";
-    if (!nodes && path != "/api/v1/peers") return json_error(404, "no such endpoint: " + path);
-    std::string format_name = "json";
-    if (!nodes) {
-      auto it = q.find("format");
-      format_name = it == q.end() ? "persistent_peers" : it->second;
+    if (path == "/api/v1/nodes") {
+      // Every node of the network (the `nodes` of /api/v1/networks), not a peer list.
+      auto it = q.find("network");
+      if (it == q.end() || it->second.empty()) throw BadRequest("network: a chain ID is required");
+      const std::string network = it->second;
+      q.erase(it);
+      if (!q.empty()) throw BadRequest("unknown parameter " + q.begin()->first);
+      auto db = storage::Database::open_read_only(db_file);
+      auto nodes = storage::query_nodes(db, network);
+      if (nodes.empty() && !storage::has_network(db, network))
+        return json_error(404, "no such network: " + network);
+      return {200, "application/json", storage::format_nodes_json(nodes, network)};
     }
+    if (path != "/api/v1/peers") return json_error(404, "no such endpoint: " + path);
+    auto it = q.find("format");
+    const std::string format_name = it == q.end() ? "persistent_peers" : it->second;
     auto format = storage::export_format_from_string(format_name);
     if (!format)
       throw BadRequest(fmt::format(
           "format: \"{}\" is not one of persistent_peers, seeds, json, csv, addrbook", format_name));
-    auto filter = parse_filter(q, nodes ? std::vector<std::string>{} : std::vector<std::string>{"format"});
+    auto filter = parse_filter(q, {"format"});
     auto db = storage::Database::open_read_only(db_file);
     const auto now =
         std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
@@ -161,7 +170,7 @@ ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::
     auto peers = storage::query_peers(db, filter, now, &report);
     if (peers.empty() && !storage::has_network(db, filter.network))
       return json_error(404, "no such network: " + filter.network);
-    std::string removed = fmt::format("nodes={}; returned={}", report.nodes, report.returned);
+    std::string removed = fmt::format("ids={}; returned={}", report.nodes, report.returned);
     for (const auto& [name, n] : report.removed) removed += fmt::format("; {}={}", name, n);
     const char* type = *format == storage::ExportFormat::kCsv ? "text/csv"
                        : (*format == storage::ExportFormat::kPersistentPeers ||

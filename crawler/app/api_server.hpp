@@ -2,7 +2,7 @@
 // and bootstrapping scripts. Every request reads the observatory database through a
 // read-only connection; nothing is ever written.
 //   GET /api/v1/networks                        networks with node counts
-//   GET /api/v1/nodes?network=ID[&filters]      that network's nodes as JSON
+//   GET /api/v1/nodes?network=ID                every node of that network as JSON
 //   GET /api/v1/peers?network=ID&format=F[&filters]
 //                                               persistent_peers | seeds | json | csv | addrbook
 // Filters: min_score (0..1), seen_within (a duration, e.g. 24h), reachable_only (true|false),

@@ -58,7 +58,8 @@ std::vector<Node> sample() {
   v.push_back({10, IpAddress::v4(20, 1, 0, 1), crawl::AddrState::kUnreachable, 0.0, 48h});
   v.push_back({11, *IpAddress::parse("2a01:4f8::11"), crawl::AddrState::kReachable, 0.9, 2h});
   v.push_back({12, IpAddress::v4(30, 0, 0, 1), crawl::AddrState::kReachable, 0.95, 72h});
-  v.push_back({13, IpAddress::v4(31, 0, 0, 1), crawl::AddrState::kMisbehaving, 0.99, 1h});
+  // Misbehaved at its first contact: never verified either, counted as misbehaving.
+  v.push_back({13, IpAddress::v4(31, 0, 0, 1), crawl::AddrState::kMisbehaving, 0.0, 1h});
   return v;
 }
 
@@ -129,8 +130,8 @@ TEST_CASE("exports: filters select the right nodes, best first") {
   CHECK(all.front().addr.id == id_of(1));
   CHECK(report.nodes == 13);
   CHECK(report.returned == 11);
-  CHECK(report.summary("net-a") == "11 of 13 nodes of net-a left: never_verified removed 1, "
-                                   "misbehaving removed 1");
+  CHECK(report.summary("net-a") == "11 of the 13 node IDs with addresses in net-a left: "
+                                   "misbehaving removed 1, never_verified removed 1");
 
   f.reachable_only = true;
   CHECK(ids(storage::query_peers(db, f, now)).count(id_of(9)) == 0);
@@ -157,9 +158,10 @@ TEST_CASE("exports: filters select the right nodes, best first") {
   g.reachable_only = true;
   g.seen_within = std::chrono::seconds(1);
   CHECK(storage::query_peers(db, g, now, &report).empty());
-  CHECK(report.summary("net-a") == "0 of 13 nodes of net-a left: never_verified removed 1, "
-                                   "misbehaving removed 1, reachable_only removed 1, "
-                                   "min_score removed 9, seen_within removed 1");
+  CHECK(report.summary("net-a") == "0 of the 13 node IDs with addresses in net-a left: "
+                                   "misbehaving removed 1, never_verified removed 1, "
+                                   "reachable_only removed 1, min_score removed 9, "
+                                   "seen_within removed 1");
   storage::ExportFilter b;
   b.network = "net-b";
   CHECK(storage::query_peers(db, b, now).size() == 3); // networks apart
@@ -258,10 +260,22 @@ TEST_CASE("api: the same lists as the exports; bad parameters are 400, unknown n
   CHECK(nlohmann::json::parse(none.body).empty());
   REQUIRE(none.headers.size() == 1);
   CHECK(none.headers[0].first == "X-Seedscope-Filter");
-  CHECK(none.headers[0].second.find("nodes=13; returned=0; never_verified=1; misbehaving=1") == 0);
+  CHECK(none.headers[0].second.find("ids=13; returned=0; misbehaving=1; never_verified=1") == 0);
   auto nodes = app::handle_api_request(file, "GET", "/api/v1/nodes", "network=net-b");
   CHECK(nodes.status == 200);
   CHECK(nlohmann::json::parse(nodes.body).size() == 3);
+  // Every node of a network, as many as /networks counts, peer or not (never verified,
+  // misbehaving), each with its best address and state.
+  auto all_a = nlohmann::json::parse(
+      app::handle_api_request(file, "GET", "/api/v1/nodes", "network=net-a").body);
+  CHECK(all_a.size() == 13);
+  std::map<std::string, std::string> state;
+  for (const auto& n : all_a) state[n["id"]] = n["state"];
+  CHECK(state[id_of(13)] == "misbehaving");
+  CHECK(state[id_of(10)] == "unreachable");
+  CHECK(state[id_of(1)] == "reachable");
+  CHECK(all_a[0]["protocol_version"]["block"] == 11);
+  CHECK(app::handle_api_request(file, "GET", "/api/v1/nodes", "network=net-a&limit=3").status == 400);
   for (const char* bad : {"network=net-a&limit=abc", "network=net-a&min_score=2", "network=net-a&family=ipx",
                           "network=net-a&seen_within=soon", "network=net-a&bogus=1", "limit=3",
                           "network=net-a&format=xml", "network=net-a&reachable_only=maybe",
