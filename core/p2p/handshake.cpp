@@ -113,8 +113,12 @@ void Handshake::on_peer_info(ByteSpan body) {
   const NodeInfo& peer = *peer_info_;
 
   // Adopt only a chain ID a chain can have: otherwise any peer could make up networks. An
-  // empty one is another adopting endpoint that has none (both settle on none).
-  const Status chain = peer.network.empty() ? ok_status() : validate_chain_id(peer.network);
+  // empty one is another adopting endpoint that has no chain either: nothing to agree on.
+  Status chain = validate_chain_id(peer.network);
+  if (peer.network.empty())
+    chain = make_error(NodeInfoError::kInvalid,
+                       "the peer names no chain ID (it answers in the chain of whoever dials "
+                       "it, as we do); give one of the two a network");
   if (config_.adopt_peer_network && !sent_info_ && chain) config_.our_info.network = peer.network;
   // Answer before judging, as Go does: the peer then records our NodeInfo too.
   send_our_info();

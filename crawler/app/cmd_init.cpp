@@ -64,7 +64,7 @@ int cmd_init(const std::filesystem::path& dir) {
     fs::create_directories(data_dir);
     log_line("created data directory " + data_dir.string());
   }
-  print_out("{}\n", key->node_id());
+  if (!write_result(key->node_id() + "\n")) throw std::runtime_error("cannot write the node ID to stdout");
   return 0;
 }
 
@@ -72,7 +72,7 @@ int cmd_show_node_id(const std::filesystem::path& dir) {
   crypto::init_sodium();
   Home home = open_home(dir, /*require_config=*/false);
   crypto::NodeKey key = load_node_key(home.node_key_file());
-  print_out("{}\n", key.node_id());
+  if (!write_result(key.node_id() + "\n")) throw std::runtime_error("cannot write the node ID to stdout");
   return 0;
 }
 

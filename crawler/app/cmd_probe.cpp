@@ -16,7 +16,10 @@ namespace {
 
 // Prints the result; returns the exit code.
 int report_probe(const runtime::UpgradeResult& result) {
-  print_out("{}\n", probe_json(result).dump(2));
+  if (!write_result(probe_json(result).dump(2) + "\n")) {
+    print_err("seedscope: cannot write the probe's result to stdout\n");
+    return 1;
+  }
 
   if (result.ok()) return 0;
   print_err("probe failed: {}\n", failure_text(result.failure));

@@ -46,8 +46,9 @@ std::string status_line(const engine::CrawlerStats& s, double rate) {
   return line;
 }
 
-StatusPrinter::StatusPrinter(Millis interval, bool terminal)
-    : interval_(interval), terminal_(terminal) {}
+StatusPrinter::StatusPrinter(Millis interval, bool terminal,
+                             std::function<void(const std::string&)> sink)
+    : interval_(interval), terminal_(terminal), sink_(std::move(sink)) {}
 
 void StatusPrinter::update(const engine::CrawlerStats& stats, TimePoint now) {
   if (last_rate_ != TimePoint{} && now > last_rate_) {
@@ -59,20 +60,25 @@ void StatusPrinter::update(const engine::CrawlerStats& stats, TimePoint now) {
   if (terminal_) {
     std::string line = status_line(stats, rate_);
     print_out("\r\033[K{}", line);
-
     printed_ = true;
     return;
   }
   if (last_log_ == TimePoint{} || now - last_log_ >= interval_) {
+    // A log line's rate is over the time since the previous line, not the last second.
+    double rate = rate_;
+    if (last_log_ != TimePoint{} && now > last_log_)
+      rate = static_cast<double>(stats.contacts - contacts_at_log_) /
+             std::chrono::duration<double>(now - last_log_).count();
     last_log_ = now;
-    log_line(status_line(stats, rate_));
+    contacts_at_log_ = stats.contacts;
+    const std::string line = status_line(stats, rate);
+    if (sink_) sink_(line); else log_line(line);
   }
 }
 
 void StatusPrinter::finish() {
   if (terminal_ && printed_) {
     print_out("\n");
-
   }
   printed_ = false;
 }

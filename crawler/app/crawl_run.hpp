@@ -3,6 +3,7 @@
 // `seedscope crawl`, `start` with [crawler] crawl = true, and the demo.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,10 +24,13 @@ std::string network_summary_line(const storage::NetworkCounts& counts);
 // One status line: totals, then each network's reachable/known nodes.
 std::string status_line(const engine::CrawlerStats& stats, double contacts_per_second);
 
-// Prints a live status line on a terminal, else a log line every `interval`.
+// Prints a live status line on a terminal (stdout), else a log line every `interval`
+// (stderr). The contacts per second are over the last second on a terminal, over the time
+// since the previous line otherwise. `sink` replaces the log line (tests).
 class StatusPrinter {
 public:
-  StatusPrinter(Millis interval, bool terminal);
+  StatusPrinter(Millis interval, bool terminal,
+                std::function<void(const std::string&)> sink = {});
   // Called about once a second with the current stats.
   void update(const engine::CrawlerStats& stats, TimePoint now);
   void finish(); // ends the live line
@@ -37,8 +41,10 @@ private:
   TimePoint last_log_{};
   TimePoint last_rate_{};
   std::uint64_t last_contacts_ = 0;
+  std::uint64_t contacts_at_log_ = 0;
   double rate_ = 0;
   bool printed_ = false;
+  std::function<void(const std::string&)> sink_;
 };
 
 } // namespace seedscope::app

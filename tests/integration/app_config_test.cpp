@@ -299,3 +299,20 @@ TEST_CASE("node_key.json round trip in Tendermint's format") {
 
 } // namespace
 } // namespace seedscope::app
+
+#include "crawler/app/crawl_run.hpp"
+
+TEST_CASE("status line: contacts per second over the time since the previous log line") {
+  using namespace seedscope;
+  std::vector<std::string> lines;
+  app::StatusPrinter p(Millis(10'000), false, [&](const std::string& l) { lines.push_back(l); });
+  engine::CrawlerStats s;
+  const TimePoint t0(Millis(1'000'000));
+  for (int sec = 0; sec <= 10; ++sec) {
+    s.contacts = 456 + 67 * static_cast<std::uint64_t>(sec) / 10; // 67 contacts in 10 s
+    if (sec == 9) s.contacts += 40; // a burst in one second does not set the line's rate
+    p.update(s, t0 + Millis(1000 * sec));
+  }
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1].find("| 6.7 contacts/s | 523 contacts") != std::string::npos);
+}

@@ -219,7 +219,8 @@ TEST_CASE("probe against a running `seedscope start`") {
   fs::path probe_home = dir.path() / "no-such-home"; // probe works without a home
 
   SUBCASE("success: JSON with the node's ID and NodeInfo") {
-    auto r = run_process({kBinary, "probe", address, "--home", probe_home.string()});
+    auto r = run_process({kBinary, "probe", address, "--home", probe_home.string(), "--network",
+                          "chain-y"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto j = nlohmann::json::parse(r.out);
@@ -232,6 +233,12 @@ TEST_CASE("probe against a running `seedscope start`") {
     CHECK(j["node_info"]["protocol_version"]["block"] == 11);
     CHECK(j["tcp_connect_ms"].is_number());
     CHECK(j["handshake_ms"].is_number());
+  }
+  SUBCASE("two ends that adopt the other's chain have none to agree on: a clear failure") {
+    auto r = run_process({kBinary, "probe", address, "--home", probe_home.string()});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.rfind("probe failed: node_info/invalid_node_info: ", 0) == 0);
+    CHECK(r.err.find("names no chain ID") != std::string::npos);
   }
   SUBCASE("a given network is answered in; the node adopts it") {
     auto r = run_process({kBinary, "probe", address, "--network", "chain-z", "--home",

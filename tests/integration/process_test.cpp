@@ -47,7 +47,8 @@ Home make_home(const fs::path& dir) {
 // A probe of the node completes the handshake (the node is alive and serving).
 bool probe_ok(const Home& h, const fs::path& scratch) {
   auto r = run_process({kBinary, "probe", fmt::format("{}@127.0.0.1:{}", h.id, h.port), "--home",
-                        (scratch / "prober").string(), "--timeout", "5s"});
+                        (scratch / "prober").string(), "--timeout", "5s", "--network",
+                        "process-net"});
   if (r.exit_code != 0) return false;
   return nlohmann::json::parse(r.out)["ok"] == true;
 }
