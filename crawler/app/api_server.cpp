@@ -95,9 +95,10 @@ storage::ExportFilter parse_filter(std::map<std::string, std::string>& q,
   }
   if (auto v = take("reachable_only")) f.reachable_only = parse_bool("reachable_only", *v);
   if (auto v = take("one_per_group")) f.one_per_group = parse_bool("one_per_group", *v);
-  if (auto v = take("limit")) {
-    if (v->empty() || v->size() > 9 || v->find_first_not_of("0123456789") != std::string::npos)
-      throw BadRequest(fmt::format("limit: expected a count, not \"{}\"", *v));
+  if (auto v = take("limit")) { // as `export --limit`: 1 and up; without it, every node
+    if (v->empty() || v->size() > 10 || v->find_first_not_of("0123456789") != std::string::npos ||
+        std::stoull(*v) < 1 || std::stoull(*v) > 1'000'000'000)
+      throw BadRequest(fmt::format("limit: \"{}\" is not a whole number from 1 to 1000000000", *v));
     f.limit = std::stoul(*v);
   }
   if (auto v = take("family")) {

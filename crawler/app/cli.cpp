@@ -1,8 +1,11 @@
 // The command line (CLI11): the global --home, and one subcommand per cmd_*.cpp, each of
 // which adds its own options (add_*_command in commands.hpp).
+#include <iostream>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/output.hpp"
@@ -23,10 +26,20 @@ int run_cli(int argc, char** argv) {
       add_demo_command(app),   add_crawl_command(app),        add_export_command(app),
       add_api_command(app),    add_stats_command(app),
   };
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version are "errors" with code 0; everything else is a usage error: 2.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    app.exit(e, std::cout, std::cerr); // CLI11's message (and help hint) on stderr
+    return 2;
+  }
   try {
     for (const Command& c : commands)
       if (*c.app) return c.run(home);
+  } catch (const UsageError& e) {
+    print_err("seedscope: {}\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     // One line per problem (a config file may have several), each prefixed.
     std::string_view what = e.what();

@@ -1,6 +1,7 @@
 #include "crawler/app/cli_options.hpp"
 
 #include <charconv>
+#include <cstdlib>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -14,7 +15,7 @@ std::optional<Millis> duration_option(const std::string& text, const char* name)
   if (text.empty()) return std::nullopt;
   auto d = parse_duration(text);
   if (!d || d->count() <= 0)
-    throw std::runtime_error(fmt::format("{}: bad duration \"{}\" (expected e.g. 5s, 500ms)",
+    throw UsageError(fmt::format("{}: bad duration \"{}\" (expected e.g. 5s, 500ms)",
                                          name, text));
   return d;
 }
@@ -25,8 +26,16 @@ std::int64_t integer_option(const std::string& text, const char* name, std::int6
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, v);
   if (text.empty() || ptr != end || ec != std::errc() || v < lo || v > hi)
-    throw std::runtime_error(
+    throw UsageError(
         fmt::format("{}: \"{}\" is not a whole number from {} to {}", name, text, lo, hi));
+  return v;
+}
+
+double number_option(const std::string& text, const char* name, double lo, double hi) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(v >= lo && v <= hi))
+    throw UsageError(fmt::format("{}: \"{}\" is not a number from {} to {}", name, text, lo, hi));
   return v;
 }
 
@@ -36,7 +45,7 @@ std::string path_option(const std::string& path) {
 
 std::string chain_id_option(const std::string& text, const char* name) {
   if (Status st = validate_chain_id(text); !st)
-    throw std::runtime_error(fmt::format("{}: {}", name, st.error().detail));
+    throw UsageError(fmt::format("{}: {}", name, st.error().detail));
   return text;
 }
 

@@ -1,21 +1,30 @@
-// Checks of option values shared by the commands: each throws std::runtime_error with one
-// line naming the option ("--limit: \"0\" is not a whole number from 1 to 1000000000").
+// Checks of option values shared by the commands: each throws UsageError with one line naming
+// the option ("--limit: \"0\" is not a whole number from 1 to 1000000000"); run_cli prints it
+// and exits with 2, as for any other usage error.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "core/base/clock.hpp"
 
 namespace seedscope::app {
 
+class UsageError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
 // "" is no duration (nullopt); otherwise a Go duration greater than zero.
 std::optional<Millis> duration_option(const std::string& text, const char* name);
 // A whole number from `lo` to `hi` (CLI11 would wrap "-1" into a huge unsigned value).
 std::int64_t integer_option(const std::string& text, const char* name, std::int64_t lo,
                             std::int64_t hi);
+// A number from `lo` to `hi`.
+double number_option(const std::string& text, const char* name, double lo, double hi);
 // A path given on the command line is relative to the working directory (db_file in
 // config.toml is relative to the home).
 std::string path_option(const std::string& path);

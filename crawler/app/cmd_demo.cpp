@@ -249,7 +249,8 @@ Command add_demo_command(CLI::App& app) {
   };
   auto raw = std::make_shared<Raw>();
   sub->add_option("--preset", raw->args.preset, "netsim preset: small, demo, large")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::IsMember({"small", "demo", "large"}));
   sub->add_option("--duration", raw->duration, "stop after this long at most (default 90s)");
   sub->add_option("--metrics-addr", raw->args.metrics_addr,
                   "serve Prometheus metrics here (\"off\": none)")

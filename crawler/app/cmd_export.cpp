@@ -18,9 +18,9 @@ int cmd_export(const std::filesystem::path& dir, const ExportArgs& args) {
   if (args.db) home.config.db_file = *args.db;
   auto format = storage::export_format_from_string(args.format);
   if (!format)
-    throw std::runtime_error(fmt::format(
+    throw UsageError(fmt::format(
         "--format: \"{}\" is not one of persistent_peers, seeds, json, csv, addrbook", args.format));
-  if (args.filter.network.empty()) throw std::runtime_error("--network: a chain ID is required");
+  if (args.filter.network.empty()) throw UsageError("--network: a chain ID is required");
   auto db = storage::Database::open_read_only(home.db_file());
   const auto now =
       std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
@@ -47,7 +47,7 @@ Command add_export_command(CLI::App& app) {
       "export", "print a network's peers from the database: persistent_peers, seeds, json, csv, addrbook");
   struct Raw {
     ExportArgs args;
-    std::string db, seen_within, limit;
+    std::string db, seen_within, limit, min_score;
     bool ipv4 = false, ipv6 = false;
   };
   auto raw = std::make_shared<Raw>();
@@ -55,8 +55,7 @@ Command add_export_command(CLI::App& app) {
   sub->add_option("--network", a.filter.network, "chain ID")->required();
   sub->add_option("--format", a.format, "persistent_peers, seeds, json, csv or addrbook")
       ->capture_default_str();
-  sub->add_option("--min-score", a.filter.min_score, "minimum reliability score (0..1)")
-      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--min-score", raw->min_score, "minimum reliability score (0..1)");
   sub->add_option("--seen-within", raw->seen_within, "last success at most this long ago, e.g. 24h");
   sub->add_flag("--reachable-only", a.filter.reachable_only,
                 "only nodes verified at their last contact");
@@ -68,7 +67,9 @@ Command add_export_command(CLI::App& app) {
   sub->add_option("--out", a.out, "write to this file (atomically) instead of stdout");
   return {sub, [raw, sub](const std::filesystem::path& home) {
             ExportArgs args = raw->args;
-            if (raw->ipv4 && raw->ipv6) throw std::runtime_error("--ipv4 and --ipv6 exclude each other");
+            if (raw->ipv4 && raw->ipv6) throw UsageError("--ipv4 and --ipv6 exclude each other");
+            if (sub->count("--min-score") != 0)
+              args.filter.min_score = number_option(raw->min_score, "--min-score", 0, 1);
             args.filter.family = raw->ipv4   ? storage::AddressFamily::kIPv4
                                  : raw->ipv6 ? storage::AddressFamily::kIPv6
                                              : storage::AddressFamily::kAny;

@@ -100,7 +100,8 @@ Command add_netsim_command(CLI::App& app) {
   auto raw = std::make_shared<Raw>();
   sub->add_option("--scenario", raw->args.scenario_file, "scenario TOML file");
   sub->add_option("--preset", raw->args.preset, "built-in scenario: small, demo, large")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::IsMember({"small", "demo", "large"}));
   sub->add_option("--ground-truth", raw->args.ground_truth,
                   "write every node's ID, address, network, class to this JSON file");
   sub->add_option("--duration", raw->duration, "stop after this long, e.g. 60s");

@@ -72,7 +72,9 @@ void RunHarness::run(std::function<void()> on_tick,
   if (options_.duration)
     deadline_.start(*options_.duration, [this] { request_stop("--duration reached"); });
   runtime::StopRequest stop_request(loop_, [this](int signum) {
-    request_stop(signum == SIGINT ? "received SIGINT" : "received SIGTERM");
+    request_stop(signum == SIGINT    ? "received SIGINT"
+                 : signum == SIGHUP ? "received SIGHUP"
+                                    : "received SIGTERM");
   });
   loop_.run();
   tick_.stop();

@@ -46,6 +46,7 @@ sigset_t stop_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP); // a closed terminal or SSH session: stop gracefully too
   return set;
 }
 

@@ -1,7 +1,7 @@
-// How the process ends on SIGINT and SIGTERM, whatever state it is in (a busy loop, a loop
+// How the process ends on SIGINT, SIGTERM and SIGHUP, whatever state it is in (a busy loop, a loop
 // that is shutting down, start-up before any loop runs).
 //
-// install(), first thing in main() before any other thread exists, blocks both signals in
+// install(), first thing in main() before any other thread exists, blocks these signals in
 // every thread and starts one thread that waits for them with sigwait(). On the first signal
 // it asks the registered command to stop (its StopRequest runs on that command's loop,
 // through uv_async_send) and starts a grace period: a process that has not exited when it

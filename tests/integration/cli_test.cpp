@@ -545,6 +545,33 @@ TEST_CASE("`seedscope netsim` prints each chain's seed list on stdout when it st
   CHECK(sim.wait(Millis(10000)) == std::optional<int>(0));
 }
 
+TEST_CASE("usage errors exit with 2 and one line; --help and --version with 0") {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {},
+           {"bogus"},
+           {"init", "--bogus"},
+           {"--home"},
+           {"export", "--network", "x", "--min-score", "2"},
+           {"export", "--network", "x", "--min-score", "abc"},
+           {"export", "--network", "x", "--format", "xml"},
+           {"export", "--network", "x", "--ipv4", "--ipv6"},
+           {"crawl", "--max-concurrent-dials", "abc"},
+           {"crawl", "--max-concurrent-dials", "0"},
+           {"demo", "--preset", "bogus"},
+           {"probe"}}) {
+    std::vector<std::string> argv = {kBinary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    CAPTURE(fmt::format("{}", fmt::join(args, " ")));
+    auto r = run_process(argv);
+    CHECK(r.exit_code == 2);
+    CHECK_FALSE(r.err.empty());
+  }
+  CHECK(run_process({kBinary, "--help"}).exit_code == 0);
+  auto v = run_process({kBinary, "--version"});
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.find("seedscope/") != std::string::npos);
+}
+
 TEST_CASE("`demo` on a kept database counts only its own contacts") {
   test::TempDir dir;
   const std::string db = (dir.path() / "demo.db").string();
@@ -606,7 +633,7 @@ TEST_CASE("`demo` beside a netsim on its addresses names --address-offset and ru
     CAPTURE(option);
     CAPTURE(value);
     auto bad = run_process({kBinary, "demo", option, value});
-    CHECK(bad.exit_code == 1);
+    CHECK(bad.exit_code == 2); // a usage error
     CHECK(bad.err.find("seedscope: " + option + ": \"" + value + "\" is not a whole number") == 0);
   }
 }

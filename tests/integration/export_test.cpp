@@ -276,7 +276,7 @@ TEST_CASE("api: the same lists as the exports; bad parameters are 400, unknown n
   CHECK(state[id_of(1)] == "reachable");
   CHECK(all_a[0]["protocol_version"]["block"] == 11);
   CHECK(app::handle_api_request(file, "GET", "/api/v1/nodes", "network=net-a&limit=3").status == 400);
-  for (const char* bad : {"network=net-a&limit=abc", "network=net-a&min_score=2", "network=net-a&family=ipx",
+  for (const char* bad : {"network=net-a&limit=abc", "network=net-a&limit=0", "network=net-a&min_score=2", "network=net-a&family=ipx",
                           "network=net-a&seen_within=soon", "network=net-a&bogus=1", "limit=3",
                           "network=net-a&format=xml", "network=net-a&reachable_only=maybe",
                           "network=net-a&network=net-b", "network=%zz"}) {
@@ -342,7 +342,7 @@ TEST_CASE("`seedscope export --limit` takes 1 and up and without it lists every 
   for (const char* bad : {"0", "-1", "-0", "abc", "1.5", "", "99999999999999999999999", "1000000001"}) {
     CAPTURE(bad);
     auto r = run({"--limit", bad});
-    CHECK(r.exit_code == 1);
+    CHECK(r.exit_code == 2); // a usage error
     CHECK(r.out.empty());
     CHECK(r.err == fmt::format("seedscope: --limit: \"{}\" is not a whole number from 1 to "
                                "1000000000\n", bad));

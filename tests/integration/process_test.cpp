@@ -137,6 +137,21 @@ TEST_CASE("process: crawl whose output pipe is full and never read keeps serving
   stop_within(crawl, Millis(10000));
 }
 
+TEST_CASE("process: SIGHUP (a closed terminal) stops gracefully, as SIGTERM does") {
+  test::TempDir dir;
+  const Home h = make_home(dir.path() / "home");
+  test::ChildProcess crawl({kBinary, "crawl", "--home", h.dir.string(), "--loopback-only"},
+                           dir.path() / "out", dir.path() / "err");
+  REQUIRE(test::wait_for_port(h.port, Millis(10000)));
+  crawl.signal(SIGHUP);
+  const auto code = crawl.wait(Millis(10000));
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+  const std::string err = test::read_file(dir.path() / "err");
+  CHECK(err.find("received SIGHUP, shutting down") != std::string::npos);
+  CHECK(err.find("stopped:") != std::string::npos);
+}
+
 TEST_CASE("process: one process per home and per database") {
   test::TempDir dir;
   const Home h = make_home(dir.path() / "home");

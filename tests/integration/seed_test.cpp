@@ -177,7 +177,7 @@ TEST_CASE("crawl: made-up chain IDs are refused and chains known only from inbou
   // The command line checks chain IDs the same way.
   auto probe = test::run_process({kBinary, "probe", target.id + "@127.0.0.1:1", "--network",
                                   "weird chain", "--home", (dir.path() / "p").string()});
-  CHECK(probe.exit_code == 1);
+  CHECK(probe.exit_code == 2); // a usage error
   CHECK(probe.err.find("--network: chain ID \"weird chain\" holds whitespace") != std::string::npos);
 }
 
