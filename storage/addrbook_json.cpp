@@ -258,6 +258,9 @@ Result<pex::AddrBookSnapshot> from_addrbook_json(std::string_view text) {
 }
 
 Result<std::string> read_text_file(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    return make_error(StorageErrc::kFile, fmt::format("{}: is a directory, not a file", file.string()));
   std::ifstream in(file, std::ios::binary);
   if (!in)
     return make_error(StorageErrc::kFile,

@@ -351,6 +351,7 @@ Database Database::connect(const std::filesystem::path& file, int flags) {
 
 Database Database::open(const std::filesystem::path& file) {
   std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) fail(file, "is a directory, not a database file");
   if (file.has_parent_path()) {
     std::filesystem::create_directories(file.parent_path(), ec);
     if (ec) fail(file, fmt::format("cannot create its directory: {}", ec.message()));
@@ -374,6 +375,7 @@ Database Database::open_at_version(const std::filesystem::path& file, int versio
 
 Database Database::open_read_only(const std::filesystem::path& file) {
   std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) fail(file, "is a directory, not a database file");
   if (!std::filesystem::exists(file, ec)) fail(file, "no such database (run `seedscope crawl` first)");
   if (!has_sqlite_header(file)) fail(file, "not a seedscope database (not an SQLite file)");
   Database db = connect(file, SQLITE_OPEN_READONLY);

@@ -92,7 +92,7 @@ void Contact::on_request() {
   const auto verdict = rules_.on_request(clock_->mono());
   if (verdict != pex::PexPeerRules::Verdict::kAnswer) return; // one answer per connection
   std::vector<NetAddress> answer;
-  if (directory_ && info_) answer = directory_(info_->network);
+  if (directory_ && info_) answer = directory_(*info_);
   served_ = answer.size();
   actions_.push_back({ContactAction::Kind::kSend, pex::encode_pex_addrs(answer), false});
   if (inbound_) {

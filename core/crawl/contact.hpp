@@ -56,8 +56,8 @@ struct ContactAction {
   bool graceful = false; // kClose: flush what is queued first (an answer), else abort
 };
 
-// The seed service's answer for a requester of `network` (verified addresses of that chain).
-using SeedDirectory = std::function<std::vector<NetAddress>(const std::string& network)>;
+// The seed service's answer for a requester (verified addresses of its chain, not its own).
+using SeedDirectory = std::function<std::vector<NetAddress>(const NodeInfo& requester)>;
 
 class Contact {
 public:

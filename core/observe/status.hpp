@@ -28,6 +28,7 @@ struct CrawlStatus {
   std::uint64_t addresses_ignored = 0; // invalid, private, ours, or not allowed
   std::uint64_t seed_requests = 0;
   std::uint64_t seed_addresses = 0;
+  std::uint64_t seeds_ignored = 0; // given seeds that are no address we may dial
   std::size_t in_flight = 0;
   std::size_t known = 0;
   std::size_t due = 0; // scheduled addresses whose time has come (the queue)

@@ -35,6 +35,7 @@ int run_cli(int argc, char** argv) {
     return 2;
   }
   try {
+    if (home.empty()) throw UsageError("--home: an empty path (use --home . for this directory)");
     for (const Command& c : commands)
       if (*c.app) return c.run(home);
   } catch (const UsageError& e) {

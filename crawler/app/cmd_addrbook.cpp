@@ -71,9 +71,10 @@ int cmd_addrbook_export(const std::filesystem::path& dir, const std::filesystem:
   auto snap = store.load();
   if (!snap.ok()) throw std::runtime_error(snap.error().detail);
   if (!*snap)
-    throw std::runtime_error(fmt::format("{}: no address book saved yet (run the node first, "
-                                         "or import one)",
-                                         home.db_file().string()));
+    throw std::runtime_error(fmt::format(
+        "{}: no address book saved in it: `seedscope start` saves one (or import one); a "
+        "crawler keeps none: export its peers with `seedscope export --format addrbook`",
+        home.db_file().string()));
   const std::string json = storage::to_addrbook_json(**snap);
   const bool to_stdout = file == "-";
   if (to_stdout) {

@@ -83,14 +83,23 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   engine::Crawler crawler(loop, options);
   crawler.restore(state);
   for (const auto& s : seeds) crawler.add_seed(s);
-  crawler.start();
+  try {
+    crawler.start();
+  } catch (const runtime::ListenError& e) {
+    if (!e.address_in_use()) throw;
+    throw std::runtime_error(fmt::format("{} (another node or a netsim on it? set [p2p] laddr "
+                                         "or --laddr, e.g. --laddr 127.0.0.1:26666)",
+                                         e.what()));
+  }
+  const std::size_t ignored = crawler.stats().seeds_ignored;
   log_line(fmt::format(
-      "seedscope {} crawler id={} on {} (port {}), network={}, {} addresses from {}, {} seeds, "
+      "seedscope {} crawler id={} on {} (port {}), network={}, {} addresses from {}, {} seeds{}, "
       "{} concurrent dials",
       SEEDSCOPE_VERSION_STRING, options.key->node_id(), config.p2p.laddr, crawler.port(),
       config.network.empty() ? "<every network>" : config.network, state.addresses.size(),
-      db_file.string(), seeds.size(), crawler.max_concurrent_dials()));
-  if (state.addresses.empty() && seeds.empty())
+      db_file.string(), seeds.size() - ignored,
+      ignored ? fmt::format(" ({} ignored)", ignored) : "", crawler.max_concurrent_dials()));
+  if (state.addresses.empty() && seeds.size() == ignored)
     log_line("nothing to crawl yet: give seeds ([p2p] seeds or --seed), or wait for inbound peers");
 
   StatusPrinter status(config.crawler.status_interval, isatty(STDOUT_FILENO) == 1);
@@ -118,7 +127,7 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   }
   std::string outcomes;
   for (const auto& [o, n] : st.outcomes) outcomes += fmt::format(" {}={}", o, n);
-  log_line("  outcomes:" + outcomes);
+  if (!outcomes.empty()) log_line("  outcomes:" + outcomes);
   return 0;
 }
 

@@ -34,7 +34,19 @@ void write_config(const Home& home) {
 
 // Like Tendermint's init: safe to run again. What exists is kept (an existing node key is
 // loaded, so a broken one is an error, never replaced); only what is missing is written.
+int init_home(const std::filesystem::path& dir);
+
 int cmd_init(const std::filesystem::path& dir) {
+  try {
+    return init_home(dir);
+  } catch (const std::filesystem::filesystem_error& e) {
+    const auto& where = e.path1().empty() ? dir : e.path1();
+    throw std::runtime_error(
+        fmt::format("cannot create {}: {}", where.string(), e.code().message()));
+  }
+}
+
+int init_home(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   crypto::init_sodium();
   Home home = open_home(dir, /*require_config=*/false);
@@ -71,6 +83,10 @@ int cmd_init(const std::filesystem::path& dir) {
 int cmd_show_node_id(const std::filesystem::path& dir) {
   crypto::init_sodium();
   Home home = open_home(dir, /*require_config=*/false);
+  std::error_code ec;
+  if (!std::filesystem::exists(home.node_key_file(), ec))
+    throw std::runtime_error(fmt::format("no node key at {} (run `seedscope init --home {}` first)",
+                                         home.node_key_file().string(), dir.string()));
   crypto::NodeKey key = load_node_key(home.node_key_file());
   if (!write_result(key.node_id() + "\n")) throw std::runtime_error("cannot write the node ID to stdout");
   return 0;

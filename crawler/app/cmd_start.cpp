@@ -81,12 +81,14 @@ int cmd_start(const std::filesystem::path& dir) {
   peer_log.metrics = metrics.get();
   Node node(loop, options, &peer_log);
   node.start();
-  log_line(fmt::format("seedscope {} node id={} listening on {} (port {}), network={}, {}",
+  log_line(fmt::format("seedscope {} node id={} listening on {} (port {}), network={}, {}, "
+                       "address book in {}",
                        SEEDSCOPE_VERSION_STRING, node.id(), config.p2p.laddr, node.port(),
                        config.network.empty() ? "<adopt the peer's>" : config.network,
                        !config.p2p.pex         ? "pex off"
                        : config.p2p.seed_mode ? "seed mode"
-                                              : "normal mode"));
+                                              : "normal mode",
+                       home.db_file().string()));
   auto sample = [&] {
     if (!metrics) return;
     metrics::NodeSample s;

@@ -32,10 +32,16 @@ std::optional<NetAddress> own_address(const std::string& id, std::string laddr,
 
 std::vector<PeerAddress> parse_peer_list(const std::string& list, const char* key) {
   std::vector<PeerAddress> out;
+  // A config key is named with its section, a command-line flag as it is.
+  const std::string label = key[0] == '-' ? std::string(key) : fmt::format("[p2p] {}", key);
   for (const std::string& item : split_list(list)) {
     auto parsed = parse_peer_address(item);
-    if (!parsed.ok())
-      throw ConfigError(fmt::format("[p2p] {}: \"{}\": {}", key, item, parsed.error().message()));
+    if (!parsed.ok()) {
+      std::string why = parsed.error().code.message();
+      if (!parsed.error().detail.empty() && parsed.error().detail != item)
+        why += " (" + parsed.error().detail + ")";
+      throw ConfigError(fmt::format("{}: \"{}\": {}", label, item, why));
+    }
     out.push_back(*parsed);
   }
   return out;

@@ -107,7 +107,13 @@ void Crawler::add_seed(const PeerAddress& addr) {
       if (schedule_.add(*na, options_.network.value_or(""), wall_now()))
         emit(observe::AddressUpdate{*schedule_.find(*na), wall_now()});
     } else {
-      log(fmt::format("seed {} is not an address we may dial; ignored", addr.to_string()));
+      ++counters_.seeds_ignored;
+      log(fmt::format(
+          "seed {} ignored: {}", addr.to_string(),
+          options_.loopback_only
+              ? "not a loopback address (loopback_only: simulations dial nothing else)"
+              : "not a routable address (loopback and private ranges are not dialed; "
+                "--loopback-only or [p2p] loopback_only = true for a simulation)"));
     }
     if (started_) pump();
     return;
@@ -117,7 +123,8 @@ void Crawler::add_seed(const PeerAddress& addr) {
   resolvers_.push_back(std::move(resolver));
   r->resolve(addr.host, addr.port, [this, addr](int status, std::vector<sockaddr_storage> addrs) {
     if (status != 0) {
-      log(fmt::format("seed {}: DNS lookup failed ({})", addr.to_string(), status));
+      log(fmt::format("seed {}: DNS lookup failed: {}", addr.to_string(),
+                      runtime::uv_error_text(status)));
       return;
     }
     for (const auto& ss : addrs) {
@@ -216,8 +223,11 @@ void Crawler::pump() {
   arm_pump(dialing_ < max_dials_ ? schedule_.next_due() : WallTime::max());
 }
 
-std::vector<NetAddress> Crawler::answer_for(const std::string& network) {
+std::vector<NetAddress> Crawler::answer_for(const NodeInfo& requester) {
+  const std::string& network = requester.network;
   auto answer = seed_answer(network);
+  // Not its own address back.
+  std::erase_if(answer, [&](const NetAddress& a) { return a.id == requester.node_id; });
   ++counters_.seed_requests;
   counters_.seed_addresses += answer.size();
   NetworkStats& by_network = counters_.networks[network];
@@ -230,7 +240,7 @@ void Crawler::start_contact(const crawl::ScheduledAddress& a) {
   const auto sid = next_sid_++;
   auto s = std::make_unique<Session>(
       loop_, crawl::Contact::outbound(a, contact_config(), *clock_,
-                                      [this](const std::string& net) { return answer_for(net); }));
+                                      [this](const NodeInfo& r) { return answer_for(r); }));
   s->id = sid;
   ++dialing_;
   sessions_.emplace(sid, std::move(s));
@@ -288,7 +298,7 @@ void Crawler::on_accepted(runtime::UpgradeResult result) {
   if (auto a = pex::PexReactor::socket_address(socket_only)) remote = *a;
   auto s = std::make_unique<Session>(
       loop_, crawl::Contact::inbound(remote, contact_config(), *clock_,
-                                     [this](const std::string& net) { return answer_for(net); }));
+                                     [this](const NodeInfo& r) { return answer_for(r); }));
   s->id = sid;
   Session& ref = *s;
   sessions_.emplace(sid, std::move(s));

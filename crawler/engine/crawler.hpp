@@ -126,7 +126,7 @@ private:
   void record_verdict(const crawl::Contact& c);
   void learn(const crawl::Contact& c);
   bool acceptable(const NetAddress& a) const;
-  std::vector<NetAddress> answer_for(const std::string& network);
+  std::vector<NetAddress> answer_for(const NodeInfo& requester);
   void emit(const observe::Observation& o);
   // A NodeInfo that reached us; an outbound one confirms its network.
   void saw_node(const observe::NodeSeen& seen);

@@ -265,7 +265,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
     const auto* t = nets->get(i)->as_table();
     if (!t) fail(source, at, "must be a table");
     NetworkSpec n;
-    bool have_nodes = false;
+    bool have_nodes = false, have_known_peers = false;
     check_keys(*t, source, at + ".", kNetworkKeys);
     for (const auto& [k, v] : *t) {
       const std::string key(k.str());
@@ -280,6 +280,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
         have_nodes = true;
       } else if (key == "known_peers") {
         n.known_peers = get_uint(&v, source, path, 0, 1000);
+        have_known_peers = true;
       } else if (key == "stale_addresses") {
         n.stale_addresses = get_uint(&v, source, path, 0, 1000);
       } else if (key == "seed_nodes") {
@@ -326,6 +327,10 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
     for (const auto& [b, f] : n.fractions) sum += f;
     if (sum > 0.9) fail(source, at + ".fractions", fmt::format("add up to {:.2f}; at most 0.9 (some nodes must be normal)", sum));
     if (n.seed_nodes > n.nodes) fail(source, at + ".seed_nodes", "more seeds than nodes");
+    if (have_known_peers && n.known_peers >= n.nodes)
+      fail(source, at + ".known_peers",
+           fmt::format("{} others are more than the network's {} nodes have", n.known_peers, n.nodes));
+    if (!have_known_peers) n.known_peers = std::min<std::size_t>(n.known_peers, n.nodes - 1);
     s.networks.push_back(std::move(n));
   }
   if (s.total_nodes() > 60000) fail(source, "network", "at most 60000 nodes in all");

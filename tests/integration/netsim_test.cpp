@@ -69,6 +69,9 @@ TEST_CASE("netsim: invalid scenarios are refused with the key and the problem") 
   CHECK(scenario_error("colour = 1\n[[network]]\nchain_id = \"a\"\nnodes = 5\n") == "test.toml:1: colour: unknown key");
   CHECK(scenario_error("[churn]\nperiod = \"soon\"\n[[network]]\nchain_id = \"a\"\nnodes = 5\n").find("churn.period") != std::string::npos);
   CHECK(scenario_error("[[network]\n").find("test.toml:1:") != std::string::npos);
+  CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 120\nknown_peers = 500\n")
+            .find("network[0].known_peers: 500 others are more than the network's 120 nodes") !=
+        std::string::npos);
 }
 
 TEST_CASE("netsim: an unknown scenario key names its line and the nearest known key") {

@@ -229,9 +229,9 @@ TEST_CASE("contact: upgrade failures are classified, incompatible nodes still re
 TEST_CASE("contact: a node that asks us during our contact is answered once") {
   test::FakeClock clock;
   int asked = 0;
-  Contact c = Contact::outbound(scheduled(addr(1)), {}, clock, [&](const std::string& net) {
+  Contact c = Contact::outbound(scheduled(addr(1)), {}, clock, [&](const NodeInfo& r) {
     ++asked;
-    CHECK(net == "chain-1");
+    CHECK(r.network == "chain-1");
     return std::vector<NetAddress>{addr(7)};
   });
   c.on_upgraded(info_of(addr(1)), {});
@@ -248,8 +248,8 @@ TEST_CASE("contact: the seed service answers an inbound request once, then hangs
   test::FakeClock clock;
   const NetAddress remote{"", IpAddress::v4(12, 0, 0, 1), 40000};
   std::string asked_for;
-  Contact c = Contact::inbound(remote, {}, clock, [&](const std::string& net) {
-    asked_for = net;
+  Contact c = Contact::inbound(remote, {}, clock, [&](const NodeInfo& r) {
+    asked_for = r.network;
     return std::vector<NetAddress>{addr(2), addr(3), addr(4)};
   });
   c.on_upgraded(info_of(addr(9), "chain-9"), {0, 3.0});
