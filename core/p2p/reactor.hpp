@@ -22,8 +22,7 @@ struct PeerInfo {
   NodeInfo node_info;
   bool outbound = false;
   bool persistent = false;
-  std::string remote_address; // "ip:port" of the socket
-  std::string remote_ip;
+  NetAddress socket; // the connection's address: its IP and port, with the peer's ID
 };
 
 // What the switch offers reactors. Implemented by the runtime switch and by test fakes.

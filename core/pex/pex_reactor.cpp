@@ -1,17 +1,12 @@
 #include "core/pex/pex_reactor.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <utility>
+
+#include "core/p2p/peer_address.hpp"
 
 namespace seedscope::pex {
 namespace {
-
-bool unspecified(const IpAddress& ip) {
-  const auto& b = ip.bytes();
-  if (ip.is_v4()) return b[12] == 0 && b[13] == 0 && b[14] == 0 && b[15] == 0;
-  return std::all_of(b.begin(), b.end(), [](std::uint8_t x) { return x == 0; });
-}
 
 // Nothing to hold against the address: already dialing or connected (Go's
 // ErrCurrentlyDialingOrExistingAddress), shutting down, or refused by one of our own filters
@@ -55,38 +50,6 @@ std::vector<mconn::ChannelDescriptor> PexReactor::channels() const {
   return {d};
 }
 
-// --- addresses of a peer ---------------------------------------------------------------------
-
-std::optional<NetAddress> PexReactor::socket_address(const PeerInfo& peer) {
-  const std::string& s = peer.remote_address;
-  const auto colon = s.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  auto ip = IpAddress::parse(std::string_view(s).substr(0, colon));
-  unsigned port = 0;
-  const char* first = s.data() + colon + 1;
-  const char* last = s.data() + s.size();
-  auto [end, ec] = std::from_chars(first, last, port);
-  if (!ip || ec != std::errc() || end != last || port > 65535) return std::nullopt;
-  return NetAddress{peer.id, *ip, static_cast<std::uint16_t>(port)};
-}
-
-std::optional<NetAddress> PexReactor::advertised_address(const PeerInfo& peer) {
-  std::string_view listen = peer.node_info.listen_addr;
-  if (auto scheme = listen.find("://"); scheme != std::string_view::npos)
-    listen.remove_prefix(scheme + 3);
-  auto parsed = parse_peer_address(peer.id + "@" + std::string(listen));
-  if (!parsed.ok()) return std::nullopt;
-  NetAddress addr{peer.id, parsed->ip.value_or(IpAddress{}), parsed->port};
-  // Many nodes advertise 0.0.0.0 (and we resolve no names): the observed IP with the advertised
-  // port is the address worth trying (PROTOCOL.md section 3).
-  if (!parsed->ip || unspecified(addr.ip)) {
-    auto observed = IpAddress::parse(peer.remote_ip);
-    if (!observed) return std::nullopt;
-    addr.ip = *observed;
-  }
-  return addr;
-}
-
 // --- peers -----------------------------------------------------------------------------------
 
 void PexReactor::add_peer(const PeerInfo& peer) {
@@ -100,7 +63,8 @@ void PexReactor::add_peer(const PeerInfo& peer) {
     return;
   }
   // An inbound peer is its own source. No request yet: ensurePeers asks later.
-  if (auto addr = advertised_address(peer)) (void)book_.add_address(*addr, *addr, clock_.wall());
+  if (auto addr = advertised_address(peer.node_info, peer.socket.ip))
+    (void)book_.add_address(*addr, *addr, clock_.wall());
 }
 
 void PexReactor::remove_peer(const PeerInfo& peer, const Failure& why) {
@@ -161,15 +125,13 @@ void PexReactor::on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& a
     return punish(peer, Reason::kUnsolicitedAddrs, "PexAddrs without a request");
   ++stats_.addrs_received;
   stats_.addresses_received += addrs.size();
-  auto src = advertised_address(peer);
-  if (!src) src = socket_address(peer);
-  if (!src) return;
+  NetAddress src = advertised_address(peer.node_info, peer.socket.ip).value_or(peer.socket);
   const bool from_seed = is_seed(peer.id);
   const WallTime now = clock_.wall();
   for (const auto& addr : addrs) {
     if (addr.port == 0) continue; // Go accepts it; nothing listens there
     // Refused addresses (bad ID, unroutable, ours, banned) are skipped without punishment.
-    if (!book_.add_address(addr, *src, now).ok()) continue;
+    if (!book_.add_address(addr, src, now).ok()) continue;
     // Dialed at once as Go does, but only into free outbound slots (the rest stay in the
     // book for ensurePeers).
     if (from_seed && free_outbound_slots() > 0) dial_peer(addr);
@@ -190,7 +152,7 @@ void PexReactor::punish(const PeerInfo& peer, Reason reason, std::string detail)
   // Copy first: stopping the peer may end the life of what `peer` refers to.
   const std::string id = peer.id;
   ++stats_.peers_punished;
-  NetAddress addr = socket_address(peer).value_or(NetAddress{id, {}, 0});
+  const NetAddress addr = peer.socket;
   switch_->stop_peer(id, {Stage::kPex, reason}, std::move(detail), false);
   book_.mark_bad(addr, config_.ban_time, clock_.wall());
 }

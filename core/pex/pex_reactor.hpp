@@ -107,11 +107,6 @@ public:
     return it != rules_.end() && it->second.request_outstanding();
   }
 
-  // The address worth recording for a peer: its NodeInfo listen address, with the observed
-  // remote IP when it advertises an unspecified host (0.0.0.0 or ::). nullopt if unusable.
-  static std::optional<NetAddress> advertised_address(const PeerInfo& peer);
-  // The peer's socket address with its ID (Go's peer.SocketAddr()).
-  static std::optional<NetAddress> socket_address(const PeerInfo& peer);
 
 private:
   struct DialAttempts {

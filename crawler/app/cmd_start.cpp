@@ -30,11 +30,11 @@ public:
     if (metrics) metrics->peer_added();
     log_line(fmt::format("peer added id={} dir={} network={} version={} moniker={} remote={}",
                          p.id, p.outbound ? "out" : "in", p.node_info.network,
-                         p.node_info.version, p.node_info.moniker, p.remote_address));
+                         p.node_info.version, p.node_info.moniker, p.socket.dial_string()));
   }
   void on_peer_removed(const PeerInfo& p, const Failure& why, const std::string& detail) override {
     if (metrics) metrics->peer_removed();
-    log_line(fmt::format("peer removed id={} remote={} reason={}/{}: {}", p.id, p.remote_address,
+    log_line(fmt::format("peer removed id={} remote={} reason={}/{}: {}", p.id, p.socket.dial_string(),
                          to_string(why.stage), to_string(why.reason), detail));
   }
   void on_connect_failed(const runtime::UpgradeFailure& f) override {

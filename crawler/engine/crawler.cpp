@@ -9,6 +9,7 @@
 
 #include "core/crawl/seed_selection.hpp"
 #include "core/pex/pex_messages.hpp"
+#include "core/p2p/peer_address.hpp"
 #include "core/pex/pex_reactor.hpp"
 
 namespace seedscope::engine {
@@ -289,13 +290,8 @@ std::optional<std::pair<Failure, std::string>> Crawler::refuse_inbound(const Nod
 void Crawler::on_accepted(runtime::UpgradeResult result) {
   if (stopped_) return;
   const auto sid = next_sid_++;
-  NetAddress remote;
-  const std::string& remote_text =
-      result.ok() ? result.connection->remote_address() : result.failure.remote_address;
-  PeerInfo socket_only;
-  socket_only.id = result.ok() ? result.connection->peer_id() : result.failure.peer_id;
-  socket_only.remote_address = remote_text;
-  if (auto a = pex::PexReactor::socket_address(socket_only)) remote = *a;
+  const NetAddress remote = result.ok() ? result.connection->remote()
+                                        : result.failure.remote.value_or(NetAddress{});
   auto s = std::make_unique<Session>(
       loop_, crawl::Contact::inbound(remote, contact_config(), *clock_,
                                      [this](const NodeInfo& r) { return answer_for(r); }));
@@ -319,10 +315,7 @@ void Crawler::on_accepted(runtime::UpgradeResult result) {
   }
   // What it says its listen address is (with the observed IP when it advertises 0.0.0.0): a
   // candidate to contact ourselves.
-  PeerInfo peer = socket_only;
-  peer.node_info = info;
-  if (auto sa = pex::PexReactor::socket_address(peer)) peer.remote_ip = sa->ip.to_string();
-  if (auto la = pex::PexReactor::advertised_address(peer); la && acceptable(*la)) {
+  if (auto la = advertised_address(info, remote.ip); la && acceptable(*la)) {
     if (schedule_.add(*la, info.network, wall_now())) {
       emit(observe::AddressUpdate{*schedule_.find(*la), wall_now()});
       pump();
@@ -339,7 +332,7 @@ void Crawler::start_peer(Session& s, std::unique_ptr<runtime::Connection> connec
   info.id = connection->peer_id();
   info.node_info = connection->peer_info();
   info.outbound = !s.contact.is_inbound();
-  info.remote_address = connection->remote_address();
+  info.socket = connection->remote();
   s.peer = std::make_unique<runtime::Peer>(loop_, std::move(connection), info, channels_,
                                            options_.mconn);
   const auto sid = s.id;

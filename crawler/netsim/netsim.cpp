@@ -310,7 +310,7 @@ void Netsim::on_upgraded(Host& host, runtime::UpgradeResult result) {
   PeerInfo info;
   info.id = connection->peer_info().node_id;
   info.node_info = connection->peer_info();
-  info.remote_address = connection->remote_address();
+  info.socket = connection->remote();
   mconn::MConnConfig mc;
   mc.flush_throttle = options_.flush_throttle;
   c.peer = std::make_unique<runtime::Peer>(loop_, std::move(connection), std::move(info),

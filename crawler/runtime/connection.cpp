@@ -17,7 +17,8 @@ Connection::Connection(Parts parts)
       leftover_(std::move(parts.leftover)),
       timings_(parts.timings),
       direction_(parts.direction),
-      remote_address_(std::move(parts.remote_address)) {
+      remote_address_(std::move(parts.remote_address)),
+      remote_(std::move(parts.remote)) {
   // Take over the socket's handlers (this may run inside the upgrade's read handler; the
   // socket copies a handler before running it, so replacing it there is safe).
   socket_.start_reading([this](ByteSpan data) { on_data(data); },

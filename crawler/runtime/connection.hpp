@@ -43,7 +43,8 @@ public:
     Bytes pending_output; // handshake output not yet written
     Timings timings;
     Direction direction = Direction::kOutbound;
-    std::string remote_address;
+    std::string remote_address; // "ip:port", for messages
+    NetAddress remote;          // the same, typed, with the peer's ID
   };
   explicit Connection(Parts parts);
   ~Connection(); // closes at once (use close() first for a graceful end)
@@ -76,6 +77,8 @@ public:
   const NodeInfo& our_info() const { return our_info_; }
   const std::string& peer_id() const { return peer_info_.node_id; }
   const std::string& remote_address() const { return remote_address_; }
+  // The peer's socket address with its authenticated ID.
+  const NetAddress& remote() const { return remote_; }
   const Timings& timings() const { return timings_; }
   Direction direction() const { return direction_; }
 
@@ -93,6 +96,7 @@ private:
   Timings timings_;
   Direction direction_;
   std::string remote_address_;
+  NetAddress remote_;
   DataHandler on_data_;
   CloseHandler on_close_;
 };

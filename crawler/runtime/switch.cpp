@@ -126,9 +126,8 @@ void Switch::on_upgraded(UpgradeResult result, bool outbound, const std::string&
 
 std::optional<Failure> Switch::add_peer(std::unique_ptr<Connection> connection, bool outbound) {
   const std::string id = connection->peer_id();
-  std::string addr = connection->remote_address();
-  std::string ip = addr.substr(0, addr.rfind(':'));
-  if (!ip.empty() && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
+  const NetAddress remote = connection->remote();
+  const std::string ip = remote.ip.to_string();
 
   const Admission admission = peer_set_.check(id, ip, outbound, outbound && outbound_exempt(id));
   if (admission != Admission::kOk) {
@@ -137,7 +136,8 @@ std::optional<Failure> Switch::add_peer(std::unique_ptr<Connection> connection, 
     f.detail = std::string("refused by the switch: ") + std::string(to_string(admission));
     f.peer_info = connection->peer_info();
     f.peer_id = id;
-    f.remote_address = addr;
+    f.remote_address = connection->remote_address();
+    f.remote = remote;
     f.direction = outbound ? Direction::kOutbound : Direction::kInbound;
     f.timings = connection->timings();
     connection->abort();
@@ -150,8 +150,7 @@ std::optional<Failure> Switch::add_peer(std::unique_ptr<Connection> connection, 
   info.node_info = connection->peer_info();
   info.outbound = outbound;
   info.persistent = persistent_.count(id) != 0;
-  info.remote_address = addr;
-  info.remote_ip = ip;
+  info.socket = remote;
   if (auto it = persistent_.find(id); it != persistent_.end()) {
     it->second.failures = 0;
     it->second.timer->stop();

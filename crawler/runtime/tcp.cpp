@@ -25,6 +25,21 @@ std::string format_sockaddr(const sockaddr* addr) {
   return "?";
 }
 
+std::optional<NetAddress> net_address_of(const sockaddr* addr) {
+  if (addr->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+    const auto* b = reinterpret_cast<const std::uint8_t*>(&in->sin_addr.s_addr);
+    return NetAddress{"", IpAddress::v4(b[0], b[1], b[2], b[3]), ntohs(in->sin_port)};
+  }
+  if (addr->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
+    std::array<std::uint8_t, 16> bytes{};
+    std::memcpy(bytes.data(), &in6->sin6_addr, 16);
+    return NetAddress{"", IpAddress::v6(bytes), ntohs(in6->sin6_port)};
+  }
+  return std::nullopt;
+}
+
 std::optional<sockaddr_storage> make_sockaddr(std::string_view ip, std::uint16_t port) {
   std::string text(ip);
   if (text.size() >= 2 && text.front() == '[' && text.back() == ']')
@@ -280,6 +295,14 @@ void TcpSocket::close_gracefully(Millis linger, bool drain_input) {
 }
 
 std::string TcpSocket::peer_address() const { return impl_ ? sockname(&impl_->tcp, true) : "?"; }
+std::optional<NetAddress> TcpSocket::peer_net_address() const {
+  if (!impl_) return std::nullopt;
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(&impl_->tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+    return std::nullopt;
+  return net_address_of(reinterpret_cast<const sockaddr*>(&ss));
+}
 std::string TcpSocket::local_address() const {
   return impl_ ? sockname(&impl_->tcp, false) : "?";
 }

@@ -16,12 +16,15 @@
 
 #include "core/base/bytes.hpp"
 #include "core/base/clock.hpp"
+#include "core/types/net_address.hpp"
 #include "crawler/runtime/loop.hpp"
 
 namespace seedscope::runtime {
 
 // "ip:port", IPv6 in brackets.
 std::string format_sockaddr(const sockaddr* addr);
+// The IP and port of an IPv4 or IPv6 socket address (no node ID); nullopt for other families.
+std::optional<NetAddress> net_address_of(const sockaddr* addr);
 // An IP literal (IPv4, or IPv6 with or without brackets) and a port.
 std::optional<sockaddr_storage> make_sockaddr(std::string_view ip, std::uint16_t port);
 // libuv's name for an error code ("ECONNREFUSED") and its message.
@@ -72,6 +75,7 @@ public:
 
   bool is_open() const { return impl_ != nullptr; }
   std::string peer_address() const;
+  std::optional<NetAddress> peer_net_address() const;
   std::string local_address() const;
   std::uint16_t local_port() const;
 

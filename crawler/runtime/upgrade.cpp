@@ -66,6 +66,7 @@ void Upgrade::dial(const PeerAddress& addr, Millis dial_timeout) {
 
 void Upgrade::connect(const sockaddr* addr, Millis dial_timeout) {
   remote_address_ = format_sockaddr(addr);
+  remote_ = net_address_of(addr);
   connect_start_ns_ = uv_hrtime();
   deadline_.start(dial_timeout, [this, dial_timeout] {
     timings_.tcp_connect_ms = elapsed_ms(connect_start_ns_);
@@ -91,6 +92,7 @@ void Upgrade::on_connected(int status) {
 void Upgrade::accepted(TcpSocket socket) {
   socket_ = std::move(socket);
   remote_address_ = socket_.peer_address();
+  remote_ = socket_.peer_net_address();
   begin_handshake();
 }
 
@@ -162,7 +164,9 @@ void Upgrade::succeed() {
   Connection::Parts parts{std::move(socket_), handshake_->release_connection(), key_,
                           *handshake_->peer_info(), handshake_->our_info(),
                           handshake_->take_leftover_plaintext(), handshake_->take_output(),
-                          timings_, direction_, remote_address_};
+                          timings_, direction_, remote_address_, NetAddress{}};
+  if (remote_) parts.remote = *remote_;
+  parts.remote.id = parts.peer_info.node_id;
   UpgradeResult result;
   result.connection = std::make_unique<Connection>(std::move(parts));
   done_(*this, std::move(result));
@@ -185,11 +189,13 @@ void Upgrade::fail(Stage stage, Reason reason, std::string detail, Close close) 
   f.detail = std::move(detail);
   f.timings = timings_;
   f.remote_address = remote_address_;
+  f.remote = remote_;
   f.direction = direction_;
   if (handshake_) {
     f.peer_info = handshake_->peer_info();
     f.peer_id = handshake_->peer_id();
   }
+  if (f.remote) f.remote->id = f.peer_id;
   done_(*this, std::move(result));
 }
 

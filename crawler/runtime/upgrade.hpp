@@ -61,6 +61,7 @@ private:
   std::optional<Handshake> handshake_;
   std::optional<std::string> expected_id_;
   std::string remote_address_;
+  std::optional<NetAddress> remote_; // once connected or accepted
   Timings timings_;
   std::uint64_t connect_start_ns_ = 0;
   std::uint64_t handshake_start_ns_ = 0;

@@ -129,6 +129,7 @@ TEST_CASE("two endpoints handshake in both dial directions and exchange data") {
     CHECK(outbound.direction() == Direction::kOutbound);
     CHECK(inbound.direction() == Direction::kInbound);
     CHECK(outbound.remote_address() == fmt::format("127.0.0.1:{}", a.port));
+    CHECK(outbound.remote() == NetAddress{a.id(), IpAddress::v4(127, 0, 0, 1), a.port}); // typed
     CHECK(outbound.timings().tcp_connect_ms >= 0);
     CHECK(outbound.timings().handshake_ms > 0);
     exchange_data(loop, outbound, inbound);

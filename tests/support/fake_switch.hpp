@@ -68,8 +68,7 @@ public:
                                        : d.addr.host + ":" + std::to_string(d.addr.port);
       p.node_info.node_id = id;
       p.node_info.listen_addr = listen_addr.empty() ? "tcp://" + hostport : listen_addr;
-      p.remote_address = hostport;
-      p.remote_ip = d.addr.host;
+      p.socket = NetAddress{id, d.addr.ip.value_or(IpAddress{}), d.addr.port};
       connect(p);
     }
     d.done(failure);

@@ -37,8 +37,7 @@ PeerInfo peer_from(const NetAddress& a, bool outbound, std::string listen_addr =
   p.outbound = outbound;
   p.node_info.node_id = a.id;
   p.node_info.listen_addr = listen_addr.empty() ? "tcp://" + a.dial_string() : listen_addr;
-  p.remote_ip = a.ip.to_string();
-  p.remote_address = outbound ? a.dial_string() : a.ip.to_string() + ":40000";
+  p.socket = NetAddress{a.id, a.ip, static_cast<std::uint16_t>(outbound ? a.port : 40000)};
   return p;
 }
 
@@ -300,16 +299,14 @@ TEST_CASE("an inbound peer's advertised address joins the book, its own source")
   }
   SUBCASE("0.0.0.0: the observed IP with the advertised port") {
     PeerInfo p = peer_from(addr(7), false, "tcp://0.0.0.0:26656");
-    p.remote_ip = "11.7.0.9";
-    p.remote_address = "11.7.0.9:40000";
+    p.socket = NetAddress{p.id, IpAddress::v4(11, 7, 0, 9), 40000};
     f.sw->connect(p);
     REQUIRE(f.book.has(p.id));
     CHECK(f.book.find(p.id)->addr == NetAddress{p.id, IpAddress::v4(11, 7, 0, 9), 26656});
   }
   SUBCASE("[::] over IPv6") {
     PeerInfo p = peer_from(addr(7), false, "tcp://[::]:26656");
-    p.remote_ip = "2a01:4f8::9";
-    p.remote_address = "[2a01:4f8::9]:40000";
+    p.socket = NetAddress{p.id, *IpAddress::parse("2a01:4f8::9"), 40000};
     f.sw->connect(p);
     REQUIRE(f.book.has(p.id));
     CHECK(f.book.find(p.id)->addr.ip == *IpAddress::parse("2a01:4f8::9"));
