@@ -243,7 +243,7 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
     ++misbehaving;
   }
   CHECK(misbehaving > 0);
-  test::run_for(loop, Millis(50));
+  test::drain(loop);
 }
 
 TEST_CASE("crawl process: SIGKILL mid-crawl leaves a sound database; a restart resumes from it") {
@@ -269,11 +269,21 @@ TEST_CASE("crawl process: SIGKILL mid-crawl leaves a sound database; a restart r
     auto argv = base;
     argv.insert(argv.end(), {"--seed", seeds});
     test::ChildProcess child(argv, dir.path() / "out1", dir.path() / "err1");
-    // Let it crawl for a while (serving its dials from this loop), then kill it hard.
-    for (int i = 0; i < 100; ++i) {
-      test::run_for(loop, Millis(100));
-      if (i >= 15 && std::filesystem::exists(db_file)) break;
-    }
+    // Let it crawl (serving its dials from this loop) until its database holds a fair part
+    // of the network, then kill it hard.
+    auto crawled_enough = [&] {
+      if (!std::filesystem::exists(db_file)) return false;
+      try {
+        auto db = storage::Database::open_read_only(db_file);
+        auto q = db.prepare("SELECT (SELECT count(*) FROM addresses) > 20 AND "
+                            "(SELECT count(*) FROM contacts) > 5 AND "
+                            "EXISTS (SELECT 1 FROM addresses WHERE state = 'reachable')");
+        return q.step() && q.column_int(0) == 1;
+      } catch (const std::exception&) {
+        return false; // not created yet, or busy: ask again
+      }
+    };
+    test::run_until_polled(loop, crawled_enough, Millis(100), Millis(20000));
     child.signal(SIGKILL);
     auto code = child.wait(Millis(5000));
     REQUIRE(code);
@@ -307,10 +317,8 @@ TEST_CASE("crawl process: SIGKILL mid-crawl leaves a sound database; a restart r
     argv.insert(argv.end(), {"--duration", "2s"});
     test::ChildProcess child(argv, dir.path() / "out2", dir.path() / "err2");
     std::optional<int> code;
-    for (int i = 0; i < 100 && !code; ++i) {
-      test::run_for(loop, Millis(100));
-      code = child.wait(Millis(1));
-    }
+    test::run_until_polled(loop, [&] { return (code = child.wait(Millis(0))).has_value(); },
+                           Millis(50), Millis(10000));
     REQUIRE(code);
     CHECK(*code == 0);
   }
@@ -339,7 +347,7 @@ TEST_CASE("crawl process: SIGKILL mid-crawl leaves a sound database; a restart r
   CHECK(missing.exit_code != 0);
   CHECK(missing.err.find("no database at") != std::string::npos);
   sim.stop();
-  test::run_for(loop, Millis(50));
+  test::drain(loop);
 }
 
 } // namespace seedscope

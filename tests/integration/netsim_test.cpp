@@ -203,7 +203,7 @@ TEST_CASE("netsim: each class fails a probe with its own classified reason") {
   }
   prober.stop();
   sim.stop();
-  test::run_for(loop, Millis(50));
+  test::drain(loop);
 }
 
 TEST_CASE("netsim: a seedscope seed node connected to a few nodes learns the network") {
@@ -266,7 +266,7 @@ TEST_CASE("netsim: a seedscope seed node connected to a few nodes learns the net
                       sim.stats().pex_answers));
   seed.stop();
   sim.stop();
-  test::run_for(loop, Millis(50));
+  test::drain(loop);
 }
 
 TEST_CASE("netsim: churn takes nodes off the air and back on its schedule") {
@@ -302,12 +302,12 @@ TEST_CASE("netsim: churn takes nodes off the air and back on its schedule") {
   test::run_until(loop, [&] { return result.has_value(); });
   REQUIRE_FALSE(result->ok());
   CHECK(result->failure.failure.reason == Reason::kRefused);
-  test::run_for(loop, Millis(400));
+  test::run_until(loop, [&] { return online_set() != first; }, Millis(5000));
   const auto later = online_set();
   CHECK(later != first);
   CHECK(later.size() > 10);
   sim.stop();
-  test::run_for(loop, Millis(20));
+  test::drain(loop);
 }
 
 } // namespace seedscope

@@ -146,7 +146,7 @@ TEST_CASE("pex: an unsolicited PexAddrs gets the peer stopped and banned") {
   // A banned ID that dials back is still served by the switch, but not put back in the book.
   node.stop();
   client.sw.stop();
-  test::run_for(loop, Millis(50));
+  test::drain(loop);
 }
 
 TEST_CASE("pex: a third PexRequest within the minimum interval gets the peer stopped and banned") {
@@ -171,7 +171,7 @@ TEST_CASE("pex: a third PexRequest within the minimum interval gets the peer sto
 
   node.stop();
   client.sw.stop();
-  test::run_for(loop, Millis(50));
+  test::drain(loop);
 }
 
 TEST_CASE("pex: a seed answers an inbound request once, then disconnects") {
@@ -199,7 +199,7 @@ TEST_CASE("pex: a seed answers an inbound request once, then disconnects") {
 
   seed.stop();
   client.sw.stop();
-  test::run_for(loop, Millis(50));
+  test::drain(loop);
 }
 
 TEST_CASE("pex: an invalid address in a requested list gets the peer stopped") {
@@ -227,7 +227,7 @@ TEST_CASE("pex: an invalid address in a requested list gets the peer stopped") {
 
   node.stop();
   client.sw.stop();
-  test::run_for(loop, Millis(50));
+  test::drain(loop);
 }
 
 TEST_CASE("pex: five nodes discover each other through a seed") {
@@ -286,7 +286,7 @@ TEST_CASE("pex: five nodes discover each other through a seed") {
       CHECK(known->addr == m->dial_address()->net_address().value());
     }
   for (auto& n : nodes) n->stop();
-  test::run_for(loop, Millis(100));
+  test::drain(loop);
 }
 
 } // namespace seedscope
@@ -322,7 +322,7 @@ TEST_CASE("node: the address book is saved soon after a change and on stop, and 
     auto loaded = store.load();
     REQUIRE(loaded.ok());
     CHECK((*loaded)->addrs.size() == 11);
-    test::run_for(loop, Millis(20));
+    test::drain(loop);
   }
   runtime::Loop loop;
   NodeOptions o = node_options(cfg, 10);
@@ -333,7 +333,7 @@ TEST_CASE("node: the address book is saved soon after a change and on stop, and 
   CHECK(node.book().key_hex() == key_hex);
   CHECK(node.book().has(some_address(10).id));
   node.stop();
-  test::run_for(loop, Millis(20));
+  test::drain(loop);
 }
 
 } // namespace seedscope

@@ -182,14 +182,31 @@ TEST_CASE("prometheus: a real server scrapes a crawl and every dashboard and ale
                            "--storage.tsdb.path=" + (dir.path() / "tsdb").string(),
                            fmt::format("--web.listen-address=127.0.0.1:{}", prom_port)},
                           dir.path() / "prom.out", dir.path() / "prom.err");
-  // Crawl for a while (netsim runs on this loop); some inbound traffic for the seed panels.
-  test::run_for(loop, Millis(4000));
+  // What Prometheus holds for a query ("" until it answers), and whether that has data.
+  auto query_prometheus = [&](const std::string& query) {
+    return test::http_body(test::http_get(prom_port, "/api/v1/query?query=" + url_encode(query)));
+  };
+  auto has_data = [](const std::string& result) {
+    try {
+      auto j = nlohmann::json::parse(result);
+      return j["status"] == "success" && !j["data"]["result"].empty();
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  // Crawl (netsim runs on this loop) until Prometheus has scraped outbound contacts.
+  test::run_until_polled(loop, [&] {
+    return has_data(query_prometheus("seedscope_crawler_contacts_total{direction=\"outbound\"} > 0"));
+  }, Millis(250), Millis(30000));
+  // Some inbound traffic for the seed panels, until Prometheus has it too.
   for (int i = 0; i < 2; ++i) {
     auto probe = test::run_process({SEEDSCOPE_BINARY, "--home", (dir.path() / "probe").string(),
                                     "probe", fmt::format("{}@127.0.0.1:{}", std::string(40, '0'), laddr_port)});
     (void)probe; // the ID is wrong on purpose or not: either way an inbound contact is recorded
   }
-  test::run_for(loop, Millis(4000));
+  test::run_until_polled(loop, [&] {
+    return has_data(query_prometheus("seedscope_crawler_contacts_total{direction=\"inbound\"} > 0"));
+  }, Millis(250), Millis(30000));
 
   const std::string scrape = test::http_body(test::http_get(metrics_port, "/metrics"));
   INFO(test::read_file(dir.path() / "crawl.err"));
@@ -214,18 +231,10 @@ TEST_CASE("prometheus: a real server scrapes a crawl and every dashboard and ale
     // absent(X) has data when X has none: X is what must return data while the crawler runs.
     const std::string query =
         e.rfind("absent(", 0) == 0 && e.back() == ')' ? e.substr(7, e.size() - 8) : e;
+    // Rates need two scrapes in their window: ask again for a while.
     std::string result;
-    bool ok = false;
-    for (int attempt = 0; attempt < 40 && !ok; ++attempt) {
-      result = test::http_body(test::http_get(prom_port, "/api/v1/query?query=" + url_encode(query)));
-      try {
-        auto j = nlohmann::json::parse(result);
-        ok = j["status"] == "success" && !j["data"]["result"].empty();
-      } catch (const std::exception&) {
-        ok = false;
-      }
-      if (!ok) test::run_for(loop, Millis(500));
-    }
+    const bool ok = test::poll_until(loop, [&] { return has_data(result = query_prometheus(query)); },
+                                     Millis(500), Millis(20000));
     if (!ok) missing[e] = result;
   }
   for (const auto& [e, r] : missing) {
@@ -237,26 +246,19 @@ TEST_CASE("prometheus: a real server scrapes a crawl and every dashboard and ale
   // The crawler goes away: its target is down and the SeedscopeDown alert becomes pending.
   crawl.signal(SIGTERM);
   CHECK(crawl.wait(Millis(10000)) == 0);
-  bool pending = false;
   std::string alerts;
-  for (int attempt = 0; attempt < 60 && !pending; ++attempt) {
-    alerts = test::http_body(test::http_get(
-        prom_port, "/api/v1/query?query=" + url_encode("ALERTS{alertname=\"SeedscopeDown\"}")));
-    try {
-      auto j = nlohmann::json::parse(alerts);
-      pending = j["status"] == "success" && !j["data"]["result"].empty() &&
-                j["data"]["result"][0]["metric"]["instance"] == fmt::format("127.0.0.1:{}", metrics_port);
-    } catch (const std::exception&) {
-      pending = false;
-    }
-    if (!pending) test::run_for(loop, Millis(500));
-  }
+  const bool pending = test::poll_until(loop, [&] {
+    alerts = query_prometheus("ALERTS{alertname=\"SeedscopeDown\"}");
+    if (!has_data(alerts)) return false;
+    const auto j = nlohmann::json::parse(alerts);
+    return j["data"]["result"][0]["metric"]["instance"] == fmt::format("127.0.0.1:{}", metrics_port);
+  }, Millis(500), Millis(30000));
   INFO(alerts);
   CHECK(pending);
   prom.signal(SIGTERM);
   CHECK(prom.wait(Millis(10000)).has_value());
   sim.stop();
-  test::run_for(loop, Millis(50));
+  test::drain(loop);
 }
 
 } // namespace seedscope

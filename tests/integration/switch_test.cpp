@@ -134,10 +134,6 @@ TEST_CASE("switch: pings keep an idle peer; a peer that stops answering is dropp
   Node b(loop, cfg);
   a.sw.dial(b.address());
   run_until(loop, [&] { return a.sw.num_peers() == 1; });
-  test::run_for(loop, Millis(1500));
-  CHECK(a.sw.num_peers() == 1);
-  CHECK(b.sw.num_peers() == 1);
-  CHECK(a.rec.removed.empty());
 
   // A mute peer: a bare Connection that never answers pings.
   auto mute_key = new_key();
@@ -151,11 +147,13 @@ TEST_CASE("switch: pings keep an idle peer; a peer that stops answering is dropp
     mute_conn->set_handlers([](ByteSpan) {}, [](const Failure&, const std::string&) {});
   });
   run_until(loop, [&] { return a.sw.has_peer(mute_key->node_id()); });
-  const auto t0 = std::chrono::steady_clock::now();
+  // Dropped by the configured schedule (ping at 200 ms, pong timeout 150 ms; the defaults,
+  // 60 s and 45 s, would outlast the limit). By then a pinged b at least once, and b a.
   run_until(loop, [&] { return !a.sw.has_peer(mute_key->node_id()); }, Millis(3000));
-  const auto waited = std::chrono::steady_clock::now() - t0;
-  CHECK(waited < std::chrono::milliseconds(1000)); // ping at 200 ms + 150 ms pong timeout
-  REQUIRE(!a.rec.removed.empty());
+  CHECK(a.sw.num_peers() == 1);
+  CHECK(b.sw.num_peers() == 1);
+  REQUIRE(a.rec.removed.size() == 1); // b's pong timeout would have come first
+
   CHECK(a.rec.removed.back().first == mute_key->node_id());
   CHECK(a.rec.removed.back().second.stage == Stage::kMConnection);
   CHECK(a.rec.removed.back().second.reason == Reason::kPongTimeout);

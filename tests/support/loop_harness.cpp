@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,12 +31,43 @@ void run_until(runtime::Loop& loop, const std::function<bool()>& done, Millis li
   (void)ran_dry;
 }
 
-void run_for(runtime::Loop& loop, Millis duration) {
+void run_until_polled(runtime::Loop& loop, const std::function<bool()>& done, Millis every,
+                      Millis limit) {
+  REQUIRE_MESSAGE(poll_until(loop, done, every, limit),
+                  "watchdog: the condition did not hold within " << limit.count() << " ms");
+}
+
+bool poll_until(runtime::Loop& loop, const std::function<bool()>& done, Millis every,
+                Millis limit) {
+  bool expired = false, check = true;
+  runtime::Timer watchdog(loop);
+  watchdog.start(limit, [&] { expired = true; });
+  runtime::Timer poll(loop);
+  std::function<void()> tick = [&] {
+    check = true;
+    poll.start(every, tick);
+  };
+  poll.start(every, tick);
+  bool finished = false;
+  while (!expired) {
+    if (check) {
+      check = false;
+      if ((finished = done())) break;
+    }
+    uv_run(loop.get(), UV_RUN_ONCE); // the poll timer keeps the loop alive
+  }
+  return finished;
+}
+
+void drain(runtime::Loop& loop, Millis limit) {
   bool expired = false;
-  runtime::Timer timer(loop);
-  timer.start(duration, [&] { expired = true; });
+  runtime::Timer watchdog(loop);
+  watchdog.start(limit, [&] { expired = true; });
+  watchdog.unref(); // it does not count as work left
   while (!expired && uv_run(loop.get(), UV_RUN_ONCE) != 0) {
   }
+  REQUIRE_MESSAGE(!expired, "the loop still had open handles " << limit.count()
+                                                               << " ms after the test stopped everything");
 }
 
 std::uint16_t free_tcp_port() {
@@ -140,7 +172,12 @@ BlackholeAddress::BlackholeAddress() {
     ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa); // EINPROGRESS
     fill_fds_.push_back(fd);
   }
-  ::usleep(50 * 1000); // let the handshakes of the fill connections settle
+  // Wait (bounded) until the first two are established: from then on the accept queue is
+  // full and SYNs are dropped.
+  for (int i = 0; i < 2; ++i) {
+    pollfd p{fill_fds_[static_cast<std::size_t>(i)], POLLOUT, 0};
+    REQUIRE(::poll(&p, 1, 2000) == 1);
+  }
 }
 
 BlackholeAddress::~BlackholeAddress() {

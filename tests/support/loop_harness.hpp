@@ -18,8 +18,19 @@ namespace seedscope::test {
 // loop runs out of work before that.
 void run_until(runtime::Loop& loop, const std::function<bool()>& done,
                Millis limit = Millis(10000));
-// Runs `loop` for `duration` (bounded; returns early when the loop runs out of work).
-void run_for(runtime::Loop& loop, Millis duration);
+// Runs `loop` and checks `done()` every `every` until it holds; fails the test (REQUIRE) when
+// `limit` passes first. For conditions outside this loop (another process's output, its
+// database, its HTTP answers) that are too costly to check after every loop iteration;
+// `done` must not run the loop itself.
+void run_until_polled(runtime::Loop& loop, const std::function<bool()>& done, Millis every,
+                      Millis limit);
+// The same without failing: whether `done()` held within `limit`.
+bool poll_until(runtime::Loop& loop, const std::function<bool()>& done, Millis every,
+                Millis limit);
+// Runs `loop` until it has nothing left to do: every handle closed, nothing pending. What a
+// test calls after stopping everything it started; fails the test (REQUIRE) if a handle is
+// still open after `limit` (something was not stopped, or a timer is still armed).
+void drain(runtime::Loop& loop, Millis limit = Millis(5000));
 
 // A loopback port that was free a moment ago (bound, read, closed).
 std::uint16_t free_tcp_port();

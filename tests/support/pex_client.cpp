@@ -51,7 +51,6 @@ PexAnswer pex_request(runtime::Loop& loop, const PeerAddress& target, const std:
   peer.send(pex::kPexChannel, pex::encode_pex_request());
   run_until(loop, [&] { return out.addrs.has_value() || closed; }, limit);
   peer.stop(false);
-  run_for(loop, Millis(10)); // let the closed handles go
   return out;
 }
 
