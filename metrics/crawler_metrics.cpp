@@ -5,7 +5,6 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-
 #include <algorithm>
 #include <stdexcept>
 #include <vector>
@@ -21,7 +20,8 @@ const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
 
 CrawlerMetrics::CrawlerMetrics(std::shared_ptr<prometheus::Registry> registry,
                                const std::string& ns, std::size_t max_networks)
-    : max_networks_(max_networks), registry_(std::move(registry)) {
+    : max_networks_(max_networks),
+      registry_(std::move(registry)) {
   contacts_ = &prometheus::BuildCounter()
                    .Name(ns + "_crawler_contacts_total")
                    .Help("Finished contacts, by direction and outcome class")
@@ -36,11 +36,12 @@ CrawlerMetrics::CrawlerMetrics(std::shared_ptr<prometheus::Registry> registry,
                           .Help("TCP connect time of outbound contacts that connected")
                           .Register(*registry_)
                           .Add({}, kLatencyBuckets);
-  handshake_latency_ = &prometheus::BuildHistogram()
-                            .Name(ns + "_crawler_handshake_latency_seconds")
-                            .Help("SecretConnection + NodeInfo handshake time of contacts that completed it")
-                            .Register(*registry_)
-                            .Add({}, kLatencyBuckets);
+  handshake_latency_ =
+      &prometheus::BuildHistogram()
+           .Name(ns + "_crawler_handshake_latency_seconds")
+           .Help("SecretConnection + NodeInfo handshake time of contacts that completed it")
+           .Register(*registry_)
+           .Add({}, kLatencyBuckets);
   in_flight_ = &prometheus::BuildGauge()
                     .Name(ns + "_crawler_dials_in_flight")
                     .Help("Outbound contacts in progress")
@@ -60,14 +61,16 @@ CrawlerMetrics::CrawlerMetrics(std::shared_ptr<prometheus::Registry> registry,
                    .Name(ns + "_crawler_addresses")
                    .Help("Known addresses by schedule state")
                    .Register(*registry_);
-  seed_requests_ = &prometheus::BuildCounter()
-                        .Name(ns + "_seed_requests_total")
-                        .Help("PexRequests answered by the seed service, by the requester's network")
-                        .Register(*registry_);
-  seed_addresses_ = &prometheus::BuildCounter()
-                         .Name(ns + "_seed_addresses_served_total")
-                         .Help("Addresses handed out by the seed service, by the requester's network")
-                         .Register(*registry_);
+  seed_requests_ =
+      &prometheus::BuildCounter()
+           .Name(ns + "_seed_requests_total")
+           .Help("PexRequests answered by the seed service, by the requester's network")
+           .Register(*registry_);
+  seed_addresses_ =
+      &prometheus::BuildCounter()
+           .Name(ns + "_seed_addresses_served_total")
+           .Help("Addresses handed out by the seed service, by the requester's network")
+           .Register(*registry_);
   seed_connections_ = &prometheus::BuildCounter()
                            .Name(ns + "_seed_connections_total")
                            .Help("Inbound connections by the peer's network (none when it failed "
@@ -97,7 +100,6 @@ CrawlerMetrics::CrawlerMetrics(std::shared_ptr<prometheus::Registry> registry,
 
 CrawlerMetrics::~CrawlerMetrics() = default;
 
-
 void CrawlerMetrics::observe(const observe::Observation& o) {
   if (const auto* c = std::get_if<observe::ContactRecord>(&o)) on_contact(*c);
 }
@@ -106,12 +108,14 @@ void CrawlerMetrics::on_contact(const observe::ContactRecord& c) {
   const crawl::Outcome outcome = c.outcome;
   if (crawl::verdict(outcome) != crawl::Verdict::kVerified && outcome != crawl::Outcome::kServed &&
       outcome != crawl::Outcome::kIdle)
-    failures_->Add({{"direction", c.inbound ? "inbound" : "outbound"},
-                    {"stage", std::string(to_string(c.failure.stage))},
-                    {"reason", std::string(to_string(c.failure.reason))}})
+    failures_
+        ->Add({{"direction", c.inbound ? "inbound" : "outbound"},
+               {"stage", std::string(to_string(c.failure.stage))},
+               {"reason", std::string(to_string(c.failure.reason))}})
         .Increment();
-  contacts_->Add({{"direction", c.inbound ? "inbound" : "outbound"},
-                  {"outcome", std::string(crawl::to_string(outcome))}})
+  contacts_
+      ->Add({{"direction", c.inbound ? "inbound" : "outbound"},
+             {"outcome", std::string(crawl::to_string(outcome))}})
       .Increment();
   if (c.inbound) {
     prometheus::Labels labels{{"outcome", std::string(crawl::to_string(outcome))}};

@@ -20,8 +20,7 @@ class Registry;
 class Gauge;
 class Counter;
 class Histogram;
-template <typename T>
-class Family;
+template <typename T> class Family;
 } // namespace prometheus
 
 namespace seedscope::metrics {

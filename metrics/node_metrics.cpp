@@ -4,7 +4,6 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -41,7 +40,8 @@ NodeMetrics::NodeMetrics(std::shared_ptr<prometheus::Registry> registry, const s
                   .Register(*registry_)
                   .Add({});
   auto counter = [&](const std::string& name, const std::string& help) {
-    return Follow{&prometheus::BuildCounter().Name(ns + name).Help(help).Register(*registry_).Add({})};
+    return Follow{
+        &prometheus::BuildCounter().Name(ns + name).Help(help).Register(*registry_).Add({})};
   };
   requests_received_ = counter("_pex_requests_received_total", "PexRequests received from peers");
   answers_sent_ = counter("_pex_answers_sent_total", "PexAddrs answers sent");
@@ -50,14 +50,13 @@ NodeMetrics::NodeMetrics(std::shared_ptr<prometheus::Registry> registry, const s
   addresses_sent_ = counter("_pex_addresses_sent_total", "Addresses sent in PexAddrs answers");
   requests_sent_ = counter("_pex_requests_sent_total", "PexRequests sent to peers");
   addrs_received_ = counter("_pex_answers_received_total", "PexAddrs received in answer to ours");
-  addresses_received_ = counter("_pex_addresses_received_total",
-                                "Addresses received in PexAddrs answers");
-  punished_ = counter("_pex_peers_punished_total",
-                      "Peers stopped and banned for breaking the PEX rules");
+  addresses_received_ =
+      counter("_pex_addresses_received_total", "Addresses received in PexAddrs answers");
+  punished_ =
+      counter("_pex_peers_punished_total", "Peers stopped and banned for breaking the PEX rules");
 }
 
 NodeMetrics::~NodeMetrics() = default;
-
 
 void NodeMetrics::update(const NodeSample& s) {
   book_new_->Set(double(s.book_new));

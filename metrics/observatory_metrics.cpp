@@ -50,8 +50,7 @@ public:
 const SystemClock kSystemClock;
 
 // Cumulative bucket counts: how many of `values` are at most each bound.
-template <typename T>
-double at_most(const std::vector<T>& values, double bound) {
+template <typename T> double at_most(const std::vector<T>& values, double bound) {
   return double(
       std::count_if(values.begin(), values.end(), [&](T v) { return double(v) <= bound; }));
 }
@@ -118,12 +117,14 @@ ObservatoryMetrics::ObservatoryMetrics(std::shared_ptr<prometheus::Registry> reg
 ObservatoryMetrics::ObservatoryMetrics(std::shared_ptr<prometheus::Registry> registry,
                                        std::filesystem::path db_file,
                                        ObservatoryMetricsOptions options)
-    : registry_(std::move(registry)), db_file_(std::move(db_file)), options_(std::move(options)),
+    : registry_(std::move(registry)),
+      db_file_(std::move(db_file)),
+      options_(std::move(options)),
       clock_(options_.clock ? options_.clock : &kSystemClock) {
   const std::string& ns = options_.ns;
   auto& r = *registry_;
-  nodes_ = gauge(r, ns + "_network_known_nodes",
-                 "Nodes whose NodeInfo reached the crawler, by network");
+  nodes_ =
+      gauge(r, ns + "_network_known_nodes", "Nodes whose NodeInfo reached the crawler, by network");
   reachable_ = gauge(r, ns + "_network_reachable_nodes",
                      "Nodes verified (handshake, protocol kept) at their last contact");
   misbehaving_ = gauge(r, ns + "_network_misbehaving_nodes",
@@ -132,14 +133,17 @@ ObservatoryMetrics::ObservatoryMetrics(std::shared_ptr<prometheus::Registry> reg
                      "Addresses filed under the network (the node's own, or its advertiser's)");
   by_version_ = gauge(r, ns + "_network_nodes_by_version",
                       "Nodes by software version (the 20 most common; the rest as other)");
-  by_protocol_ = gauge(r, ns + "_network_nodes_by_protocol", "Nodes by p2p and block protocol version");
+  by_protocol_ =
+      gauge(r, ns + "_network_nodes_by_protocol", "Nodes by p2p and block protocol version");
   with_rpc_ = gauge(r, ns + "_network_nodes_with_rpc", "Nodes advertising an RPC address");
   by_tx_index_ = gauge(r, ns + "_network_nodes_by_tx_index", "Nodes by tx_index setting");
-  groups_ = gauge(r, ns + "_network_ip_groups", "Distinct /16 (IPv6: /32) groups of reachable nodes");
+  groups_ =
+      gauge(r, ns + "_network_ip_groups", "Distinct /16 (IPv6: /32) groups of reachable nodes");
   churn_ = gauge(r, ns + "_network_churn_nodes",
                  "Nodes first seen (joined) or last reached (left) within the window");
-  reliability_ = gauge(r, ns + "_network_reliability_nodes",
-                       "Nodes whose reliability score is at most at_most (cumulative; not a histogram)");
+  reliability_ =
+      gauge(r, ns + "_network_reliability_nodes",
+            "Nodes whose reliability score is at most at_most (cumulative; not a histogram)");
   edges_ = gauge(r, ns + "_topology_edges", "Edges of the advertised-by graph");
   in_degree_ = gauge(r, ns + "_topology_in_degree_nodes",
                      "Nodes advertised by at most at_most others (cumulative; not a histogram)");
@@ -148,9 +152,11 @@ ObservatoryMetrics::ObservatoryMetrics(std::shared_ptr<prometheus::Registry> reg
   unadvertised_ = gauge(r, ns + "_topology_unadvertised_nodes", "Known nodes no node advertises");
   scc_ = gauge(r, ns + "_topology_largest_scc_nodes",
                "Nodes in the largest strongly connected component of the advertised-by graph");
-  db_bytes_ = &gauge(r, ns + "_storage_database_bytes", "Size of the database and its WAL")->Add({});
+  db_bytes_ =
+      &gauge(r, ns + "_storage_database_bytes", "Size of the database and its WAL")->Add({});
   refresh_seconds_ = &gauge(r, ns + "_observatory_refresh_seconds",
-                            "Time the last network/topology recomputation took")->Add({});
+                            "Time the last network/topology recomputation took")
+                          ->Add({});
   refresh_failures_ = &prometheus::BuildCounter()
                            .Name(ns + "_observatory_refresh_failures_total")
                            .Help("Network/topology recomputations that failed (database "
@@ -162,12 +168,16 @@ ObservatoryMetrics::ObservatoryMetrics(std::shared_ptr<prometheus::Registry> reg
                       .Help("Total user and system CPU time spent in seconds")
                       .Register(r)
                       .Add({});
-  process_rss_ = &gauge(r, "process_resident_memory_bytes", "Resident memory size in bytes")->Add({});
-  process_vsize_ = &gauge(r, "process_virtual_memory_bytes", "Virtual memory size in bytes")->Add({});
+  process_rss_ =
+      &gauge(r, "process_resident_memory_bytes", "Resident memory size in bytes")->Add({});
+  process_vsize_ =
+      &gauge(r, "process_virtual_memory_bytes", "Virtual memory size in bytes")->Add({});
   process_fds_ = &gauge(r, "process_open_fds", "Number of open file descriptors")->Add({});
-  process_max_fds_ = &gauge(r, "process_max_fds", "Maximum number of open file descriptors")->Add({});
+  process_max_fds_ =
+      &gauge(r, "process_max_fds", "Maximum number of open file descriptors")->Add({});
   process_start_ = &gauge(r, "process_start_time_seconds",
-                          "Start time of the process since the Unix epoch in seconds")->Add({});
+                          "Start time of the process since the Unix epoch in seconds")
+                        ->Add({});
   process_start_->Set(now_seconds());
   if (options_.background) thread_ = std::thread([this] { run(); });
 }

@@ -38,8 +38,7 @@ namespace prometheus {
 class Registry;
 class Gauge;
 class Counter;
-template <typename T>
-class Family;
+template <typename T> class Family;
 } // namespace prometheus
 
 namespace seedscope::storage {
@@ -114,7 +113,7 @@ private:
   std::filesystem::path db_file_;
   ObservatoryMetricsOptions options_;
   const Clock* clock_; // non-owning: options_.clock or the system's
-  std::mutex mu_; // one refresh at a time
+  std::mutex mu_;      // one refresh at a time
   std::map<prometheus::Family<prometheus::Gauge>*, std::set<Labels>> seen_, current_;
   prometheus::Family<prometheus::Gauge>* nodes_;
   prometheus::Family<prometheus::Gauge>* reachable_;

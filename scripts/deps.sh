@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libuv1-dev libsodium-dev protobuf-compiler libprotobuf-dev libsqlite3-dev sqlite3
   prometheus-cpp-dev libfmt-dev doctest-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
-  clang python3 prometheus
+  clang clang-format python3 prometheus
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: install what is missing, build (warnings are errors), run every test,
-# then the same tests under ASan+UBSan, then each fuzz target for a bounded time.
+# then the same tests under ASan+UBSan, then each fuzz target for a bounded time. The format
+# check (scripts/format.sh --check) comes first.
 # SEEDSCOPE_FUZZ_SECONDS (default 20) bounds each fuzzer; SEEDSCOPE_SKIP_ASAN=1 skips the
 # sanitizer pass.
 set -euo pipefail
@@ -20,6 +21,9 @@ if [ -z "${SEEDSCOPE_TESTDATA:-}" ] && [ ! -d ../shared/testdata ]; then
     exit 1
   fi
 fi
+
+echo "== format"
+scripts/format.sh --check
 
 echo "== build (release, -Werror)"
 scripts/build.sh build

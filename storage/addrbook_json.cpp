@@ -54,8 +54,9 @@ Result<NetAddress> address_from(const nlohmann::json& j, const std::string& path
   auto ip = j.find("ip");
   if (ip == j.end() || !ip->is_string()) return format_error(path + ".ip: missing or not a string");
   auto parsed = IpAddress::parse(ip->get<std::string>());
-  if (!parsed) return format_error(fmt::format("{}.ip: \"{}\" is not an IP address", path,
-                                               ip->get<std::string>()));
+  if (!parsed)
+    return format_error(
+        fmt::format("{}.ip: \"{}\" is not an IP address", path, ip->get<std::string>()));
   a.ip = *parsed;
   auto port = j.find("port");
   if (port == j.end() || !port->is_number_unsigned() || port->get<std::uint64_t>() > 65535)
@@ -70,8 +71,8 @@ Result<WallTime> time_from(const nlohmann::json& entry, const char* key, const s
   if (!it->is_string()) return format_error(fmt::format("{}.{}: not a string", path, key));
   auto t = parse_go_time(it->get<std::string>());
   if (!t)
-    return format_error(fmt::format("{}.{}: \"{}\" is not an RFC 3339 time", path, key,
-                                    it->get<std::string>()));
+    return format_error(
+        fmt::format("{}.{}: \"{}\" is not an RFC 3339 time", path, key, it->get<std::string>()));
   return *t;
 }
 
@@ -108,8 +109,8 @@ std::optional<WallTime> parse_go_time(std::string_view s) {
   int y, mo, d, h, mi, se;
   if (!parse_digits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !parse_digits(s, 5, 2, mo) ||
       s[7] != '-' || !parse_digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') ||
-      !parse_digits(s, 11, 2, h) || s[13] != ':' || !parse_digits(s, 14, 2, mi) ||
-      s[16] != ':' || !parse_digits(s, 17, 2, se))
+      !parse_digits(s, 11, 2, h) || s[13] != ':' || !parse_digits(s, 14, 2, mi) || s[16] != ':' ||
+      !parse_digits(s, 17, 2, se))
     return std::nullopt;
   std::size_t at = 19;
   std::int64_t frac_ns = 0;
@@ -200,11 +201,11 @@ Result<pex::AddrBookSnapshot> from_addrbook_json(std::string_view text) {
     if (!addr.ok()) return addr.error();
     ka.addr = *addr;
     if (!valid_id(ka.addr.id))
-      return format_error(fmt::format("{}.addr.id: \"{}\" is not a node ID (40 hex digits)", path,
-                                      ka.addr.id));
+      return format_error(
+          fmt::format("{}.addr.id: \"{}\" is not a node ID (40 hex digits)", path, ka.addr.id));
     if (!ka.addr.valid())
-      return format_error(fmt::format("{}.addr: {} is not a usable address", path,
-                                      ka.addr.to_string()));
+      return format_error(
+          fmt::format("{}.addr: {} is not a usable address", path, ka.addr.to_string()));
     if (!seen.insert(ka.addr.id).second)
       return format_error(fmt::format("{}.addr.id: {} appears twice", path, ka.addr.id));
     auto src_it = e.find("src");
@@ -227,15 +228,16 @@ Result<pex::AddrBookSnapshot> from_addrbook_json(std::string_view text) {
     for (std::size_t b = 0; b < buckets->size(); ++b) {
       const auto& v = (*buckets)[b];
       if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() >= limit)
-        return format_error(fmt::format("{}.buckets[{}]: {} out of range 0..{}", path, b,
-                                        v.dump(), limit - 1));
+        return format_error(
+            fmt::format("{}.buckets[{}]: {} out of range 0..{}", path, b, v.dump(), limit - 1));
       ka.buckets.push_back(v.get<int>());
     }
     if (ka.is_old() && ka.buckets.size() != 1)
       return format_error(fmt::format("{}.buckets: an old address is in exactly one bucket, not {}",
                                       path, ka.buckets.size()));
-    if (ka.is_new() && (ka.buckets.empty() ||
-                        ka.buckets.size() > static_cast<std::size_t>(pex::kMaxNewBucketsPerAddress)))
+    if (ka.is_new() &&
+        (ka.buckets.empty() ||
+         ka.buckets.size() > static_cast<std::size_t>(pex::kMaxNewBucketsPerAddress)))
       return format_error(fmt::format("{}.buckets: a new address is in 1 to {} buckets, not {}",
                                       path, pex::kMaxNewBucketsPerAddress, ka.buckets.size()));
     auto attempts = e.find("attempts");
@@ -245,9 +247,9 @@ Result<pex::AddrBookSnapshot> from_addrbook_json(std::string_view text) {
         return format_error(path + ".attempts: not a count");
       ka.attempts = attempts->get<int>();
     }
-    for (auto [field, target] : {std::pair{"last_attempt", &ka.last_attempt},
-                                 std::pair{"last_success", &ka.last_success},
-                                 std::pair{"last_ban_time", &ka.last_ban_time}}) {
+    for (auto [field, target] :
+         {std::pair{"last_attempt", &ka.last_attempt}, std::pair{"last_success", &ka.last_success},
+          std::pair{"last_ban_time", &ka.last_ban_time}}) {
       auto t = time_from(e, field, path);
       if (!t.ok()) return t.error();
       *target = *t;
@@ -260,7 +262,8 @@ Result<pex::AddrBookSnapshot> from_addrbook_json(std::string_view text) {
 Result<std::string> read_text_file(const std::filesystem::path& file) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec))
-    return make_error(StorageErrc::kFile, fmt::format("{}: is a directory, not a file", file.string()));
+    return make_error(StorageErrc::kFile,
+                      fmt::format("{}: is a directory, not a file", file.string()));
   std::ifstream in(file, std::ios::binary);
   if (!in)
     return make_error(StorageErrc::kFile,

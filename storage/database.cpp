@@ -17,12 +17,12 @@ namespace {
 
 std::string_view describe(StorageErrc e) {
   switch (e) {
-    case StorageErrc::kSqlite: return "database error";
-    case StorageErrc::kNotOurs: return "not a seedscope database";
-    case StorageErrc::kNewerSchema: return "database written by a newer seedscope";
-    case StorageErrc::kCorrupt: return "database damaged";
-    case StorageErrc::kFile: return "file error";
-    case StorageErrc::kFormat: return "invalid addrbook.json";
+  case StorageErrc::kSqlite: return "database error";
+  case StorageErrc::kNotOurs: return "not a seedscope database";
+  case StorageErrc::kNewerSchema: return "database written by a newer seedscope";
+  case StorageErrc::kCorrupt: return "database damaged";
+  case StorageErrc::kFile: return "file error";
+  case StorageErrc::kFormat: return "invalid addrbook.json";
   }
   return "unknown storage error";
 }
@@ -257,9 +257,7 @@ bool is_damage(int rc) {
 const std::error_category& storage_category() {
   return enum_category<StorageErrc>("storage", describe);
 }
-std::error_code make_error_code(StorageErrc e) {
-  return {static_cast<int>(e), storage_category()};
-}
+std::error_code make_error_code(StorageErrc e) { return {static_cast<int>(e), storage_category()}; }
 
 // ---- Statement ----------------------------------------------------------------------------
 
@@ -272,7 +270,8 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)) {}
 
 Statement& Statement::bind(int index, std::int64_t value) {
   if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK)
@@ -305,8 +304,9 @@ bool Statement::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  throw StorageError(fmt::format("{}: {}", sqlite3_sql(stmt_) ? std::string_view(sqlite3_sql(stmt_)).substr(0, 60) : "?",
-                                 sqlite3_errmsg(db_)));
+  throw StorageError(fmt::format(
+      "{}: {}", sqlite3_sql(stmt_) ? std::string_view(sqlite3_sql(stmt_)).substr(0, 60) : "?",
+      sqlite3_errmsg(db_)));
 }
 
 void Statement::reset() {
@@ -329,9 +329,7 @@ bool Statement::column_is_null(int index) const {
 
 // ---- Database -----------------------------------------------------------------------------
 
-double unix_seconds(WallTime t) {
-  return static_cast<double>(t.time_since_epoch().count()) / 1e9;
-}
+double unix_seconds(WallTime t) { return static_cast<double>(t.time_since_epoch().count()) / 1e9; }
 
 WallTime wall_from_unix_seconds(double seconds) {
   return WallTime(std::chrono::milliseconds(std::llround(seconds * 1000.0)));
@@ -376,7 +374,8 @@ Database Database::open_at_version(const std::filesystem::path& file, int versio
 Database Database::open_read_only(const std::filesystem::path& file) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec)) fail(file, "is a directory, not a database file");
-  if (!std::filesystem::exists(file, ec)) fail(file, "no such database (run `seedscope crawl` first)");
+  if (!std::filesystem::exists(file, ec))
+    fail(file, "no such database (run `seedscope crawl` first)");
   if (!has_sqlite_header(file)) fail(file, "not a seedscope database (not an SQLite file)");
   Database db = connect(file, SQLITE_OPEN_READONLY);
   if (db.schema_version() != latest_schema_version())
@@ -391,7 +390,8 @@ Database::~Database() {
 }
 
 Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      path_(std::move(other.path_)) {}
 
 void Database::exec(std::string_view sql) {
   char* err = nullptr;

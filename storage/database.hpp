@@ -121,6 +121,5 @@ private:
 } // namespace seedscope::storage
 
 namespace std {
-template <>
-struct is_error_code_enum<seedscope::storage::StorageErrc> : true_type {};
+template <> struct is_error_code_enum<seedscope::storage::StorageErrc> : true_type {};
 } // namespace std

@@ -45,18 +45,18 @@ std::optional<ExportFormat> export_format_from_string(std::string_view s) {
 
 std::string_view to_string(ExportFormat f) {
   switch (f) {
-    case ExportFormat::kPersistentPeers: return "persistent_peers";
-    case ExportFormat::kSeeds: return "seeds";
-    case ExportFormat::kJson: return "json";
-    case ExportFormat::kCsv: return "csv";
-    case ExportFormat::kAddrbook: return "addrbook";
+  case ExportFormat::kPersistentPeers: return "persistent_peers";
+  case ExportFormat::kSeeds: return "seeds";
+  case ExportFormat::kJson: return "json";
+  case ExportFormat::kCsv: return "csv";
+  case ExportFormat::kAddrbook: return "addrbook";
   }
   return "json";
 }
 
 std::string FilterReport::summary(const std::string& network) const {
-  std::string out = fmt::format("{} of the {} node IDs with addresses in {} left", returned, nodes,
-                                network);
+  std::string out =
+      fmt::format("{} of the {} node IDs with addresses in {} left", returned, nodes, network);
   const char* sep = ": ";
   for (const auto& [name, n] : removed) {
     if (n == 0) continue;
@@ -82,8 +82,8 @@ enum Stage : int {
 constexpr const char* kStageNames[] = {"misbehaving", "never_verified", "reachable_only",
                                        "min_score",   "seen_within",    "family"};
 
-int first_failing(const ExportedPeer& p, bool has_success, double success_at,
-                  const ExportFilter& f, double cutoff) {
+int first_failing(const ExportedPeer& p, bool has_success, double success_at, const ExportFilter& f,
+                  double cutoff) {
   if (p.state == "misbehaving") return kMisbehavingStage;
   if (!has_success) return kNeverVerified;
   if (f.reachable_only && p.state != "reachable") return kReachableOnly;
@@ -98,13 +98,13 @@ int first_failing(const ExportedPeer& p, bool has_success, double success_at,
 
 std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallTime now,
                                       FilterReport* report) {
-  auto st = db.prepare(
-      "SELECT a.id, a.ip, a.port, a.state, a.last_success, a.last_seen, a.advertisers, "
-      "coalesce(n.version, ''), coalesce(n.moniker, ''), coalesce(n.rpc_address, ''), "
-      "coalesce(v.score, 0) "
-      "FROM addresses a LEFT JOIN nodes n ON n.network = a.network AND n.id = a.id "
-      "LEFT JOIN availability v ON v.network = a.network AND v.id = a.id "
-      "WHERE a.network = ?1");
+  auto st =
+      db.prepare("SELECT a.id, a.ip, a.port, a.state, a.last_success, a.last_seen, a.advertisers, "
+                 "coalesce(n.version, ''), coalesce(n.moniker, ''), coalesce(n.rpc_address, ''), "
+                 "coalesce(v.score, 0) "
+                 "FROM addresses a LEFT JOIN nodes n ON n.network = a.network AND n.id = a.id "
+                 "LEFT JOIN availability v ON v.network = a.network AND v.id = a.id "
+                 "WHERE a.network = ?1");
   st.bind(1, f.network);
   std::map<std::string, ExportedPeer> best; // per node ID, of the addresses that pass
   std::map<std::string, int> reached;       // per node ID: the furthest stage an address got to
@@ -159,8 +159,8 @@ std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallT
     report->nodes = reached.size();
     report->returned = out.size();
     for (int s = 0; s < kPassed; ++s) {
-      const auto n = static_cast<std::size_t>(
-          std::count_if(reached.begin(), reached.end(), [&](const auto& kv) { return kv.second == s; }));
+      const auto n = static_cast<std::size_t>(std::count_if(
+          reached.begin(), reached.end(), [&](const auto& kv) { return kv.second == s; }));
       report->removed.emplace_back(kStageNames[s], n);
     }
     report->removed.emplace_back("one_per_group", before_groups - before_limit);
@@ -238,7 +238,8 @@ std::string format_nodes_json(const std::vector<NodeRecord>& nodes, const std::s
     j["network"] = network;
     j["moniker"] = n.moniker;
     j["version"] = n.version;
-    j["protocol_version"] = {{"p2p", n.p2p_version}, {"block", n.block_version}, {"app", n.app_version}};
+    j["protocol_version"] = {
+        {"p2p", n.p2p_version}, {"block", n.block_version}, {"app", n.app_version}};
     j["listen_addr"] = n.listen_addr;
     j["rpc_address"] = n.rpc_address;
     j["tx_index"] = n.tx_index;
@@ -255,63 +256,64 @@ std::string format_nodes_json(const std::vector<NodeRecord>& nodes, const std::s
 
 std::string format_peers(const std::vector<ExportedPeer>& peers, ExportFormat format) {
   switch (format) {
-    case ExportFormat::kPersistentPeers:
-    case ExportFormat::kSeeds: {
-      std::string out;
-      for (const auto& p : peers) {
-        if (!out.empty()) out += ',';
-        out += p.addr.to_string();
-      }
-      return out + "\n";
+  case ExportFormat::kPersistentPeers:
+  case ExportFormat::kSeeds: {
+    std::string out;
+    for (const auto& p : peers) {
+      if (!out.empty()) out += ',';
+      out += p.addr.to_string();
     }
-    case ExportFormat::kJson: {
-      auto arr = nlohmann::ordered_json::array();
-      for (const auto& p : peers) {
-        nlohmann::ordered_json j;
-        j["id"] = p.addr.id;
-        j["address"] = p.addr.to_string();
-        j["ip"] = p.addr.ip.to_string();
-        j["port"] = p.addr.port;
-        j["network"] = p.network;
-        j["state"] = p.state;
-        j["version"] = p.version;
-        j["moniker"] = p.moniker;
-        j["rpc_address"] = p.rpc_address;
-        j["score"] = std::round(p.score * 1e4) / 1e4;
-        j["last_success"] = is_set(p.last_success) ? format_go_time(p.last_success) : "";
-        j["last_seen"] = format_go_time(p.last_seen);
-        j["advertisers"] = p.advertisers;
-        arr.push_back(std::move(j));
-      }
-      return arr.dump(2) + "\n";
+    return out + "\n";
+  }
+  case ExportFormat::kJson: {
+    auto arr = nlohmann::ordered_json::array();
+    for (const auto& p : peers) {
+      nlohmann::ordered_json j;
+      j["id"] = p.addr.id;
+      j["address"] = p.addr.to_string();
+      j["ip"] = p.addr.ip.to_string();
+      j["port"] = p.addr.port;
+      j["network"] = p.network;
+      j["state"] = p.state;
+      j["version"] = p.version;
+      j["moniker"] = p.moniker;
+      j["rpc_address"] = p.rpc_address;
+      j["score"] = std::round(p.score * 1e4) / 1e4;
+      j["last_success"] = is_set(p.last_success) ? format_go_time(p.last_success) : "";
+      j["last_seen"] = format_go_time(p.last_seen);
+      j["advertisers"] = p.advertisers;
+      arr.push_back(std::move(j));
     }
-    case ExportFormat::kCsv: {
-      std::string out =
-          "id,ip,port,network,state,version,moniker,rpc_address,score,last_success,last_seen,"
-          "advertisers\n";
-      for (const auto& p : peers) {
-        out += fmt::format("{},{},{},{},{},{},{},{},{:.4f},{},{},{}\n", p.addr.id,
-                           p.addr.ip.to_string(), p.addr.port, csv_field(p.network), p.state,
-                           csv_field(p.version), csv_field(p.moniker), csv_field(p.rpc_address),
-                           p.score, is_set(p.last_success) ? format_go_time(p.last_success) : "",
-                           format_go_time(p.last_seen), p.advertisers);
-      }
-      return out;
+    return arr.dump(2) + "\n";
+  }
+  case ExportFormat::kCsv: {
+    std::string out =
+        "id,ip,port,network,state,version,moniker,rpc_address,score,last_success,last_seen,"
+        "advertisers\n";
+    for (const auto& p : peers) {
+      out += fmt::format("{},{},{},{},{},{},{},{},{:.4f},{},{},{}\n", p.addr.id,
+                         p.addr.ip.to_string(), p.addr.port, csv_field(p.network), p.state,
+                         csv_field(p.version), csv_field(p.moniker), csv_field(p.rpc_address),
+                         p.score, is_set(p.last_success) ? format_go_time(p.last_success) : "",
+                         format_go_time(p.last_seen), p.advertisers);
     }
-    case ExportFormat::kAddrbook: {
-      SeededRng rng;
-      pex::AddrBookConfig cfg;
-      cfg.strict = false;
-      cfg.loopback_routable = true;
-      pex::AddrBook book(cfg, rng);
-      for (const auto& p : peers) {
-        const WallTime seen = is_set(p.last_success) ? p.last_success : p.last_seen;
-        if (!book.add_address(p.addr, p.addr, seen).ok()) continue;
-        // Old buckets hold what was verified at its last contact; the rest was verified once.
-        if (p.state == "reachable" && is_set(p.last_success)) book.mark_good(p.addr.id, p.last_success);
-      }
-      return to_addrbook_json(book.snapshot());
+    return out;
+  }
+  case ExportFormat::kAddrbook: {
+    SeededRng rng;
+    pex::AddrBookConfig cfg;
+    cfg.strict = false;
+    cfg.loopback_routable = true;
+    pex::AddrBook book(cfg, rng);
+    for (const auto& p : peers) {
+      const WallTime seen = is_set(p.last_success) ? p.last_success : p.last_seen;
+      if (!book.add_address(p.addr, p.addr, seen).ok()) continue;
+      // Old buckets hold what was verified at its last contact; the rest was verified once.
+      if (p.state == "reachable" && is_set(p.last_success))
+        book.mark_good(p.addr.id, p.last_success);
     }
+    return to_addrbook_json(book.snapshot());
+  }
   }
   return {};
 }

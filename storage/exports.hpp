@@ -24,12 +24,12 @@ std::string_view to_string(ExportFormat f);
 enum class AddressFamily { kAny, kIPv4, kIPv6 };
 
 struct ExportFilter {
-  std::string network;                           // required
-  double min_score = 0;                          // reliability score, 0..1
+  std::string network;                             // required
+  double min_score = 0;                            // reliability score, 0..1
   std::optional<std::chrono::seconds> seen_within; // last success at most this long ago
-  bool reachable_only = false;                   // address state 'reachable'
-  std::size_t limit = 0;                         // 0: all
-  bool one_per_group = false;                    // at most one node per /16 (IPv6: /32)
+  bool reachable_only = false;                     // address state 'reachable'
+  std::size_t limit = 0;                           // 0: all
+  bool one_per_group = false;                      // at most one node per /16 (IPv6: /32)
   AddressFamily family = AddressFamily::kAny;
 };
 

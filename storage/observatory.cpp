@@ -16,10 +16,8 @@ namespace seedscope::storage {
 namespace {
 
 void bind_time(Statement& st, int index, WallTime t) {
-  if (is_set(t) && t != WallTime::max())
-    st.bind_real(index, unix_seconds(t));
-  else
-    st.bind_null(index);
+  if (is_set(t) && t != WallTime::max()) st.bind_real(index, unix_seconds(t));
+  else st.bind_null(index);
 }
 
 WallTime column_time(const Statement& st, int index) {
@@ -71,18 +69,18 @@ struct Writer {
         history_put(d.prepare(
             "INSERT INTO node_info_history (network, id, seen_at, version, moniker, p2p_version, "
             "block_version, app_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
-        address_put(d.prepare(
-            "INSERT INTO addresses (id, ip, port, network, state, failures, first_seen, "
-            "last_seen, last_attempt, last_success, next_attempt) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-            "ON CONFLICT (id, ip, port) DO UPDATE SET network = excluded.network, "
-            "state = excluded.state, failures = excluded.failures, "
-            "last_seen = max(last_seen, excluded.last_seen), "
-            "last_attempt = excluded.last_attempt, last_success = excluded.last_success, "
-            "next_attempt = excluded.next_attempt")),
-        edge_new(d.prepare(
-            "INSERT OR IGNORE INTO advertised (network, source_id, target_id, target_ip, "
-            "target_port, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)")),
+        address_put(
+            d.prepare("INSERT INTO addresses (id, ip, port, network, state, failures, first_seen, "
+                      "last_seen, last_attempt, last_success, next_attempt) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                      "ON CONFLICT (id, ip, port) DO UPDATE SET network = excluded.network, "
+                      "state = excluded.state, failures = excluded.failures, "
+                      "last_seen = max(last_seen, excluded.last_seen), "
+                      "last_attempt = excluded.last_attempt, last_success = excluded.last_success, "
+                      "next_attempt = excluded.next_attempt")),
+        edge_new(
+            d.prepare("INSERT OR IGNORE INTO advertised (network, source_id, target_id, target_ip, "
+                      "target_port, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)")),
         edge_seen(d.prepare("UPDATE advertised SET last_seen = max(last_seen, ?5) "
                             "WHERE source_id = ?1 AND target_id = ?2 AND target_ip = ?3 AND "
                             "target_port = ?4")),
@@ -190,8 +188,10 @@ struct Writer {
     contact_put.bind(8, ok ? std::string_view("") : to_string(r.failure.stage));
     contact_put.bind(9, ok ? std::string_view("") : to_string(r.failure.reason));
     contact_put.bind(10, r.detail);
-    if (r.connect_ms > 0) contact_put.bind_real(11, r.connect_ms); else contact_put.bind_null(11);
-    if (r.handshake_ms > 0) contact_put.bind_real(12, r.handshake_ms); else contact_put.bind_null(12);
+    if (r.connect_ms > 0) contact_put.bind_real(11, r.connect_ms);
+    else contact_put.bind_null(11);
+    if (r.handshake_ms > 0) contact_put.bind_real(12, r.handshake_ms);
+    else contact_put.bind_null(12);
     contact_put.bind(13, r.addrs_received);
     contact_put.step();
     return 1;
@@ -211,8 +211,8 @@ struct Writer {
   }
 
   Database& db;
-  Statement node_get, node_put, network_put, history_put, address_put, edge_new, edge_seen, advertisers_inc,
-      contact_put, availability_put;
+  Statement node_get, node_put, network_put, history_put, address_put, edge_new, edge_seen,
+      advertisers_inc, contact_put, availability_put;
 };
 
 } // namespace
@@ -254,8 +254,8 @@ ObservatoryState load_observatory(const std::filesystem::path& file) {
     n.id = av.column_text(1);
     n.availability.last_update = column_time(av, 2);
     if (!decode_decay(av.column_text(3), n.availability)) {
-      throw StorageError(fmt::format("{}: availability: unusable decay_state for {}",
-                                     file.string(), n.id));
+      throw StorageError(
+          fmt::format("{}: availability: unusable decay_state for {}", file.string(), n.id));
     }
     state.availability.push_back(std::move(n));
   }
@@ -263,7 +263,8 @@ ObservatoryState load_observatory(const std::filesystem::path& file) {
 }
 
 ObservatoryWriter::ObservatoryWriter(std::filesystem::path file, WriterOptions options)
-    : file_(std::move(file)), options_(std::move(options)) {
+    : file_(std::move(file)),
+      options_(std::move(options)) {
   // Opened here so that an unusable file is an error for the caller; SQLite connections may
   // move between threads (serialized mode).
   auto db = std::make_shared<Database>(Database::open(file_));
@@ -346,7 +347,8 @@ void ObservatoryWriter::run(Database& db) {
       try {
         Transaction tx(db);
         for (const auto& rec : batch)
-          rows += static_cast<std::uint64_t>(std::visit([&](const auto& r) { return writer->write(r); }, rec));
+          rows += static_cast<std::uint64_t>(
+              std::visit([&](const auto& r) { return writer->write(r); }, rec));
         tx.commit();
         ok = true;
       } catch (const StorageError& e) {
@@ -383,8 +385,9 @@ void ObservatoryWriter::run(Database& db) {
       }
       if (ok && options_.on_batch) options_.on_batch(ms / 1000.0, rows);
       if (retry)
-        std::this_thread::sleep_for(std::min(
-            std::chrono::milliseconds(100) * (1 << std::min(failures, 7)), std::chrono::milliseconds(10'000)));
+        std::this_thread::sleep_for(
+            std::min(std::chrono::milliseconds(100) * (1 << std::min(failures, 7)),
+                     std::chrono::milliseconds(10'000)));
     } else if (!batch.empty()) {
       std::lock_guard lock(mu_);
       stats_.dropped += batch.size();
@@ -414,8 +417,7 @@ void ObservatoryWriter::run(Database& db) {
   }
   try {
     db.exec("PRAGMA wal_checkpoint(PASSIVE)");
-  } catch (const StorageError&) {
-  }
+  } catch (const StorageError&) {}
   std::lock_guard lock(mu_);
   finished_ = true;
   flushed_.notify_all();

@@ -56,8 +56,8 @@ ObservatoryState load_observatory(const std::filesystem::path& file);
 
 struct WriterOptions {
   std::chrono::milliseconds batch_interval{250};
-  std::size_t batch_max = 20'000;       // records per transaction
-  std::size_t max_pending = 2'000'000;  // past this, new records are dropped (and counted)
+  std::size_t batch_max = 20'000;      // records per transaction
+  std::size_t max_pending = 2'000'000; // past this, new records are dropped (and counted)
   std::chrono::seconds contact_retention{std::chrono::hours(24 * 30)};
   std::chrono::seconds prune_interval{std::chrono::hours(1)};
   std::function<void(const std::string&)> log; // errors; called on the writer thread

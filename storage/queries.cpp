@@ -8,11 +8,11 @@
 namespace seedscope::storage {
 
 std::vector<NetworkCounts> network_counts(Database& db) {
-  auto st = db.prepare(
-      "SELECT c.network, c.nodes, c.reachable, c.misbehaving, c.addresses, c.confirmed, "
-      "c.first_seen, c.last_seen, s.versions, s.with_rpc "
-      "FROM network_counts c JOIN network_summary s USING (network) "
-      "ORDER BY c.nodes DESC, c.network");
+  auto st =
+      db.prepare("SELECT c.network, c.nodes, c.reachable, c.misbehaving, c.addresses, c.confirmed, "
+                 "c.first_seen, c.last_seen, s.versions, s.with_rpc "
+                 "FROM network_counts c JOIN network_summary s USING (network) "
+                 "ORDER BY c.nodes DESC, c.network");
   std::vector<NetworkCounts> out;
   while (st.step()) {
     NetworkCounts c;

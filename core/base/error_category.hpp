@@ -12,8 +12,7 @@
 
 namespace seedscope {
 
-template <typename E>
-class EnumErrorCategory final : public std::error_category {
+template <typename E> class EnumErrorCategory final : public std::error_category {
 public:
   using Describe = std::string_view (*)(E);
   EnumErrorCategory(const char* name, Describe describe) : name_(name), describe_(describe) {}

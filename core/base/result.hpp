@@ -21,13 +21,11 @@ struct Error {
   }
 };
 
-template <class E>
-Error make_error(E e, std::string detail = {}) {
+template <class E> Error make_error(E e, std::string detail = {}) {
   return Error{make_error_code(e), std::move(detail)};
 }
 
-template <class T>
-class [[nodiscard]] Result {
+template <class T> class [[nodiscard]] Result {
 public:
   Result(T value) : v_(std::move(value)) {}
   Result(Error error) : v_(std::move(error)) {}

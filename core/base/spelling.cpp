@@ -20,7 +20,8 @@ std::size_t distance(std::string_view a, std::string_view b) {
     for (std::size_t j = 1; j <= m; ++j) {
       const std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
       at(i, j) = std::min({at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost});
-      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1]))
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+          lower(a[i - 2]) == lower(b[j - 1]))
         at(i, j) = std::min(at(i, j), at(i - 2, j - 2) + 1);
     }
   }
@@ -51,7 +52,8 @@ std::optional<std::string_view> nearest_name(std::string_view name,
 std::string unknown_name(std::string_view what, std::string_view name,
                          std::span<const std::string_view> candidates) {
   std::string out = "unknown " + std::string(what);
-  if (auto near = nearest_name(name, candidates)) out += "; did you mean \"" + std::string(*near) + "\"?";
+  if (auto near = nearest_name(name, candidates))
+    out += "; did you mean \"" + std::string(*near) + "\"?";
   return out;
 }
 

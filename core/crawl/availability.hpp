@@ -35,7 +35,7 @@ inline constexpr std::array<std::chrono::seconds, kWindowCount> kWindows = {
 // The age the first contact is given (the default recrawl interval).
 inline constexpr double kFirstSampleAge = 600.0;
 inline constexpr std::array<const char*, kWindowCount> kWindowNames = {"2h", "8h", "1d", "7d",
-                                                                      "30d"};
+                                                                       "30d"};
 
 struct Availability {
   std::array<WindowStat, kWindowCount> windows{};

@@ -8,11 +8,13 @@ namespace seedscope::crawl {
 
 // Whoever asks, on either side, is answered once: a connection carries one exchange.
 Contact::Contact(bool inbound, ContactConfig config, const Clock& clock)
-    : inbound_(inbound), config_(config), clock_(&clock),
+    : inbound_(inbound),
+      config_(config),
+      clock_(&clock),
       rules_(pex::PexPeerRules::Serving::kOnce) {}
 
-Contact Contact::outbound(const ScheduledAddress& dialed, ContactConfig config,
-                          const Clock& clock, SeedDirectory directory) {
+Contact Contact::outbound(const ScheduledAddress& dialed, ContactConfig config, const Clock& clock,
+                          SeedDirectory directory) {
   Contact c(false, config, clock);
   c.dialed_ = dialed;
   c.remote_ = dialed.addr;
@@ -115,7 +117,8 @@ void Contact::on_addrs(std::vector<NetAddress> addrs) {
 void Contact::on_peer_failed(const Failure& failure, std::string detail) {
   if (state_ == State::kDone || state_ == State::kUpgrading) return;
   const bool closed = failure.reason == Reason::kClosed || failure.reason == Reason::kIoError;
-  if (inbound_) return finish(closed ? Outcome::kIdle : Outcome::kMisbehaving, failure, std::move(detail));
+  if (inbound_)
+    return finish(closed ? Outcome::kIdle : Outcome::kMisbehaving, failure, std::move(detail));
   if (closed && !got_message_ && clock_->mono() - handshaken_at_ <= config_.full_window)
     return finish(Outcome::kFull, {Stage::kLocalPolicy, Reason::kFullAfterHandshake},
                   "hung up right after the handshake: " + detail);
@@ -127,14 +130,14 @@ void Contact::on_peer_failed(const Failure& failure, std::string detail) {
 void Contact::on_tick() {
   if (state_ == State::kDone || clock_->mono() < deadline_) return;
   switch (state_) {
-    case State::kWaiting: return send_request();
-    case State::kAsked:
-      return finish(Outcome::kNoAnswer, {Stage::kPex, Reason::kTimeout},
-                    "no PexAddrs within pex_timeout");
-    case State::kHolding:
-      return finish(Outcome::kIdle, {Stage::kLocalPolicy, Reason::kDone},
-                    "asked nothing; let go after inbound_hold");
-    default: return;
+  case State::kWaiting: return send_request();
+  case State::kAsked:
+    return finish(Outcome::kNoAnswer, {Stage::kPex, Reason::kTimeout},
+                  "no PexAddrs within pex_timeout");
+  case State::kHolding:
+    return finish(Outcome::kIdle, {Stage::kLocalPolicy, Reason::kDone},
+                  "asked nothing; let go after inbound_hold");
+  default: return;
   }
 }
 

@@ -62,8 +62,8 @@ using SeedDirectory = std::function<std::vector<NetAddress>(const NodeInfo& requ
 class Contact {
 public:
   // We dialed `dialed`. `directory` answers a PexRequest the node may send us (once).
-  static Contact outbound(const ScheduledAddress& dialed, ContactConfig config,
-                          const Clock& clock, SeedDirectory directory = {});
+  static Contact outbound(const ScheduledAddress& dialed, ContactConfig config, const Clock& clock,
+                          SeedDirectory directory = {});
   // A node connected to us from `remote` (its socket address; the ID once known).
   static Contact inbound(const NetAddress& remote, ContactConfig config, const Clock& clock,
                          SeedDirectory directory);
@@ -77,8 +77,7 @@ public:
   // Our own policy turns the contact down after the upgrade (limits, an unconfirmed chain),
   // instead of on_upgraded. `peer`: its NodeInfo, to file the contact under its network (the
   // node itself is not recorded); nullopt to record nothing of it.
-  void on_rejected(const Failure& failure, std::string detail,
-                   const std::optional<NodeInfo>& peer);
+  void on_rejected(const Failure& failure, std::string detail, const std::optional<NodeInfo>& peer);
   // A whole message on the PEX channel.
   void on_message(ByteSpan pex_message);
   // The connection ended or broke (socket closed, MConnection error, pong timeout).

@@ -9,22 +9,22 @@
 namespace seedscope::crawl {
 
 enum class Outcome {
-  kOk,              // handshake, PexRequest answered
-  kFull,            // handshake, then the node hung up at once (its inbound slots are full)
-  kNoAnswer,        // handshake, but no PexAddrs before the timeout
-  kRefused,         // TCP connection refused
-  kTimeout,         // TCP connect did not complete in time
-  kUnreachable,     // no route, DNS failure, other socket errors before the handshake
-  kHandshakeTimeout,// connected, but the handshake did not complete in time (silent, slow)
-  kHandshakeFailed, // the handshake broke off (closed, malformed)
-  kAuthFailure,     // bad signature or key, undecryptable frames
-  kIdMismatch,      // the node is not the ID we dialed, or its NodeInfo lies about its ID
-  kIncompatible,    // another network or protocol version, no common channel, bad NodeInfo
-  kMisbehaving,     // handshake done, then protocol violations (garbage, oversized, unsolicited)
-  kSelf,            // ourselves
-  kServed,          // inbound: we answered its PexRequest (seed service)
-  kIdle,            // inbound: connected but asked nothing before we let it go
-  kRejected,        // refused by our own policy (limits, loopback-only, shutdown)
+  kOk,               // handshake, PexRequest answered
+  kFull,             // handshake, then the node hung up at once (its inbound slots are full)
+  kNoAnswer,         // handshake, but no PexAddrs before the timeout
+  kRefused,          // TCP connection refused
+  kTimeout,          // TCP connect did not complete in time
+  kUnreachable,      // no route, DNS failure, other socket errors before the handshake
+  kHandshakeTimeout, // connected, but the handshake did not complete in time (silent, slow)
+  kHandshakeFailed,  // the handshake broke off (closed, malformed)
+  kAuthFailure,      // bad signature or key, undecryptable frames
+  kIdMismatch,       // the node is not the ID we dialed, or its NodeInfo lies about its ID
+  kIncompatible,     // another network or protocol version, no common channel, bad NodeInfo
+  kMisbehaving,      // handshake done, then protocol violations (garbage, oversized, unsolicited)
+  kSelf,             // ourselves
+  kServed,           // inbound: we answered its PexRequest (seed service)
+  kIdle,             // inbound: connected but asked nothing before we let it go
+  kRejected,         // refused by our own policy (limits, loopback-only, shutdown)
 };
 
 std::string_view to_string(Outcome o);

@@ -6,11 +6,11 @@ namespace seedscope::crawl {
 
 std::string_view to_string(AddrState s) {
   switch (s) {
-    case AddrState::kNew: return "new";
-    case AddrState::kReachable: return "reachable";
-    case AddrState::kMisbehaving: return "misbehaving";
-    case AddrState::kUnreachable: return "unreachable";
-    case AddrState::kRetired: return "retired";
+  case AddrState::kNew: return "new";
+  case AddrState::kReachable: return "reachable";
+  case AddrState::kMisbehaving: return "misbehaving";
+  case AddrState::kUnreachable: return "unreachable";
+  case AddrState::kRetired: return "retired";
   }
   return "new";
 }
@@ -142,8 +142,8 @@ std::optional<ScheduledAddress> Schedule::finish(const NetAddress& addr, Verdict
       e.a.next_attempt = WallTime::max();
       return e.a;
     }
-    set_state(e, verdict == Verdict::kMisbehaved ? AddrState::kMisbehaving
-                                                 : AddrState::kUnreachable);
+    set_state(e,
+              verdict == Verdict::kMisbehaved ? AddrState::kMisbehaving : AddrState::kUnreachable);
     e.a.next_attempt = now + backoff(e.a.failures);
   }
   push(k, e.a.next_attempt);

@@ -32,9 +32,9 @@ std::optional<AddrState> addr_state_from_string(std::string_view s);
 
 struct ScheduleConfig {
   Millis recrawl_interval{std::chrono::minutes(10)};
-  Millis retry_base{std::chrono::minutes(1)};  // first back-off after a failure
-  Millis retry_cap{std::chrono::hours(4)};     // longest back-off
-  Millis retire_after{std::chrono::hours(24)}; // no success for this long: retired
+  Millis retry_base{std::chrono::minutes(1)};    // first back-off after a failure
+  Millis retry_cap{std::chrono::hours(4)};       // longest back-off
+  Millis retire_after{std::chrono::hours(24)};   // no success for this long: retired
   Millis id_busy_delay{std::chrono::seconds(5)}; // same ID in flight: try again after this
 };
 
@@ -80,8 +80,7 @@ public:
   std::size_t in_flight() const { return in_flight_; }
   std::size_t count(AddrState s) const { return counts_[static_cast<int>(s)]; }
   // Calls f(const ScheduledAddress&) for every entry, in no particular order.
-  template <typename F>
-  void for_each(F&& f) const {
+  template <typename F> void for_each(F&& f) const {
     for (const auto& [k, e] : entries_) f(e.a);
   }
   const ScheduleConfig& config() const { return config_; }

@@ -8,14 +8,13 @@
 namespace seedscope::crawl {
 
 std::size_t seed_answer_size(std::size_t known) {
-  std::size_t n = std::max(std::min(pex::kMinGetSelection, known),
-                           known * pex::kGetSelectionPercent / 100);
+  std::size_t n =
+      std::max(std::min(pex::kMinGetSelection, known), known * pex::kGetSelectionPercent / 100);
   return std::min(n, pex::kMaxGetSelection);
 }
 
 std::vector<NetAddress> select_seed_addresses(std::vector<SeedCandidate> candidates,
-                                              std::size_t max, WallTime fresh_since,
-                                              bool strict) {
+                                              std::size_t max, WallTime fresh_since, bool strict) {
   std::erase_if(candidates, [&](const SeedCandidate& c) { return c.last_success < fresh_since; });
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const SeedCandidate& a, const SeedCandidate& b) {

@@ -24,7 +24,6 @@ std::size_t seed_answer_size(std::size_t known);
 // Picks at most `max` of `candidates` whose last_success is at or after `fresh_since`.
 // `strict` is the address book's routability rule for the group key.
 std::vector<NetAddress> select_seed_addresses(std::vector<SeedCandidate> candidates,
-                                              std::size_t max, WallTime fresh_since,
-                                              bool strict);
+                                              std::size_t max, WallTime fresh_since, bool strict);
 
 } // namespace seedscope::crawl

@@ -36,7 +36,8 @@ void keccak_f1600(std::array<std::uint64_t, 25>& a) {
     // rho and pi: B[y, 2x+3y] = rot(A[x, y], r[x, y])
     std::array<std::uint64_t, 25> b;
     for (int x = 0; x < 5; ++x)
-      for (int y = 0; y < 5; ++y) b[y + 5 * ((2 * x + 3 * y) % 5)] = rotl(a[x + 5 * y], kRho[x + 5 * y]);
+      for (int y = 0; y < 5; ++y)
+        b[y + 5 * ((2 * x + 3 * y) % 5)] = rotl(a[x + 5 * y], kRho[x + 5 * y]);
     // chi
     for (int y = 0; y < 25; y += 5)
       for (int x = 0; x < 5; ++x) a[x + y] = b[x + y] ^ (~b[(x + 1) % 5 + y] & b[(x + 2) % 5 + y]);

@@ -111,9 +111,8 @@ bool aead_open(const std::array<std::uint8_t, 32>& key, const std::array<std::ui
                ByteSpan sealed, std::uint8_t* out) {
   if (sealed.size() < kAeadTagSize) return false;
   unsigned long long len = 0;
-  return crypto_aead_chacha20poly1305_ietf_decrypt(out, &len, nullptr, sealed.data(),
-                                                   sealed.size(), nullptr, 0, nonce.data(),
-                                                   key.data()) == 0;
+  return crypto_aead_chacha20poly1305_ietf_decrypt(out, &len, nullptr, sealed.data(), sealed.size(),
+                                                   nullptr, 0, nonce.data(), key.data()) == 0;
 }
 
 } // namespace seedscope::crypto

@@ -24,7 +24,9 @@ bool is_tchar(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
+}
 
 // Field values: visible ASCII, obs-text, space and tab; no other control character.
 bool is_field_value(std::string_view s) {
@@ -70,8 +72,8 @@ Result<std::vector<std::string_view>> split_lines(std::string_view head) {
 
 // "origin-form" (/path?query), or "absolute-form" (http://host/path?query) reduced to it.
 Result<std::string> origin_form(std::string_view target) {
-  if (target.empty() || !std::all_of(target.begin(), target.end(),
-                                     [](char c) { return c > 0x20 && c < 0x7f; }))
+  if (target.empty() ||
+      !std::all_of(target.begin(), target.end(), [](char c) { return c > 0x20 && c < 0x7f; }))
     return malformed("request target: empty or not visible ASCII");
   if (target.find('#') != std::string_view::npos)
     return malformed("request target: a fragment is never sent");
@@ -96,13 +98,11 @@ Status parse_request_line(std::string_view line, Request& req) {
   const std::string_view method = line.substr(0, sp1);
   const std::string_view version = line.substr(sp2 + 1);
   if (!is_token(method)) return malformed("request line: the method is not a token");
-  const bool digits = version.size() == 8 && version[6] == '.' &&
-                      version[5] >= '0' && version[5] <= '9' && version[7] >= '0' &&
-                      version[7] <= '9';
+  const bool digits = version.size() == 8 && version[6] == '.' && version[5] >= '0' &&
+                      version[5] <= '9' && version[7] >= '0' && version[7] <= '9';
   if (!digits || version.substr(0, 5) != "HTTP/")
     return malformed("request line: expected HTTP/1.1 or HTTP/1.0 as the version");
-  if (version[5] != '1')
-    return make_error(HttpError::kVersionNotSupported, std::string(version));
+  if (version[5] != '1') return make_error(HttpError::kVersionNotSupported, std::string(version));
   auto target = origin_form(line.substr(sp1 + 1, sp2 - sp1 - 1));
   if (!target) return target.error();
   req.method = std::string(method);
@@ -143,9 +143,7 @@ Status parse_field(std::string_view line, Request& req, int& hosts) {
 
 } // namespace
 
-const std::error_category& http_category() {
-  return enum_category<HttpError>("http", describe);
-}
+const std::error_category& http_category() { return enum_category<HttpError>("http", describe); }
 
 std::error_code make_error_code(HttpError e) { return {static_cast<int>(e), http_category()}; }
 
@@ -235,8 +233,7 @@ Result<std::optional<Request>> RequestReader::next() {
   }
   const std::size_t size = (end == std::string::npos ? buf_.size() : end) - pos_;
   if (size > max_head_) {
-    error_ = make_error(HttpError::kHeadTooLarge,
-                        "over " + std::to_string(max_head_) + " bytes");
+    error_ = make_error(HttpError::kHeadTooLarge, "over " + std::to_string(max_head_) + " bytes");
     return *error_;
   }
   if (end == std::string::npos) return std::optional<Request>{};

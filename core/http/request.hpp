@@ -29,15 +29,15 @@ std::error_code make_error_code(HttpError e);
 int status_of(HttpError e);
 
 struct Header {
-  std::string name; // lower-cased
+  std::string name;  // lower-cased
   std::string value; // without surrounding whitespace
 };
 
 struct Request {
-  std::string method; // a token, case-sensitive ("GET")
-  std::string target; // as sent: "/api/v1/peers?network=x" (absolute form reduced to it)
-  std::string path;   // the target before '?', still percent-encoded
-  std::string query;  // after '?', still percent-encoded; "" without one
+  std::string method;    // a token, case-sensitive ("GET")
+  std::string target;    // as sent: "/api/v1/peers?network=x" (absolute form reduced to it)
+  std::string path;      // the target before '?', still percent-encoded
+  std::string query;     // after '?', still percent-encoded; "" without one
   int minor_version = 1; // HTTP/1.0 or HTTP/1.1 (a later 1.x is served as 1.1)
   std::vector<Header> headers;
   std::optional<std::uint64_t> content_length;
@@ -80,6 +80,5 @@ private:
 } // namespace seedscope::http
 
 namespace std {
-template <>
-struct is_error_code_enum<seedscope::http::HttpError> : true_type {};
+template <> struct is_error_code_enum<seedscope::http::HttpError> : true_type {};
 } // namespace std

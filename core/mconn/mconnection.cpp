@@ -1,6 +1,6 @@
 // p2p/conn/connection.go @ v0.34: packet framing, channel scheduling, ping/pong, rates.
-#include "core/base/error_category.hpp"
 #include "core/mconn/mconnection.hpp"
+#include "core/base/error_category.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -81,8 +81,7 @@ std::size_t max_packet_size(std::size_t payload) {
   return 1 + wire::uvarint_size(inner) + inner;
 }
 
-MConnection::MConnection(std::vector<ChannelDescriptor> channels, MConnConfig config,
-                         TimePoint now)
+MConnection::MConnection(std::vector<ChannelDescriptor> channels, MConnConfig config, TimePoint now)
     : config_(config),
       max_recv_packet_(config.max_recv_packet_size != 0
                            ? config.max_recv_packet_size
@@ -94,7 +93,8 @@ MConnection::MConnection(std::vector<ChannelDescriptor> channels, MConnConfig co
                    std::max<std::uint64_t>(config.send_rate / 10, 10 * max_send_packet_), now),
       recv_bucket_(config.recv_rate,
                    std::max<std::uint64_t>(config.recv_rate / 10, 10 * max_recv_packet_), now),
-      next_ping_(now + config.ping_interval), next_stats_decay_(now + kStatsDecayPeriod) {
+      next_ping_(now + config.ping_interval),
+      next_stats_decay_(now + kStatsDecayPeriod) {
   channels_.reserve(channels.size());
   for (auto& d : channels) channels_.push_back(Channel{d, {}, 0, false, {}, 0, {}});
 }
@@ -144,15 +144,10 @@ Status MConnection::on_packet(ByteSpan body) {
   if (!packet.ParseFromArray(body.data(), static_cast<int>(body.size())))
     return make_error(MConnError::kMalformedPacket);
   switch (packet.sum_case()) {
-  case wire::Packet::kPacketPing:
-    pong_pending_ = true;
-    return ok_status();
-  case wire::Packet::kPacketPong:
-    pong_deadline_.reset();
-    return ok_status();
+  case wire::Packet::kPacketPing: pong_pending_ = true; return ok_status();
+  case wire::Packet::kPacketPong: pong_deadline_.reset(); return ok_status();
   case wire::Packet::kPacketMsg: break;
-  case wire::Packet::SUM_NOT_SET:
-    return make_error(MConnError::kUnknownPacketType);
+  case wire::Packet::SUM_NOT_SET: return make_error(MConnError::kUnknownPacketType);
   }
   const wire::PacketMsg& msg = packet.packet_msg();
   const std::int32_t id = msg.channel_id();
@@ -259,8 +254,7 @@ Bytes MConnection::flush_all() {
     pong_pending_ = false;
     write_control(false);
   }
-  while (write_one_packet()) {
-  }
+  while (write_one_packet()) {}
   release_buffer();
   return std::exchange(out_, {});
 }

@@ -132,8 +132,8 @@ private:
 
   TokenBucket send_bucket_;
   TokenBucket recv_bucket_;
-  Bytes write_buf_;    // packets produced, waiting for the flush
-  Bytes out_;          // released, waiting for poll_transmit's caller
+  Bytes write_buf_; // packets produced, waiting for the flush
+  Bytes out_;       // released, waiting for poll_transmit's caller
   std::optional<TimePoint> flush_at_;
   bool pong_pending_ = false; // we owe the peer a pong
   TimePoint next_ping_;
@@ -144,6 +144,5 @@ private:
 } // namespace seedscope::mconn
 
 namespace std {
-template <>
-struct is_error_code_enum<seedscope::mconn::MConnError> : true_type {};
+template <> struct is_error_code_enum<seedscope::mconn::MConnError> : true_type {};
 } // namespace std

@@ -13,7 +13,9 @@ class TokenBucket {
 public:
   // rate 0 = unlimited. `burst` = bucket size in bytes.
   TokenBucket(std::uint64_t rate, std::uint64_t burst, TimePoint now)
-      : rate_(rate), burst_(std::max<std::uint64_t>(burst, 1)), tokens_(double(burst_)),
+      : rate_(rate),
+        burst_(std::max<std::uint64_t>(burst, 1)),
+        tokens_(double(burst_)),
         last_(now) {}
 
   bool unlimited() const { return rate_ == 0; }

@@ -47,7 +47,7 @@ struct ContactRecord {
   NetAddress addr; // id may be empty (an inbound connection that failed early)
   std::string network;
   crawl::Outcome outcome = crawl::Outcome::kRejected;
-  Failure failure{};     // the exact failure; ignored when the outcome is ok
+  Failure failure{}; // the exact failure; ignored when the outcome is ok
   std::string detail;
   double connect_ms = 0; // outbound: TCP connect time
   double handshake_ms = 0;

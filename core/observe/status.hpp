@@ -21,8 +21,8 @@ struct NetworkStatus {
 };
 
 struct CrawlStatus {
-  std::uint64_t contacts = 0; // outbound, finished
-  std::uint64_t inbound = 0;  // inbound connections, finished
+  std::uint64_t contacts = 0;                    // outbound, finished
+  std::uint64_t inbound = 0;                     // inbound connections, finished
   std::map<std::string, std::uint64_t> outcomes; // outbound and inbound, by outcome name
   std::uint64_t addresses_received = 0;
   std::uint64_t addresses_ignored = 0; // invalid, private, ours, or not allowed

@@ -23,11 +23,11 @@ struct SwitchLimits {
 
 enum class Admission {
   kOk,
-  kSelf,          // our own ID
-  kDuplicateId,   // already connected to this ID
-  kDuplicateIp,   // already connected to this IP (allow_duplicate_ip = false)
-  kInboundFull,   // max_num_inbound_peers reached
-  kOutboundFull,  // max_num_outbound_peers reached
+  kSelf,         // our own ID
+  kDuplicateId,  // already connected to this ID
+  kDuplicateIp,  // already connected to this IP (allow_duplicate_ip = false)
+  kInboundFull,  // max_num_inbound_peers reached
+  kOutboundFull, // max_num_outbound_peers reached
 };
 std::string_view to_string(Admission a);
 // The failure reported for a refused connection.
@@ -36,7 +36,8 @@ Failure admission_failure(Admission a);
 class PeerSet {
 public:
   PeerSet(std::string our_id, SwitchLimits limits)
-      : our_id_(std::move(our_id)), limits_(std::move(limits)) {}
+      : our_id_(std::move(our_id)),
+        limits_(std::move(limits)) {}
 
   // Would a connected peer with this ID and IP be accepted now?
   // `exempt_from_limits`: not counted against the slot limits (a persistent peer we dialed).

@@ -21,8 +21,7 @@ bool contains(const std::vector<std::string>& bucket, const std::string& id) {
   return std::find(bucket.begin(), bucket.end(), id) != bucket.end();
 }
 
-template <class T>
-void erase_value(std::vector<T>& v, const T& value) {
+template <class T> void erase_value(std::vector<T>& v, const T& value) {
   auto it = std::find(v.begin(), v.end(), value);
   if (it != v.end()) v.erase(it);
 }
@@ -50,7 +49,9 @@ bool valid_addr_book_key(const std::string& key_hex) {
 }
 
 AddrBook::AddrBook(AddrBookConfig config, Rng& rng)
-    : config_(std::move(config)), rng_(rng), new_buckets_(kNewBucketCount),
+    : config_(std::move(config)),
+      rng_(rng),
+      new_buckets_(kNewBucketCount),
       old_buckets_(kOldBucketCount) {
   // A bad configured key is a start-up (configuration) error, so an exception is fine here.
   if (config_.key_hex && !valid_addr_book_key(*config_.key_hex))

@@ -94,8 +94,8 @@ enum class AddrBookError {
   kOwnAddress,
   kPrivateId,
   kBanned,
-  kPrivateSource,      // learnt from a private ID
-  kInconsistent,       // a snapshot whose buckets or types are out of range or inconsistent
+  kPrivateSource, // learnt from a private ID
+  kInconsistent,  // a snapshot whose buckets or types are out of range or inconsistent
 };
 const std::error_category& addr_book_category();
 std::error_code make_error_code(AddrBookError e);
@@ -104,7 +104,7 @@ std::error_code make_error_code(AddrBookError e);
 bool valid_addr_book_key(const std::string& key_hex);
 
 struct AddrBookConfig {
-  bool strict = true;           // addr_book_strict: refuse non-routable addresses
+  bool strict = true; // addr_book_strict: refuse non-routable addresses
   // Fixed bucket-hash key (tests, or the stored one); drawn from the book's Rng when unset.
   // Must satisfy valid_addr_book_key(): the constructor throws std::invalid_argument otherwise.
   std::optional<std::string> key_hex;
@@ -224,6 +224,5 @@ private:
 } // namespace seedscope::pex
 
 namespace std {
-template <>
-struct is_error_code_enum<seedscope::pex::AddrBookError> : true_type {};
+template <> struct is_error_code_enum<seedscope::pex::AddrBookError> : true_type {};
 } // namespace std

@@ -22,8 +22,7 @@ std::size_t percentage_of(int percent, std::size_t n) {
 }
 
 // Fisher-Yates over the first `count` positions (all of them when count == v.size()).
-template <class T>
-void shuffle_prefix(std::vector<T>& v, std::size_t count, Rng& rng) {
+template <class T> void shuffle_prefix(std::vector<T>& v, std::size_t count, Rng& rng) {
   for (std::size_t i = 0; i < count && i + 1 < v.size(); ++i)
     std::swap(v[i], v[i + rng.below(v.size() - i)]);
 }

@@ -5,10 +5,10 @@
 // not checked here; the address book judges them.
 #pragma once
 
-#include <system_error>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "core/base/bytes.hpp"
@@ -51,6 +51,5 @@ std::optional<IpAddress> parse_wire_ip(std::string_view text);
 } // namespace seedscope::pex
 
 namespace std {
-template <>
-struct is_error_code_enum<seedscope::pex::PexMessageError> : true_type {};
+template <> struct is_error_code_enum<seedscope::pex::PexMessageError> : true_type {};
 } // namespace std

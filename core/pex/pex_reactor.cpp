@@ -29,13 +29,16 @@ PeerAddress to_peer_address(const NetAddress& addr) {
 } // namespace
 
 PexReactor::PexReactor(AddrBook& book, Rng& rng, const Clock& clock, PexReactorConfig config)
-    : book_(book), rng_(rng), clock_(clock), config_(std::move(config)) {}
+    : book_(book),
+      rng_(rng),
+      clock_(clock),
+      config_(std::move(config)) {}
 
 PexReactor::~PexReactor() { *alive_ = false; }
 
 SwitchApi::DialDone PexReactor::guarded(SwitchApi::DialDone f) const {
-  return [alive = std::weak_ptr<bool>(alive_), f = std::move(f)](
-             const std::optional<Failure>& failure) {
+  return [alive = std::weak_ptr<bool>(alive_),
+          f = std::move(f)](const std::optional<Failure>& failure) {
     auto a = alive.lock();
     if (a && *a) f(failure);
   };
@@ -75,11 +78,12 @@ void PexReactor::remove_peer(const PeerInfo& peer, const Failure& why) {
 PexPeerRules& PexReactor::rules_of(const std::string& peer_id, bool seed_serves_once) {
   auto it = rules_.find(peer_id);
   if (it == rules_.end())
-    it = rules_
-             .emplace(peer_id, PexPeerRules(seed_serves_once ? PexPeerRules::Serving::kOnce
-                                                             : PexPeerRules::Serving::kEveryInterval,
-                                            config_.min_receive_request_interval()))
-             .first;
+    it =
+        rules_
+            .emplace(peer_id, PexPeerRules(seed_serves_once ? PexPeerRules::Serving::kOnce
+                                                            : PexPeerRules::Serving::kEveryInterval,
+                                           config_.min_receive_request_interval()))
+            .first;
   return it->second;
 }
 
@@ -178,10 +182,8 @@ void PexReactor::start() {
   if (switch_ == nullptr) return;
   const TimePoint now = clock_.mono();
   if (config_.seed_mode) {
-    if (!config_.seeds.empty())
-      dial_seeds();
-    else
-      crawl_peers(book_.get_selection());
+    if (!config_.seeds.empty()) dial_seeds();
+    else crawl_peers(book_.get_selection());
     next_run_ = now + config_.crawl_period;
     return;
   }
@@ -324,12 +326,13 @@ void PexReactor::dial_next_seed(std::shared_ptr<std::vector<std::size_t>> order,
   if (at >= order->size()) return;
   const PeerAddress& seed = config_.seeds[(*order)[at]];
   switch_->dial_peer(seed, guarded([this, order, at](const std::optional<Failure>& f) {
-    if (!f || not_attempted(*f)) return;
-    if (f->reason == Reason::kSelf) {
-      if (auto addr = config_.seeds[(*order)[at]].net_address()) book_.add_our_address(*addr);
-    }
-    dial_next_seed(order, at + 1);
-  }));
+                       if (!f || not_attempted(*f)) return;
+                       if (f->reason == Reason::kSelf) {
+                         if (auto addr = config_.seeds[(*order)[at]].net_address())
+                           book_.add_our_address(*addr);
+                       }
+                       dial_next_seed(order, at + 1);
+                     }));
 }
 
 // --- seed mode -------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ struct PexStats {
   std::uint64_t requests_sent = 0;     // PexRequests we sent
   std::uint64_t addrs_received = 0;    // PexAddrs received in answer to ours
   std::uint64_t addresses_received = 0;
-  std::uint64_t peers_punished = 0;    // stopped and banned for breaking the PEX rules
+  std::uint64_t peers_punished = 0; // stopped and banned for breaking the PEX rules
 };
 
 class PexReactor final : public Reactor {
@@ -106,7 +106,6 @@ public:
     auto it = rules_.find(peer_id);
     return it != rules_.end() && it->second.request_outstanding();
   }
-
 
 private:
   struct DialAttempts {

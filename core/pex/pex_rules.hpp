@@ -24,7 +24,8 @@ public:
     kOnce,          // a seed with an inbound peer: one answer per connection
   };
   explicit PexPeerRules(Serving serving, Millis min_interval = kMinReceiveRequestInterval)
-      : serving_(serving), min_interval_(min_interval) {}
+      : serving_(serving),
+        min_interval_(min_interval) {}
 
   // --- our requests
   bool request_outstanding() const { return outstanding_; }
@@ -49,7 +50,7 @@ private:
   Serving serving_;
   Millis min_interval_;
   bool outstanding_ = false;
-  int requests_ = 0; // requests received (answered or not)
+  int requests_ = 0;                      // requests received (answered or not)
   std::optional<TimePoint> last_counted_; // Go's lastReceivedRequests: set from the second on
 };
 

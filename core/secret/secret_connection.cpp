@@ -1,7 +1,7 @@
 // The SecretConnection handshake: p2p/conn/secret_connection.go @ v0.34 (MakeSecretConnection,
 // shareEphPubKey, deriveSecrets, shareAuthSignature), as a state machine fed with bytes.
-#include "core/base/error_category.hpp"
 #include "core/secret/secret_connection.hpp"
+#include "core/base/error_category.hpp"
 
 #include <algorithm>
 #include <string>
@@ -47,9 +47,7 @@ const std::error_category& secret_category() {
   return enum_category<SecretError>("secret_connection", describe);
 }
 
-std::error_code make_error_code(SecretError e) {
-  return {static_cast<int>(e), secret_category()};
-}
+std::error_code make_error_code(SecretError e) { return {static_cast<int>(e), secret_category()}; }
 
 DerivedKeys derive_secrets(const std::array<std::uint8_t, 32>& dh_secret, bool loc_is_least) {
   const Bytes out = crypto::hkdf_sha256(dh_secret, {}, as_bytes(kKdfInfo), 96);
@@ -63,7 +61,8 @@ DerivedKeys derive_secrets(const std::array<std::uint8_t, 32>& dh_secret, bool l
 }
 
 SecretConnection::SecretConnection(const crypto::Signer& key, Options options)
-    : key_(key), options_(std::move(options)) {}
+    : key_(key),
+      options_(std::move(options)) {}
 
 void SecretConnection::start() {
   ephemeral_ = options_.ephemeral ? *options_.ephemeral : crypto::x25519_generate();
@@ -83,9 +82,7 @@ Status SecretConnection::on_receive(ByteSpan data) {
   case State::kIdle:
   case State::kFailed:
     return make_error(SecretError::kNotEstablished, "receive in a closed or unstarted state");
-  case State::kAwaitEphemeral:
-    handshake_reader_.feed(data);
-    return drive_handshake();
+  case State::kAwaitEphemeral: handshake_reader_.feed(data); return drive_handshake();
   case State::kAwaitAuthSig: {
     Bytes plain;
     if (Status st = opener_.open(data, plain); !st) return fail(st.error());
@@ -123,8 +120,8 @@ Status SecretConnection::on_ephemeral(ByteSpan body) {
   std::copy_n(msg.value().begin(), 32, remote.begin());
 
   const crypto::PublicKey& local = ephemeral_.public_key;
-  const bool loc_is_least = std::lexicographical_compare(local.begin(), local.end(),
-                                                         remote.begin(), remote.end());
+  const bool loc_is_least =
+      std::lexicographical_compare(local.begin(), local.end(), remote.begin(), remote.end());
   const crypto::PublicKey& lo = loc_is_least ? local : remote;
   const crypto::PublicKey& hi = loc_is_least ? remote : local;
 
@@ -167,10 +164,9 @@ Status SecretConnection::on_auth_sig(ByteSpan body) {
   if (!auth.ParseFromArray(body.data(), static_cast<int>(body.size())))
     return make_error(SecretError::kMalformed, "undecodable");
   if (auth.pub_key().sum_case() != wire::PublicKey::kEd25519)
-    return make_error(SecretError::kUnsupportedKey, auth.pub_key().sum_case() ==
-                                                            wire::PublicKey::kSecp256K1
-                                                        ? "secp256k1 key"
-                                                        : "no key");
+    return make_error(SecretError::kUnsupportedKey,
+                      auth.pub_key().sum_case() == wire::PublicKey::kSecp256K1 ? "secp256k1 key"
+                                                                               : "no key");
   const std::string& key = auth.pub_key().ed25519();
   if (key.size() != peer_key_.size())
     return make_error(SecretError::kUnsupportedKey, std::to_string(key.size()) + "-byte key");

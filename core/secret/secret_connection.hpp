@@ -18,8 +18,8 @@ namespace seedscope::secret {
 
 constexpr std::size_t kDataLenSize = 4;
 constexpr std::size_t kDataMaxSize = 1024;
-constexpr std::size_t kTotalFrameSize = kDataLenSize + kDataMaxSize;              // 1028
-constexpr std::size_t kSealedFrameSize = kTotalFrameSize + crypto::kAeadTagSize;  // 1044
+constexpr std::size_t kTotalFrameSize = kDataLenSize + kDataMaxSize;             // 1028
+constexpr std::size_t kSealedFrameSize = kTotalFrameSize + crypto::kAeadTagSize; // 1044
 constexpr std::size_t kMaxHandshakeMessageSize = 1024 * 1024;
 
 enum class SecretError {
@@ -137,6 +137,5 @@ private:
 } // namespace seedscope::secret
 
 namespace std {
-template <>
-struct is_error_code_enum<seedscope::secret::SecretError> : true_type {};
+template <> struct is_error_code_enum<seedscope::secret::SecretError> : true_type {};
 } // namespace std

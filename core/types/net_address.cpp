@@ -1,7 +1,7 @@
 // p2p/netaddress.go (NewNetAddressString, Valid, Local, Routable, RFC ranges) and groupKeyFor
 // in p2p/pex/addrbook.go @ v0.34, without DNS.
-#include "core/base/error_category.hpp"
 #include "core/types/net_address.hpp"
+#include "core/base/error_category.hpp"
 
 #include <arpa/inet.h>
 
@@ -110,8 +110,8 @@ bool is_host_name(std::string_view h) {
       label = 0;
       continue;
     }
-    const bool ok = is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
-                    c == '_';
+    const bool ok =
+        is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
     if (!ok || ++label > 63) return false;
   }
   return true;
@@ -134,7 +134,9 @@ const std::error_category& address_category() {
   return enum_category<AddressError>("address", describe);
 }
 
-std::error_code make_error_code(AddressError e) { return {static_cast<int>(e), address_category()}; }
+std::error_code make_error_code(AddressError e) {
+  return {static_cast<int>(e), address_category()};
+}
 
 IpAddress IpAddress::v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
   IpAddress ip;
@@ -162,8 +164,8 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   }
   if (text.size() > 45) return std::nullopt;
   // An embedded IPv4 tail must follow Go's (stricter) dotted-quad rules too.
-  if (auto colon = text.rfind(':'); text.find('.', colon) != std::string_view::npos &&
-                                    !parse_v4(text.substr(colon + 1)))
+  if (auto colon = text.rfind(':');
+      text.find('.', colon) != std::string_view::npos && !parse_v4(text.substr(colon + 1)))
     return std::nullopt;
   std::string z(text);
   Ip16 b;
@@ -225,13 +227,15 @@ bool NetAddress::valid() const {
 
 bool NetAddress::local() const {
   static const Range kLoopback4 = v4_range(127, 0, 8);
-  static const IpAddress kLoopback6 = IpAddress::v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+  static const IpAddress kLoopback6 =
+      IpAddress::v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
   return contains(kLoopback4, ip) || ip == kLoopback6 || contains(kZero4, ip);
 }
 
 bool NetAddress::loopback() const {
   static const Range kLoopback4 = v4_range(127, 0, 8);
-  static const IpAddress kLoopback6 = IpAddress::v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+  static const IpAddress kLoopback6 =
+      IpAddress::v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
   return contains(kLoopback4, ip) || ip == kLoopback6;
 }
 
@@ -239,8 +243,8 @@ bool NetAddress::routable() const {
   if (!valid()) return false;
   const bool rfc1918 = std::any_of(std::begin(kRfc1918), std::end(kRfc1918),
                                    [&](const Range& r) { return contains(r, ip); });
-  return !(rfc1918 || contains(kRfc3927, ip) || contains(kRfc4862, ip) ||
-           contains(kRfc4193, ip) || contains(kRfc4843, ip) || local());
+  return !(rfc1918 || contains(kRfc3927, ip) || contains(kRfc4862, ip) || contains(kRfc4193, ip) ||
+           contains(kRfc4843, ip) || local());
 }
 
 std::optional<NetAddress> PeerAddress::net_address() const {
@@ -283,7 +287,8 @@ Result<PeerAddress> parse_peer_address(std::string_view text) {
     host = hostport.substr(0, colon);
     port = hostport.substr(colon + 1);
   }
-  if (host.find_first_of("[]") != std::string_view::npos || port.find_first_of("[]") != std::string_view::npos)
+  if (host.find_first_of("[]") != std::string_view::npos ||
+      port.find_first_of("[]") != std::string_view::npos)
     return make_error(AddressError::kBadHostPort, std::string(hostport));
   if (host.empty()) return make_error(AddressError::kBadHost, "host is empty");
 
@@ -308,12 +313,14 @@ std::string group_key(const NetAddress& addr, bool strict) {
   if (contains(kRfc6145, addr.ip) || contains(kRfc6052, addr.ip)) return v4_group(b[12], b[13]);
   if (contains(kRfc3964, addr.ip)) return v4_group(b[2], b[3]);
   if (contains(kRfc4380, addr.ip))
-    return v4_group(static_cast<std::uint8_t>(b[12] ^ 0xff), static_cast<std::uint8_t>(b[13] ^ 0xff));
+    return v4_group(static_cast<std::uint8_t>(b[12] ^ 0xff),
+                    static_cast<std::uint8_t>(b[13] ^ 0xff));
   if (contains(kOnionCatTor, addr.ip)) return "tor:" + std::to_string(b[6] & 0x0f);
   const int bits = contains(kHeNet, addr.ip) ? 36 : 32;
   Ip16 masked{};
   for (int i = 0; i < bits / 8; ++i) masked[i] = b[i];
-  if (bits % 8 != 0) masked[bits / 8] = static_cast<std::uint8_t>(b[bits / 8] & (0xff << (8 - bits % 8)));
+  if (bits % 8 != 0)
+    masked[bits / 8] = static_cast<std::uint8_t>(b[bits / 8] & (0xff << (8 - bits % 8)));
   return IpAddress::v6(masked).to_string();
 }
 

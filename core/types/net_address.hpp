@@ -43,19 +43,19 @@ struct NetAddress {
   // "ip:port" (IPv6 in brackets), for dialing.
   std::string dial_string() const;
 
-  bool valid() const;     // Go's Valid(): ID valid, IP not unspecified/RFC3849/broadcast
-  bool local() const;     // loopback or unspecified
-  bool loopback() const;  // 127.0.0.0/8 or ::1
-  bool routable() const;  // valid and not private/link-local/ULA/ORCHID/loopback
+  bool valid() const;    // Go's Valid(): ID valid, IP not unspecified/RFC3849/broadcast
+  bool local() const;    // loopback or unspecified
+  bool loopback() const; // 127.0.0.0/8 or ::1
+  bool routable() const; // valid and not private/link-local/ULA/ORCHID/loopback
   bool operator==(const NetAddress&) const = default;
 };
 
 enum class AddressError {
-  kNoId = 1,     // no "@"
-  kBadId,        // not 40 hex digits
-  kBadHostPort,  // cannot split host:port
-  kBadPort,      // not a number or over 65535
-  kBadHost,      // empty or syntactically impossible host
+  kNoId = 1,    // no "@"
+  kBadId,       // not 40 hex digits
+  kBadHostPort, // cannot split host:port
+  kBadPort,     // not a number or over 65535
+  kBadHost,     // empty or syntactically impossible host
 };
 const std::error_category& address_category();
 std::error_code make_error_code(AddressError e);
@@ -81,6 +81,5 @@ std::string group_key(const NetAddress& addr, bool strict);
 } // namespace seedscope
 
 namespace std {
-template <>
-struct is_error_code_enum<seedscope::AddressError> : true_type {};
+template <> struct is_error_code_enum<seedscope::AddressError> : true_type {};
 } // namespace std

@@ -37,7 +37,9 @@ bool is_ascii_text(std::string_view s) {
 bool is_blank(std::string_view s) { return s.find_first_not_of(' ') == std::string_view::npos; }
 
 // Go: len(s) > 0 && (!IsASCIIText(s) || ASCIITrim(s) == "") is an error.
-bool optional_text_ok(std::string_view s) { return s.empty() || (is_ascii_text(s) && !is_blank(s)); }
+bool optional_text_ok(std::string_view s) {
+  return s.empty() || (is_ascii_text(s) && !is_blank(s));
+}
 
 // Peer text made safe for an error detail: at most 64 bytes, non-printables as \xNN.
 std::string quote(std::string_view s) {
@@ -172,8 +174,7 @@ Status validate_node_info(const NodeInfo& info) {
   }
   if (Status s = validate_channels(info); !s) return s;
   if (!is_ascii_text(info.moniker) || is_blank(info.moniker)) {
-    return invalid("moniker must be non-empty ASCII text without tabs, got " +
-                   quote(info.moniker));
+    return invalid("moniker must be non-empty ASCII text without tabs, got " + quote(info.moniker));
   }
   return validate_other(info);
 }

@@ -38,9 +38,9 @@ struct NodeInfo {
 
 enum class NodeInfoError {
   kDecode = 1,
-  kInvalid,               // Validate() failed; Error::detail says which rule
-  kIncompatibleVersion,   // block protocol differs
-  kIncompatibleNetwork,   // network differs
+  kInvalid,             // Validate() failed; Error::detail says which rule
+  kIncompatibleVersion, // block protocol differs
+  kIncompatibleNetwork, // network differs
   kNoCommonChannel,
 };
 const std::error_category& node_info_category();
@@ -68,6 +68,5 @@ Status check_compatible(const NodeInfo& ours, const NodeInfo& theirs);
 } // namespace seedscope
 
 namespace std {
-template <>
-struct is_error_code_enum<seedscope::NodeInfoError> : true_type {};
+template <> struct is_error_code_enum<seedscope::NodeInfoError> : true_type {};
 } // namespace std

@@ -25,9 +25,7 @@ constexpr std::size_t kCompactThreshold = 4096;
 
 } // namespace
 
-const std::error_category& wire_category() {
-  return enum_category<WireError>("wire", describe);
-}
+const std::error_category& wire_category() { return enum_category<WireError>("wire", describe); }
 
 std::error_code make_error_code(WireError e) { return {static_cast<int>(e), wire_category()}; }
 
@@ -53,8 +51,8 @@ Result<std::optional<Bytes>> DelimitedReader::next() {
     return *error_;
   }
   if (len.value > max_size_) {
-    error_ = make_error(WireError::kMessageTooLarge, std::to_string(len.value) + " > " +
-                                                         std::to_string(max_size_) + " bytes");
+    error_ = make_error(WireError::kMessageTooLarge,
+                        std::to_string(len.value) + " > " + std::to_string(max_size_) + " bytes");
     return *error_;
   }
   const std::size_t body_size = static_cast<std::size_t>(len.value);

@@ -52,6 +52,5 @@ Status parse_message(ByteSpan body, google::protobuf::MessageLite& msg);
 } // namespace seedscope::wire
 
 namespace std {
-template <>
-struct is_error_code_enum<seedscope::wire::WireError> : true_type {};
+template <> struct is_error_code_enum<seedscope::wire::WireError> : true_type {};
 } // namespace std

@@ -161,8 +161,9 @@ ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::
     const std::string format_name = it == q.end() ? "persistent_peers" : it->second;
     auto format = storage::export_format_from_string(format_name);
     if (!format)
-      throw BadRequest(fmt::format(
-          "format: \"{}\" is not one of persistent_peers, seeds, json, csv, addrbook", format_name));
+      throw BadRequest(
+          fmt::format("format: \"{}\" is not one of persistent_peers, seeds, json, csv, addrbook",
+                      format_name));
     auto filter = parse_filter(q, {"format"});
     auto db = storage::Database::open_read_only(db_file);
     const auto now =

@@ -21,10 +21,10 @@ int run_cli(int argc, char** argv) {
   app.add_option("--home", home, "home directory (config/config.toml, config/node_key.json)")
       ->capture_default_str();
   const Command commands[] = {
-      add_init_command(app),   add_show_node_id_command(app), add_start_command(app),
-      add_probe_command(app),  add_addrbook_command(app),     add_netsim_command(app),
-      add_demo_command(app),   add_crawl_command(app),        add_export_command(app),
-      add_api_command(app),    add_stats_command(app),
+      add_init_command(app),  add_show_node_id_command(app), add_start_command(app),
+      add_probe_command(app), add_addrbook_command(app),     add_netsim_command(app),
+      add_demo_command(app),  add_crawl_command(app),        add_export_command(app),
+      add_api_command(app),   add_stats_command(app),
   };
   try {
     app.parse(argc, argv);

@@ -15,8 +15,7 @@ std::optional<Millis> duration_option(const std::string& text, const char* name)
   if (text.empty()) return std::nullopt;
   auto d = parse_duration(text);
   if (!d || d->count() <= 0)
-    throw UsageError(fmt::format("{}: bad duration \"{}\" (expected e.g. 5s, 500ms)",
-                                         name, text));
+    throw UsageError(fmt::format("{}: bad duration \"{}\" (expected e.g. 5s, 500ms)", name, text));
   return d;
 }
 

@@ -7,8 +7,8 @@
 
 #include "core/base/rng.hpp"
 #include "crawler/app/commands.hpp"
-#include "crawler/app/output.hpp"
 #include "crawler/app/home.hpp"
+#include "crawler/app/output.hpp"
 #include "crawler/app/process_lock.hpp"
 #include "storage/addr_book_store.hpp"
 #include "storage/addrbook_json.hpp"
@@ -54,18 +54,19 @@ int cmd_addrbook_import(const std::filesystem::path& dir, const std::filesystem:
           "(add --force to do that)",
           file.string(), (*stored)->addrs.size(), home.db_file().string()));
   }
-  if (auto st = store.save_keeping_bans(*snap); !st.ok()) throw std::runtime_error(st.error().detail);
+  if (auto st = store.save_keeping_bans(*snap); !st.ok())
+    throw std::runtime_error(st.error().detail);
   auto [n_new, n_old] = count_kinds(*snap);
   print_out("imported {} addresses ({} new, {} old) from {} into {}\n", snap->addrs.size(), n_new,
-             n_old, file.string(), home.db_file().string());
+            n_old, file.string(), home.db_file().string());
   return 0;
 }
 
 int cmd_addrbook_export(const std::filesystem::path& dir, const std::filesystem::path& file) {
   Home home = open_home(dir, /*require_config=*/false);
   if (!std::filesystem::exists(home.db_file()))
-    throw std::runtime_error(fmt::format("{}: no database yet (nothing to export)",
-                                         home.db_file().string()));
+    throw std::runtime_error(
+        fmt::format("{}: no database yet (nothing to export)", home.db_file().string()));
   auto db = storage::Database::open(home.db_file());
   storage::SqliteAddrBookStore store(db);
   auto snap = store.load();
@@ -86,7 +87,8 @@ int cmd_addrbook_export(const std::filesystem::path& dir, const std::filesystem:
   const std::string summary =
       fmt::format("exported {} addresses ({} new, {} old) to {}\n", (*snap)->addrs.size(), n_new,
                   n_old, to_stdout ? "stdout" : file.string());
-  if (to_stdout) write_stderr(summary); else write_stdout(summary);
+  if (to_stdout) write_stderr(summary);
+  else write_stdout(summary);
   return 0;
 }
 
@@ -99,7 +101,8 @@ Command add_addrbook_command(CLI::App& app) {
     bool force = false;
   };
   auto raw = std::make_shared<Raw>();
-  CLI::App* import = sub->add_subcommand("import", "replace the stored address book with FILE's addresses");
+  CLI::App* import =
+      sub->add_subcommand("import", "replace the stored address book with FILE's addresses");
   import->add_option("file", raw->file, "addrbook.json to read")->required();
   import->add_flag("--force", raw->force,
                    "import a file with no addresses over a stored book that has some");

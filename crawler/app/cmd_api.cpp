@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include "crawler/app/api_server.hpp"
-#include "crawler/app/commands.hpp"
 #include "crawler/app/cli_options.hpp"
+#include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/runtime/shutdown.hpp"

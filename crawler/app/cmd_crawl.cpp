@@ -10,8 +10,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "crawler/app/commands.hpp"
 #include "crawler/app/cli_options.hpp"
+#include "crawler/app/commands.hpp"
 #include "crawler/app/crawl_run.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/node.hpp"
@@ -69,7 +69,7 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   auto state = storage::load_observatory(db_file);
   runtime::Loop loop;
   HarnessOptions h;
-  h.metrics_addr = args.metrics_addr      ? *args.metrics_addr
+  h.metrics_addr = args.metrics_addr   ? *args.metrics_addr
                    : config.prometheus ? config.prometheus_listen_addr
                                        : "off";
   h.metrics_namespace = config.metrics_namespace;
@@ -120,8 +120,7 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   // The same numbers `seedscope stats`, the metrics and the API show: from the database.
   try {
     auto db = storage::Database::open_read_only(db_file);
-    for (const auto& n : storage::network_counts(db))
-      log_line(network_summary_line(n));
+    for (const auto& n : storage::network_counts(db)) log_line(network_summary_line(n));
   } catch (const storage::StorageError& e) {
     log_line(fmt::format("  cannot read the network counts back: {}", e.what()));
   }

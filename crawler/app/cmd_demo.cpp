@@ -5,22 +5,22 @@
 // by itself (every chain's reachable nodes contacted, or the time is up) with a summary.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
-#include <algorithm>
 #include <map>
 #include <unordered_set>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "crawler/app/commands.hpp"
 #include "crawler/app/cli_options.hpp"
+#include "crawler/app/commands.hpp"
 #include "crawler/app/crawl_run.hpp"
 #include "crawler/app/process_lock.hpp"
-#include "crawler/app/run_harness.hpp"
 #include "crawler/app/report.hpp"
+#include "crawler/app/run_harness.hpp"
 #include "crawler/netsim/netsim.hpp"
 #include "crawler/runtime/shutdown.hpp"
 #include "storage/observatory.hpp"
@@ -45,7 +45,8 @@ struct NetworkProgress {
 class Progress final : public observe::Observer {
 public:
   Progress(std::vector<NetworkProgress>& networks, std::function<double()> elapsed)
-      : networks_(networks), elapsed_(std::move(elapsed)) {}
+      : networks_(networks),
+        elapsed_(std::move(elapsed)) {}
   void observe(const observe::Observation& o) override {
     const auto* c = std::get_if<observe::ContactRecord>(&o);
     if (c == nullptr || c->inbound || crawl::verdict(c->outcome) != crawl::Verdict::kVerified)
@@ -126,8 +127,9 @@ int cmd_demo(const DemoArgs& args) {
     db_file = tmp->path / "seedscope.db";
   }
   std::optional<ProcessLock> db_lock; // a kept database is ours alone while the demo runs
-  if (!tmp) db_lock.emplace(ProcessLock::acquire(db_file.string() + ".lock",
-                                                 "the database " + db_file.string()));
+  if (!tmp)
+    db_lock.emplace(
+        ProcessLock::acquire(db_file.string() + ".lock", "the database " + db_file.string()));
   auto state = storage::load_observatory(db_file);
   if (!state.addresses.empty())
     log_line(fmt::format("demo: {} holds {} addresses from an earlier run; those verified lately "
@@ -208,17 +210,16 @@ int cmd_demo(const DemoArgs& args) {
   getrusage(RUSAGE_SELF, &ru);
   const auto ws = writer.stats();
   print_out("\nseedscope demo summary ({:.1f} s, peak RSS {:.0f} MiB)\n", total,
-             double(ru.ru_maxrss) / 1024.0);
+            double(ru.ru_maxrss) / 1024.0);
   auto when = [](const std::optional<double>& t) {
     return t ? fmt::format("{:.1f} s", *t) : std::string("not reached");
   };
   for (const auto& p : progress)
     print_out("  {:<12} reachable nodes contacted {}/{} ({:.1f} %); 50 % at {}, 90 % at {}, "
-               "99 % at {}\n",
-               p.chain_id, p.reached.size(), p.reachable_ids.size(),
-               p.reachable_ids.empty() ? 100.0
-                                       : 100.0 * p.share(),
-               when(p.t50), when(p.t90), when(p.t99));
+              "99 % at {}\n",
+              p.chain_id, p.reached.size(), p.reachable_ids.size(),
+              p.reachable_ids.empty() ? 100.0 : 100.0 * p.share(), when(p.t50), when(p.t90),
+              when(p.t99));
   print_out("  networks seen:\n");
   try { // the numbers `seedscope stats`, the metrics and the API show
     auto db = storage::Database::open_read_only(db_file);
@@ -227,16 +228,17 @@ int cmd_demo(const DemoArgs& args) {
     print_out("    cannot read the network counts back: {}\n", e.what());
   }
   print_out("  contacts: {} outbound ({:.0f}/s), {} addresses known\n", st.contacts,
-             double(st.contacts) / total, st.known);
+            double(st.contacts) / total, st.known);
   print_out("  contacts by outcome:\n");
   for (const auto& [what, n] : st.outcomes) print_out("    {:<20} {}\n", what, n);
   print_out("  database: {} records, {} rows in {} transactions ({:.1f} ms each on average)\n",
-             ws.records_written, ws.rows_written, ws.batches,
-             ws.batches ? ws.total_batch_ms / double(ws.batches) : 0.0);
-  if (!tmp) print_out("  kept in {} (try `seedscope stats --db {}`)\n", db_file.string(), db_file.string());
+            ws.records_written, ws.rows_written, ws.batches,
+            ws.batches ? ws.total_batch_ms / double(ws.batches) : 0.0);
+  if (!tmp)
+    print_out("  kept in {} (try `seedscope stats --db {}`)\n", db_file.string(), db_file.string());
   const auto& s = sim.stats();
   print_out("  netsim: {} connections accepted, {} handshakes, {} PEX answers\n", s.accepted,
-             s.handshakes, s.pex_answers);
+            s.handshakes, s.pex_answers);
   return 0;
 }
 
@@ -256,7 +258,8 @@ Command add_demo_command(CLI::App& app) {
                   "serve Prometheus metrics here (\"off\": none)")
       ->capture_default_str();
   sub->add_option("--db", raw->args.db, "keep the observatory database in this file");
-  sub->add_option("--port", raw->port, "port of the simulated nodes (default: the preset's, 26656)");
+  sub->add_option("--port", raw->port,
+                  "port of the simulated nodes (default: the preset's, 26656)");
   sub->add_option("--address-offset", raw->offset,
                   "shift the simulated nodes' 127.x.y.z addresses by this many places (run "
                   "beside another netsim or demo)");

@@ -4,8 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "crawler/app/commands.hpp"
 #include "crawler/app/cli_options.hpp"
+#include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/output.hpp"
 #include "storage/addrbook_json.hpp"
@@ -18,8 +18,9 @@ int cmd_export(const std::filesystem::path& dir, const ExportArgs& args) {
   if (args.db) home.config.db_file = *args.db;
   auto format = storage::export_format_from_string(args.format);
   if (!format)
-    throw UsageError(fmt::format(
-        "--format: \"{}\" is not one of persistent_peers, seeds, json, csv, addrbook", args.format));
+    throw UsageError(
+        fmt::format("--format: \"{}\" is not one of persistent_peers, seeds, json, csv, addrbook",
+                    args.format));
   if (args.filter.network.empty()) throw UsageError("--network: a chain ID is required");
   auto db = storage::Database::open_read_only(home.db_file());
   const auto now =
@@ -44,7 +45,8 @@ int cmd_export(const std::filesystem::path& dir, const ExportArgs& args) {
 
 Command add_export_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
-      "export", "print a network's peers from the database: persistent_peers, seeds, json, csv, addrbook");
+      "export",
+      "print a network's peers from the database: persistent_peers, seeds, json, csv, addrbook");
   struct Raw {
     ExportArgs args;
     std::string db, seen_within, limit, min_score;
@@ -56,7 +58,8 @@ Command add_export_command(CLI::App& app) {
   sub->add_option("--format", a.format, "persistent_peers, seeds, json, csv or addrbook")
       ->capture_default_str();
   sub->add_option("--min-score", raw->min_score, "minimum reliability score (0..1)");
-  sub->add_option("--seen-within", raw->seen_within, "last success at most this long ago, e.g. 24h");
+  sub->add_option("--seen-within", raw->seen_within,
+                  "last success at most this long ago, e.g. 24h");
   sub->add_flag("--reachable-only", a.filter.reachable_only,
                 "only nodes verified at their last contact");
   sub->add_option("--limit", raw->limit, "at most this many nodes (1 or more; default: all)");

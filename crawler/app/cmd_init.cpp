@@ -76,7 +76,8 @@ int init_home(const std::filesystem::path& dir) {
     fs::create_directories(data_dir);
     log_line("created data directory " + data_dir.string());
   }
-  if (!write_result(key->node_id() + "\n")) throw std::runtime_error("cannot write the node ID to stdout");
+  if (!write_result(key->node_id() + "\n"))
+    throw std::runtime_error("cannot write the node ID to stdout");
   return 0;
 }
 
@@ -88,7 +89,8 @@ int cmd_show_node_id(const std::filesystem::path& dir) {
     throw std::runtime_error(fmt::format("no node key at {} (run `seedscope init --home {}` first)",
                                          home.node_key_file().string(), dir.string()));
   crypto::NodeKey key = load_node_key(home.node_key_file());
-  if (!write_result(key.node_id() + "\n")) throw std::runtime_error("cannot write the node ID to stdout");
+  if (!write_result(key.node_id() + "\n"))
+    throw std::runtime_error("cannot write the node ID to stdout");
   return 0;
 }
 

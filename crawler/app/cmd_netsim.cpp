@@ -9,8 +9,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "crawler/app/commands.hpp"
 #include "crawler/app/cli_options.hpp"
+#include "crawler/app/commands.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/netsim/netsim.hpp"
 #include "crawler/runtime/shutdown.hpp"
@@ -35,11 +35,13 @@ int cmd_netsim(const NetsimArgs& args) {
     return 0;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  netsim::Scenario scenario = args.scenario_file.empty() ? netsim::preset(args.preset)
-                                                         : netsim::load_scenario(args.scenario_file);
+  netsim::Scenario scenario = args.scenario_file.empty()
+                                  ? netsim::preset(args.preset)
+                                  : netsim::load_scenario(args.scenario_file);
   netsim::SimNetwork network(std::move(scenario));
   if (!args.ground_truth.empty()) {
-    if (auto st = storage::write_file_atomically(args.ground_truth, network.ground_truth().dump(1) + "\n");
+    if (auto st = storage::write_file_atomically(args.ground_truth,
+                                                 network.ground_truth().dump(1) + "\n");
         !st.ok())
       throw std::runtime_error(st.error().detail);
   }
@@ -58,7 +60,7 @@ int cmd_netsim(const NetsimArgs& args) {
   for (std::uint32_t i = 0; i < network.scenario().networks.size(); ++i) {
     const std::string list = network.seed_list(i);
     print_out("{} seeds: {}\n", network.scenario().networks[i].chain_id,
-               list.empty() ? "(no seed nodes)" : list);
+              list.empty() ? "(no seed nodes)" : list);
   }
   const double startup_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

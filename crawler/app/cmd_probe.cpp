@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include "core/types/net_address.hpp"
-#include "crawler/app/commands.hpp"
 #include "crawler/app/cli_options.hpp"
+#include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/node_key_file.hpp"
 #include "crawler/app/report.hpp"

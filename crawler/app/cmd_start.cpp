@@ -28,22 +28,23 @@ public:
   metrics::NodeMetrics* metrics = nullptr; // not owned; null without metrics
   void on_peer_added(const PeerInfo& p) override {
     if (metrics) metrics->peer_added();
-    log_line(fmt::format("peer added id={} dir={} network={} version={} moniker={} remote={}",
-                         p.id, p.outbound ? "out" : "in", p.node_info.network,
-                         p.node_info.version, p.node_info.moniker, p.socket.dial_string()));
+    log_line(fmt::format("peer added id={} dir={} network={} version={} moniker={} remote={}", p.id,
+                         p.outbound ? "out" : "in", p.node_info.network, p.node_info.version,
+                         p.node_info.moniker, p.socket.dial_string()));
   }
   void on_peer_removed(const PeerInfo& p, const Failure& why, const std::string& detail) override {
     if (metrics) metrics->peer_removed();
-    log_line(fmt::format("peer removed id={} remote={} reason={}/{}: {}", p.id, p.socket.dial_string(),
-                         to_string(why.stage), to_string(why.reason), detail));
+    log_line(fmt::format("peer removed id={} remote={} reason={}/{}: {}", p.id,
+                         p.socket.dial_string(), to_string(why.stage), to_string(why.reason),
+                         detail));
   }
   void on_connect_failed(const runtime::UpgradeFailure& f) override {
-    std::string peer = f.peer_info ? fmt::format(" id={} network={} moniker={}",
-                                                 f.peer_info->node_id, f.peer_info->network,
-                                                 f.peer_info->moniker)
-                                   : std::string();
-    log_line(fmt::format("connection failed remote={}{}: {}", f.remote_address, peer,
-                         failure_text(f)));
+    std::string peer = f.peer_info
+                           ? fmt::format(" id={} network={} moniker={}", f.peer_info->node_id,
+                                         f.peer_info->network, f.peer_info->moniker)
+                           : std::string();
+    log_line(
+        fmt::format("connection failed remote={}{}: {}", f.remote_address, peer, failure_text(f)));
   }
 };
 
@@ -85,7 +86,7 @@ int cmd_start(const std::filesystem::path& dir) {
                        "address book in {}",
                        SEEDSCOPE_VERSION_STRING, node.id(), config.p2p.laddr, node.port(),
                        config.network.empty() ? "<adopt the peer's>" : config.network,
-                       !config.p2p.pex         ? "pex off"
+                       !config.p2p.pex        ? "pex off"
                        : config.p2p.seed_mode ? "seed mode"
                                               : "normal mode",
                        home.db_file().string()));

@@ -4,10 +4,10 @@
 // reports on one line.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
-#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -57,46 +57,46 @@ int cmd_addrbook_import(const std::filesystem::path& home, const std::filesystem
 int cmd_addrbook_export(const std::filesystem::path& home, const std::filesystem::path& file);
 
 struct ProbeArgs {
-  std::string address;                 // ID@host:port
-  std::optional<std::string> network;  // answer in this chain ID instead of adopting
-  std::optional<Millis> timeout;       // handshake timeout
+  std::string address;                // ID@host:port
+  std::optional<std::string> network; // answer in this chain ID instead of adopting
+  std::optional<Millis> timeout;      // handshake timeout
   std::optional<Millis> dial_timeout;
 };
 // Dials one node, prints its NodeInfo and timings as JSON on stdout; on failure also prints
 // "probe failed: <stage>/<reason>: <detail>" on stderr and returns 1.
 int cmd_probe(const std::filesystem::path& home, const ProbeArgs& args);
 struct NetsimArgs {
-  std::string scenario_file;         // TOML; empty: the preset
+  std::string scenario_file; // TOML; empty: the preset
   std::string preset = "demo";
-  std::string ground_truth;          // write the ground truth JSON here
-  std::optional<Millis> duration;    // run this long; unset: until SIGINT/SIGTERM
-  std::string print_preset;          // print a preset's TOML and exit
+  std::string ground_truth;       // write the ground truth JSON here
+  std::optional<Millis> duration; // run this long; unset: until SIGINT/SIGTERM
+  std::string print_preset;       // print a preset's TOML and exit
 };
 // Hosts a simulated network on loopback (crawler/netsim).
 int cmd_netsim(const NetsimArgs& args);
 
 struct DemoArgs {
-  std::string preset = "demo";               // the netsim preset to crawl
-  Millis duration{90000};                    // stop after this long at most
+  std::string preset = "demo";                  // the netsim preset to crawl
+  Millis duration{90000};                       // stop after this long at most
   std::string metrics_addr = "127.0.0.1:26660"; // Prometheus endpoint ("" or "off": none)
-  double target = 0.99;                      // stop once this share of reachable nodes is contacted
-  std::string db;                            // keep the observatory database here ("": temporary)
-  std::optional<std::uint16_t> port;         // netsim nodes' port instead of the preset's
-  std::uint32_t address_offset = 0;          // shift netsim addresses (beside another netsim)
+  double target = 0.99;              // stop once this share of reachable nodes is contacted
+  std::string db;                    // keep the observatory database here ("": temporary)
+  std::optional<std::uint16_t> port; // netsim nodes' port instead of the preset's
+  std::uint32_t address_offset = 0;  // shift netsim addresses (beside another netsim)
 };
 // The main job (scripts/run.sh): a simulated network (netsim preset) and a seedscope seed
 // node crawling it in one process, with progress lines, metrics and a summary.
 int cmd_demo(const DemoArgs& args);
 
 struct CrawlArgs {
-  std::vector<std::string> seeds;             // more ID@host:port lists, besides [p2p] seeds
-  std::optional<std::string> network;         // only this chain ID
-  std::optional<std::string> db;              // instead of [db_file]
-  std::optional<std::string> laddr;           // instead of [p2p] laddr
+  std::vector<std::string> seeds;     // more ID@host:port lists, besides [p2p] seeds
+  std::optional<std::string> network; // only this chain ID
+  std::optional<std::string> db;      // instead of [db_file]
+  std::optional<std::string> laddr;   // instead of [p2p] laddr
   std::optional<std::int64_t> max_concurrent_dials;
-  std::optional<Millis> duration;             // stop after this long
-  bool loopback_only = false;                 // simulations: dial and learn loopback only
-  std::optional<std::string> metrics_addr;    // instead of prometheus_listen_addr
+  std::optional<Millis> duration;          // stop after this long
+  bool loopback_only = false;              // simulations: dial and learn loopback only
+  std::optional<std::string> metrics_addr; // instead of prometheus_listen_addr
 };
 // The crawler and seed service, recording into the observatory database.
 int cmd_crawl(const std::filesystem::path& home, const CrawlArgs& args);

@@ -35,6 +35,8 @@ bool blank(std::string_view s) { return s.find_first_not_of(' ') == std::string_
 
 // Every key seedscope reads, per section ("" is the top level). A key not listed here is an
 // error, so a typo (`seed_mod = true`) cannot leave a setting at its default unnoticed.
+// (Word lists, packed by hand.)
+// clang-format off
 constexpr std::string_view kTopKeys[] = {"moniker", "node_key_file", "network", "db_file"};
 constexpr std::string_view kP2PKeys[] = {
     "laddr", "external_address", "seeds", "persistent_peers", "unconditional_peer_ids",
@@ -43,8 +45,10 @@ constexpr std::string_view kP2PKeys[] = {
     "send_rate", "recv_rate", "pex", "seed_mode", "allow_duplicate_ip", "handshake_timeout",
     "dial_timeout", "loopback_only"};
 constexpr std::string_view kCrawlerKeys[] = {
-    "crawl", "max_concurrent_dials", "max_inbound", "max_unconfirmed_networks", "recrawl_interval", "retry_base", "retry_cap",
-    "retire_after", "handshake_timeout", "pex_timeout", "contact_retention", "status_interval"};
+    "crawl", "max_concurrent_dials", "max_inbound", "max_unconfirmed_networks",
+    "recrawl_interval", "retry_base", "retry_cap", "retire_after", "handshake_timeout",
+    "pex_timeout", "contact_retention", "status_interval"};
+// clang-format on
 constexpr std::string_view kInstrumentationKeys[] = {"prometheus", "prometheus_listen_addr",
                                                      "namespace"};
 struct KnownSection {
@@ -56,11 +60,13 @@ constexpr KnownSection kSections[] = {
 constexpr std::string_view kSectionNames[] = {"p2p", "crawler", "instrumentation"};
 // Tendermint / CometBFT config.toml settings seedscope has no use for: a copied Tendermint
 // config gets told what to remove instead of a bare "unknown key".
+// clang-format off
 constexpr std::string_view kTendermintOnly[] = {
     "proxy_app", "fast_sync", "db_backend", "db_dir", "log_level", "log_format", "genesis_file",
     "priv_validator_key_file", "priv_validator_state_file", "priv_validator_laddr", "abci",
     "filter_peers", "version", "rpc", "mempool", "statesync", "fastsync", "blocksync",
     "consensus", "storage", "tx_index", "upnp", "addr_book_file", "max_open_connections"};
+// clang-format on
 
 bool listed(std::span<const std::string_view> names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -69,8 +75,7 @@ bool listed(std::span<const std::string_view> names, std::string_view name) {
 // Why `key` (in `section`, "" for the top level) is not a seedscope setting, and what the
 // operator probably meant.
 std::string unknown_key_problem(std::string_view section, std::string_view key, bool is_table) {
-  if (listed(kTendermintOnly, key))
-    return "a Tendermint setting seedscope does not use; remove it";
+  if (listed(kTendermintOnly, key)) return "a Tendermint setting seedscope does not use; remove it";
   std::vector<std::string_view> candidates;
   if (section.empty()) {
     candidates.assign(std::begin(kTopKeys), std::end(kTopKeys));
@@ -79,15 +84,16 @@ std::string unknown_key_problem(std::string_view section, std::string_view key, 
     for (const KnownSection& s : kSections)
       if (s.name == section) candidates.assign(s.keys.begin(), s.keys.end());
   }
-  const std::string what = section.empty() ? (is_table ? "section" : "key")
-                                           : fmt::format("key in [{}]", section);
+  const std::string what =
+      section.empty() ? (is_table ? "section" : "key") : fmt::format("key in [{}]", section);
   if (nearest_name(key, candidates) || section.empty()) return unknown_name(what, key, candidates);
   // Not a typo here: perhaps it is right, but in another place of the file.
   if (listed(kTopKeys, key))
-    return fmt::format("unknown {}; {} is a top-level key: put it before the first [section]",
-                       what, key);
+    return fmt::format("unknown {}; {} is a top-level key: put it before the first [section]", what,
+                       key);
   for (const KnownSection& s : kSections)
-    if (listed(s.keys, key)) return fmt::format("unknown {}; {} belongs in [{}]", what, key, s.name);
+    if (listed(s.keys, key))
+      return fmt::format("unknown {}; {} belongs in [{}]", what, key, s.name);
   return "unknown " + what;
 }
 
@@ -127,8 +133,7 @@ std::optional<std::string> external_address_problem(std::string_view address) {
   if (address.empty()) return std::nullopt;
   std::string_view rest = address;
   if (auto p = rest.find("://"); p != std::string_view::npos) {
-    if (rest.substr(0, p) != "tcp")
-      return fmt::format("\"{}\": only tcp:// is supported", address);
+    if (rest.substr(0, p) != "tcp") return fmt::format("\"{}\": only tcp:// is supported", address);
     rest.remove_prefix(p + 3);
   }
   if (rest.find('@') != std::string_view::npos)
@@ -189,13 +194,18 @@ public:
     if (const toml::node* n = find(t, key)) {
       if (!n->is_string()) fail(*n, key, "expected a duration string like \"20s\" or \"100ms\"");
       auto d = parse_duration(*n->value<std::string>());
-      if (!d) fail(*n, key, "bad duration \"" + *n->value<std::string>() +
-                                "\" (expected e.g. \"20s\", \"3s\", \"100ms\")");
+      if (!d)
+        fail(*n, key,
+             "bad duration \"" + *n->value<std::string>() +
+                 "\" (expected e.g. \"20s\", \"3s\", \"100ms\")");
       if (*d < min || *d > max) {
         if (min == Millis(1))
-          fail(*n, key, fmt::format("must be greater than zero and at most {}", format_duration(max)));
-        if (min == Millis(0)) fail(*n, key, fmt::format("must be at most {}", format_duration(max)));
-        fail(*n, key, fmt::format("must be from {} to {}", format_duration(min), format_duration(max)));
+          fail(*n, key,
+               fmt::format("must be greater than zero and at most {}", format_duration(max)));
+        if (min == Millis(0))
+          fail(*n, key, fmt::format("must be at most {}", format_duration(max)));
+        fail(*n, key,
+             fmt::format("must be from {} to {}", format_duration(min), format_duration(max)));
       }
       out = *d;
     }
@@ -277,7 +287,8 @@ void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
   if (c.moniker.empty() || blank(c.moniker) || !printable_ascii(c.moniker))
     r.invalid(nullptr, "moniker", "must be non-empty printable ASCII");
   if (!c.network.empty())
-    if (Status st = validate_chain_id(c.network); !st) r.invalid(nullptr, "network", st.error().detail);
+    if (Status st = validate_chain_id(c.network); !st)
+      r.invalid(nullptr, "network", st.error().detail);
   if (c.db_file.empty() || blank(c.db_file)) r.invalid(nullptr, "db_file", "must be a file path");
   // Only split_listen_address's own error is caught: r.invalid's ConfigError already carries
   // the file:line: key: prefix and must not be wrapped in a second one.
@@ -300,7 +311,8 @@ void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
     }
   }
   for (const char* key : {"seeds", "persistent_peers"}) {
-    const std::string& list = std::string_view(key) == "seeds" ? c.p2p.seeds : c.p2p.persistent_peers;
+    const std::string& list =
+        std::string_view(key) == "seeds" ? c.p2p.seeds : c.p2p.persistent_peers;
     for (const std::string& entry : split_list(list)) {
       auto parsed = parse_peer_address(entry);
       if (!parsed) r.invalid(p2p, key, peer_entry_problem(entry, parsed.error()));
@@ -337,8 +349,7 @@ Config default_config() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' && printable_ascii(host))
     c.moniker = host;
-  else
-    c.moniker = "seedscope";
+  else c.moniker = "seedscope";
   return c;
 }
 
@@ -378,7 +389,8 @@ Config load_config(const std::filesystem::path& file) {
   if (std::filesystem::is_directory(file, ec))
     throw ConfigError(fmt::format("{}: is a directory, not a config file", file.string()));
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw ConfigError(fmt::format("{}: cannot read: {}", file.string(), std::strerror(errno)));
+  if (!in)
+    throw ConfigError(fmt::format("{}: cannot read: {}", file.string(), std::strerror(errno)));
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad())
@@ -397,7 +409,8 @@ std::optional<Millis> parse_duration(std::string_view s) {
     std::size_t i = 0;
     long double value = 0;
     bool digits = false;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') value = value * 10 + (s[i++] - '0'), digits = true;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+      value = value * 10 + (s[i++] - '0'), digits = true;
     if (i < s.size() && s[i] == '.') {
       ++i;
       long double scale = 0.1L;
@@ -493,7 +506,8 @@ std::string render_config(const Config& c) {
   out += fmt::format("persistent_peers_max_dial_period = {}\n\n",
                      quote(format_duration(p.persistent_peers_max_dial_period)));
   out += "# MConnection: time to wait before flushing messages, payload size, rates (B/s).\n";
-  out += fmt::format("flush_throttle_timeout = {}\n", quote(format_duration(p.flush_throttle_timeout)));
+  out += fmt::format("flush_throttle_timeout = {}\n",
+                     quote(format_duration(p.flush_throttle_timeout)));
   out += fmt::format("max_packet_msg_payload_size = {}\n", p.max_packet_msg_payload_size);
   out += fmt::format("send_rate = {}\n", p.send_rate);
   out += fmt::format("recv_rate = {}\n\n", p.recv_rate);
@@ -510,9 +524,11 @@ std::string render_config(const Config& c) {
   const CrawlerConfig& k = c.crawler;
   out += "\n[crawler]\n\n";
   out += "# `seedscope start` runs the crawler (`seedscope crawl`) instead of a plain node. The\n";
-  out += "# crawler dials p2p.dial_timeout, seeds from p2p.seeds, listens on p2p.laddr as a seed.\n";
+  out +=
+      "# crawler dials p2p.dial_timeout, seeds from p2p.seeds, listens on p2p.laddr as a seed.\n";
   out += fmt::format("crawl = {}\n\n", b(k.crawl));
-  out += "# Contacts in flight at once (lowered to fit the file descriptor limit), inbound peers.\n";
+  out +=
+      "# Contacts in flight at once (lowered to fit the file descriptor limit), inbound peers.\n";
   out += fmt::format("max_concurrent_dials = {}\n", k.max_concurrent_dials);
   out += fmt::format("max_inbound = {}\n\n", k.max_inbound);
   out += "# Chains known only from inbound peers (no outbound contact confirmed them yet): at\n";

@@ -48,9 +48,9 @@ struct P2PConfig {
 
 // The [crawler] section: `seedscope crawl`, or `start` with crawl = true.
 struct CrawlerConfig {
-  bool crawl = false;                       // start runs the crawler instead of a plain node
-  std::int64_t max_concurrent_dials = 512;  // lowered to fit the file descriptor limit
-  std::int64_t max_inbound = 256;           // seed service: concurrent inbound peers
+  bool crawl = false;                         // start runs the crawler instead of a plain node
+  std::int64_t max_concurrent_dials = 512;    // lowered to fit the file descriptor limit
+  std::int64_t max_inbound = 256;             // seed service: concurrent inbound peers
   std::int64_t max_unconfirmed_networks = 16; // chains known only from inbound peers
   Millis recrawl_interval{std::chrono::minutes(10)};
   Millis retry_base{std::chrono::minutes(1)};
@@ -59,14 +59,14 @@ struct CrawlerConfig {
   Millis handshake_timeout{10000};
   Millis pex_timeout{10000};
   Millis contact_retention{std::chrono::hours(24 * 30)};
-  Millis status_interval{10000};            // log line period when stdout is not a terminal
+  Millis status_interval{10000}; // log line period when stdout is not a terminal
 };
 
 struct Config {
-  std::string moniker;                              // default: the host name
+  std::string moniker;                                // default: the host name
   std::string node_key_file = "config/node_key.json"; // relative to the home directory
-  std::string network;                              // chain ID; empty: adopt the peer's
-  std::string db_file = "data/seedscope.db";        // relative to the home directory
+  std::string network;                                // chain ID; empty: adopt the peer's
+  std::string db_file = "data/seedscope.db";          // relative to the home directory
   P2PConfig p2p;
   CrawlerConfig crawler;
   // [instrumentation] as in Tendermint: the Prometheus endpoint ("" or "off": none).

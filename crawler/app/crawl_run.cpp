@@ -37,18 +37,21 @@ std::string network_summary_line(const storage::NetworkCounts& n) {
 }
 
 std::string status_line(const engine::CrawlerStats& s, double rate) {
-  std::string line = fmt::format("known {} | in flight {} | due {} | {:.1f} contacts/s | {} contacts",
-                                 s.known, s.in_flight, s.due, rate, s.contacts);
+  std::string line =
+      fmt::format("known {} | in flight {} | due {} | {:.1f} contacts/s | {} contacts", s.known,
+                  s.in_flight, s.due, rate, s.contacts);
   for (const auto& [net, n] : s.networks) {
-    line += fmt::format(" | {}: {} reachable of {} seen, {} addrs", net, n.reachable,
-                        n.nodes_seen, n.addresses);
+    line += fmt::format(" | {}: {} reachable of {} seen, {} addrs", net, n.reachable, n.nodes_seen,
+                        n.addresses);
   }
   return line;
 }
 
 StatusPrinter::StatusPrinter(Millis interval, bool terminal,
                              std::function<void(const std::string&)> sink)
-    : interval_(interval), terminal_(terminal), sink_(std::move(sink)) {}
+    : interval_(interval),
+      terminal_(terminal),
+      sink_(std::move(sink)) {}
 
 void StatusPrinter::update(const engine::CrawlerStats& stats, TimePoint now) {
   if (last_rate_ != TimePoint{} && now > last_rate_) {
@@ -72,7 +75,8 @@ void StatusPrinter::update(const engine::CrawlerStats& stats, TimePoint now) {
     last_log_ = now;
     contacts_at_log_ = stats.contacts;
     const std::string line = status_line(stats, rate);
-    if (sink_) sink_(line); else log_line(line);
+    if (sink_) sink_(line);
+    else log_line(line);
   }
 }
 

@@ -29,8 +29,7 @@ std::string status_line(const engine::CrawlerStats& stats, double contacts_per_s
 // since the previous line otherwise. `sink` replaces the log line (tests).
 class StatusPrinter {
 public:
-  StatusPrinter(Millis interval, bool terminal,
-                std::function<void(const std::string&)> sink = {});
+  StatusPrinter(Millis interval, bool terminal, std::function<void(const std::string&)> sink = {});
   // Called about once a second with the current stats.
   void update(const engine::CrawlerStats& stats, TimePoint now);
   void finish(); // ends the live line

@@ -19,13 +19,14 @@ Home open_home(const std::filesystem::path& dir, bool require_config) {
   std::error_code ec;
   const auto status = std::filesystem::symlink_status(home.config_file(), ec);
   if (ec && ec != std::errc::no_such_file_or_directory)
-    throw ConfigError(fmt::format("{}: cannot read: {}", home.config_file().string(), ec.message()));
+    throw ConfigError(
+        fmt::format("{}: cannot read: {}", home.config_file().string(), ec.message()));
   if (std::filesystem::exists(status)) {
     home.config = load_config(home.config_file());
     home.has_config = true;
   } else if (require_config) {
-    throw ConfigError(home.config_file().string() +
-                      " not found (run `seedscope init --home " + dir.string() + "` first)");
+    throw ConfigError(home.config_file().string() + " not found (run `seedscope init --home " +
+                      dir.string() + "` first)");
   } else {
     home.config = default_config();
   }

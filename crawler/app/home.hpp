@@ -19,9 +19,7 @@ struct Home {
   bool has_config = false;
 
   std::filesystem::path config_file() const { return dir / "config" / "config.toml"; }
-  std::filesystem::path node_key_file() const {
-    return resolve_in_home(dir, config.node_key_file);
-  }
+  std::filesystem::path node_key_file() const { return resolve_in_home(dir, config.node_key_file); }
   std::filesystem::path db_file() const { return resolve_in_home(dir, config.db_file); }
 };
 

@@ -1,5 +1,6 @@
-// The metrics endpoint: GET /metrics answers a prometheus-cpp Registry (what metrics/ fills) in Prometheus' text format (prometheus-cpp's core TextSerializer), served by our
-// own runtime::HttpServerThread, on a thread and loop of its own: a scrape never waits for the
+// The metrics endpoint: GET /metrics answers a prometheus-cpp Registry (what metrics/ fills) in
+// Prometheus' text format (prometheus-cpp's core TextSerializer), served by our own
+// runtime::HttpServerThread, on a thread and loop of its own: a scrape never waits for the
 // crawler's loop, and the crawler never waits for a scrape (the metric values are atomic).
 #pragma once
 

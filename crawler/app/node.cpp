@@ -66,20 +66,25 @@ runtime::SwitchConfig switch_config(const Config& config) {
 }
 
 Node::Node(runtime::Loop& loop, NodeOptions options, runtime::SwitchObserver* observer)
-    : loop_(loop), options_(std::move(options)), clock_(loop),
-      rng_(options_.rng_seed ? *options_.rng_seed : std::random_device{}() * 0x9e3779b97f4a7c15ULL ^
-                                                        std::random_device{}()),
+    : loop_(loop),
+      options_(std::move(options)),
+      clock_(loop),
+      rng_(options_.rng_seed
+               ? *options_.rng_seed
+               : std::random_device{}() * 0x9e3779b97f4a7c15ULL ^ std::random_device{}()),
       book_(pex::AddrBookConfig{options_.config.p2p.addr_book_strict, std::nullopt,
                                 options_.loopback_only},
             rng_),
-      switch_(loop, options_.key,
-              [&] {
-                runtime::SwitchConfig c = switch_config(options_.config);
-                c.loopback_only = options_.loopback_only;
-                return c;
-              }(),
-              observer),
-      pex_timer_(loop), save_timer_(loop) {
+      switch_(
+          loop, options_.key,
+          [&] {
+            runtime::SwitchConfig c = switch_config(options_.config);
+            c.loopback_only = options_.loopback_only;
+            return c;
+          }(),
+          observer),
+      pex_timer_(loop),
+      save_timer_(loop) {
   const P2PConfig& p = options_.config.p2p;
   persistent_ = parse_peer_list(p.persistent_peers, "persistent_peers");
   auto seeds = parse_peer_list(p.seeds, "seeds");

@@ -18,8 +18,7 @@ std::string encode_node_key_json(const crypto::NodeKey& key) {
   crypto::init_sodium();
   auto raw = key.tendermint_bytes();
   std::string b64(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(b64.data(), b64.size(), raw.data(), raw.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
+  sodium_bin2base64(b64.data(), b64.size(), raw.data(), raw.size(), sodium_base64_VARIANT_ORIGINAL);
   b64.resize(std::strlen(b64.c_str()));
   sodium_memzero(raw.data(), raw.size());
   // Built by hand to keep Go's key order (type before value).
@@ -40,14 +39,12 @@ crypto::NodeKey decode_node_key_json(std::string_view json_text, std::string_vie
   if (!doc.is_object() || !doc.contains("priv_key") || !doc["priv_key"].is_object())
     throw fail("expected {\"priv_key\":{\"type\":...,\"value\":...}}");
   const auto& priv = doc["priv_key"];
-  if (!priv.contains("type") || !priv["type"].is_string())
-    throw fail("priv_key.type missing");
+  if (!priv.contains("type") || !priv["type"].is_string()) throw fail("priv_key.type missing");
   std::string type = priv["type"].get<std::string>();
   if (type != kEd25519PrivKeyType)
-    throw fail(fmt::format("unsupported key type \"{}\" (expected \"{}\")", type,
-                           kEd25519PrivKeyType));
-  if (!priv.contains("value") || !priv["value"].is_string())
-    throw fail("priv_key.value missing");
+    throw fail(
+        fmt::format("unsupported key type \"{}\" (expected \"{}\")", type, kEd25519PrivKeyType));
+  if (!priv.contains("value") || !priv["value"].is_string()) throw fail("priv_key.value missing");
   std::string b64 = priv["value"].get<std::string>();
   unsigned char raw[64 + 1];
   std::size_t len = 0;

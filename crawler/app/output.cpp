@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <ctime>
 #include <chrono>
 #include <condition_variable>
+#include <ctime>
 #include <deque>
 #include <future>
 #include <memory>
@@ -131,7 +131,8 @@ Output& output() {
 } // namespace
 
 std::string utc_time(WallTime t, bool with_millis) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   const std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -143,8 +144,8 @@ std::string utc_time(WallTime t, bool with_millis) {
 }
 
 void log_line(std::string_view message) {
-  const auto now = std::chrono::time_point_cast<std::chrono::nanoseconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
   std::string line = utc_time(now, true);
   line += ' ';
   line += message;

@@ -37,12 +37,10 @@ bool write_result(std::string text);
 bool flush_output(Millis limit = Millis(2000));
 
 // fmt-style shorthands for write_stdout / write_stderr.
-template <typename... T>
-void print_out(fmt::format_string<T...> f, T&&... args) {
+template <typename... T> void print_out(fmt::format_string<T...> f, T&&... args) {
   write_stdout(fmt::format(f, std::forward<T>(args)...));
 }
-template <typename... T>
-void print_err(fmt::format_string<T...> f, T&&... args) {
+template <typename... T> void print_err(fmt::format_string<T...> f, T&&... args) {
   write_stderr(fmt::format(f, std::forward<T>(args)...));
 }
 

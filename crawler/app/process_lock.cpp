@@ -31,16 +31,16 @@ ProcessLock ProcessLock::acquire(const std::filesystem::path& lock_file, const s
   if (lock_file.has_parent_path()) std::filesystem::create_directories(lock_file.parent_path(), ec);
   const int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
-    throw std::runtime_error(fmt::format("cannot open the lock file {}: {}", lock_file.string(),
-                                         std::strerror(errno)));
+    throw std::runtime_error(
+        fmt::format("cannot open the lock file {}: {}", lock_file.string(), std::strerror(errno)));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     const std::string holder = read_holder(fd);
     ::close(fd);
     if (err == EWOULDBLOCK)
-      throw std::runtime_error(fmt::format(
-          "{} is in use by another seedscope process{} (lock file {}); stop it first",
-          what, holder.empty() ? "" : " (pid " + holder + ")", lock_file.string()));
+      throw std::runtime_error(
+          fmt::format("{} is in use by another seedscope process{} (lock file {}); stop it first",
+                      what, holder.empty() ? "" : " (pid " + holder + ")", lock_file.string()));
     throw std::runtime_error(
         fmt::format("cannot lock {}: {}", lock_file.string(), std::strerror(err)));
   }

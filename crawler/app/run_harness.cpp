@@ -12,7 +12,11 @@
 namespace seedscope::app {
 
 RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
-    : loop_(loop), options_(std::move(options)), tick_(loop), deadline_(loop), give_up_(loop) {
+    : loop_(loop),
+      options_(std::move(options)),
+      tick_(loop),
+      deadline_(loop),
+      give_up_(loop) {
   const bool want_metrics = !options_.metrics_addr.empty() && options_.metrics_addr != "off";
   if (want_metrics) {
     registry_ = std::make_shared<prometheus::Registry>();
@@ -64,7 +68,8 @@ void RunHarness::run(std::function<void()> on_tick,
   on_tick_ = std::move(on_tick);
   on_stop_ = std::move(on_stop);
   std::function<void()> tick = [this, &tick] {
-    if (status_ && crawler_metrics_ && writer_) crawler_metrics_->update(status_(), writer_->stats());
+    if (status_ && crawler_metrics_ && writer_)
+      crawler_metrics_->update(status_(), writer_->stats());
     if (on_tick_) on_tick_();
     if (!stopping_) tick_.start(options_.tick, tick);
   };
@@ -72,7 +77,7 @@ void RunHarness::run(std::function<void()> on_tick,
   if (options_.duration)
     deadline_.start(*options_.duration, [this] { request_stop("--duration reached"); });
   runtime::StopRequest stop_request(loop_, [this](int signum) {
-    request_stop(signum == SIGINT    ? "received SIGINT"
+    request_stop(signum == SIGINT   ? "received SIGINT"
                  : signum == SIGHUP ? "received SIGHUP"
                                     : "received SIGTERM");
   });

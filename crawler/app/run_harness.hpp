@@ -37,8 +37,8 @@ namespace seedscope::app {
 class MetricsEndpoint;
 
 struct HarnessOptions {
-  std::string log_prefix;     // before every line the harness logs ("demo: ")
-  std::string metrics_addr;   // "" or "off": no metrics
+  std::string log_prefix;   // before every line the harness logs ("demo: ")
+  std::string metrics_addr; // "" or "off": no metrics
   std::string metrics_namespace = "seedscope";
   bool metrics_optional = false; // an address that cannot be served: go on without metrics
   // The observatory database (crawl, demo): a writer thread, the gauges computed from it.

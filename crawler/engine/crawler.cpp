@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "core/crawl/seed_selection.hpp"
-#include "core/pex/pex_messages.hpp"
 #include "core/p2p/peer_address.hpp"
+#include "core/pex/pex_messages.hpp"
 #include "core/pex/pex_reactor.hpp"
 
 namespace seedscope::engine {
@@ -109,12 +109,11 @@ void Crawler::add_seed(const PeerAddress& addr) {
         emit(observe::AddressUpdate{*schedule_.find(*na), wall_now()});
     } else {
       ++counters_.seeds_ignored;
-      log(fmt::format(
-          "seed {} ignored: {}", addr.to_string(),
-          options_.loopback_only
-              ? "not a loopback address (loopback_only: simulations dial nothing else)"
-              : "not a routable address (loopback and private ranges are not dialed; "
-                "--loopback-only or [p2p] loopback_only = true for a simulation)"));
+      log(fmt::format("seed {} ignored: {}", addr.to_string(),
+                      options_.loopback_only
+                          ? "not a loopback address (loopback_only: simulations dial nothing else)"
+                          : "not a routable address (loopback and private ranges are not dialed; "
+                            "--loopback-only or [p2p] loopback_only = true for a simulation)"));
     }
     if (started_) pump();
     return;
@@ -290,8 +289,8 @@ std::optional<std::pair<Failure, std::string>> Crawler::refuse_inbound(const Nod
 void Crawler::on_accepted(runtime::UpgradeResult result) {
   if (stopped_) return;
   const auto sid = next_sid_++;
-  const NetAddress remote = result.ok() ? result.connection->remote()
-                                        : result.failure.remote.value_or(NetAddress{});
+  const NetAddress remote =
+      result.ok() ? result.connection->remote() : result.failure.remote.value_or(NetAddress{});
   auto s = std::make_unique<Session>(
       loop_, crawl::Contact::inbound(remote, contact_config(), *clock_,
                                      [this](const NodeInfo& r) { return answer_for(r); }));
@@ -357,7 +356,8 @@ void Crawler::drive(std::uint64_t sid) {
   Session& s = *it->second;
   for (auto& a : s.contact.take_actions()) {
     if (!s.peer) continue;
-    if (a.kind == crawl::ContactAction::Kind::kSend) s.peer->send(pex::kPexChannel, std::move(a.pex_message));
+    if (a.kind == crawl::ContactAction::Kind::kSend)
+      s.peer->send(pex::kPexChannel, std::move(a.pex_message));
     else s.peer->stop(a.graceful, Millis(1000));
   }
   for (auto& o : s.contact.take_observations()) {
@@ -471,9 +471,9 @@ CrawlerStats Crawler::stats() const {
   CrawlerStats s = counters_;
   s.in_flight = dialing_;
   s.known = schedule_.size();
-  for (auto st : {crawl::AddrState::kNew, crawl::AddrState::kReachable,
-                  crawl::AddrState::kMisbehaving, crawl::AddrState::kUnreachable,
-                  crawl::AddrState::kRetired})
+  for (auto st :
+       {crawl::AddrState::kNew, crawl::AddrState::kReachable, crawl::AddrState::kMisbehaving,
+        crawl::AddrState::kUnreachable, crawl::AddrState::kRetired})
     s.by_state[std::string(crawl::to_string(st))] = schedule_.count(st);
   const auto now = wall_now();
   std::map<std::string, std::unordered_set<std::string>> reachable, misbehaving;

@@ -52,7 +52,9 @@ std::vector<int> open_blackhole(const SimNode& n) {
   sa.sin_port = htons(n.port);
   inet_pton(AF_INET, n.ip.to_string().c_str(), &sa.sin_addr);
   const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (lfd < 0) throw std::runtime_error(fmt::format("blackhole {}: socket: {}", n.listen_addr(), strerror(errno)));
+  if (lfd < 0)
+    throw std::runtime_error(
+        fmt::format("blackhole {}: socket: {}", n.listen_addr(), strerror(errno)));
   fds.push_back(lfd);
   const int one = 1;
   ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -120,18 +122,19 @@ struct Netsim::Conn {
   std::unique_ptr<runtime::Connection> connection; // garbage / oversized
   std::unique_ptr<runtime::TcpSocket> socket;      // silent / slowloris
   runtime::Timer timer;
-  Bytes drip;              // slowloris: what is left to send, a byte a second
+  Bytes drip;                             // slowloris: what is left to send, a byte a second
   std::optional<pex::PexPeerRules> rules; // PEX-speaking classes: Go's request rules
 };
 
 Netsim::Netsim(runtime::Loop& loop, const SimNetwork& network, NetsimOptions options)
-    : loop_(loop), net_(network), options_(options), churn_timer_(loop) {}
+    : loop_(loop),
+      net_(network),
+      options_(options),
+      churn_timer_(loop) {}
 
 Netsim::~Netsim() { stop(); }
 
-bool Netsim::online(std::uint32_t node) const {
-  return node < hosts_.size() && hosts_[node]->up;
-}
+bool Netsim::online(std::uint32_t node) const { return node < hosts_.size() && hosts_[node]->up; }
 
 void Netsim::start() {
   raise_fd_limit();
@@ -173,31 +176,29 @@ void Netsim::bring_up(Host& host) {
   if (host.up) return;
   const SimNode& n = *host.node;
   switch (n.behaviour) {
-    case Behaviour::kRefused: return;
-    case Behaviour::kBlackhole:
-      host.blackhole_fds = open_blackhole(n);
-      break;
-    case Behaviour::kSilent:
-    case Behaviour::kSlowloris: {
-      host.raw = std::make_unique<runtime::TcpListener>(loop_);
-      auto sa = runtime::make_sockaddr(n.ip.to_string(), n.port);
-      const int rc = host.raw->listen(reinterpret_cast<const sockaddr*>(&*sa), 128,
-                                      [this, &host](int status) {
-                                        if (status == 0) on_raw_accept(host);
-                                      });
-      if (rc != 0)
-        throw runtime::ListenError(n.listen_addr(), runtime::listen_failure_reason(rc), rc);
-      break;
-    }
-    default: {
-      runtime::UpgradeOptions o;
-      o.our_info = sent_info(net_, n);
-      o.handshake_timeout = options_.handshake_timeout;
-      host.transport = std::make_unique<runtime::Transport>(loop_, signer_for(n));
-      host.transport->listen(n.listen_addr(), std::move(o),
-                             [this, &host](runtime::UpgradeResult r) { on_upgraded(host, std::move(r)); },
-                             64);
-    }
+  case Behaviour::kRefused: return;
+  case Behaviour::kBlackhole: host.blackhole_fds = open_blackhole(n); break;
+  case Behaviour::kSilent:
+  case Behaviour::kSlowloris: {
+    host.raw = std::make_unique<runtime::TcpListener>(loop_);
+    auto sa = runtime::make_sockaddr(n.ip.to_string(), n.port);
+    const int rc =
+        host.raw->listen(reinterpret_cast<const sockaddr*>(&*sa), 128, [this, &host](int status) {
+          if (status == 0) on_raw_accept(host);
+        });
+    if (rc != 0)
+      throw runtime::ListenError(n.listen_addr(), runtime::listen_failure_reason(rc), rc);
+    break;
+  }
+  default: {
+    runtime::UpgradeOptions o;
+    o.our_info = sent_info(net_, n);
+    o.handshake_timeout = options_.handshake_timeout;
+    host.transport = std::make_unique<runtime::Transport>(loop_, signer_for(n));
+    host.transport->listen(
+        n.listen_addr(), std::move(o),
+        [this, &host](runtime::UpgradeResult r) { on_upgraded(host, std::move(r)); }, 64);
+  }
   }
   host.up = true;
   ++stats_.online;
@@ -368,14 +369,13 @@ void Netsim::churn_tick() {
     const SimNode& n = *h->node;
     if (!n.churns) continue;
     // The same scenario seed and epoch give the same offline set.
-    std::uint64_t x = net_.scenario().seed ^ (std::uint64_t(n.index) << 20) ^ (churn_epoch_ * 0x9e3779b97f4a7c15ULL);
+    std::uint64_t x = net_.scenario().seed ^ (std::uint64_t(n.index) << 20) ^
+                      (churn_epoch_ * 0x9e3779b97f4a7c15ULL);
     x = (x ^ (x >> 31)) * 0xbf58476d1ce4e5b9ULL;
     x ^= x >> 29;
     const bool offline = double(x % 1'000'000) / 1e6 < churn.offline_fraction;
-    if (offline)
-      take_down(*h);
-    else
-      bring_up(*h);
+    if (offline) take_down(*h);
+    else bring_up(*h);
   }
   churn_timer_.start(churn.period, [this] { churn_tick(); });
 }

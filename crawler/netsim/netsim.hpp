@@ -24,18 +24,18 @@ namespace seedscope::netsim {
 struct NetsimOptions {
   Millis handshake_timeout{20000};
   Millis flush_throttle{20};
-  Millis silent_hold{60000};     // how long silent and slow nodes keep a connection
+  Millis silent_hold{60000};          // how long silent and slow nodes keep a connection
   Millis min_request_interval{10000}; // Go's ensurePeersPeriod / 3
 };
 
 struct NetsimStats {
-  std::uint64_t accepted = 0;        // connections accepted (all classes)
-  std::uint64_t handshakes = 0;      // completed as responder
+  std::uint64_t accepted = 0;   // connections accepted (all classes)
+  std::uint64_t handshakes = 0; // completed as responder
   std::uint64_t handshake_failures = 0;
   std::uint64_t pex_requests = 0;
   std::uint64_t pex_answers = 0;
-  std::uint64_t punished = 0;        // peers stopped for asking too often
-  std::size_t online = 0;            // nodes listening now
+  std::uint64_t punished = 0; // peers stopped for asking too often
+  std::size_t online = 0;     // nodes listening now
   std::size_t open_connections = 0;
 };
 

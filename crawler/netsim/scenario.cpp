@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <span>
 #include <sstream>
@@ -99,9 +99,9 @@ unsolicited_addrs = 0.01
 // The keys of each table; anything else is an error naming its line and the nearest key.
 constexpr std::string_view kTopKeys[] = {"seed", "port", "address_offset", "churn", "network"};
 constexpr std::string_view kChurnKeys[] = {"offline_fraction", "period"};
-constexpr std::string_view kNetworkKeys[] = {
-    "chain_id", "nodes", "known_peers", "stale_addresses", "seed_nodes", "rpc_fraction",
-    "versions", "fractions"};
+constexpr std::string_view kNetworkKeys[] = {"chain_id",        "nodes",      "known_peers",
+                                             "stale_addresses", "seed_nodes", "rpc_fraction",
+                                             "versions",        "fractions"};
 constexpr std::string_view kVersionKeys[] = {"version", "weight"};
 
 // "<source>:<line>: <path>: <what>", the line where `key` is.
@@ -209,16 +209,15 @@ bool misbehaves_after_handshake(Behaviour b) {
 
 bool completes_handshake(Behaviour b) {
   switch (b) {
-    case Behaviour::kNormal:
-    case Behaviour::kSeed:
-    case Behaviour::kGarbageAfterHandshake:
-    case Behaviour::kUnsolicitedAddrs:
-    case Behaviour::kOversizedMessage:
-    case Behaviour::kPrivateAndDuplicateAddrs:
-    case Behaviour::kIncompatibleNetwork: // completes it with a peer that adopts its network
-      return true;
-    default:
-      return false;
+  case Behaviour::kNormal:
+  case Behaviour::kSeed:
+  case Behaviour::kGarbageAfterHandshake:
+  case Behaviour::kUnsolicitedAddrs:
+  case Behaviour::kOversizedMessage:
+  case Behaviour::kPrivateAndDuplicateAddrs:
+  case Behaviour::kIncompatibleNetwork: // completes it with a peer that adopts its network
+    return true;
+  default: return false;
   }
 }
 
@@ -239,7 +238,8 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
   check_keys(root, source, "", kTopKeys);
   Scenario s;
   if (root.contains("seed"))
-    s.seed = get_uint(root.get("seed"), source, "seed", 0, std::numeric_limits<std::int64_t>::max());
+    s.seed =
+        get_uint(root.get("seed"), source, "seed", 0, std::numeric_limits<std::int64_t>::max());
   if (root.contains("port"))
     s.port = static_cast<std::uint16_t>(get_uint(root.get("port"), source, "port", 1, 65535));
   if (root.contains("address_offset"))
@@ -253,8 +253,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
       const std::string key(k.str());
       if (key == "offline_fraction")
         s.churn.offline_fraction = get_fraction(&v, source, "churn.offline_fraction");
-      else
-        s.churn.period = get_duration(&v, source, "churn.period");
+      else s.churn.period = get_duration(&v, source, "churn.period");
     }
   }
   const auto* nets = root.get("network") ? root.get("network")->as_array() : nullptr;
@@ -298,8 +297,10 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
           check_keys(*vt, source, vp + ".", kVersionKeys);
           auto ver = (*vt)["version"].value<std::string>();
           auto weight = (*vt)["weight"].value<double>();
-          if (!ver || ver->empty() || ver->size() > 60) fail(source, vp + ".version", "must be a version string");
-          if (!weight || !(*weight > 0) || *weight > 1e6) fail(source, vp + ".weight", "must be a positive number");
+          if (!ver || ver->empty() || ver->size() > 60)
+            fail(source, vp + ".version", "must be a version string");
+          if (!weight || !(*weight > 0) || *weight > 1e6)
+            fail(source, vp + ".weight", "must be a positive number");
           n.versions.push_back({*ver, *weight});
         }
       } else if (key == "fractions") {
@@ -325,11 +326,14 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
     if (!chain_ids.insert(n.chain_id).second) fail(source, at + ".chain_id", "appears twice");
     double sum = 0;
     for (const auto& [b, f] : n.fractions) sum += f;
-    if (sum > 0.9) fail(source, at + ".fractions", fmt::format("add up to {:.2f}; at most 0.9 (some nodes must be normal)", sum));
+    if (sum > 0.9)
+      fail(source, at + ".fractions",
+           fmt::format("add up to {:.2f}; at most 0.9 (some nodes must be normal)", sum));
     if (n.seed_nodes > n.nodes) fail(source, at + ".seed_nodes", "more seeds than nodes");
     if (have_known_peers && n.known_peers >= n.nodes)
       fail(source, at + ".known_peers",
-           fmt::format("{} others are more than the network's {} nodes have", n.known_peers, n.nodes));
+           fmt::format("{} others are more than the network's {} nodes have", n.known_peers,
+                       n.nodes));
     if (!have_known_peers) n.known_peers = std::min<std::size_t>(n.known_peers, n.nodes - 1);
     s.networks.push_back(std::move(n));
   }

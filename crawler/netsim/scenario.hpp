@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
-#include <optional>
 #include <string_view>
 #include <vector>
 

@@ -28,8 +28,7 @@ private:
   std::uint64_t state_;
 };
 
-template <class T>
-void shuffle(std::vector<T>& v, Rng& rng) {
+template <class T> void shuffle(std::vector<T>& v, Rng& rng) {
   for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
 }
 
@@ -60,7 +59,8 @@ SimNetwork::SimNetwork(Scenario scenario) : scenario_(std::move(scenario)) {
       auto it = spec.fractions.find(b);
       if (it == spec.fractions.end()) continue;
       const auto count = static_cast<std::size_t>(std::llround(it->second * double(spec.nodes)));
-      classes.insert(classes.end(), std::min(count, spec.nodes - std::min(spec.nodes, classes.size())), b);
+      classes.insert(classes.end(),
+                     std::min(count, spec.nodes - std::min(spec.nodes, classes.size())), b);
     }
     classes.resize(spec.nodes, Behaviour::kNormal);
     shuffle(classes, rng);
@@ -153,7 +153,8 @@ NodeInfo SimNetwork::node_info(const SimNode& n) const {
 std::vector<PeerAddress> SimNetwork::seed_addresses() const {
   std::vector<PeerAddress> out;
   for (const auto& n : nodes_)
-    if (n.behaviour == Behaviour::kSeed) out.push_back(parse_peer_address(n.address().to_string()).value());
+    if (n.behaviour == Behaviour::kSeed)
+      out.push_back(parse_peer_address(n.address().to_string()).value());
   return out;
 }
 

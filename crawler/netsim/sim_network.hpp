@@ -26,9 +26,9 @@ struct SimNode {
   std::uint16_t port = 0;
   std::string version;
   bool rpc = false;
-  bool churns = false;               // may go offline on the churn schedule
-  std::vector<std::uint32_t> known;  // its address book: other nodes of its network
-  std::vector<NetAddress> stale;     // and addresses of nodes that never existed
+  bool churns = false;              // may go offline on the churn schedule
+  std::vector<std::uint32_t> known; // its address book: other nodes of its network
+  std::vector<NetAddress> stale;    // and addresses of nodes that never existed
 
   NetAddress address() const { return NetAddress{id, ip, port}; }
   std::string listen_addr() const; // "tcp://ip:port"

@@ -62,8 +62,7 @@ void Connection::abort() {
 
 void Connection::on_data(ByteSpan data) {
   if (Status st = secret_->on_receive(data); !st) {
-    end(Failure{Stage::kMConnection, classify_secret_error(st.error().code)},
-        st.error().message());
+    end(Failure{Stage::kMConnection, classify_secret_error(st.error().code)}, st.error().message());
     return;
   }
   if (!secret_->has_plaintext()) return;

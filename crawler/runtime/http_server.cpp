@@ -24,7 +24,9 @@ namespace detail {
 struct HttpServerState : std::enable_shared_from_this<HttpServerState> {
   struct Connection {
     Connection(Loop& loop, std::size_t max_head, TcpSocket s)
-        : socket(std::move(s)), deadline(loop), reader(max_head) {}
+        : socket(std::move(s)),
+          deadline(loop),
+          reader(max_head) {}
     TcpSocket socket;
     Timer deadline;
     http::RequestReader reader;
@@ -32,7 +34,10 @@ struct HttpServerState : std::enable_shared_from_this<HttpServerState> {
   };
 
   HttpServerState(Loop& l, HttpHandler h, HttpServerOptions o)
-      : loop(l), handler(std::move(h)), options(o), listener(l) {}
+      : loop(l),
+        handler(std::move(h)),
+        options(o),
+        listener(l) {}
   ~HttpServerState() { close(); }
 
   void on_incoming(int status);
@@ -58,8 +63,8 @@ void HttpServerState::on_incoming(int status) {
   TcpSocket socket(loop);
   if (listener.accept(socket) != 0) return;
   if (connections.size() >= options.max_connections) {
-    (void)socket.write(to_bytes(http::serialize(
-        http::text_response(503, "too many connections, try again later"), false)));
+    (void)socket.write(to_bytes(
+        http::serialize(http::text_response(503, "too many connections, try again later"), false)));
     socket.close_gracefully(Millis(1000), /*drain_input=*/true);
     return;
   }
@@ -86,7 +91,7 @@ void HttpServerState::on_data(std::uint64_t id, ByteSpan data) {
     return;
   }
   if (!next->has_value()) return; // need more
-  c.socket.pause_reading();        // one request per connection; the rest is drained at close
+  c.socket.pause_reading();       // one request per connection; the rest is drained at close
   dispatch(id, c, **next);
 }
 
@@ -161,9 +166,8 @@ HttpServer::HttpServer(Loop& loop, HttpHandler handler, HttpServerOptions option
 HttpServer::~HttpServer() { close(); }
 
 int HttpServer::listen(const sockaddr* addr, int backlog) {
-  return state_->listener.listen(addr, backlog, [s = state_.get()](int status) {
-    s->on_incoming(status);
-  });
+  return state_->listener.listen(addr, backlog,
+                                 [s = state_.get()](int status) { s->on_incoming(status); });
 }
 
 void HttpServer::close() { state_->close(); }

@@ -46,9 +46,10 @@ public:
 
 private:
   friend struct detail::HttpServerState;
-  HttpResponder(std::weak_ptr<detail::HttpServerState> server, std::uint64_t connection,
-                Loop& loop)
-      : server_(std::move(server)), connection_(connection), loop_(&loop) {}
+  HttpResponder(std::weak_ptr<detail::HttpServerState> server, std::uint64_t connection, Loop& loop)
+      : server_(std::move(server)),
+        connection_(connection),
+        loop_(&loop) {}
   std::weak_ptr<detail::HttpServerState> server_;
   std::uint64_t connection_ = 0;
   Loop* loop_ = nullptr;

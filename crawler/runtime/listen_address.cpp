@@ -10,7 +10,9 @@ namespace seedscope::runtime {
 
 ListenError::ListenError(std::string address, std::string reason, int status)
     : std::runtime_error(fmt::format("cannot listen on {}: {}", address, reason)),
-      address_(std::move(address)), reason_(std::move(reason)), status_(status) {}
+      address_(std::move(address)),
+      reason_(std::move(reason)),
+      status_(status) {}
 
 bool ListenError::address_in_use() const { return status_ == UV_EADDRINUSE; }
 
@@ -24,8 +26,7 @@ ListenAddress parse_listen_address(std::string_view text) {
     rest.remove_prefix(pos + 3);
   }
   const auto colon = rest.rfind(':');
-  if (colon == std::string_view::npos)
-    throw fail("expected host:port, :port or tcp://host:port");
+  if (colon == std::string_view::npos) throw fail("expected host:port, :port or tcp://host:port");
   std::string_view host = rest.substr(0, colon);
   const std::string_view port_text = rest.substr(colon + 1);
   if (port_text.empty() || port_text.size() > 5 ||

@@ -16,10 +16,10 @@
 namespace seedscope::runtime {
 
 struct ListenAddress {
-  std::string text;         // as written
-  std::string host;         // IP literal without brackets ("0.0.0.0" for ":port")
+  std::string text; // as written
+  std::string host; // IP literal without brackets ("0.0.0.0" for ":port")
   std::uint16_t port = 0;
-  sockaddr_storage addr{};  // host and port, ready for bind
+  sockaddr_storage addr{}; // host and port, ready for bind
   const sockaddr* sockaddr_ptr() const { return reinterpret_cast<const sockaddr*>(&addr); }
 };
 

@@ -42,9 +42,7 @@ void Loop::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
 
 void Loop::stop() { uv_stop(&loop_); }
 
-TimePoint Loop::now() const {
-  return TimePoint(Millis(uv_now(const_cast<uv_loop_t*>(&loop_))));
-}
+TimePoint Loop::now() const { return TimePoint(Millis(uv_now(const_cast<uv_loop_t*>(&loop_)))); }
 
 void Loop::defer(std::function<void()> task) {
   deferred_.push_back(std::move(task));

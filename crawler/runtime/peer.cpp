@@ -12,8 +12,11 @@ constexpr std::size_t kWriteHighWater = 256 * 1024;
 
 Peer::Peer(Loop& loop, std::unique_ptr<Connection> connection, PeerInfo info,
            const std::vector<mconn::ChannelDescriptor>& channels, const mconn::MConnConfig& config)
-    : loop_(loop), conn_(std::move(connection)), info_(std::move(info)),
-      mconn_(channels, config, loop.now()), timer_(loop) {}
+    : loop_(loop),
+      conn_(std::move(connection)),
+      info_(std::move(info)),
+      mconn_(channels, config, loop.now()),
+      timer_(loop) {}
 
 Peer::~Peer() {
   timer_.stop();
@@ -47,8 +50,7 @@ bool Peer::can_send(mconn::ChannelId channel) const {
 void Peer::on_data(ByteSpan data) {
   if (stopped_) return;
   if (Status st = mconn_.on_plaintext(data, loop_.now()); !st) {
-    fail({Stage::kMConnection, mconn::classify_mconn_error(st.error().code)},
-         st.error().message());
+    fail({Stage::kMConnection, mconn::classify_mconn_error(st.error().code)}, st.error().message());
     return;
   }
   for (auto& m : mconn_.take_received()) {
@@ -80,8 +82,7 @@ void Peer::pump() {
 void Peer::on_timer() {
   if (stopped_) return;
   if (Status st = mconn_.on_timer(loop_.now()); !st) {
-    fail({Stage::kMConnection, mconn::classify_mconn_error(st.error().code)},
-         st.error().message());
+    fail({Stage::kMConnection, mconn::classify_mconn_error(st.error().code)}, st.error().message());
     return;
   }
   pump();

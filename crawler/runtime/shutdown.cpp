@@ -72,8 +72,9 @@ void wait_for_signals() {
       }
     }
     if (first == 0)
-      exit_now(128 + signum, "received signal " + std::to_string(signum) + " before start-up "
-                                                                            "finished; exiting");
+      exit_now(128 + signum, "received signal " + std::to_string(signum) +
+                                 " before start-up "
+                                 "finished; exiting");
     break;
   }
   // A graceful stop is under way: a second signal, or the end of the grace period, ends it.

@@ -6,7 +6,10 @@ namespace seedscope::runtime {
 
 Switch::Switch(Loop& loop, std::shared_ptr<const crypto::NodeKey> node_key, SwitchConfig config,
                SwitchObserver* observer)
-    : loop_(loop), transport_(loop, node_key), config_(std::move(config)), observer_(observer),
+    : loop_(loop),
+      transport_(loop, node_key),
+      config_(std::move(config)),
+      observer_(observer),
       peer_set_(node_key->node_id(), config_.limits) {}
 
 Switch::~Switch() {
@@ -220,8 +223,7 @@ std::size_t Switch::broadcast(mconn::ChannelId channel, const Bytes& msg) {
   return n;
 }
 
-void Switch::stop_peer(const std::string& peer_id, Failure why, std::string detail,
-                       bool graceful) {
+void Switch::stop_peer(const std::string& peer_id, Failure why, std::string detail, bool graceful) {
   remove_peer(peer_id, why, detail, graceful);
 }
 

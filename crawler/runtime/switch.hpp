@@ -45,7 +45,8 @@ class SwitchObserver {
 public:
   virtual ~SwitchObserver() = default;
   virtual void on_peer_added(const PeerInfo& peer) { (void)peer; }
-  virtual void on_peer_removed(const PeerInfo& peer, const Failure& why, const std::string& detail) {
+  virtual void on_peer_removed(const PeerInfo& peer, const Failure& why,
+                               const std::string& detail) {
     (void)peer, (void)why, (void)detail;
   }
   // A dial or an inbound connection that did not become a peer: upgrade failures and

@@ -57,7 +57,6 @@ std::string uv_error_text(int status) {
 
 int uv_status_from_errno(int err) { return uv_translate_sys_error(err); }
 
-
 namespace {
 
 // One read buffer per thread: libuv hands it straight to the read callback, which consumes
@@ -244,8 +243,8 @@ int TcpSocket::write(Bytes data) {
   uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(req->data.data()),
                              static_cast<unsigned>(req->data.size()));
   const std::size_t size = req->data.size();
-  int rc = uv_write(&req->req, reinterpret_cast<uv_stream_t*>(&impl_->tcp), &buf, 1,
-                    &Impl::on_written);
+  int rc =
+      uv_write(&req->req, reinterpret_cast<uv_stream_t*>(&impl_->tcp), &buf, 1, &Impl::on_written);
   if (rc == 0) {
     req.release(); // owned by libuv until on_written
     impl_->write_queued += size;
@@ -303,9 +302,7 @@ std::optional<NetAddress> TcpSocket::peer_net_address() const {
     return std::nullopt;
   return net_address_of(reinterpret_cast<const sockaddr*>(&ss));
 }
-std::string TcpSocket::local_address() const {
-  return impl_ ? sockname(&impl_->tcp, false) : "?";
-}
+std::string TcpSocket::local_address() const { return impl_ ? sockname(&impl_->tcp, false) : "?"; }
 std::uint16_t TcpSocket::local_port() const { return impl_ ? sockport(&impl_->tcp) : 0; }
 
 // ---- TcpListener --------------------------------------------------------------------------

@@ -11,7 +11,8 @@ std::pair<std::string, std::uint16_t> split_listen_address(std::string_view ladd
 }
 
 Transport::Transport(Loop& loop, std::shared_ptr<const crypto::Signer> key)
-    : loop_(loop), key_(std::move(key)) {}
+    : loop_(loop),
+      key_(std::move(key)) {}
 
 Transport::~Transport() { close(); }
 
@@ -31,8 +32,8 @@ std::uint16_t Transport::listen(std::string_view laddr, UpgradeOptions options,
   inbound_options_ = std::move(options);
   inbound_handler_ = std::move(handler);
   max_inbound_ = max_pending_upgrades;
-  int rc = listener_->listen(address.sockaddr_ptr(), 128,
-                             [this](int status) { on_incoming(status); });
+  int rc =
+      listener_->listen(address.sockaddr_ptr(), 128, [this](int status) { on_incoming(status); });
   if (rc != 0) {
     listener_.reset();
     throw ListenError(std::string(laddr), listen_failure_reason(rc), rc);
@@ -40,7 +41,8 @@ std::uint16_t Transport::listen(std::string_view laddr, UpgradeOptions options,
   // Listening on port 0 (tests, demo): advertise the port we got.
   std::string& advertised = inbound_options_.our_info.listen_addr;
   if (advertised.size() >= 2 && advertised.ends_with(":0"))
-    advertised = advertised.substr(0, advertised.size() - 1) + std::to_string(listener_->local_port());
+    advertised =
+        advertised.substr(0, advertised.size() - 1) + std::to_string(listener_->local_port());
   return listener_->local_port();
 }
 

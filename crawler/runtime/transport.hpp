@@ -20,8 +20,8 @@
 #include "core/types/net_address.hpp"
 #include "core/types/node_info.hpp"
 #include "crawler/runtime/connection.hpp"
-#include "crawler/runtime/loop.hpp"
 #include "crawler/runtime/listen_address.hpp"
+#include "crawler/runtime/loop.hpp"
 #include "crawler/runtime/tcp.hpp"
 
 namespace seedscope::runtime {

@@ -61,7 +61,8 @@ void Upgrade::dial(const PeerAddress& addr, Millis dial_timeout) {
         connect(reinterpret_cast<const sockaddr*>(&addrs.front()), dial_timeout);
       });
   if (rc != 0)
-    fail_soon(Stage::kDial, Reason::kDnsFailure, "resolving " + addr.host + ": " + uv_error_text(rc));
+    fail_soon(Stage::kDial, Reason::kDnsFailure,
+              "resolving " + addr.host + ": " + uv_error_text(rc));
 }
 
 void Upgrade::connect(const sockaddr* addr, Millis dial_timeout) {
@@ -161,10 +162,17 @@ void Upgrade::succeed() {
   deadline_.stop();
   grace_.stop();
   timings_.handshake_ms = elapsed_ms(handshake_start_ns_);
-  Connection::Parts parts{std::move(socket_), handshake_->release_connection(), key_,
-                          *handshake_->peer_info(), handshake_->our_info(),
-                          handshake_->take_leftover_plaintext(), handshake_->take_output(),
-                          timings_, direction_, remote_address_, NetAddress{}};
+  Connection::Parts parts{std::move(socket_),
+                          handshake_->release_connection(),
+                          key_,
+                          *handshake_->peer_info(),
+                          handshake_->our_info(),
+                          handshake_->take_leftover_plaintext(),
+                          handshake_->take_output(),
+                          timings_,
+                          direction_,
+                          remote_address_,
+                          NetAddress{}};
   if (remote_) parts.remote = *remote_;
   parts.remote.id = parts.peer_info.node_id;
   UpgradeResult result;
@@ -179,10 +187,8 @@ void Upgrade::fail(Stage stage, Reason reason, std::string detail, Close close) 
   grace_.stop();
   resolver_.cancel();
   if (handshake_start_ns_ != 0) timings_.handshake_ms = elapsed_ms(handshake_start_ns_);
-  if (close == Close::kGracefully)
-    socket_.close_gracefully(Millis(1000));
-  else
-    socket_.close();
+  if (close == Close::kGracefully) socket_.close_gracefully(Millis(1000));
+  else socket_.close();
   UpgradeResult result;
   UpgradeFailure& f = result.failure;
   f.failure = Failure{stage, reason};

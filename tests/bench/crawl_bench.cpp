@@ -77,7 +77,8 @@ double crypto_side_us() {
 
 // The Go seed's schedule on the same network: seconds until 99 % of reachable nodes were
 // dialed successfully (capped at 48 h of simulated time).
-double go_seed_model(const netsim::SimNetwork& net, const std::map<std::string, std::size_t>& reachable) {
+double go_seed_model(const netsim::SimNetwork& net,
+                     const std::map<std::string, std::size_t>& reachable) {
   std::mt19937_64 rng(7);
   struct Known {
     std::uint32_t node = 0;
@@ -120,17 +121,33 @@ double go_seed_model(const netsim::SimNetwork& net, const std::map<std::string, 
       // dialPeer's back-off: too early after failures.
       if (k.attempts > 0 && t - k.last_dialed < double(1 << std::min(k.attempts, 20))) continue;
       k.last_dialed = t;
-      if (k.stale) { t += 0.001; ++k.attempts; continue; } // refused
+      if (k.stale) {
+        t += 0.001;
+        ++k.attempts;
+        continue;
+      } // refused
       const auto& n = net.node(k.node);
       switch (n.behaviour) {
-        case Behaviour::kRefused: t += 0.001; ++k.attempts; continue;
-        case Behaviour::kBlackhole: t += 3; ++k.attempts; continue;
-        case Behaviour::kSilent:
-        case Behaviour::kSlowloris: t += 3 + 20; ++k.attempts; continue; // connect, then 20 s
-        case Behaviour::kBadSignature:
-        case Behaviour::kIdMismatch:
-        case Behaviour::kIncompatibleVersion: t += 0.005; ++k.attempts; continue;
-        default: break;
+      case Behaviour::kRefused:
+        t += 0.001;
+        ++k.attempts;
+        continue;
+      case Behaviour::kBlackhole:
+        t += 3;
+        ++k.attempts;
+        continue;
+      case Behaviour::kSilent:
+      case Behaviour::kSlowloris:
+        t += 3 + 20;
+        ++k.attempts;
+        continue; // connect, then 20 s
+      case Behaviour::kBadSignature:
+      case Behaviour::kIdMismatch:
+      case Behaviour::kIncompatibleVersion:
+        t += 0.005;
+        ++k.attempts;
+        continue;
+      default: break;
       }
       t += 0.005;
       k.attempts = 0;
@@ -189,7 +206,8 @@ void run(std::size_t nodes) {
   }
   close(ready[0]);
 
-  const auto dir = std::filesystem::temp_directory_path() / fmt::format("seedscope-crawl-bench-{}", getpid());
+  const auto dir =
+      std::filesystem::temp_directory_path() / fmt::format("seedscope-crawl-bench-{}", getpid());
   std::filesystem::create_directories(dir);
   const auto db_file = dir / "bench.db";
   storage::load_observatory(db_file);
@@ -252,8 +270,8 @@ void run(std::size_t nodes) {
              "reachable nodes contacted in {:.2f} s; {} contacts ({} handshakes) in {:.2f} s\n",
              nodes, unreachable, 100.0 * double(unreachable) / double(nodes), reachable.size(),
              seeds.size(), covered_at, st.contacts, handshaken, wall);
-  fmt::print("  crawler CPU {:.2f} s: event loop {:.2f} s + database writer thread {:.2f} s\n",
-             cpu, main_cpu, cpu - main_cpu);
+  fmt::print("  crawler CPU {:.2f} s: event loop {:.2f} s + database writer thread {:.2f} s\n", cpu,
+             main_cpu, cpu - main_cpu);
   fmt::print("  event loop: {:.0f} us per contact, {:.0f} us per handshaken contact; raw crypto "
              "of one handshake side {:.0f} us (ratio {:.2f} per handshaken contact)\n",
              main_cpu / double(st.contacts) * 1e6, main_cpu / double(handshaken) * 1e6, side,
@@ -266,8 +284,7 @@ void run(std::size_t nodes) {
              double(ws.rows_written) / wall,
              ws.total_batch_ms > 0 ? double(ws.rows_written) / (ws.total_batch_ms / 1000) : 0.0);
   const double go = go_seed_model(net, reachable);
-  if (go < 0)
-    fmt::print("  Go seed schedule (model): 99 % not reached in 48 h\n");
+  if (go < 0) fmt::print("  Go seed schedule (model): 99 % not reached in 48 h\n");
   else
     fmt::print("  Go seed schedule (model): 99 % after {:.0f} s ({:.1f} h), {:.0f}x longer\n", go,
                go / 3600, covered_at > 0 ? go / covered_at : 0.0);

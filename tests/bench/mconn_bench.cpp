@@ -30,8 +30,8 @@ double raw_cipher_mb_per_s() {
   for (int i = 0; i < n; ++i) {
     nonce[4] = static_cast<std::uint8_t>(i);
     unsigned long long len = 0;
-    crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &len, frame.data(), frame.size(),
-                                              nullptr, 0, nullptr, nonce.data(), key.data());
+    crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &len, frame.data(), frame.size(), nullptr,
+                                              0, nullptr, nonce.data(), key.data());
   }
   return double(n) * 1024 / 1e6 / (cpu_seconds() - c0);
 }

@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
   for (const auto& n : net.nodes())
     if (n.behaviour == netsim::Behaviour::kNormal && sim.online(n.index)) // churn: some are off
       targets.push_back(parse_peer_address(n.address().to_string()).value());
-  runtime::Transport dialer(loop, std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate()));
+  runtime::Transport dialer(loop,
+                            std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate()));
   runtime::DialOptions dopt;
   dopt.upgrade.our_info.moniker = "bench";
   dopt.upgrade.our_info.listen_addr = "tcp://127.0.0.1:1";

@@ -17,9 +17,9 @@ using namespace seedscope::wire;
 
 namespace {
 
-#define FUZZ_INVARIANT(cond)                                                                      \
-  do {                                                                                            \
-    if (!(cond)) std::abort();                                                                    \
+#define FUZZ_INVARIANT(cond)                                                                       \
+  do {                                                                                             \
+    if (!(cond)) std::abort();                                                                     \
   } while (0)
 
 struct Reading {

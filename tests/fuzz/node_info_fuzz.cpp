@@ -10,9 +10,9 @@ using namespace seedscope;
 
 namespace {
 
-#define FUZZ_INVARIANT(cond)                                                                      \
-  do {                                                                                            \
-    if (!(cond)) std::abort();                                                                    \
+#define FUZZ_INVARIANT(cond)                                                                       \
+  do {                                                                                             \
+    if (!(cond)) std::abort();                                                                     \
   } while (0)
 
 const NodeInfo& ours() {

@@ -78,9 +78,7 @@ void fuzz_frames(ByteSpan in) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   ByteSpan in(data + 1, size - 1);
-  if (data[0] % 2 == 0)
-    fuzz_handshake(in);
-  else
-    fuzz_frames(in);
+  if (data[0] % 2 == 0) fuzz_handshake(in);
+  else fuzz_frames(in);
   return 0;
 }

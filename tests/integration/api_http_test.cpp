@@ -4,9 +4,9 @@
 // listen address forms of --listen and the one-line errors for a bad port or a port in use.
 #include <csignal>
 #include <regex>
-#include <tuple>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -32,13 +32,14 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// "net-a": 300 nodes, every fifth unreachable now (verified two days ago), 30 of the reachable ones on IPv6, the others in
-// 60 /16 groups, every eleventh with a comma and quotes in its moniker (for CSV); "net-b": 20
-// reachable nodes.
+// "net-a": 300 nodes, every fifth unreachable now (verified two days ago), 30 of the reachable ones
+// on IPv6, the others in 60 /16 groups, every eleventh with a comma and quotes in its moniker (for
+// CSV); "net-b": 20 reachable nodes.
 void build_db(const fs::path& file) {
   storage::load_observatory(file);
   storage::ObservatoryWriter w(file);
-  const auto t = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const auto t =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   auto put = [&](const std::string& network, int n, bool reachable, bool v6) {
     crawl::ScheduledAddress a;
     const IpAddress ip = v6 ? *IpAddress::parse(fmt::format("2a01:4f8:{:x}::{:x}", n % 7 + 1, n))
@@ -61,7 +62,8 @@ void build_db(const fs::path& file) {
     info.channels = Bytes{0x00};
     w.post(observe::NodeSeen{info, t});
     crawl::Availability av;
-    for (int k = 0; k < 20; ++k) av.update(reachable && k % (n % 5 + 1) == 0, t - std::chrono::minutes(10 * (20 - k)));
+    for (int k = 0; k < 20; ++k)
+      av.update(reachable && k % (n % 5 + 1) == 0, t - std::chrono::minutes(10 * (20 - k)));
     w.post(observe::AvailabilityUpdate{network, a.addr.id, av});
   };
   for (int n = 1; n <= 300; ++n) put("net-a", n, n % 5 != 0, n % 10 == 3);
@@ -104,7 +106,8 @@ std::vector<Case> cases(const fs::path& db) {
       {"DELETE", "/api/v1/peers?network=net-a", 405},
   };
   std::vector<Case> out;
-  for (const auto& [method, target, status] : requests) out.push_back(Case{method, target, status, "", ""});
+  for (const auto& [method, target, status] : requests)
+    out.push_back(Case{method, target, status, "", ""});
   for (auto& c : out) {
     if (c.status == 405) continue; // the server's own answer
     const auto q = c.target.find('?');
@@ -123,7 +126,8 @@ std::set<std::string> book_content(const std::string& json) {
   std::set<std::string> out;
   auto book = storage::from_addrbook_json(json);
   if (!book.ok()) return {"unparsable: " + book.error().message()};
-  for (const auto& ka : book->addrs) out.insert(ka.addr.to_string() + (ka.is_old() ? " old" : " new"));
+  for (const auto& ka : book->addrs)
+    out.insert(ka.addr.to_string() + (ka.is_old() ? " old" : " new"));
   return out;
 }
 
@@ -183,8 +187,8 @@ TEST_CASE("api over HTTP: every endpoint and format from 32 concurrent clients")
     REQUIRE(book.ok());
     CHECK(book->addrs.size() == 300);
   }
-  test::ChildProcess api({SEEDSCOPE_BINARY, "--home", (dir.path() / "home").string(), "api",
-                          "--db", db.string(), "--listen", "127.0.0.1:0"},
+  test::ChildProcess api({SEEDSCOPE_BINARY, "--home", (dir.path() / "home").string(), "api", "--db",
+                          db.string(), "--listen", "127.0.0.1:0"},
                          dir.path() / "api.out", dir.path() / "api.err");
   const std::uint16_t port = port_of(served_address(dir.path() / "api.err"));
 
@@ -199,7 +203,8 @@ TEST_CASE("api over HTTP: every endpoint and format from 32 concurrent clients")
       for (int i = 0; i < kPerClient; ++i) {
         const Case& c = all[std::size_t(k + i) % all.size()];
         const std::string why = mismatch(c, test::http_request(port, c.method, c.target));
-        if (!why.empty() && errors[k].size() < 5) errors[k].push_back(c.method + " " + c.target + ": " + why);
+        if (!why.empty() && errors[k].size() < 5)
+          errors[k].push_back(c.method + " " + c.target + ": " + why);
         ++done[k];
       }
     });
@@ -231,9 +236,9 @@ TEST_CASE("api --listen takes every interface, tcp:// and IPv6 forms") {
     std::string address_prefix; // of the served address
     std::string connect_host;
   };
-  for (const Form& f : {Form{":0", "0.0.0.0:", "127.0.0.1"},
-                        Form{"tcp://127.0.0.1:0", "127.0.0.1:", "127.0.0.1"},
-                        Form{"[::1]:0", "[::1]:", "::1"}}) {
+  for (const Form& f :
+       {Form{":0", "0.0.0.0:", "127.0.0.1"}, Form{"tcp://127.0.0.1:0", "127.0.0.1:", "127.0.0.1"},
+        Form{"[::1]:0", "[::1]:", "::1"}}) {
     INFO(f.listen);
     const auto err = dir.path() / "api.err";
     test::ChildProcess api({SEEDSCOPE_BINARY, "--home", (dir.path() / "home").string(), "api",
@@ -241,7 +246,8 @@ TEST_CASE("api --listen takes every interface, tcp:// and IPv6 forms") {
                            dir.path() / "api.out", err);
     const std::string address = served_address(err);
     CHECK(address.rfind(f.address_prefix, 0) == 0);
-    const std::string r = test::http_request(port_of(address), "GET", "/api/v1/networks", f.connect_host);
+    const std::string r =
+        test::http_request(port_of(address), "GET", "/api/v1/networks", f.connect_host);
     CHECK(test::http_status(r) == 200);
     CHECK(nlohmann::json::parse(test::http_body(r)).size() == 2);
     api.signal(SIGTERM);
@@ -261,16 +267,16 @@ TEST_CASE("api --listen on a port in use or a bad port is one line with the reas
   };
   auto in_use = run(taken);
   CHECK(in_use.exit_code == 1);
-  CHECK(in_use.err == "seedscope: api: cannot listen on " + taken +
-                          ": address already in use (EADDRINUSE)\n");
+  CHECK(in_use.err ==
+        "seedscope: api: cannot listen on " + taken + ": address already in use (EADDRINUSE)\n");
   auto bad_port = run("127.0.0.1:70000");
   CHECK(bad_port.exit_code == 1);
-  CHECK(bad_port.err ==
-        "seedscope: api: cannot listen on 127.0.0.1:70000: port \"70000\" is not a number from 0 to 65535\n");
+  CHECK(bad_port.err == "seedscope: api: cannot listen on 127.0.0.1:70000: port \"70000\" is not a "
+                        "number from 0 to 65535\n");
   auto bad_host = run("localhost:26661");
   CHECK(bad_host.exit_code == 1);
-  CHECK(bad_host.err ==
-        "seedscope: api: cannot listen on localhost:26661: host \"localhost\" is not an IP address\n");
+  CHECK(bad_host.err == "seedscope: api: cannot listen on localhost:26661: host \"localhost\" is "
+                        "not an IP address\n");
   // The holder kept serving.
   CHECK(test::http_status(test::http_request(holder.port(), "GET", "/api/v1/networks")) == 200);
 }

@@ -26,7 +26,8 @@ std::string error_of(const std::string& text) {
 
 std::size_t count(const std::string& haystack, const std::string& needle) {
   std::size_t n = 0;
-  for (auto pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + 1))
+  for (auto pos = haystack.find(needle); pos != std::string::npos;
+       pos = haystack.find(needle, pos + 1))
     ++n;
   return n;
 }
@@ -84,10 +85,13 @@ external_address = "tcp://seed.example.com:26656"
   CHECK_FALSE(c.p2p.addr_book_strict);
   CHECK(c.p2p.external_address == "tcp://seed.example.com:26656");
 
-  CHECK(error_of("[p2p]\ndial_timeout = \"3 seconds\"\n").find("config.toml:2: dial_timeout: bad duration") == 0);
+  CHECK(error_of("[p2p]\ndial_timeout = \"3 seconds\"\n")
+            .find("config.toml:2: dial_timeout: bad duration") == 0);
   CHECK(error_of("[p2p]\ndial_timeout = 3\n").find("expected a duration") != std::string::npos);
-  CHECK(error_of("[p2p]\nhandshake_timeout = \"0s\"\n").find("greater than zero") != std::string::npos);
-  CHECK(error_of("[p2p]\nmax_num_inbound_peers = -1\n").find("must be from 0 to") != std::string::npos);
+  CHECK(error_of("[p2p]\nhandshake_timeout = \"0s\"\n").find("greater than zero") !=
+        std::string::npos);
+  CHECK(error_of("[p2p]\nmax_num_inbound_peers = -1\n").find("must be from 0 to") !=
+        std::string::npos);
   CHECK(error_of("[p2p]\nladdr = \"tcp://example.com:1\"\n").find("laddr") != std::string::npos);
   CHECK(error_of("[p2p]\nseeds = \"1.2.3.4:26656\"\n").find("seeds") != std::string::npos);
   CHECK(error_of("moniker = \"\"\n").find("moniker") != std::string::npos);
@@ -109,12 +113,14 @@ TEST_CASE("config: an unknown key or section names file:line and the nearest kno
        "\"max_concurrent_dials\"?"},
       {"[instrumentation]\nnamespac = \"x\"\n",
        "config.toml:2: namespac: unknown key in [instrumentation]; did you mean \"namespace\"?"},
-      {"\n[crawlr]\ncrawl = true\n", "config.toml:2: crawlr: unknown section; did you mean \"crawler\"?"},
+      {"\n[crawlr]\ncrawl = true\n",
+       "config.toml:2: crawlr: unknown section; did you mean \"crawler\"?"},
       {"[p2p]\ncolour = 1\n", "config.toml:2: colour: unknown key in [p2p]"},
       {"[weather]\nsunny = true\n", "config.toml:1: weather: unknown section"},
       {"colour = 1\n", "config.toml:1: colour: unknown key"},
       // Right key, wrong place.
-      {"[p2p]\ncrawl = true\n", "config.toml:2: crawl: unknown key in [p2p]; crawl belongs in [crawler]"},
+      {"[p2p]\ncrawl = true\n",
+       "config.toml:2: crawl: unknown key in [p2p]; crawl belongs in [crawler]"},
       {"[p2p]\nladdr = \"tcp://127.0.0.1:1\"\nnetwork = \"x\"\n",
        "config.toml:3: network: unknown key in [p2p]; network is a top-level key: put it before "
        "the first [section]"},
@@ -123,7 +129,8 @@ TEST_CASE("config: an unknown key or section names file:line and the nearest kno
        "config.toml:1: proxy_app: a Tendermint setting seedscope does not use; remove it"},
       {"[rpc]\nladdr = \"tcp://127.0.0.1:26657\"\n",
        "config.toml:1: rpc: a Tendermint setting seedscope does not use; remove it"},
-      {"[p2p]\nupnp = false\n", "config.toml:2: upnp: a Tendermint setting seedscope does not use; remove it"},
+      {"[p2p]\nupnp = false\n",
+       "config.toml:2: upnp: a Tendermint setting seedscope does not use; remove it"},
       // Nested tables inside a section are keys of it too.
       {"[p2p.extra]\nx = 1\n", "config.toml:1: extra: unknown key in [p2p]"},
   };
@@ -147,14 +154,17 @@ TEST_CASE("config: every integer and duration key has a range") {
   const Case cases[] = {
       {"p2p", "max_num_inbound_peers", "-1", "10001", "0", "must be from 0 to 10000"},
       {"p2p", "max_num_outbound_peers", "-1", "10001", "10000", "must be from 0 to 10000"},
-      {"p2p", "max_packet_msg_payload_size", "0", "99999999999", "65536", "must be from 1 to 65536"},
+      {"p2p", "max_packet_msg_payload_size", "0", "99999999999", "65536",
+       "must be from 1 to 65536"},
       {"p2p", "send_rate", "0", "10000000001", "1", "must be from 1 to 10000000000"},
       {"p2p", "recv_rate", "-5", "99999999999", "10000000000", "must be from 1 to 10000000000"},
-      {"p2p", "persistent_peers_max_dial_period", nullptr, "\"25h\"", "\"0s\"", "must be at most 24h"},
+      {"p2p", "persistent_peers_max_dial_period", nullptr, "\"25h\"", "\"0s\"",
+       "must be at most 24h"},
       {"p2p", "flush_throttle_timeout", nullptr, "\"11s\"", "\"0s\"", "must be at most 10s"},
       {"p2p", "handshake_timeout", "\"0s\"", "\"11m\"", "\"10m\"",
        "must be greater than zero and at most 10m"},
-      {"p2p", "dial_timeout", "\"0\"", "\"1h\"", "\"1ms\"", "must be greater than zero and at most 10m"},
+      {"p2p", "dial_timeout", "\"0\"", "\"1h\"", "\"1ms\"",
+       "must be greater than zero and at most 10m"},
       {"crawler", "max_concurrent_dials", "0", "100001", "1", "must be from 1 to 100000"},
       {"crawler", "max_inbound", "0", "100001", "100000", "must be from 1 to 100000"},
       {"crawler", "recrawl_interval", "\"0s\"", "\"721h\"", "\"720h\"",
@@ -225,10 +235,10 @@ TEST_CASE("config: external_address is empty or host:port and says what is wrong
 TEST_CASE("config: no error message repeats its file:line: key: prefix") {
   // One case per kind of error the config code produces.
   const char* cases[] = {
-      "[p2p]\nladdr = \"tcp://example.com:1\"\n",    // host not an IP
-      "[p2p]\nladdr = \"udp://127.0.0.1:1\"\n",      // scheme
-      "[p2p]\nladdr = \"127.0.0.1\"\n",              // no port
-      "[p2p]\nladdr = \"127.0.0.1:99999\"\n",        // bad port
+      "[p2p]\nladdr = \"tcp://example.com:1\"\n", // host not an IP
+      "[p2p]\nladdr = \"udp://127.0.0.1:1\"\n",   // scheme
+      "[p2p]\nladdr = \"127.0.0.1\"\n",           // no port
+      "[p2p]\nladdr = \"127.0.0.1:99999\"\n",     // bad port
       "[p2p]\nexternal_address = \"x\"\n",
       "[p2p]\nseeds = \"1.2.3.4:26656\"\n",
       "[p2p]\npersistent_peers = \"zz@1.2.3.4:26656\"\n",
@@ -263,7 +273,7 @@ TEST_CASE("config: a config.toml that is a directory or a dangling link is a one
   test::TempDir dir;
   const fs::path file = dir.path() / "config" / "config.toml";
   fs::create_directories(file);
-  auto load_error = [] (const fs::path& home) {
+  auto load_error = [](const fs::path& home) {
     try {
       open_home(home, /*require_config=*/false);
     } catch (const ConfigError& e) {

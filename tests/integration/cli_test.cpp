@@ -45,7 +45,7 @@ TEST_CASE("init writes the config and the node key and show-node-id prints the k
   REQUIRE(fs::exists(key_file));
   REQUIRE(fs::exists(home / "config" / "config.toml"));
   CHECK(fs::is_directory(home / "data"));
-  struct stat st{};
+  struct stat st {};
   REQUIRE(::stat(key_file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   CHECK(app::load_node_key(key_file).node_id() == id);
@@ -150,8 +150,8 @@ TEST_CASE("a bad node_key.json gives a clear error and a non-zero exit") {
       {"not base64", R"({"priv_key":{"type":"tendermint/PrivKeyEd25519","value":"!!!"}})",
        "base64"},
       {"public key not matching the seed",
-       R"({"priv_key":{"type":"tendermint/PrivKeyEd25519","value":")" +
-           std::string(86, 'A') + "==\"}}",
+       R"({"priv_key":{"type":"tendermint/PrivKeyEd25519","value":")" + std::string(86, 'A') +
+           "==\"}}",
        "does not match"},
   };
   for (const Case& c : cases) {
@@ -186,7 +186,8 @@ TEST_CASE("`start` refuses a config.toml with an unknown key or one that is a di
   const fs::path home = dir.path();
   init_home(home);
   const fs::path config = home / "config" / "config.toml";
-  test::write_file(config, "moniker = \"x\"\n[p2p]\nladdr = \"tcp://127.0.0.1:0\"\nseed_mod = true\n");
+  test::write_file(config,
+                   "moniker = \"x\"\n[p2p]\nladdr = \"tcp://127.0.0.1:0\"\nseed_mod = true\n");
   auto r = run_process({kBinary, "start", "--home", home.string()});
   CHECK(r.exit_code == 1);
   CHECK(r.err == "seedscope: " + config.string() +
@@ -219,8 +220,8 @@ TEST_CASE("probe against a running `seedscope start`") {
   fs::path probe_home = dir.path() / "no-such-home"; // probe works without a home
 
   SUBCASE("success: JSON with the node's ID and NodeInfo") {
-    auto r = run_process({kBinary, "probe", address, "--home", probe_home.string(), "--network",
-                          "chain-y"});
+    auto r = run_process(
+        {kBinary, "probe", address, "--home", probe_home.string(), "--network", "chain-y"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto j = nlohmann::json::parse(r.out);
@@ -241,8 +242,8 @@ TEST_CASE("probe against a running `seedscope start`") {
     CHECK(r.err.find("names no chain ID") != std::string::npos);
   }
   SUBCASE("a given network is answered in; the node adopts it") {
-    auto r = run_process({kBinary, "probe", address, "--network", "chain-z", "--home",
-                          probe_home.string()});
+    auto r = run_process(
+        {kBinary, "probe", address, "--network", "chain-z", "--home", probe_home.string()});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto j = nlohmann::json::parse(r.out);
@@ -270,10 +271,12 @@ TEST_CASE("probe of an incompatible node prints its NodeInfo and the failure") {
   fs::path home = dir.path() / "node";
   std::string node_id = init_home(home);
   std::uint16_t port = test::free_tcp_port();
-  test::write_file(home / "config" / "config.toml",
-                   fmt::format("moniker = \"chain-a-node\"\nnetwork = \"chain-a\"\n[p2p]\n"
-                               "laddr = \"tcp://127.0.0.1:{}\"\n[instrumentation]\nprometheus_listen_addr = \"off\"\n",
-                               port));
+  test::write_file(
+      home / "config" / "config.toml",
+      fmt::format(
+          "moniker = \"chain-a-node\"\nnetwork = \"chain-a\"\n[p2p]\n"
+          "laddr = \"tcp://127.0.0.1:{}\"\n[instrumentation]\nprometheus_listen_addr = \"off\"\n",
+          port));
   test::ChildProcess node({kBinary, "start", "--home", home.string()}, dir.path() / "node.out",
                           dir.path() / "node.err");
   REQUIRE(test::wait_for_port(port, Millis(10000)));
@@ -324,20 +327,23 @@ TEST_CASE("`seedscope start` as a seed and as a node that bootstraps from it") {
   const std::string common =
       "network = \"cli-pex\"\n[p2p]\naddr_book_strict = false\nallow_duplicate_ip = true\n"
       "flush_throttle_timeout = \"10ms\"\n";
-  test::write_file(seed_home / "config" / "config.toml",
-                   fmt::format("moniker = \"the-seed\"\n{}laddr = \"tcp://127.0.0.1:{}\"\n"
-                               "seed_mode = true\n[instrumentation]\nprometheus_listen_addr = \"off\"\n",
-                               common, seed_port));
-  test::write_file(node_home / "config" / "config.toml",
-                   fmt::format("moniker = \"the-node\"\n{}laddr = \"tcp://127.0.0.1:{}\"\n"
-                               "seeds = \"{}@127.0.0.1:{}\"\n[instrumentation]\nprometheus_listen_addr = \"off\"\n",
-                               common, node_port, seed_id, seed_port));
+  test::write_file(
+      seed_home / "config" / "config.toml",
+      fmt::format("moniker = \"the-seed\"\n{}laddr = \"tcp://127.0.0.1:{}\"\n"
+                  "seed_mode = true\n[instrumentation]\nprometheus_listen_addr = \"off\"\n",
+                  common, seed_port));
+  test::write_file(
+      node_home / "config" / "config.toml",
+      fmt::format(
+          "moniker = \"the-node\"\n{}laddr = \"tcp://127.0.0.1:{}\"\n"
+          "seeds = \"{}@127.0.0.1:{}\"\n[instrumentation]\nprometheus_listen_addr = \"off\"\n",
+          common, node_port, seed_id, seed_port));
 
-  test::ChildProcess seed({kBinary, "start", "--home", seed_home.string()},
-                          dir.path() / "seed.out", dir.path() / "seed.err");
+  test::ChildProcess seed({kBinary, "start", "--home", seed_home.string()}, dir.path() / "seed.out",
+                          dir.path() / "seed.err");
   REQUIRE(test::wait_for_port(seed_port, Millis(10000)));
-  test::ChildProcess node({kBinary, "start", "--home", node_home.string()},
-                          dir.path() / "node.out", dir.path() / "node.err");
+  test::ChildProcess node({kBinary, "start", "--home", node_home.string()}, dir.path() / "node.out",
+                          dir.path() / "node.err");
 
   // The node dials its seed and asks; the seed answers once and hangs up.
   CHECK_MESSAGE(wait_for_log(dir.path() / "seed.err",
@@ -358,7 +364,8 @@ TEST_CASE("`seedscope start` as a seed and as a node that bootstraps from it") {
   CHECK(test::read_file(dir.path() / "node.err").find("stopped") != std::string::npos);
 }
 
-TEST_CASE("addrbook import and export move a book through addrbook.json; bad input changes nothing") {
+TEST_CASE(
+    "addrbook import and export move a book through addrbook.json; bad input changes nothing") {
   crypto::init_sodium();
   test::TempDir dir;
   const fs::path home = dir.path() / "home";
@@ -403,7 +410,8 @@ TEST_CASE("addrbook import and export move a book through addrbook.json; bad inp
   CHECK(test::read_file(out) == test::read_file(in));
 }
 
-TEST_CASE("addrbook export to - writes stdout and an empty file replaces a stored book only with --force") {
+TEST_CASE("addrbook export to - writes stdout and an empty file replaces a stored book only with "
+          "--force") {
   crypto::init_sodium();
   test::TempDir dir;
   const fs::path home = dir.path() / "home";
@@ -448,7 +456,8 @@ TEST_CASE("addrbook export to - writes stdout and an empty file replaces a store
   CHECK(r.out == test::read_file(full));
 
   // --force does it.
-  r = run_process({kBinary, "addrbook", "import", "--force", empty.string(), "--home", home.string()});
+  r = run_process(
+      {kBinary, "addrbook", "import", "--force", empty.string(), "--home", home.string()});
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("imported 0 addresses") != std::string::npos);
   r = run_process({kBinary, "addrbook", "export", "-", "--home", home.string()});
@@ -470,7 +479,8 @@ TEST_CASE("`seedscope start` refuses a database that is not its own, and leaves 
   CHECK(test::read_file(home / "data" / "seedscope.db") == junk);
 }
 
-TEST_CASE("`seedscope crawl` refuses a foreign database untouched; `start` with crawl = true runs the crawler") {
+TEST_CASE("`seedscope crawl` refuses a foreign database untouched; `start` with crawl = true runs "
+          "the crawler") {
   crypto::init_sodium();
   test::TempDir dir;
   const fs::path home = dir.path() / "home";
@@ -498,7 +508,8 @@ TEST_CASE("`seedscope crawl` refuses a foreign database untouched; `start` with 
   const std::string metrics_line = "prometheus_listen_addr = \"127.0.0.1:26660\"";
   pos = config.find(metrics_line);
   REQUIRE(pos != std::string::npos);
-  config.replace(pos, metrics_line.size(), "prometheus_listen_addr = \"off\""); // tests run side by side
+  config.replace(pos, metrics_line.size(),
+                 "prometheus_listen_addr = \"off\""); // tests run side by side
   test::write_file(home / "config" / "config.toml", config);
   test::ChildProcess child({kBinary, "start", "--home", home.string()}, dir.path() / "out",
                            dir.path() / "err");
@@ -537,7 +548,8 @@ TEST_CASE("`seedscope netsim` prints each chain's seed list on stdout when it st
   CHECK(out.find("two-2 seeds: " + seeds[1][0] + "\n") != std::string::npos);
   CHECK(out.find("three-3 seeds: (no seed nodes)\n") != std::string::npos);
   // A listed seed is a live node of its chain.
-  auto probe = run_process({kBinary, "probe", seeds[0][1], "--home", (dir.path() / "home").string()});
+  auto probe =
+      run_process({kBinary, "probe", seeds[0][1], "--home", (dir.path() / "home").string()});
   INFO(probe.err);
   CHECK(probe.exit_code == 0);
   CHECK(probe.out.find("\"network\": \"one-1\"") != std::string::npos);
@@ -546,19 +558,19 @@ TEST_CASE("`seedscope netsim` prints each chain's seed list on stdout when it st
 }
 
 TEST_CASE("usage errors exit with 2 and one line; --help and --version with 0") {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {},
-           {"bogus"},
-           {"init", "--bogus"},
-           {"--home"},
-           {"export", "--network", "x", "--min-score", "2"},
-           {"export", "--network", "x", "--min-score", "abc"},
-           {"export", "--network", "x", "--format", "xml"},
-           {"export", "--network", "x", "--ipv4", "--ipv6"},
-           {"crawl", "--max-concurrent-dials", "abc"},
-           {"crawl", "--max-concurrent-dials", "0"},
-           {"demo", "--preset", "bogus"},
-           {"probe"}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"bogus"},
+                                             {"init", "--bogus"},
+                                             {"--home"},
+                                             {"export", "--network", "x", "--min-score", "2"},
+                                             {"export", "--network", "x", "--min-score", "abc"},
+                                             {"export", "--network", "x", "--format", "xml"},
+                                             {"export", "--network", "x", "--ipv4", "--ipv6"},
+                                             {"crawl", "--max-concurrent-dials", "abc"},
+                                             {"crawl", "--max-concurrent-dials", "0"},
+                                             {"demo", "--preset", "bogus"},
+                                             {"probe"}}) {
     std::vector<std::string> argv = {kBinary};
     argv.insert(argv.end(), args.begin(), args.end());
     CAPTURE(fmt::format("{}", fmt::join(args, " ")));
@@ -594,7 +606,8 @@ TEST_CASE("`demo` on a kept database counts only its own contacts") {
   CHECK(again.out.find("99 % at not reached") != std::string::npos);
 }
 
-TEST_CASE("`demo` beside a netsim on its addresses names --address-offset and runs elsewhere with it") {
+TEST_CASE(
+    "`demo` beside a netsim on its addresses names --address-offset and runs elsewhere with it") {
   crypto::init_sodium();
   test::TempDir dir;
   const fs::path scenario = dir.path() / "busy.toml";
@@ -627,9 +640,12 @@ TEST_CASE("`demo` beside a netsim on its addresses names --address-offset and ru
   sim.signal(SIGTERM);
   CHECK(sim.wait(Millis(10000)) == std::optional<int>(0));
 
-  for (const auto& [option, value] : std::vector<std::pair<std::string, std::string>>{
-           {"--port", "0"}, {"--port", "65536"}, {"--port", "x"}, {"--address-offset", "-1"},
-           {"--address-offset", "100001"}}) {
+  for (const auto& [option, value] :
+       std::vector<std::pair<std::string, std::string>>{{"--port", "0"},
+                                                        {"--port", "65536"},
+                                                        {"--port", "x"},
+                                                        {"--address-offset", "-1"},
+                                                        {"--address-offset", "100001"}}) {
     CAPTURE(option);
     CAPTURE(value);
     auto bad = run_process({kBinary, "demo", option, value});

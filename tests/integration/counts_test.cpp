@@ -50,7 +50,8 @@ std::string scenario() {
 // "  count-a: 51 reachable of 66 nodes seen, 6 misbehaving, 135 addresses" (the crawl summary)
 std::map<std::string, Counts> parse_summary(const std::string& log) {
   std::map<std::string, Counts> out;
-  std::regex line(R"(  ([^ :]+): (\d+) reachable of (\d+) nodes seen, (\d+) misbehaving, (\d+) addresses)");
+  std::regex line(
+      R"(  ([^ :]+): (\d+) reachable of (\d+) nodes seen, (\d+) misbehaving, (\d+) addresses)");
   for (auto it = std::sregex_iterator(log.begin(), log.end(), line); it != std::sregex_iterator();
        ++it)
     out[(*it)[1]] = {std::stol((*it)[3]), std::stol((*it)[2]), std::stol((*it)[4]),
@@ -92,7 +93,8 @@ double gauge(prometheus::Registry& r, const std::string& name, const std::string
 
 } // namespace
 
-TEST_CASE("counts: crawl summary, stats, metrics and API agree with each other and the ground truth") {
+TEST_CASE(
+    "counts: crawl summary, stats, metrics and API agree with each other and the ground truth") {
   test::TempDir dir;
   test::write_file(dir.path() / "scenario.toml", scenario());
   test::ChildProcess sim({kBinary, "netsim", "--scenario", (dir.path() / "scenario.toml").string(),
@@ -118,11 +120,11 @@ TEST_CASE("counts: crawl summary, stats, metrics and API agree with each other a
   const nlohmann::json truth = nlohmann::json::parse(test::read_file(dir.path() / "truth.json"));
 
   const fs::path db = dir.path() / "obs.db";
-  auto crawl = test::run_process({kBinary, "crawl", "--home", (dir.path() / "home").string(),
-                                  "--db", db.string(), "--seed", seeds, "--loopback-only",
-                                  "--laddr", "127.0.0.1:0", "--metrics-addr", "off",
-                                  "--duration", "15s"},
-                                 Millis(60000));
+  auto crawl =
+      test::run_process({kBinary, "crawl", "--home", (dir.path() / "home").string(), "--db",
+                         db.string(), "--seed", seeds, "--loopback-only", "--laddr", "127.0.0.1:0",
+                         "--metrics-addr", "off", "--duration", "15s"},
+                        Millis(60000));
   INFO(crawl.err);
   REQUIRE(crawl.exit_code == 0);
   sim.signal(SIGTERM);
@@ -138,7 +140,8 @@ TEST_CASE("counts: crawl summary, stats, metrics and API agree with each other a
     // NodeInfo reaches the crawler: completed handshakes, and the refused incompatible version.
     if (netsim::completes_handshake(*cls) || *cls == netsim::Behaviour::kIncompatibleVersion)
       ++c.nodes;
-    if (netsim::completes_handshake(*cls) && !netsim::misbehaves_after_handshake(*cls)) ++c.reachable;
+    if (netsim::completes_handshake(*cls) && !netsim::misbehaves_after_handshake(*cls))
+      ++c.reachable;
     if (netsim::misbehaves_after_handshake(*cls)) ++c.misbehaving;
   }
 
@@ -166,10 +169,11 @@ TEST_CASE("counts: crawl summary, stats, metrics and API agree with each other a
     CHECK(s.addresses > 0);
     CHECK(stats.at(chain) == s);
     CHECK(from_api.at(chain) == s);
-    const Counts from_metrics{static_cast<long>(gauge(*registry, "t_network_known_nodes", chain)),
-                              static_cast<long>(gauge(*registry, "t_network_reachable_nodes", chain)),
-                              static_cast<long>(gauge(*registry, "t_network_misbehaving_nodes", chain)),
-                              static_cast<long>(gauge(*registry, "t_network_addresses", chain))};
+    const Counts from_metrics{
+        static_cast<long>(gauge(*registry, "t_network_known_nodes", chain)),
+        static_cast<long>(gauge(*registry, "t_network_reachable_nodes", chain)),
+        static_cast<long>(gauge(*registry, "t_network_misbehaving_nodes", chain)),
+        static_cast<long>(gauge(*registry, "t_network_addresses", chain))};
     CHECK(from_metrics == s);
   }
   CHECK(sim.wait(Millis(10000)).has_value());

@@ -29,8 +29,8 @@
 namespace seedscope {
 namespace {
 
-using netsim::Behaviour;
 using crawl::Outcome;
+using netsim::Behaviour;
 
 // Two networks, every class in each.
 netsim::Scenario two_networks(std::uint32_t offset) {
@@ -49,17 +49,17 @@ netsim::Scenario two_networks(std::uint32_t offset) {
 // What the crawler must record for a node of each class (first contact).
 Outcome expected(Behaviour b) {
   switch (b) {
-    case Behaviour::kRefused: return Outcome::kRefused;
-    case Behaviour::kBlackhole: return Outcome::kTimeout;
-    case Behaviour::kSilent:
-    case Behaviour::kSlowloris: return Outcome::kHandshakeTimeout;
-    case Behaviour::kIncompatibleVersion: return Outcome::kIncompatible;
-    case Behaviour::kBadSignature: return Outcome::kAuthFailure;
-    case Behaviour::kIdMismatch: return Outcome::kIdMismatch;
-    case Behaviour::kGarbageAfterHandshake:
-    case Behaviour::kUnsolicitedAddrs:
-    case Behaviour::kOversizedMessage: return Outcome::kMisbehaving;
-    default: return Outcome::kOk; // normal, seed, private+duplicate (their bad entries are dropped)
+  case Behaviour::kRefused: return Outcome::kRefused;
+  case Behaviour::kBlackhole: return Outcome::kTimeout;
+  case Behaviour::kSilent:
+  case Behaviour::kSlowloris: return Outcome::kHandshakeTimeout;
+  case Behaviour::kIncompatibleVersion: return Outcome::kIncompatible;
+  case Behaviour::kBadSignature: return Outcome::kAuthFailure;
+  case Behaviour::kIdMismatch: return Outcome::kIdMismatch;
+  case Behaviour::kGarbageAfterHandshake:
+  case Behaviour::kUnsolicitedAddrs:
+  case Behaviour::kOversizedMessage: return Outcome::kMisbehaving;
+  default: return Outcome::kOk; // normal, seed, private+duplicate (their bad entries are dropped)
   }
 }
 
@@ -76,7 +76,8 @@ struct Recorder final : observe::Observer {
 
 } // namespace
 
-TEST_CASE("crawler: two simulated networks are crawled to the ground truth, every class classified") {
+TEST_CASE(
+    "crawler: two simulated networks are crawled to the ground truth, every class classified") {
   runtime::Loop loop;
   netsim::SimNetwork net(two_networks(60000));
   netsim::NetsimOptions so;
@@ -120,7 +121,8 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   std::map<std::string, const netsim::SimNode*> by_id;
   for (const auto& n : net.nodes()) {
     by_id[n.id] = &n;
-    if (netsim::completes_handshake(n.behaviour) && !netsim::misbehaves_after_handshake(n.behaviour))
+    if (netsim::completes_handshake(n.behaviour) &&
+        !netsim::misbehaves_after_handshake(n.behaviour))
       reachable[net.node_info(n).network].insert(n.id);
   }
   auto coverage = [&](const std::string& chain) {
@@ -136,11 +138,14 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
       if (auto n = by_id.find(id); n != by_id.end()) seen.insert(n->second->behaviour);
     return seen.size();
   };
-  test::run_until(loop, [&] {
-    return coverage("crawl-a") >= 0.99 && coverage("crawl-b") >= 0.99 &&
-           classes_seen() == netsim::fraction_classes().size() + 2 &&
-           crawler.stats().in_flight == 0;
-  }, Millis(40000));
+  test::run_until(
+      loop,
+      [&] {
+        return coverage("crawl-a") >= 0.99 && coverage("crawl-b") >= 0.99 &&
+               classes_seen() == netsim::fraction_classes().size() + 2 &&
+               crawler.stats().in_flight == 0;
+      },
+      Millis(40000));
   MESSAGE(fmt::format("coverage crawl-a {:.1f} %, crawl-b {:.1f} %; {} contacts",
                       coverage("crawl-a") * 100, coverage("crawl-b") * 100,
                       crawler.stats().contacts));
@@ -169,7 +174,8 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   CHECK(crawler.nodes().count("crawl-a-fork") + crawler.nodes().count("crawl-b-fork") >= 1);
 
   // The seed service: a Go-style node of crawl-b dials us and asks once.
-  runtime::Transport client(loop, std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate()));
+  runtime::Transport client(loop,
+                            std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate()));
   runtime::DialOptions dial;
   dial.upgrade.our_info.network = "crawl-b";
   dial.upgrade.our_info.version = "0.34.24";
@@ -184,7 +190,8 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   std::unique_ptr<runtime::Connection> conn;
   bool failed = false;
   client.dial(target, dial, [&](runtime::UpgradeResult r) {
-    if (r.ok()) conn = std::move(r.connection); else failed = true;
+    if (r.ok()) conn = std::move(r.connection);
+    else failed = true;
   });
   test::run_until(loop, [&] { return conn != nullptr || failed; });
   REQUIRE(conn);
@@ -197,10 +204,11 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   runtime::Peer peer(loop, std::move(conn), pi, {pexd}, mconn::MConnConfig{});
   std::optional<pex::PexMessage> answer;
   bool closed = false;
-  peer.start([&](runtime::Peer&, mconn::ChannelId, Bytes msg) {
-               if (auto m = pex::decode_pex_message(msg); m.ok()) answer = *m;
-             },
-             [&](runtime::Peer&, const Failure&, const std::string&) { closed = true; });
+  peer.start(
+      [&](runtime::Peer&, mconn::ChannelId, Bytes msg) {
+        if (auto m = pex::decode_pex_message(msg); m.ok()) answer = *m;
+      },
+      [&](runtime::Peer&, const Failure&, const std::string&) { closed = true; });
   CHECK(pi.node_info.network == "crawl-b"); // the crawler answered in our network
   peer.send(pex::kPexChannel, pex::encode_pex_request());
   test::run_until(loop, [&] { return answer.has_value() && closed; });
@@ -226,7 +234,8 @@ TEST_CASE("crawler: two simulated networks are crawled to the ground truth, ever
   auto st = db.prepare("SELECT count(DISTINCT network) FROM nodes");
   REQUIRE(st.step());
   CHECK(st.column_int(0) >= 3);
-  auto served = db.prepare("SELECT count(*) FROM contacts WHERE direction = 'in' AND outcome = 'served'");
+  auto served =
+      db.prepare("SELECT count(*) FROM contacts WHERE direction = 'in' AND outcome = 'served'");
   REQUIRE(served.step());
   CHECK(served.column_int(0) == 1);
   // Nodes that misbehave after the handshake: their own state, never a success, never a peer.
@@ -302,7 +311,8 @@ TEST_CASE("crawl process: SIGKILL mid-crawl leaves a sound database; a restart r
     auto c = db.prepare("SELECT count(*) FROM contacts");
     REQUIRE(c.step());
     contacts = c.column_int(0);
-    auto r = db.prepare("SELECT id || '@' || ip || ':' || port FROM addresses WHERE state = 'reachable'");
+    auto r = db.prepare(
+        "SELECT id || '@' || ip || ':' || port FROM addresses WHERE state = 'reachable'");
     while (r.step()) reachable_before.insert(r.column_text(0));
   }
   INFO(test::read_file(dir.path() / "err1"));
@@ -317,8 +327,9 @@ TEST_CASE("crawl process: SIGKILL mid-crawl leaves a sound database; a restart r
     argv.insert(argv.end(), {"--duration", "2s"});
     test::ChildProcess child(argv, dir.path() / "out2", dir.path() / "err2");
     std::optional<int> code;
-    test::run_until_polled(loop, [&] { return (code = child.wait(Millis(0))).has_value(); },
-                           Millis(50), Millis(10000));
+    test::run_until_polled(
+        loop, [&] { return (code = child.wait(Millis(0))).has_value(); }, Millis(50),
+        Millis(10000));
     REQUIRE(code);
     CHECK(*code == 0);
   }
@@ -331,7 +342,8 @@ TEST_CASE("crawl process: SIGKILL mid-crawl leaves a sound database; a restart r
   CHECK(more.column_int(0) > contacts); // it went on crawling
   // Nodes reached before the kill are not due again yet (recrawl_interval): not rediscovered.
   const double since = std::chrono::duration<double>(restart.time_since_epoch()).count();
-  auto again = db.prepare("SELECT id || '@' || ip || ':' || port FROM contacts WHERE at >= ?1 AND direction = 'out'");
+  auto again = db.prepare(
+      "SELECT id || '@' || ip || ':' || port FROM contacts WHERE at >= ?1 AND direction = 'out'");
   again.bind_real(1, since);
   while (again.step()) CHECK(reachable_before.count(again.column_text(0)) == 0);
 
@@ -343,7 +355,8 @@ TEST_CASE("crawl process: SIGKILL mid-crawl leaves a sound database; a restart r
   CHECK(stats.out.find("simzone-7") != std::string::npos);
   CHECK(stats.out.find("refused") != std::string::npos);
   CHECK(stats.out.find("advertised-by edges") != std::string::npos);
-  auto missing = test::run_process({SEEDSCOPE_BINARY, "--home", (dir.path() / "none").string(), "stats"});
+  auto missing =
+      test::run_process({SEEDSCOPE_BINARY, "--home", (dir.path() / "none").string(), "stats"});
   CHECK(missing.exit_code != 0);
   CHECK(missing.err.find("no database at") != std::string::npos);
   sim.stop();

@@ -86,12 +86,14 @@ void build_db(const std::filesystem::path& file) {
     info.channels = Bytes{0x00};
     w.post(observe::NodeSeen{info, t});
     crawl::Availability av;
-    for (int k = 0; k < 20; ++k) av.update(k < int(s.good_share * 20 + 0.5), t - std::chrono::minutes(10 * (20 - k)));
+    for (int k = 0; k < 20; ++k)
+      av.update(k < int(s.good_share * 20 + 0.5), t - std::chrono::minutes(10 * (20 - k)));
     w.post(observe::AvailabilityUpdate{network, a.addr.id, av});
   };
   for (const auto& s : sample()) put("net-a", s);
   for (int i = 0; i < 3; ++i)
-    put("net-b", {100 + i, IpAddress::v4(40, std::uint8_t(i), 0, 1), crawl::AddrState::kReachable, 1.0, 1h});
+    put("net-b",
+        {100 + i, IpAddress::v4(40, std::uint8_t(i), 0, 1), crawl::AddrState::kReachable, 1.0, 1h});
 }
 
 std::set<std::string> ids(const std::vector<storage::ExportedPeer>& peers) {
@@ -104,12 +106,14 @@ std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::string cur;
   for (char c : s) {
-    if (c == sep) { out.push_back(cur); cur.clear(); } else cur += c;
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else cur += c;
   }
   if (!cur.empty()) out.push_back(cur);
   return out;
 }
-
 
 } // namespace
 
@@ -210,12 +214,14 @@ TEST_CASE("exports: every format parses back") {
     std::set<std::string> got;
     for (std::size_t i = 1; i < lines.size(); ++i) {
       got.insert(lines[i].substr(0, 40));
-      if (lines[i].find(id_of(3)) == 0) CHECK(lines[i].find(",\"comma, \"\"quoted\"\"\",") != std::string::npos);
+      if (lines[i].find(id_of(3)) == 0)
+        CHECK(lines[i].find(",\"comma, \"\"quoted\"\"\",") != std::string::npos);
     }
     CHECK(got == want);
   }
   {
-    auto book = storage::from_addrbook_json(storage::format_peers(peers, storage::ExportFormat::kAddrbook));
+    auto book =
+        storage::from_addrbook_json(storage::format_peers(peers, storage::ExportFormat::kAddrbook));
     INFO((book.ok() ? std::string() : book.error().message()));
     REQUIRE(book.ok());
     std::set<std::string> got;
@@ -239,8 +245,9 @@ TEST_CASE("api: the same lists as the exports; bad parameters are 400, unknown n
   f.limit = 5;
   const auto expected = storage::format_peers(storage::query_peers(db, f, now_ms()),
                                               storage::ExportFormat::kPersistentPeers);
-  auto r = app::handle_api_request(file, "GET", "/api/v1/peers",
-                                   "network=net-a&reachable_only=true&limit=5&format=persistent_peers");
+  auto r =
+      app::handle_api_request(file, "GET", "/api/v1/peers",
+                              "network=net-a&reachable_only=true&limit=5&format=persistent_peers");
   CHECK(r.status == 200);
   CHECK(r.content_type == "text/plain");
   CHECK(r.body == expected);
@@ -275,11 +282,13 @@ TEST_CASE("api: the same lists as the exports; bad parameters are 400, unknown n
   CHECK(state[id_of(10)] == "unreachable");
   CHECK(state[id_of(1)] == "reachable");
   CHECK(all_a[0]["protocol_version"]["block"] == 11);
-  CHECK(app::handle_api_request(file, "GET", "/api/v1/nodes", "network=net-a&limit=3").status == 400);
-  for (const char* bad : {"network=net-a&limit=abc", "network=net-a&limit=0", "network=net-a&min_score=2", "network=net-a&family=ipx",
-                          "network=net-a&seen_within=soon", "network=net-a&bogus=1", "limit=3",
-                          "network=net-a&format=xml", "network=net-a&reachable_only=maybe",
-                          "network=net-a&network=net-b", "network=%zz"}) {
+  CHECK(app::handle_api_request(file, "GET", "/api/v1/nodes", "network=net-a&limit=3").status ==
+        400);
+  for (const char* bad :
+       {"network=net-a&limit=abc", "network=net-a&limit=0", "network=net-a&min_score=2",
+        "network=net-a&family=ipx", "network=net-a&seen_within=soon", "network=net-a&bogus=1",
+        "limit=3", "network=net-a&format=xml", "network=net-a&reachable_only=maybe",
+        "network=net-a&network=net-b", "network=%zz"}) {
     INFO(bad);
     auto e = app::handle_api_request(file, "GET", "/api/v1/peers", bad);
     CHECK(e.status == 400);
@@ -288,15 +297,20 @@ TEST_CASE("api: the same lists as the exports; bad parameters are 400, unknown n
   CHECK(app::handle_api_request(file, "GET", "/api/v1/peers", "network=nope").status == 404);
   CHECK(app::handle_api_request(file, "GET", "/api/v2/x", "").status == 404);
   CHECK(app::handle_api_request(file, "POST", "/api/v1/networks", "").status == 405);
-  CHECK(app::handle_api_request(dir.path() / "missing.db", "GET", "/api/v1/networks", "").status == 503);
+  CHECK(app::handle_api_request(dir.path() / "missing.db", "GET", "/api/v1/networks", "").status ==
+        503);
 
   // Over HTTP.
   app::ApiServer server(file, "127.0.0.1:0");
   REQUIRE(server.port() > 0);
-  auto http = test::http_get(server.port(), "/api/v1/peers?network=net-a&reachable_only=true&limit=5&format=persistent_peers");
+  auto http = test::http_get(
+      server.port(),
+      "/api/v1/peers?network=net-a&reachable_only=true&limit=5&format=persistent_peers");
   CHECK(http.find("HTTP/1.1 200 OK") == 0);
   CHECK(http.substr(http.find("\r\n\r\n") + 4) == expected);
-  CHECK(test::http_get(server.port(), "/api/v1/nodes?network=net-a&limit=-1").find("HTTP/1.1 400") == 0);
+  CHECK(
+      test::http_get(server.port(), "/api/v1/nodes?network=net-a&limit=-1").find("HTTP/1.1 400") ==
+      0);
   CHECK(test::http_get(server.port(), "/api/v1/nodes?network=zzz").find("HTTP/1.1 404") == 0);
 }
 
@@ -305,9 +319,10 @@ TEST_CASE("`seedscope export` writes the list; a bad format or unknown network i
   const auto file = dir.path() / "obs.db";
   build_db(file);
   const auto out = dir.path() / "peers.json";
-  auto r = test::run_process({SEEDSCOPE_BINARY, "--home", (dir.path() / "home").string(), "export",
-                              "--db", file.string(), "--network", "net-a", "--format", "json",
-                              "--reachable-only", "--one-per-group", "--ipv4", "--out", out.string()});
+  auto r =
+      test::run_process({SEEDSCOPE_BINARY, "--home", (dir.path() / "home").string(), "export",
+                         "--db", file.string(), "--network", "net-a", "--format", "json",
+                         "--reachable-only", "--one-per-group", "--ipv4", "--out", out.string()});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(test::read_file(out));
@@ -316,7 +331,8 @@ TEST_CASE("`seedscope export` writes the list; a bad format or unknown network i
                                 "net-a", "--format", "yaml"});
   CHECK(bad.exit_code != 0);
   CHECK(bad.err.find("--format") != std::string::npos);
-  auto none = test::run_process({SEEDSCOPE_BINARY, "export", "--db", file.string(), "--network", "net-z"});
+  auto none =
+      test::run_process({SEEDSCOPE_BINARY, "export", "--db", file.string(), "--network", "net-z"});
   CHECK(none.exit_code != 0);
   CHECK(none.err.find("no network \"net-z\"") != std::string::npos);
 }
@@ -327,7 +343,8 @@ TEST_CASE("`seedscope export --limit` takes 1 and up and without it lists every 
   build_db(file);
   auto run = [&](std::vector<std::string> extra) {
     std::vector<std::string> argv = {SEEDSCOPE_BINARY, "--home", (dir.path() / "home").string(),
-                                     "export", "--db", file.string(), "--network", "net-a"};
+                                     "export",         "--db",   file.string(),
+                                     "--network",      "net-a"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return test::run_process(argv);
   };
@@ -339,13 +356,15 @@ TEST_CASE("`seedscope export --limit` takes 1 and up and without it lists every 
   REQUIRE(one.exit_code == 0);
   CHECK(split(one.out, ',').size() == 1);
   CHECK(split(all.out, ',')[0] + "\n" == one.out); // the best node first
-  for (const char* bad : {"0", "-1", "-0", "abc", "1.5", "", "99999999999999999999999", "1000000001"}) {
+  for (const char* bad :
+       {"0", "-1", "-0", "abc", "1.5", "", "99999999999999999999999", "1000000001"}) {
     CAPTURE(bad);
     auto r = run({"--limit", bad});
     CHECK(r.exit_code == 2); // a usage error
     CHECK(r.out.empty());
     CHECK(r.err == fmt::format("seedscope: --limit: \"{}\" is not a whole number from 1 to "
-                               "1000000000\n", bad));
+                               "1000000000\n",
+                               bad));
   }
 }
 

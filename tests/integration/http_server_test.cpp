@@ -36,8 +36,8 @@ void echo(const http::Request& req, HttpResponder respond) {
 
 std::unique_ptr<HttpServerThread> serve(runtime::HttpHandler handler,
                                         HttpServerOptions options = {}) {
-  return std::make_unique<HttpServerThread>(parse_listen_address("127.0.0.1:0"),
-                                            std::move(handler), options);
+  return std::make_unique<HttpServerThread>(parse_listen_address("127.0.0.1:0"), std::move(handler),
+                                            options);
 }
 
 std::string get(std::uint16_t port, const std::string& target) {
@@ -57,12 +57,14 @@ std::size_t stack_size() {
 
 } // namespace
 
-TEST_CASE("http server: an address in use or not on this host is a ListenError with the system's reason") {
+TEST_CASE("http server: an address in use or not on this host is a ListenError with the system's "
+          "reason") {
   auto first = serve(echo);
   const std::string taken = fmt::format("127.0.0.1:{}", first->port());
-  CHECK_THROWS_WITH_AS(HttpServerThread(parse_listen_address(taken), echo),
-                       ("cannot listen on " + taken + ": address already in use (EADDRINUSE)").c_str(),
-                       runtime::ListenError);
+  CHECK_THROWS_WITH_AS(
+      HttpServerThread(parse_listen_address(taken), echo),
+      ("cannot listen on " + taken + ": address already in use (EADDRINUSE)").c_str(),
+      runtime::ListenError);
   CHECK_THROWS_WITH_AS(HttpServerThread(parse_listen_address("192.0.2.1:1"), echo),
                        "cannot listen on 192.0.2.1:1: address not available (EADDRNOTAVAIL)",
                        runtime::ListenError);
@@ -92,7 +94,8 @@ TEST_CASE("http server: GET and HEAD are served and other methods are 405") {
 
   const std::string head = test::http_request(server->port(), "HEAD", "/a/b?x=1&y=%20");
   CHECK(test::http_status(head) == 200);
-  CHECK(test::http_header(head, "Content-Length") == std::to_string(std::string("HEAD /a/b x=1&y=%20\n").size()));
+  CHECK(test::http_header(head, "Content-Length") ==
+        std::to_string(std::string("HEAD /a/b x=1&y=%20\n").size()));
   CHECK(test::http_body(head).empty());
 
   for (const char* method : {"POST", "PUT", "DELETE", "OPTIONS", "get"}) {
@@ -102,8 +105,9 @@ TEST_CASE("http server: GET and HEAD are served and other methods are 405") {
     CHECK(test::http_header(e, "Allow") == "GET, HEAD");
   }
   // A POST with a body it will not read: the 405 still arrives whole (no reset).
-  auto post = test::tcp_exchange(server->port(), "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" +
-                                                     std::string(100000, 'b'));
+  auto post = test::tcp_exchange(server->port(),
+                                 "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" +
+                                     std::string(100000, 'b'));
   CHECK(post.read_error == 0);
   CHECK(test::http_status(post.response) == 405);
 }
@@ -122,12 +126,15 @@ TEST_CASE("http server: bad requests get a status line and a close") {
   CHECK(status_of("GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n") == 400);
   CHECK(status_of("GET / HTTP/2.0\r\nHost: x\r\n\r\n") == 505);
   CHECK(status_of("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello") == 400);
-  CHECK(status_of("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") == 400);
+  CHECK(status_of("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") ==
+        400);
   // A head over 8 KiB: 431 before it ends, and the answer is read whole although the server
   // did not read the rest of what was sent.
-  const std::string huge = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
+  const std::string huge =
+      "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
   CHECK(status_of(huge) == 431);
-  const std::string just_fits = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') + "\r\n\r\n";
+  const std::string just_fits =
+      "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') + "\r\n\r\n";
   CHECK(status_of(just_fits) == 200);
   // Binary junk.
   std::string junk;
@@ -162,7 +169,8 @@ TEST_CASE("http server: a large answer arrives whole although the client sent mo
   CHECK(test::http_body(x.response).size() == big.size());
 }
 
-TEST_CASE("http server: a head that does not arrive in time is 408 and others are served meanwhile") {
+TEST_CASE(
+    "http server: a head that does not arrive in time is 408 and others are served meanwhile") {
   HttpServerOptions options;
   options.head_timeout = Millis(300);
   auto server = serve(echo, options);
@@ -233,7 +241,8 @@ TEST_CASE("http server: a handler that throws is 500 and a late answer is 503 th
   CHECK(test::http_status(get(port, "/ok")) == 200);
 }
 
-TEST_CASE("http server: work on the thread pool runs on a large stack and its exceptions come back") {
+TEST_CASE(
+    "http server: work on the thread pool runs on a large stack and its exceptions come back") {
   auto server = serve([](const http::Request& req, HttpResponder respond) {
     auto size = std::make_shared<std::size_t>(0);
     const bool fail = req.path == "/fail";

@@ -26,7 +26,8 @@ namespace {
 // The node's metrics on a registry, served by the endpoint `start` serves them with.
 struct Served {
   explicit Served(const std::string& listen, const std::string& ns = "seedscope")
-      : metrics(registry, ns), endpoint_(listen, registry) {}
+      : metrics(registry, ns),
+        endpoint_(listen, registry) {}
   std::string endpoint() const { return endpoint_.endpoint(); }
   void update(const seedscope::metrics::NodeSample& s) { metrics.update(s); }
   void peer_added() { metrics.peer_added(); }
@@ -66,17 +67,20 @@ TEST_CASE("metrics: the node's gauges and counters are served in Prometheus text
 }
 
 TEST_CASE("metrics: an address that cannot be bound is one line with the reason") {
-  CHECK_THROWS_WITH_AS(Served("256.1.1.1:1"),
-                       "metrics: cannot listen on 256.1.1.1:1: host \"256.1.1.1\" is not an IP address",
-                       std::runtime_error);
-  CHECK_THROWS_WITH_AS(Served("127.0.0.1:65536"),
-                       "metrics: cannot listen on 127.0.0.1:65536: port \"65536\" is not a number from 0 to 65535",
-                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(
+      Served("256.1.1.1:1"),
+      "metrics: cannot listen on 256.1.1.1:1: host \"256.1.1.1\" is not an IP address",
+      std::runtime_error);
+  CHECK_THROWS_WITH_AS(
+      Served("127.0.0.1:65536"),
+      "metrics: cannot listen on 127.0.0.1:65536: port \"65536\" is not a number from 0 to 65535",
+      std::runtime_error);
   Served first("127.0.0.1:0");
   const std::string taken = first.endpoint().substr(7, first.endpoint().size() - 7 - 8);
-  CHECK_THROWS_WITH_AS(Served{taken},
-                       ("metrics: cannot listen on " + taken + ": address already in use (EADDRINUSE)").c_str(),
-                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(
+      Served{taken},
+      ("metrics: cannot listen on " + taken + ": address already in use (EADDRINUSE)").c_str(),
+      std::runtime_error);
 }
 
 TEST_CASE("metrics: every interface and IPv6 loopback") {
@@ -85,19 +89,24 @@ TEST_CASE("metrics: every interface and IPv6 loopback") {
     return static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
   };
   CHECK(any.endpoint() == fmt::format("http://0.0.0.0:{}/metrics", port_of(any.endpoint())));
-  CHECK(seedscope::test::http_status(seedscope::test::http_request(port_of(any.endpoint()), "GET", "/metrics")) == 200);
+  CHECK(seedscope::test::http_status(
+            seedscope::test::http_request(port_of(any.endpoint()), "GET", "/metrics")) == 200);
   Served v6("tcp://[::1]:0");
   CHECK(v6.endpoint() == fmt::format("http://[::1]:{}/metrics", port_of(v6.endpoint())));
-  const std::string r = seedscope::test::http_request(port_of(v6.endpoint()), "GET", "/metrics", "::1");
+  const std::string r =
+      seedscope::test::http_request(port_of(v6.endpoint()), "GET", "/metrics", "::1");
   CHECK(seedscope::test::http_status(r) == 200);
-  CHECK(seedscope::test::http_header(r, "Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
-  CHECK(seedscope::test::http_status(seedscope::test::http_request(port_of(v6.endpoint()), "GET", "/", "::1")) == 404);
+  CHECK(seedscope::test::http_header(r, "Content-Type") ==
+        "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(seedscope::test::http_status(
+            seedscope::test::http_request(port_of(v6.endpoint()), "GET", "/", "::1")) == 404);
 }
 
 TEST_CASE("metrics: 32 concurrent scrapers while the values move, no loop running") {
   // The endpoint has its own thread and loop: nothing runs on this thread while it serves.
   Served m("127.0.0.1:0");
-  const auto port = static_cast<std::uint16_t>(std::stoi(m.endpoint().substr(m.endpoint().rfind(':') + 1)));
+  const auto port =
+      static_cast<std::uint16_t>(std::stoi(m.endpoint().substr(m.endpoint().rfind(':') + 1)));
   std::atomic<bool> stop{false};
   std::thread writer([&] {
     for (std::size_t i = 0; !stop; ++i) {
@@ -112,10 +121,12 @@ TEST_CASE("metrics: 32 concurrent scrapers while the values move, no loop runnin
   for (int k = 0; k < 32; ++k)
     scrapers.emplace_back([&, k] {
       for (int i = 0; i < 50; ++i) {
-        const std::string r = seedscope::test::http_request(port, i % 5 == 0 ? "HEAD" : "GET", "/metrics");
+        const std::string r =
+            seedscope::test::http_request(port, i % 5 == 0 ? "HEAD" : "GET", "/metrics");
         const bool head = i % 5 == 0;
         if (seedscope::test::http_status(r) == 200 &&
-            (head || seedscope::test::http_body(r).find("seedscope_peers_added_total") != std::string::npos))
+            (head || seedscope::test::http_body(r).find("seedscope_peers_added_total") !=
+                         std::string::npos))
           ++ok[k];
       }
     });
@@ -142,7 +153,8 @@ TEST_CASE("metrics: largest strongly connected component") {
   CHECK(largest_scc({{1}, {2}, {3}, {}}) == 1);
   // A long cycle (deep recursion would overflow; the iterative version does not).
   std::vector<std::vector<std::uint32_t>> ring(200000);
-  for (std::uint32_t i = 0; i < ring.size(); ++i) ring[i] = {static_cast<std::uint32_t>((i + 1) % ring.size())};
+  for (std::uint32_t i = 0; i < ring.size(); ++i)
+    ring[i] = {static_cast<std::uint32_t>((i + 1) % ring.size())};
   CHECK(largest_scc(ring) == 200000);
 }
 
@@ -151,7 +163,8 @@ TEST_CASE("metrics: network and topology gauges are computed from the database")
   test::TempDir dir;
   const auto file = dir.path() / "obs.db";
   storage::load_observatory(file);
-  const auto t = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const auto t =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   {
     storage::ObservatoryWriter w(file);
     for (int i = 1; i <= 4; ++i) {
@@ -174,9 +187,15 @@ TEST_CASE("metrics: network and topology gauges are computed from the database")
     // 1 <-> 2 <-> 3 and 3 -> 4: the largest SCC is {1, 2, 3}; nobody advertises 1? (2 does).
     auto edge = [&](int a, int b) {
       w.post(observe::Advertised{"chain-x", fmt::format("{:040x}", a),
-                                 NetAddress{fmt::format("{:040x}", b), IpAddress::v4(std::uint8_t(10 + b), 0, 0, 1), 26656}, t});
+                                 NetAddress{fmt::format("{:040x}", b),
+                                            IpAddress::v4(std::uint8_t(10 + b), 0, 0, 1), 26656},
+                                 t});
     };
-    edge(1, 2); edge(2, 1); edge(2, 3); edge(3, 2); edge(3, 4);
+    edge(1, 2);
+    edge(2, 1);
+    edge(2, 3);
+    edge(3, 2);
+    edge(3, 4);
   }
   auto registry = std::make_shared<prometheus::Registry>();
   metrics::ObservatoryMetrics m(registry, file, "t", std::chrono::hours(1));
@@ -207,7 +226,8 @@ TEST_CASE("metrics: network and topology gauges are computed from the database")
   CHECK(value("t_topology_unadvertised_nodes", {{"network", "chain-x"}}) == 0);
   CHECK(value("t_topology_in_degree_nodes", {{"network", "chain-x"}, {"at_most", "1"}}) == 3);
   CHECK(value("t_topology_out_degree_nodes", {{"network", "chain-x"}, {"at_most", "0"}}) == 1);
-  CHECK(value("t_network_churn_nodes", {{"network", "chain-x"}, {"direction", "joined"}, {"window", "1h"}}) == 4);
+  CHECK(value("t_network_churn_nodes",
+              {{"network", "chain-x"}, {"direction", "joined"}, {"window", "1h"}}) == 4);
   CHECK(value("process_resident_memory_bytes", {}) > 0);
   CHECK(value("t_storage_database_bytes", {}) > 0);
 }
@@ -257,7 +277,8 @@ TEST_CASE("metrics: the seed service is counted by the requester's network") {
   CHECK(value("t_seed_connections_total", {{"network", "net-b"}, {"outcome", "served"}}) == 1);
   // Failures by their (stage, reason), bounded names; a served contact is no failure.
   CHECK(value("t_crawler_failures_total",
-              {{"direction", "inbound"}, {"stage", "secret_handshake"}, {"reason", "closed"}}) == 1);
+              {{"direction", "inbound"}, {"stage", "secret_handshake"}, {"reason", "closed"}}) ==
+        1);
   CHECK(value("t_crawler_failures_total",
               {{"direction", "inbound"}, {"stage", "local_policy"}, {"reason", "done"}}) == -1);
 }
@@ -274,11 +295,20 @@ namespace fs = std::filesystem;
 // Starts `seedscope crawl` (nothing to crawl, loopback only) with `extra` arguments.
 std::unique_ptr<seedscope::test::ChildProcess> start_crawl(const fs::path& dir,
                                                            std::vector<std::string> extra) {
-  std::vector<std::string> argv = {SEEDSCOPE_BINARY, "--home", (dir / "home").string(), "crawl",
-                                   "--laddr", "127.0.0.1:0", "--db", (dir / "obs.db").string(),
-                                   "--loopback-only", "--duration", "60s"};
+  std::vector<std::string> argv = {SEEDSCOPE_BINARY,
+                                   "--home",
+                                   (dir / "home").string(),
+                                   "crawl",
+                                   "--laddr",
+                                   "127.0.0.1:0",
+                                   "--db",
+                                   (dir / "obs.db").string(),
+                                   "--loopback-only",
+                                   "--duration",
+                                   "60s"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  return std::make_unique<seedscope::test::ChildProcess>(argv, dir / "crawl.out", dir / "crawl.err");
+  return std::make_unique<seedscope::test::ChildProcess>(argv, dir / "crawl.out",
+                                                         dir / "crawl.err");
 }
 
 // Waits for "metrics at http://ADDR/metrics"; returns ADDR ("" if it does not come).
@@ -305,8 +335,9 @@ TEST_CASE("crawl --metrics-addr takes every interface and tcp:// and IPv6 forms"
   struct Form {
     std::string addr, prefix, host;
   };
-  for (const Form& f : {Form{":0", "0.0.0.0:", "127.0.0.1"}, Form{"tcp://127.0.0.1:0", "127.0.0.1:", "127.0.0.1"},
-                        Form{"[::1]:0", "[::1]:", "::1"}}) {
+  for (const Form& f :
+       {Form{":0", "0.0.0.0:", "127.0.0.1"}, Form{"tcp://127.0.0.1:0", "127.0.0.1:", "127.0.0.1"},
+        Form{"[::1]:0", "[::1]:", "::1"}}) {
     INFO(f.addr);
     seedscope::test::TempDir dir;
     auto crawl = start_crawl(dir.path(), {"--metrics-addr", f.addr});
@@ -333,16 +364,21 @@ TEST_CASE("crawl takes prometheus_listen_addr from the config and checks it when
     INFO(seedscope::test::read_file(dir.path() / "crawl.err"));
     REQUIRE(address.rfind("0.0.0.0:", 0) == 0);
     const auto port = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
-    CHECK(seedscope::test::http_status(seedscope::test::http_request(port, "GET", "/metrics")) == 200);
+    CHECK(seedscope::test::http_status(seedscope::test::http_request(port, "GET", "/metrics")) ==
+          200);
     crawl->signal(SIGTERM);
     CHECK(crawl->wait(seedscope::Millis(10000)).has_value());
   }
-  seedscope::test::write_file(config, "moniker = \"m\"\n[instrumentation]\nprometheus_listen_addr = \"127.0.0.1:123456\"\n");
-  auto bad = seedscope::test::run_process({SEEDSCOPE_BINARY, "--home", (dir.path() / "home").string(), "crawl",
-                                           "--duration", "1s", "--db", (dir.path() / "obs.db").string()});
+  seedscope::test::write_file(
+      config,
+      "moniker = \"m\"\n[instrumentation]\nprometheus_listen_addr = \"127.0.0.1:123456\"\n");
+  auto bad = seedscope::test::run_process({SEEDSCOPE_BINARY, "--home",
+                                           (dir.path() / "home").string(), "crawl", "--duration",
+                                           "1s", "--db", (dir.path() / "obs.db").string()});
   CHECK(bad.exit_code == 1);
-  CHECK(bad.err == "seedscope: " + config.string() +
-                       ":3: prometheus_listen_addr: port \"123456\" is not a number from 0 to 65535\n");
+  CHECK(bad.err ==
+        "seedscope: " + config.string() +
+            ":3: prometheus_listen_addr: port \"123456\" is not a number from 0 to 65535\n");
 }
 
 TEST_CASE("crawl --metrics-addr on a port in use or a bad port is one line with the reason") {
@@ -363,5 +399,6 @@ TEST_CASE("crawl --metrics-addr on a port in use or a bad port is one line with 
   }
   // The holder kept serving.
   const auto port = static_cast<std::uint16_t>(std::stoi(taken.substr(taken.rfind(':') + 1)));
-  CHECK(seedscope::test::http_status(seedscope::test::http_request(port, "GET", "/metrics")) == 200);
+  CHECK(seedscope::test::http_status(seedscope::test::http_request(port, "GET", "/metrics")) ==
+        200);
 }

@@ -33,11 +33,13 @@ std::string scenario_error(const std::string& text) {
 
 // A scenario with `per_class` nodes of every class in one network.
 netsim::Scenario every_class(std::size_t per_class) {
-  std::string text = "seed = 5\naddress_offset = 20000\n[[network]]\nchain_id = \"classes-1\"\nnodes = {}\nseed_nodes = 0\n"
+  std::string text = "seed = 5\naddress_offset = 20000\n[[network]]\nchain_id = "
+                     "\"classes-1\"\nnodes = {}\nseed_nodes = 0\n"
                      "known_peers = 5\n[network.fractions]\n";
   const auto& classes = netsim::fraction_classes();
   const std::size_t nodes = per_class * (classes.size() + 2);
-  for (Behaviour b : classes) text += fmt::format("{} = {}\n", to_string(b), double(per_class) / double(nodes) + 1e-9);
+  for (Behaviour b : classes)
+    text += fmt::format("{} = {}\n", to_string(b), double(per_class) / double(nodes) + 1e-9);
   auto pos = text.find("{}");
   text.replace(pos, 2, std::to_string(nodes));
   return netsim::parse_scenario(text, "every-class");
@@ -61,13 +63,23 @@ TEST_CASE("netsim: presets parse; every node class is represented in them") {
 
 TEST_CASE("netsim: invalid scenarios are refused with the key and the problem") {
   CHECK(scenario_error("seed = 1\n").find("network: at least one") != std::string::npos);
-  CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 0\n").find("network[0].nodes: must be an integer from 1") != std::string::npos);
-  CHECK(scenario_error("[[network]]\nnodes = 5\n").find("network[0].chain_id: missing") != std::string::npos);
-  CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 5\n[network.fractions]\nteleport = 0.1\n").find("network[0].fractions.teleport: unknown class") != std::string::npos);
-  CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 5\n[network.fractions]\nrefused = 0.6\nsilent = 0.6\n").find("add up to 1.20") != std::string::npos);
-  CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 5\n[[network]]\nchain_id = \"a\"\nnodes = 5\n").find("network[1].chain_id: appears twice") != std::string::npos);
-  CHECK(scenario_error("colour = 1\n[[network]]\nchain_id = \"a\"\nnodes = 5\n") == "test.toml:1: colour: unknown key");
-  CHECK(scenario_error("[churn]\nperiod = \"soon\"\n[[network]]\nchain_id = \"a\"\nnodes = 5\n").find("churn.period") != std::string::npos);
+  CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 0\n")
+            .find("network[0].nodes: must be an integer from 1") != std::string::npos);
+  CHECK(scenario_error("[[network]]\nnodes = 5\n").find("network[0].chain_id: missing") !=
+        std::string::npos);
+  CHECK(scenario_error(
+            "[[network]]\nchain_id = \"a\"\nnodes = 5\n[network.fractions]\nteleport = 0.1\n")
+            .find("network[0].fractions.teleport: unknown class") != std::string::npos);
+  CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 5\n[network.fractions]\nrefused = "
+                       "0.6\nsilent = 0.6\n")
+            .find("add up to 1.20") != std::string::npos);
+  CHECK(scenario_error(
+            "[[network]]\nchain_id = \"a\"\nnodes = 5\n[[network]]\nchain_id = \"a\"\nnodes = 5\n")
+            .find("network[1].chain_id: appears twice") != std::string::npos);
+  CHECK(scenario_error("colour = 1\n[[network]]\nchain_id = \"a\"\nnodes = 5\n") ==
+        "test.toml:1: colour: unknown key");
+  CHECK(scenario_error("[churn]\nperiod = \"soon\"\n[[network]]\nchain_id = \"a\"\nnodes = 5\n")
+            .find("churn.period") != std::string::npos);
   CHECK(scenario_error("[[network]\n").find("test.toml:1:") != std::string::npos);
   CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 120\nknown_peers = 500\n")
             .find("network[0].known_peers: 500 others are more than the network's 120 nodes") !=
@@ -86,8 +98,10 @@ TEST_CASE("netsim: an unknown scenario key names its line and the nearest known 
         "test.toml:4: network[0].versions[0].wieght: unknown key; did you mean \"weight\"?");
   CHECK(scenario_error(net + "[network.fractions]\nrefused = 0.1\nslowlorris = 0.1\n") ==
         "test.toml:6: network[0].fractions.slowlorris: unknown class; did you mean \"slowloris\"?");
-  CHECK(scenario_error(net + "[network.fractions]\nteleport = 0.1\n").find(
-            "test.toml:5: network[0].fractions.teleport: unknown class (refused, blackhole,") == 0);
+  CHECK(
+      scenario_error(net + "[network.fractions]\nteleport = 0.1\n")
+          .find("test.toml:5: network[0].fractions.teleport: unknown class (refused, blackhole,") ==
+      0);
 }
 
 TEST_CASE("netsim: the same scenario gives the same network; another seed another one") {
@@ -157,13 +171,15 @@ TEST_CASE("netsim: each class fails a probe with its own classified reason") {
   auto post_handshake_done = [&] {
     for (const auto& n : net.nodes()) {
       if (n.behaviour != Behaviour::kGarbageAfterHandshake &&
-          n.behaviour != Behaviour::kOversizedMessage && n.behaviour != Behaviour::kUnsolicitedAddrs)
+          n.behaviour != Behaviour::kOversizedMessage &&
+          n.behaviour != Behaviour::kUnsolicitedAddrs)
         continue;
       if (!outcomes.removed.count(n.id)) return false;
     }
     return true;
   };
-  test::run_until(loop, [&] { return done == expected && post_handshake_done(); }, Millis(15000));
+  test::run_until(
+      loop, [&] { return done == expected && post_handshake_done(); }, Millis(15000));
 
   std::map<Behaviour, std::pair<Stage, Reason>> want = {
       {Behaviour::kRefused, {Stage::kDial, Reason::kRefused}},
@@ -248,7 +264,8 @@ TEST_CASE("netsim: a seedscope seed node connected to a few nodes learns the net
     for (const auto& id : network0) hit += seed.book().has(id);
     return double(hit) / double(network0.size());
   };
-  test::run_until(loop, [&] { return learned_share() >= 0.9; }, Millis(30000));
+  test::run_until(
+      loop, [&] { return learned_share() >= 0.9; }, Millis(30000));
   // Everything it learned exists: a simulated node or one of the stale addresses.
   for (const auto& ka : seed.book().snapshot().addrs) {
     INFO(ka.addr.to_string());
@@ -291,7 +308,8 @@ TEST_CASE("netsim: churn takes nodes off the air and back on its schedule") {
   std::uint32_t off = 0;
   while (first.count(off)) ++off;
   std::optional<runtime::UpgradeResult> result;
-  runtime::Transport prober(loop, std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate()));
+  runtime::Transport prober(loop,
+                            std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate()));
   runtime::DialOptions dopt;
   dopt.upgrade.our_info.moniker = "prober";
   dopt.upgrade.our_info.listen_addr = "tcp://127.0.0.1:1";
@@ -302,7 +320,8 @@ TEST_CASE("netsim: churn takes nodes off the air and back on its schedule") {
   test::run_until(loop, [&] { return result.has_value(); });
   REQUIRE_FALSE(result->ok());
   CHECK(result->failure.failure.reason == Reason::kRefused);
-  test::run_until(loop, [&] { return online_set() != first; }, Millis(5000));
+  test::run_until(
+      loop, [&] { return online_set() != first; }, Millis(5000));
   const auto later = online_set();
   CHECK(later != first);
   CHECK(later.size() > 10);

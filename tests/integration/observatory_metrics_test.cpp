@@ -108,9 +108,9 @@ TEST_CASE("observatory metrics: a failing refresh is logged at most once a minut
   CHECK_FALSE(m.refresh());
   REQUIRE(f.lines.size() == 1);
   INFO(f.lines[0]);
-  CHECK(f.lines[0].rfind("observatory metrics: refresh failed: " + f.file.string() +
-                              ": no such database",
-                          0) == 0);
+  CHECK(f.lines[0].rfind(
+            "observatory metrics: refresh failed: " + f.file.string() + ": no such database", 0) ==
+        0);
   CHECK(value(r, failures) == 1);
   CHECK(known_nodes(r, "chain-a") == 2);
 

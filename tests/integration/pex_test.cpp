@@ -73,7 +73,9 @@ public:
     received.push_back(*decoded);
     if (on_message) on_message(peer, *decoded);
   }
-  bool send(const std::string& peer, Bytes msg) { return switch_->send(peer, 0x00, std::move(msg)); }
+  bool send(const std::string& peer, Bytes msg) {
+    return switch_->send(peer, 0x00, std::move(msg));
+  }
   std::size_t count(pex::PexMessage::Kind kind) const {
     std::size_t n = 0;
     for (const auto& m : received) n += m.kind == kind;
@@ -153,7 +155,8 @@ TEST_CASE("pex: a third PexRequest within the minimum interval gets the peer sto
   runtime::Loop loop;
   Node node(loop, node_options(node_config("127.0.0.1"), 2));
   node.start();
-  for (int i = 0; i < 5; ++i) (void)node.book().add_address(some_address(i), some_address(i), wall_now());
+  for (int i = 0; i < 5; ++i)
+    (void)node.book().add_address(some_address(i), some_address(i), wall_now());
   Client client(loop);
   client.sw.dial(*node.dial_address());
   run_until(loop, [&] { return node.net().has_peer(client.id()); });
@@ -180,7 +183,8 @@ TEST_CASE("pex: a seed answers an inbound request once, then disconnects") {
   cfg.p2p.seed_mode = true;
   Node seed(loop, node_options(cfg, 3));
   seed.start(); // no seeds and an empty book: its first crawl dials nobody
-  for (int i = 0; i < 40; ++i) (void)seed.book().add_address(some_address(i), some_address(i), wall_now());
+  for (int i = 0; i < 40; ++i)
+    (void)seed.book().add_address(some_address(i), some_address(i), wall_now());
   Client client(loop);
   client.sw.dial(*seed.dial_address());
   run_until(loop, [&] { return !client.pex.connected.empty(); });
@@ -275,8 +279,8 @@ TEST_CASE("pex: five nodes discover each other through a seed") {
     return out;
   };
   INFO("state at the end:\n" << dump());
-  run_until(loop, [&] { return everyone_knows_everyone() && normal_nodes_meshed(); },
-            Millis(30000));
+  run_until(
+      loop, [&] { return everyone_knows_everyone() && normal_nodes_meshed(); }, Millis(30000));
   // Each learnt address is the node's own listen address, not its outgoing socket address.
   for (auto& n : nodes)
     for (auto& m : nodes) {

@@ -46,9 +46,9 @@ Home make_home(const fs::path& dir) {
 
 // A probe of the node completes the handshake (the node is alive and serving).
 bool probe_ok(const Home& h, const fs::path& scratch) {
-  auto r = run_process({kBinary, "probe", fmt::format("{}@127.0.0.1:{}", h.id, h.port), "--home",
-                        (scratch / "prober").string(), "--timeout", "5s", "--network",
-                        "process-net"});
+  auto r =
+      run_process({kBinary, "probe", fmt::format("{}@127.0.0.1:{}", h.id, h.port), "--home",
+                   (scratch / "prober").string(), "--timeout", "5s", "--network", "process-net"});
   if (r.exit_code != 0) return false;
   return nlohmann::json::parse(r.out)["ok"] == true;
 }
@@ -158,8 +158,8 @@ TEST_CASE("process: one process per home and per database") {
   test::ChildProcess node({kBinary, "start", "--home", h.dir.string()}, dir.path() / "node.out",
                           dir.path() / "node.err");
   REQUIRE(test::wait_for_port(h.port, Millis(10000)));
-  const std::string in_use = "is in use by another seedscope process (pid " +
-                             std::to_string(node.pid()) + ")";
+  const std::string in_use =
+      "is in use by another seedscope process (pid " + std::to_string(node.pid()) + ")";
   // A second node or crawler on the same home.
   auto again = run_process({kBinary, "start", "--home", h.dir.string()});
   CHECK(again.exit_code == 1);
@@ -170,8 +170,8 @@ TEST_CASE("process: one process per home and per database") {
   // Another home, the same database.
   const Home other = make_home(dir.path() / "other");
   const auto db = (h.dir / "data" / "seedscope.db").string();
-  auto same_db = run_process({kBinary, "crawl", "--home", other.dir.string(), "--db", db,
-                              "--laddr", "127.0.0.1:0"});
+  auto same_db = run_process(
+      {kBinary, "crawl", "--home", other.dir.string(), "--db", db, "--laddr", "127.0.0.1:0"});
   CHECK(same_db.exit_code == 1);
   CHECK(same_db.err.find("the database " + db + " " + in_use) != std::string::npos);
   // An import while the node runs would be overwritten by the node's own saves.

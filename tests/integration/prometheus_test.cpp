@@ -44,7 +44,8 @@ const fs::path kDashboards = fs::path(SEEDSCOPE_SOURCE_DIR) / "dashboards";
 std::string url_encode(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
     else out += fmt::format("%{:02X}", c);
   }
   return out;
@@ -151,7 +152,8 @@ TEST_CASE("dashboards: valid JSON, unique panel IDs, provisioning and Prometheus
   CHECK(alerts.find("expr: absent(up{job=\"seedscope\"}) == 1") != std::string::npos);
 }
 
-TEST_CASE("prometheus: a real server scrapes a crawl and every dashboard and alert expression returns data") {
+TEST_CASE("prometheus: a real server scrapes a crawl and every dashboard and alert expression "
+          "returns data") {
   runtime::Loop loop;
   netsim::Scenario scenario = netsim::preset("small");
   scenario.address_offset = 80000;
@@ -195,18 +197,27 @@ TEST_CASE("prometheus: a real server scrapes a crawl and every dashboard and ale
     }
   };
   // Crawl (netsim runs on this loop) until Prometheus has scraped outbound contacts.
-  test::run_until_polled(loop, [&] {
-    return has_data(query_prometheus("seedscope_crawler_contacts_total{direction=\"outbound\"} > 0"));
-  }, Millis(250), Millis(30000));
+  test::run_until_polled(
+      loop,
+      [&] {
+        return has_data(
+            query_prometheus("seedscope_crawler_contacts_total{direction=\"outbound\"} > 0"));
+      },
+      Millis(250), Millis(30000));
   // Some inbound traffic for the seed panels, until Prometheus has it too.
   for (int i = 0; i < 2; ++i) {
-    auto probe = test::run_process({SEEDSCOPE_BINARY, "--home", (dir.path() / "probe").string(),
-                                    "probe", fmt::format("{}@127.0.0.1:{}", std::string(40, '0'), laddr_port)});
+    auto probe =
+        test::run_process({SEEDSCOPE_BINARY, "--home", (dir.path() / "probe").string(), "probe",
+                           fmt::format("{}@127.0.0.1:{}", std::string(40, '0'), laddr_port)});
     (void)probe; // the ID is wrong on purpose or not: either way an inbound contact is recorded
   }
-  test::run_until_polled(loop, [&] {
-    return has_data(query_prometheus("seedscope_crawler_contacts_total{direction=\"inbound\"} > 0"));
-  }, Millis(250), Millis(30000));
+  test::run_until_polled(
+      loop,
+      [&] {
+        return has_data(
+            query_prometheus("seedscope_crawler_contacts_total{direction=\"inbound\"} > 0"));
+      },
+      Millis(250), Millis(30000));
 
   const std::string scrape = test::http_body(test::http_get(metrics_port, "/metrics"));
   INFO(test::read_file(dir.path() / "crawl.err"));
@@ -214,7 +225,8 @@ TEST_CASE("prometheus: a real server scrapes a crawl and every dashboard and ale
   // Prometheus' own linter has nothing to say about a real scrape (no gauge with `le`, ...).
   test::write_file(dir.path() / "scrape.txt", scrape);
   auto lint = test::run_process(
-      {"/bin/sh", "-c", "exec /usr/bin/promtool check metrics < " + (dir.path() / "scrape.txt").string()});
+      {"/bin/sh", "-c",
+       "exec /usr/bin/promtool check metrics < " + (dir.path() / "scrape.txt").string()});
   CHECK(lint.exit_code == 0);
   CHECK(lint.out == "");
   CHECK(lint.err == "");
@@ -223,7 +235,8 @@ TEST_CASE("prometheus: a real server scrapes a crawl and every dashboard and ale
   for (const auto& e : expressions()) {
     // Only metrics seedscope serves.
     const std::regex name(R"((seedscope|process)_[a-z_]+)");
-    for (auto it = std::sregex_iterator(e.begin(), e.end(), name); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(e.begin(), e.end(), name); it != std::sregex_iterator();
+         ++it) {
       std::string m = it->str();
       INFO(e);
       CHECK_MESSAGE(scrape.find(m) != std::string::npos, m);
@@ -233,8 +246,9 @@ TEST_CASE("prometheus: a real server scrapes a crawl and every dashboard and ale
         e.rfind("absent(", 0) == 0 && e.back() == ')' ? e.substr(7, e.size() - 8) : e;
     // Rates need two scrapes in their window: ask again for a while.
     std::string result;
-    const bool ok = test::poll_until(loop, [&] { return has_data(result = query_prometheus(query)); },
-                                     Millis(500), Millis(20000));
+    const bool ok = test::poll_until(
+        loop, [&] { return has_data(result = query_prometheus(query)); }, Millis(500),
+        Millis(20000));
     if (!ok) missing[e] = result;
   }
   for (const auto& [e, r] : missing) {
@@ -247,12 +261,16 @@ TEST_CASE("prometheus: a real server scrapes a crawl and every dashboard and ale
   crawl.signal(SIGTERM);
   CHECK(crawl.wait(Millis(10000)) == 0);
   std::string alerts;
-  const bool pending = test::poll_until(loop, [&] {
-    alerts = query_prometheus("ALERTS{alertname=\"SeedscopeDown\"}");
-    if (!has_data(alerts)) return false;
-    const auto j = nlohmann::json::parse(alerts);
-    return j["data"]["result"][0]["metric"]["instance"] == fmt::format("127.0.0.1:{}", metrics_port);
-  }, Millis(500), Millis(30000));
+  const bool pending = test::poll_until(
+      loop,
+      [&] {
+        alerts = query_prometheus("ALERTS{alertname=\"SeedscopeDown\"}");
+        if (!has_data(alerts)) return false;
+        const auto j = nlohmann::json::parse(alerts);
+        return j["data"]["result"][0]["metric"]["instance"] ==
+               fmt::format("127.0.0.1:{}", metrics_port);
+      },
+      Millis(500), Millis(30000));
   INFO(alerts);
   CHECK(pending);
   prom.signal(SIGTERM);

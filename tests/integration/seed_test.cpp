@@ -41,7 +41,8 @@ TEST_CASE("start: a seed of every chain answers each requester with its own chai
   for (const auto& n : net.nodes()) {
     chain_of[n.id] = net.node_info(n).network;
     if (n.behaviour != netsim::Behaviour::kSeed) continue;
-    if (chain_of[n.id] == "hub-1") hub_seeds += (hub_seeds.empty() ? "" : ",") + n.address().to_string();
+    if (chain_of[n.id] == "hub-1")
+      hub_seeds += (hub_seeds.empty() ? "" : ",") + n.address().to_string();
   }
   REQUIRE_FALSE(hub_seeds.empty());
 
@@ -87,10 +88,13 @@ TEST_CASE("start: a seed of every chain answers each requester with its own chai
     if (hub.addrs && hub.addrs->size() >= 10) break;
     scrape = test::http_body(test::http_get(metrics_port, "/metrics"));
     verified_when_asked = value(verified);
-    test::run_until_polled(loop, [&] {
-      scrape = test::http_body(test::http_get(metrics_port, "/metrics"));
-      return value(verified) > verified_when_asked;
-    }, Millis(100), Millis(30000));
+    test::run_until_polled(
+        loop,
+        [&] {
+          scrape = test::http_body(test::http_get(metrics_port, "/metrics"));
+          return value(verified) > verified_when_asked;
+        },
+        Millis(100), Millis(30000));
   }
   INFO(test::read_file(dir.path() / "err"));
   REQUIRE(hub.connected);
@@ -111,10 +115,13 @@ TEST_CASE("start: a seed of every chain answers each requester with its own chai
 
   // Like a Tendermint node, `start` serves its metrics: peers, the book, PEX traffic (sampled
   // every second: scrape until every request made is counted).
-  test::run_until_polled(loop, [&] {
-    scrape = test::http_body(test::http_get(metrics_port, "/metrics"));
-    return value("seedscope_pex_seed_answers_total") >= requests;
-  }, Millis(100), Millis(10000));
+  test::run_until_polled(
+      loop,
+      [&] {
+        scrape = test::http_body(test::http_get(metrics_port, "/metrics"));
+        return value("seedscope_pex_seed_answers_total") >= requests;
+      },
+      Millis(100), Millis(10000));
   INFO(scrape);
   CHECK(value("seedscope_peers{direction=\"inbound\"}") >= 0);
   CHECK(value("seedscope_peers{direction=\"outbound\"}") >= 0);
@@ -132,7 +139,8 @@ TEST_CASE("start: a seed of every chain answers each requester with its own chai
   test::drain(loop);
 }
 
-TEST_CASE("crawl: made-up chain IDs are refused and chains known only from inbound peers are capped") {
+TEST_CASE(
+    "crawl: made-up chain IDs are refused and chains known only from inbound peers are capped") {
   test::TempDir dir;
   const fs::path home = dir.path() / "crawler";
   auto init = test::run_process({kBinary, "init", "--home", home.string()});
@@ -153,7 +161,8 @@ TEST_CASE("crawl: made-up chain IDs are refused and chains known only from inbou
   target.ip = IpAddress::parse("127.0.0.1");
   runtime::Loop loop;
   // Not a chain ID Tendermint allows: the handshake is refused.
-  for (const std::string& bad : std::vector<std::string>{"weird chain id with spaces", std::string(51, 'x'), "tab\there"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"weird chain id with spaces", std::string(51, 'x'), "tab\there"}) {
     INFO(bad);
     CHECK_FALSE(test::pex_request(loop, target, bad).connected);
   }
@@ -188,7 +197,8 @@ TEST_CASE("crawl: made-up chain IDs are refused and chains known only from inbou
   auto probe = test::run_process({kBinary, "probe", target.id + "@127.0.0.1:1", "--network",
                                   "weird chain", "--home", (dir.path() / "p").string()});
   CHECK(probe.exit_code == 2); // a usage error
-  CHECK(probe.err.find("--network: chain ID \"weird chain\" holds whitespace") != std::string::npos);
+  CHECK(probe.err.find("--network: chain ID \"weird chain\" holds whitespace") !=
+        std::string::npos);
 }
 
 } // namespace seedscope

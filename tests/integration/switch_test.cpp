@@ -59,7 +59,9 @@ struct Recorder : runtime::SwitchObserver {
 struct Node {
   Node(runtime::Loop& loop, SwitchConfig cfg = fast_config(), bool echo = false,
        std::shared_ptr<const crypto::NodeKey> k = new_key(), std::uint16_t listen_port = 0)
-      : key(std::move(k)), reactor(echo), sw(loop, key, std::move(cfg), &rec) {
+      : key(std::move(k)),
+        reactor(echo),
+        sw(loop, key, std::move(cfg), &rec) {
     sw.add_reactor(reactor);
     port = sw.listen(fmt::format("tcp://127.0.0.1:{}", listen_port));
   }
@@ -103,9 +105,12 @@ TEST_CASE("switch: messages of every size on several channels, both directions")
     REQUIRE(b.sw.send(a.id(), ch, payload));
     expected++;
   }
-  run_until(loop, [&] {
-    return a.reactor.received.size() == expected && b.reactor.received.size() == expected;
-  }, Millis(20000));
+  run_until(
+      loop,
+      [&] {
+        return a.reactor.received.size() == expected && b.reactor.received.size() == expected;
+      },
+      Millis(20000));
   for (auto* node : {&a, &b}) {
     std::size_t low = 0, high = 0;
     for (const auto& r : node->reactor.received) {
@@ -149,7 +154,8 @@ TEST_CASE("switch: pings keep an idle peer; a peer that stops answering is dropp
   run_until(loop, [&] { return a.sw.has_peer(mute_key->node_id()); });
   // Dropped by the configured schedule (ping at 200 ms, pong timeout 150 ms; the defaults,
   // 60 s and 45 s, would outlast the limit). By then a pinged b at least once, and b a.
-  run_until(loop, [&] { return !a.sw.has_peer(mute_key->node_id()); }, Millis(3000));
+  run_until(
+      loop, [&] { return !a.sw.has_peer(mute_key->node_id()); }, Millis(3000));
   CHECK(a.sw.num_peers() == 1);
   CHECK(b.sw.num_peers() == 1);
   REQUIRE(a.rec.removed.size() == 1); // b's pong timeout would have come first
@@ -171,9 +177,9 @@ TEST_CASE("switch: send_rate paces a transfer") {
   run_until(loop, [&] { return a.sw.num_peers() == 1 && b.sw.num_peers() == 1; });
   const auto t0 = std::chrono::steady_clock::now();
   REQUIRE(a.sw.send(b.id(), EchoReactor::kLow, test::pattern_bytes(400'000, 3)));
-  run_until(loop, [&] { return b.reactor.received.size() == 1; }, Millis(10000));
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run_until(
+      loop, [&] { return b.reactor.received.size() == 1; }, Millis(10000));
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   MESSAGE("400 kB at send_rate 200 kB/s took " << secs << " s");
   // 404 kB on the wire less a 20 kB initial burst, at 200 kB/s: about 1.9 s.
   CHECK(secs > 1.5);
@@ -289,7 +295,8 @@ TEST_CASE("switch: inbound limit, unconditional IDs, duplicate ID and IP, self")
   CHECK(self->reason == Reason::kSelf);
 }
 
-TEST_CASE("switch: full outbound slots refuse a dial before it starts; persistent peers are not counted") {
+TEST_CASE("switch: full outbound slots refuse a dial before it starts; persistent peers are not "
+          "counted") {
   crypto::init_sodium();
   runtime::Loop loop;
   SwitchConfig cfg = fast_config();
@@ -362,8 +369,9 @@ TEST_CASE("switch: a persistent peer that restarts is reconnected") {
   CHECK(a.rec.failed.size() >= 3);
   CHECK(a.rec.failed.front().failure.reason == Reason::kRefused);
   b = std::make_unique<Node>(loop, fast_config(), false, b_key, port); // back on its port
-  run_until(loop, [&] { return a.sw.has_peer(b_key->node_id()) && b->sw.has_peer(a.id()); },
-            Millis(5000));
+  run_until(
+      loop, [&] { return a.sw.has_peer(b_key->node_id()) && b->sw.has_peer(a.id()); },
+      Millis(5000));
 
   // Connecting reset the count: the next disconnect starts the schedule again.
   asked.clear();

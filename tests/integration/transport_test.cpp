@@ -75,9 +75,10 @@ UpgradeResult dial_and_wait(runtime::Loop& loop, Endpoint& from, const PeerAddre
 }
 
 void require_failure(const UpgradeResult& r, Stage stage, Reason reason) {
-  INFO("got ", (r.ok() ? "success" : std::string(to_string(r.failure.failure.stage)) + "/" +
-                                         std::string(to_string(r.failure.failure.reason)) +
-                                         ": " + r.failure.detail));
+  INFO("got ",
+       (r.ok() ? "success"
+               : std::string(to_string(r.failure.failure.stage)) + "/" +
+                     std::string(to_string(r.failure.failure.reason)) + ": " + r.failure.detail));
   REQUIRE_FALSE(r.ok());
   CHECK(r.failure.failure.stage == stage);
   CHECK(r.failure.failure.reason == reason);
@@ -116,7 +117,8 @@ TEST_CASE("two endpoints handshake in both dial directions and exchange data") {
   b.listen(options("test-chain", "node-b"));
 
   SUBCASE("b dials a") {
-    UpgradeResult out = dial_and_wait(loop, b, a.address(), dial_options(options("test-chain", "node-b")), &a);
+    UpgradeResult out =
+        dial_and_wait(loop, b, a.address(), dial_options(options("test-chain", "node-b")), &a);
     REQUIRE(out.ok());
     REQUIRE(a.inbound.size() == 1);
     REQUIRE(a.inbound[0].ok());
@@ -135,7 +137,8 @@ TEST_CASE("two endpoints handshake in both dial directions and exchange data") {
     exchange_data(loop, outbound, inbound);
   }
   SUBCASE("a dials b") {
-    UpgradeResult out = dial_and_wait(loop, a, b.address(), dial_options(options("test-chain", "node-a")), &b);
+    UpgradeResult out =
+        dial_and_wait(loop, a, b.address(), dial_options(options("test-chain", "node-a")), &b);
     REQUIRE(out.ok());
     REQUIRE(b.inbound.size() == 1);
     REQUIRE(b.inbound[0].ok());
@@ -262,7 +265,8 @@ TEST_CASE("misbehaving and absent peers are classified") {
     test::RawPeer silent(loop);
     UpgradeOptions o = options("net");
     o.handshake_timeout = Millis(300);
-    UpgradeResult out = dial_and_wait(loop, b, loopback_address(some_id, silent.port()), dial_options(o));
+    UpgradeResult out =
+        dial_and_wait(loop, b, loopback_address(some_id, silent.port()), dial_options(o));
     require_failure(out, Stage::kSecretHandshake, Reason::kTimeout);
     CHECK(out.failure.timings.handshake_ms >= 290);
     // We sent our ephemeral key, then closed the socket.
@@ -360,11 +364,12 @@ TEST_CASE("handlers may destroy the objects that run them") {
   // outbound side destroys its Connection after the first bytes.
   std::unique_ptr<Connection> inbound = std::move(a.inbound[0].connection);
   bool inbound_closed = false;
-  inbound->set_handlers([](ByteSpan) {}, [&](const Failure& f, const std::string&) {
-    CHECK(f.reason == Reason::kClosed);
-    inbound.reset();
-    inbound_closed = true;
-  });
+  inbound->set_handlers([](ByteSpan) {},
+                        [&](const Failure& f, const std::string&) {
+                          CHECK(f.reason == Reason::kClosed);
+                          inbound.reset();
+                          inbound_closed = true;
+                        });
   outbound->set_handlers([&](ByteSpan) { outbound.reset(); }, {});
   REQUIRE(inbound->send(test::pattern_bytes(3000, 7)));
   run_until(loop, [&] { return inbound_closed && outbound == nullptr; });

@@ -42,8 +42,8 @@ WallTime now_ms() {
 }
 
 NetAddress address(int i) {
-  return NetAddress{fmt::format("{:040x}", i), IpAddress::v4(1, 2, std::uint8_t(i >> 8), std::uint8_t(i)),
-                    26656};
+  return NetAddress{fmt::format("{:040x}", i),
+                    IpAddress::v4(1, 2, std::uint8_t(i >> 8), std::uint8_t(i)), 26656};
 }
 
 NodeInfo info(int i, std::string version, std::string moniker) {
@@ -138,13 +138,16 @@ TEST_CASE("observatory: records are written in batches and the crawl state reads
   }
   auto db = Database::open(file);
   CHECK(count(db, "SELECT count(*) FROM contacts") == 50);
-  CHECK(count(db, "SELECT count(*) FROM contacts WHERE outcome = 'ok' AND addrs_received = 20") == 25);
-  CHECK(count(db, "SELECT count(*) FROM addresses WHERE state = 'retired' AND next_attempt IS NULL") ==
+  CHECK(count(db, "SELECT count(*) FROM contacts WHERE outcome = 'ok' AND addrs_received = 20") ==
+        25);
+  CHECK(count(db,
+              "SELECT count(*) FROM addresses WHERE state = 'retired' AND next_attempt IS NULL") ==
         71);
   CHECK(count(db, "PRAGMA user_version") == 3);
 }
 
-TEST_CASE("observatory: NodeInfo history on version or moniker changes; advertisers counted per source") {
+TEST_CASE(
+    "observatory: NodeInfo history on version or moniker changes; advertisers counted per source") {
   ObsDir dir;
   const auto file = dir.path / "obs.db";
   load_observatory(file);
@@ -152,8 +155,8 @@ TEST_CASE("observatory: NodeInfo history on version or moniker changes; advertis
   {
     ObservatoryWriter w(file);
     w.post(NodeSeen{info(1, "0.34.24", "alpha"), t});
-    w.post(NodeSeen{info(1, "0.34.24", "alpha"), t + std::chrono::seconds(1)});  // same
-    w.post(NodeSeen{info(1, "0.34.28", "alpha"), t + std::chrono::seconds(2)});  // upgrade
+    w.post(NodeSeen{info(1, "0.34.24", "alpha"), t + std::chrono::seconds(1)});   // same
+    w.post(NodeSeen{info(1, "0.34.28", "alpha"), t + std::chrono::seconds(2)});   // upgrade
     w.post(NodeSeen{info(1, "0.34.28", "alpha-2"), t + std::chrono::seconds(3)}); // renamed
     crawl::ScheduledAddress target;
     target.addr = address(9);
@@ -161,8 +164,8 @@ TEST_CASE("observatory: NodeInfo history on version or moniker changes; advertis
     w.post(AddressUpdate{target, t});
     for (int src = 1; src <= 3; ++src)
       for (int rep = 0; rep < 3; ++rep)
-        w.post(Advertised{"chain-1", address(src).id, address(9),
-                          t + std::chrono::seconds(10 * rep)});
+        w.post(
+            Advertised{"chain-1", address(src).id, address(9), t + std::chrono::seconds(10 * rep)});
   }
   auto db = Database::open(file);
   CHECK(count(db, "SELECT count(*) FROM node_info_history") == 3);
@@ -177,7 +180,8 @@ TEST_CASE("observatory: NodeInfo history on version or moniker changes; advertis
   }
   CHECK(count(db, "SELECT count(*) FROM advertised") == 3);
   CHECK(count(db, "SELECT advertisers FROM addresses") == 3);
-  CHECK(count(db, "SELECT CAST(max(last_seen) - min(first_seen) AS INTEGER) FROM advertised") == 20);
+  CHECK(count(db, "SELECT CAST(max(last_seen) - min(first_seen) AS INTEGER) FROM advertised") ==
+        20);
   CHECK(count(db, "SELECT nodes FROM network_summary WHERE network = 'chain-1'") == 1);
 }
 

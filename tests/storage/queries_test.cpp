@@ -38,9 +38,7 @@ struct QueryDir {
 // A fixed "now": the queries take time as an argument, so the content is written around it.
 const WallTime kNow = WallTime(std::chrono::seconds(1'700'000'000));
 
-std::string id(int i) {
-  return fmt::format("{:040x}", i);
-}
+std::string id(int i) { return fmt::format("{:040x}", i); }
 
 NodeInfo node(int i, const std::string& network, const std::string& version) {
   NodeInfo n;
@@ -66,9 +64,7 @@ crawl::ScheduledAddress address(int i, const std::string& network, IpAddress ip,
   return a;
 }
 
-IpAddress v6(const std::string& text) {
-  return *IpAddress::parse(text);
-}
+IpAddress v6(const std::string& text) { return *IpAddress::parse(text); }
 
 // chain-a: nodes 1..8, chain-b: node 9. Node 100 is advertised in chain-a but never reached.
 void fill(const fs::path& file) {
@@ -148,7 +144,8 @@ void fill(const fs::path& file) {
   for (int k = 0; k < 3; ++k) contact(kNow - minutes(k), Outcome::kRefused, 0);
   contact(kNow, Outcome::kTimeout, 0);
   contact(kNow, Outcome::kFull, 12);
-  for (int k = 0; k < 5; ++k) contact(kNow - hours(2), Outcome::kRefused, 0); // before the last hour
+  for (int k = 0; k < 5; ++k)
+    contact(kNow - hours(2), Outcome::kRefused, 0); // before the last hour
 }
 
 struct Filled {

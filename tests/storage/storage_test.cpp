@@ -147,7 +147,10 @@ TEST_CASE("database: files that are not ours are refused and left untouched") {
   }
   SUBCASE("a newer schema") {
     const fs::path f = dir.path / "newer.db";
-    { auto db = Database::open(f); db.exec("PRAGMA user_version = 999"); }
+    {
+      auto db = Database::open(f);
+      db.exec("PRAGMA user_version = 999");
+    }
     // Fold the WAL back so the file alone is the database.
     sqlite3* raw = nullptr;
     REQUIRE(sqlite3_open(f.c_str(), &raw) == SQLITE_OK);
@@ -232,37 +235,36 @@ TEST_CASE("addrbook.json: Go's exact format") {
   ka.buckets = {12, 200};
   ka.attempts = 2;
   ka.bucket_type = BucketType::kNew;
-  ka.last_attempt = WallTime(std::chrono::sys_days{std::chrono::year{2024} / 3 / 5}) +
-                    hours(7) + std::chrono::minutes(8) + std::chrono::seconds(9) +
+  ka.last_attempt = WallTime(std::chrono::sys_days{std::chrono::year{2024} / 3 / 5}) + hours(7) +
+                    std::chrono::minutes(8) + std::chrono::seconds(9) +
                     std::chrono::nanoseconds(120000000);
   snap.addrs.push_back(ka);
-  const std::string expected =
-      "{\n"
-      "\t\"key\": \"0a1b2c3d4e5f60718293a4b5\",\n"
-      "\t\"addrs\": [\n"
-      "\t\t{\n"
-      "\t\t\t\"addr\": {\n"
-      "\t\t\t\t\"id\": \"0000000000000000000000000000000000000002\",\n"
-      "\t\t\t\t\"ip\": \"1.2.3.4\",\n"
-      "\t\t\t\t\"port\": 26656\n"
-      "\t\t\t},\n"
-      "\t\t\t\"src\": {\n"
-      "\t\t\t\t\"id\": \"0000000000000000000000000000000000000003\",\n"
-      "\t\t\t\t\"ip\": \"2001:db8::1\",\n"
-      "\t\t\t\t\"port\": 26657\n"
-      "\t\t\t},\n"
-      "\t\t\t\"buckets\": [\n"
-      "\t\t\t\t12,\n"
-      "\t\t\t\t200\n"
-      "\t\t\t],\n"
-      "\t\t\t\"attempts\": 2,\n"
-      "\t\t\t\"bucket_type\": 1,\n"
-      "\t\t\t\"last_attempt\": \"2024-03-05T07:08:09.12Z\",\n"
-      "\t\t\t\"last_success\": \"0001-01-01T00:00:00Z\",\n"
-      "\t\t\t\"last_ban_time\": \"0001-01-01T00:00:00Z\"\n"
-      "\t\t}\n"
-      "\t]\n"
-      "}";
+  const std::string expected = "{\n"
+                               "\t\"key\": \"0a1b2c3d4e5f60718293a4b5\",\n"
+                               "\t\"addrs\": [\n"
+                               "\t\t{\n"
+                               "\t\t\t\"addr\": {\n"
+                               "\t\t\t\t\"id\": \"0000000000000000000000000000000000000002\",\n"
+                               "\t\t\t\t\"ip\": \"1.2.3.4\",\n"
+                               "\t\t\t\t\"port\": 26656\n"
+                               "\t\t\t},\n"
+                               "\t\t\t\"src\": {\n"
+                               "\t\t\t\t\"id\": \"0000000000000000000000000000000000000003\",\n"
+                               "\t\t\t\t\"ip\": \"2001:db8::1\",\n"
+                               "\t\t\t\t\"port\": 26657\n"
+                               "\t\t\t},\n"
+                               "\t\t\t\"buckets\": [\n"
+                               "\t\t\t\t12,\n"
+                               "\t\t\t\t200\n"
+                               "\t\t\t],\n"
+                               "\t\t\t\"attempts\": 2,\n"
+                               "\t\t\t\"bucket_type\": 1,\n"
+                               "\t\t\t\"last_attempt\": \"2024-03-05T07:08:09.12Z\",\n"
+                               "\t\t\t\"last_success\": \"0001-01-01T00:00:00Z\",\n"
+                               "\t\t\t\"last_ban_time\": \"0001-01-01T00:00:00Z\"\n"
+                               "\t\t}\n"
+                               "\t]\n"
+                               "}";
   CHECK(to_addrbook_json(snap) == expected);
   auto back = from_addrbook_json(expected);
   REQUIRE(back.ok());

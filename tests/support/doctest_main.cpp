@@ -1,5 +1,6 @@
 // doctest's main, with what CTest needs to run every test case, each exactly once:
-// - `--list-test-cases --no-skip --reporters=ctest` prints one line per compiled test case: the name
+// - `--list-test-cases --no-skip --reporters=ctest` prints one line per compiled test case: the
+// name
 //   in hex, a tab, and the name as CTest shows it (';' and brackets replaced: CMake splits
 //   lists there).
 //   tests/cmake/discover_tests.cmake registers one CTest entry per line.

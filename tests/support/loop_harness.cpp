@@ -25,8 +25,8 @@ void run_until(runtime::Loop& loop, const std::function<bool()>& done, Millis li
     }
   }
   bool finished = done();
-  REQUIRE_MESSAGE(!expired, "watchdog: the loop did not reach its goal within " << limit.count()
-                                                                               << " ms");
+  REQUIRE_MESSAGE(!expired,
+                  "watchdog: the loop did not reach its goal within " << limit.count() << " ms");
   REQUIRE_MESSAGE(finished, "the loop ran out of work before reaching its goal");
   (void)ran_dry;
 }
@@ -64,10 +64,9 @@ void drain(runtime::Loop& loop, Millis limit) {
   runtime::Timer watchdog(loop);
   watchdog.start(limit, [&] { expired = true; });
   watchdog.unref(); // it does not count as work left
-  while (!expired && uv_run(loop.get(), UV_RUN_ONCE) != 0) {
-  }
-  REQUIRE_MESSAGE(!expired, "the loop still had open handles " << limit.count()
-                                                               << " ms after the test stopped everything");
+  while (!expired && uv_run(loop.get(), UV_RUN_ONCE) != 0) {}
+  REQUIRE_MESSAGE(!expired, "the loop still had open handles "
+                                << limit.count() << " ms after the test stopped everything");
 }
 
 std::uint16_t free_tcp_port() {
@@ -127,7 +126,9 @@ Bytes pattern_bytes(std::size_t size, std::uint8_t seed) {
 }
 
 RawPeer::RawPeer(runtime::Loop& loop, Bytes greeting)
-    : loop_(loop), greeting_(std::move(greeting)), listener_(loop) {
+    : loop_(loop),
+      greeting_(std::move(greeting)),
+      listener_(loop) {
   auto sa = runtime::make_sockaddr("127.0.0.1", 0);
   REQUIRE(listener_.listen(reinterpret_cast<const sockaddr*>(&*sa), 16, [this](int status) {
     if (status != 0) return;

@@ -25,8 +25,7 @@ void run_until(runtime::Loop& loop, const std::function<bool()>& done,
 void run_until_polled(runtime::Loop& loop, const std::function<bool()>& done, Millis every,
                       Millis limit);
 // The same without failing: whether `done()` held within `limit`.
-bool poll_until(runtime::Loop& loop, const std::function<bool()>& done, Millis every,
-                Millis limit);
+bool poll_until(runtime::Loop& loop, const std::function<bool()>& done, Millis every, Millis limit);
 // Runs `loop` until it has nothing left to do: every handle closed, nothing pending. What a
 // test calls after stopping everything it started; fails the test (REQUIRE) if a handle is
 // still open after `limit` (something was not stopped, or a timer is still armed).

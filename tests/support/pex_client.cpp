@@ -31,7 +31,8 @@ PexAnswer pex_request(runtime::Loop& loop, const PeerAddress& target, const std:
     if (r.ok()) conn = std::move(r.connection);
     else out.failure = std::string(to_string(r.failure.failure.reason)) + ": " + r.failure.detail;
   });
-  run_until(loop, [&] { return done; }, limit);
+  run_until(
+      loop, [&] { return done; }, limit);
   if (!conn) return out;
   out.connected = true;
   out.their_network = conn->peer_info().network;
@@ -49,7 +50,8 @@ PexAnswer pex_request(runtime::Loop& loop, const PeerAddress& target, const std:
       },
       [&](runtime::Peer&, const Failure&, const std::string&) { closed = true; });
   peer.send(pex::kPexChannel, pex::encode_pex_request());
-  run_until(loop, [&] { return out.addrs.has_value() || closed; }, limit);
+  run_until(
+      loop, [&] { return out.addrs.has_value() || closed; }, limit);
   peer.stop(false);
   return out;
 }

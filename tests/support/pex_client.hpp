@@ -13,9 +13,9 @@
 namespace seedscope::test {
 
 struct PexAnswer {
-  bool connected = false;        // the handshake completed
-  std::string failure;           // why not, when it did not
-  std::string their_network;     // the network the node answered in
+  bool connected = false;                       // the handshake completed
+  std::string failure;                          // why not, when it did not
+  std::string their_network;                    // the network the node answered in
   std::optional<std::vector<NetAddress>> addrs; // the PexAddrs, when one arrived
 };
 

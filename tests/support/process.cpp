@@ -121,8 +121,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, Millis timeout,
   TempDir dir;
   ChildProcess child(argv, dir.path() / "out", dir.path() / "err", cwd);
   auto code = child.wait(timeout);
-  REQUIRE_MESSAGE(code.has_value(), argv[0] << " did not finish within " << timeout.count()
-                                            << " ms");
+  REQUIRE_MESSAGE(code.has_value(),
+                  argv[0] << " did not finish within " << timeout.count() << " ms");
   return ProcessResult{*code, read_file(dir.path() / "out"), read_file(dir.path() / "err")};
 }
 

@@ -9,8 +9,8 @@
 using namespace seedscope;
 
 namespace {
-constexpr std::array<std::string_view, 6> kKeys = {"laddr", "seeds", "seed_mode", "pex",
-                                                   "max_num_inbound_peers", "dial_timeout"};
+constexpr std::array<std::string_view, 6> kKeys = {
+    "laddr", "seeds", "seed_mode", "pex", "max_num_inbound_peers", "dial_timeout"};
 std::string nearest(std::string_view name) {
   auto n = nearest_name(name, kKeys);
   return n ? std::string(*n) : std::string("-");
@@ -18,10 +18,10 @@ std::string nearest(std::string_view name) {
 } // namespace
 
 TEST_CASE("nearest_name: typos find their key and unrelated names find nothing") {
-  CHECK(nearest("seed_mod") == "seed_mode");     // a letter missing
-  CHECK(nearest("seed_modes") == "seed_mode");   // one too many
-  CHECK(nearest("seed_mdoe") == "seed_mode");    // two swapped
-  CHECK(nearest("Seed_Mode") == "seed_mode");    // case
+  CHECK(nearest("seed_mod") == "seed_mode");   // a letter missing
+  CHECK(nearest("seed_modes") == "seed_mode"); // one too many
+  CHECK(nearest("seed_mdoe") == "seed_mode");  // two swapped
+  CHECK(nearest("Seed_Mode") == "seed_mode");  // case
   CHECK(nearest("dial_timout") == "dial_timeout");
   CHECK(nearest("max_num_inbound_peer") == "max_num_inbound_peers");
   CHECK(nearest("seed") == "seeds");

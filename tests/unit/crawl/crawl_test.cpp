@@ -75,14 +75,16 @@ TEST_CASE("schedule: reachable addresses are recrawled; failures back off up to 
     now = std::chrono::duration_cast<std::chrono::seconds>(e.next_attempt - at(0s));
     REQUIRE(s.pop_due(at(now)));
   }
-  CHECK(delays == std::vector<std::chrono::seconds>{60s, 120s, 240s, 480s, 960s, 1920s, 3600s, 3600s});
+  CHECK(delays ==
+        std::vector<std::chrono::seconds>{60s, 120s, 240s, 480s, 960s, 1920s, 3600s, 3600s});
   // Success resets the failures.
   e = *s.finish(a, Verdict::kVerified, "", at(now));
   CHECK(e.failures == 0);
   CHECK(e.network == "chain-1"); // an empty network keeps the known one
 }
 
-TEST_CASE("schedule: an address without success for retire_after is retired, and revived once when advertised again") {
+TEST_CASE("schedule: an address without success for retire_after is retired, and revived once when "
+          "advertised again") {
   Schedule s(config());
   const auto a = addr(1, 1, 2, 3);
   s.add(a, "chain-1", at(0s));
@@ -140,7 +142,7 @@ TEST_CASE("schedule: finishing an address that is not in flight changes nothing 
   Schedule s(config());
   const auto a = addr(1, 1, 2, 3);
   s.add(a, "chain-1", at(0s));
-  CHECK_FALSE(s.finish(a, Verdict::kVerified, "", at(1s))); // never popped
+  CHECK_FALSE(s.finish(a, Verdict::kVerified, "", at(1s)));              // never popped
   CHECK_FALSE(s.finish(addr(2, 1, 2, 3), Verdict::kFailed, "", at(1s))); // unknown
   CHECK(s.invariant_violations() == 2);
   CHECK(s.find(a)->state == AddrState::kNew);
@@ -275,7 +277,8 @@ TEST_CASE("outcomes: failures map to stable classes") {
   CHECK(classify({Stage::kSecretHandshake, Reason::kTimeout}, false) == Outcome::kHandshakeTimeout);
   CHECK(classify({Stage::kSecretHandshake, Reason::kAuthFailure}, false) == Outcome::kAuthFailure);
   CHECK(classify({Stage::kNodeInfo, Reason::kIdMismatch}, false) == Outcome::kIdMismatch);
-  CHECK(classify({Stage::kNodeInfo, Reason::kIncompatibleNetwork}, false) == Outcome::kIncompatible);
+  CHECK(classify({Stage::kNodeInfo, Reason::kIncompatibleNetwork}, false) ==
+        Outcome::kIncompatible);
   CHECK(classify({Stage::kNodeInfo, Reason::kSelf}, false) == Outcome::kSelf);
   CHECK(classify({Stage::kMConnection, Reason::kMalformed}, true) == Outcome::kMisbehaving);
   CHECK(classify({Stage::kLocalPolicy, Reason::kFullAfterHandshake}, true) == Outcome::kFull);

@@ -16,8 +16,7 @@ Bytes hex(const std::string& s) {
   REQUIRE(b.has_value());
   return *b;
 }
-template <std::size_t N>
-std::array<std::uint8_t, N> arr(const std::string& s) {
+template <std::size_t N> std::array<std::uint8_t, N> arr(const std::string& s) {
   Bytes b = hex(s);
   REQUIRE(b.size() == N);
   std::array<std::uint8_t, N> a;
@@ -29,7 +28,8 @@ std::array<std::uint8_t, N> arr(const std::string& s) {
 TEST_CASE("HKDF-SHA256: RFC 5869 test cases 1 and 3") {
   init_sodium();
   Bytes ikm(22, 0x0b);
-  CHECK(to_hex(hkdf_sha256(ikm, hex("000102030405060708090a0b0c"), hex("f0f1f2f3f4f5f6f7f8f9"), 42)) ==
+  CHECK(to_hex(
+            hkdf_sha256(ikm, hex("000102030405060708090a0b0c"), hex("f0f1f2f3f4f5f6f7f8f9"), 42)) ==
         "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
   CHECK(to_hex(hkdf_sha256(ikm, {}, {}, 42)) ==
         "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");

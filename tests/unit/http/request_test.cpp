@@ -12,12 +12,11 @@
 namespace seedscope::http {
 namespace {
 
-const std::string kGet =
-    "GET /api/v1/peers?network=cosmoshub-4&format=json HTTP/1.1\r\n"
-    "Host: 127.0.0.1:26661\r\n"
-    "User-Agent: test\r\n"
-    "Accept:  */*  \r\n"
-    "\r\n";
+const std::string kGet = "GET /api/v1/peers?network=cosmoshub-4&format=json HTTP/1.1\r\n"
+                         "Host: 127.0.0.1:26661\r\n"
+                         "User-Agent: test\r\n"
+                         "Accept:  */*  \r\n"
+                         "\r\n";
 
 void check_get(const Request& r) {
   CHECK(r.method == "GET");
@@ -106,7 +105,8 @@ TEST_CASE("http: bare LF line ends and empty lines before the request line") {
 
 TEST_CASE("http: pipelined heads come out one after the other") {
   RequestReader reader;
-  reader.feed(std::string_view("GET /a HTTP/1.1\r\nHost: x\r\n\r\nHEAD /b?q=1 HTTP/1.1\r\nHost: x\r\n\r\nGET"));
+  reader.feed(std::string_view(
+      "GET /a HTTP/1.1\r\nHost: x\r\n\r\nHEAD /b?q=1 HTTP/1.1\r\nHost: x\r\n\r\nGET"));
   auto a = reader.next();
   REQUIRE(a.ok());
   REQUIRE(a->has_value());
@@ -123,7 +123,8 @@ TEST_CASE("http: pipelined heads come out one after the other") {
 }
 
 TEST_CASE("http: the absolute form is reduced to path and query") {
-  auto r = parse_request_head("GET http://example.com:8080/metrics?x=1 HTTP/1.1\r\nHost: example.com\r\n");
+  auto r = parse_request_head(
+      "GET http://example.com:8080/metrics?x=1 HTTP/1.1\r\nHost: example.com\r\n");
   REQUIRE(r.ok());
   CHECK(r->path == "/metrics");
   CHECK(r->query == "x=1");
@@ -144,7 +145,8 @@ TEST_CASE("http: bodies are announced, not read") {
   auto zero = parse_request_head("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n");
   REQUIRE(zero.ok());
   CHECK_FALSE(zero->has_body());
-  auto same = parse_request_head("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n");
+  auto same =
+      parse_request_head("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n");
   REQUIRE(same.ok());
   auto te = parse_request_head("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n");
   REQUIRE(te.ok());
@@ -154,13 +156,13 @@ TEST_CASE("http: bodies are announced, not read") {
 
 TEST_CASE("http: malformed heads are 400") {
   const std::vector<std::string> bad = {
-      "GET\r\nHost: x\r\n\r\n",                       // no target, no version
-      "GET /\r\nHost: x\r\n\r\n",                     // no version (HTTP/0.9)
-      "GET  / HTTP/1.1\r\nHost: x\r\n\r\n",           // two spaces
-      "GET / HTTP/1.1 \r\nHost: x\r\n\r\n",           // trailing space
-      "G(T / HTTP/1.1\r\nHost: x\r\n\r\n",            // method not a token
-      "GET / HTTP/1.x\r\nHost: x\r\n\r\n",            // version not digits
-      "GET / http/1.1\r\nHost: x\r\n\r\n",            // version case
+      "GET\r\nHost: x\r\n\r\n",             // no target, no version
+      "GET /\r\nHost: x\r\n\r\n",           // no version (HTTP/0.9)
+      "GET  / HTTP/1.1\r\nHost: x\r\n\r\n", // two spaces
+      "GET / HTTP/1.1 \r\nHost: x\r\n\r\n", // trailing space
+      "G(T / HTTP/1.1\r\nHost: x\r\n\r\n",  // method not a token
+      "GET / HTTP/1.x\r\nHost: x\r\n\r\n",  // version not digits
+      "GET / http/1.1\r\nHost: x\r\n\r\n",  // version case
       "GET / HTTP/11\r\nHost: x\r\n\r\n",
       "GET foo HTTP/1.1\r\nHost: x\r\n\r\n",          // not origin or absolute form
       "GET /a#frag HTTP/1.1\r\nHost: x\r\n\r\n",      // fragment
@@ -171,8 +173,8 @@ TEST_CASE("http: malformed heads are 400") {
       "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", // two Hosts
       "GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: x\r\n: empty name\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost : x\r\n\r\n",           // space before the colon
-      "GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", // obsolete line folding
+      "GET / HTTP/1.1\r\nHost : x\r\n\r\n",            // space before the colon
+      "GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",  // obsolete line folding
       "GET / HTTP/1.1\r\nHost: x\r\nX: a\x7f\r\n\r\n", // DEL in a value
       "GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",  // bare CR
       "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",

@@ -66,8 +66,8 @@ TEST_CASE("one dial in flight per ID") {
 TEST_CASE("persistent peer reconnect schedule (Go's reconnectToPeer)") {
   CHECK(*reconnect_delay(0, 0.0) == Millis(5000));
   CHECK(*reconnect_delay(19, 0.999) == Millis(7997));
-  CHECK(*reconnect_delay(20, 0.0) == Millis(1000));  // 3^0 s
-  CHECK(*reconnect_delay(21, 0.0) == Millis(3000));  // 3^1 s
+  CHECK(*reconnect_delay(20, 0.0) == Millis(1000));     // 3^0 s
+  CHECK(*reconnect_delay(21, 0.0) == Millis(3000));     // 3^1 s
   CHECK(*reconnect_delay(29, 0.0) == Millis(19683000)); // 3^9 s
   CHECK_FALSE(reconnect_delay(30, 0.0).has_value());
   // The whole schedule lasts about eight hours.

@@ -22,9 +22,9 @@ inline const std::string kKey = "00112233445566778899aabb";
 inline std::string make_id(std::uint32_t n) { return fmt::format("{:040x}", n + 1); }
 
 inline NetAddress v4(int a, int b, int c, int d, std::uint32_t id_n, std::uint16_t port = 26656) {
-  return NetAddress{make_id(id_n), IpAddress::v4(std::uint8_t(a), std::uint8_t(b),
-                                                 std::uint8_t(c), std::uint8_t(d)),
-                    port};
+  return NetAddress{
+      make_id(id_n),
+      IpAddress::v4(std::uint8_t(a), std::uint8_t(b), std::uint8_t(c), std::uint8_t(d)), port};
 }
 
 // The i-th address of a family in which every address has its own /16 group (routable:

@@ -66,7 +66,8 @@ TEST_CASE("addr_book: restore keeps the stored bucket lists (no rehashing)") {
   SeededRng rng(1);
   AddrBook book(fixed_key(), rng);
   const NetAddress a = v4(30, 40, 1, 1, 1);
-  AddrBookSnapshot s{kKey, {KnownAddress{a, a, {7, 200}, 1, BucketType::kNew, kT0, {}, {}, {}}}, {}};
+  AddrBookSnapshot s{
+      kKey, {KnownAddress{a, a, {7, 200}, 1, BucketType::kNew, kT0, {}, {}, {}}}, {}};
   REQUIRE(book.restore(s));
   CHECK(book.find(a.id)->buckets == std::vector<int>{7, 200});
   CHECK(book.bucket_len(BucketType::kNew, 7) == 1);
@@ -79,7 +80,8 @@ TEST_CASE("addr_book: restore keeps the stored bucket lists (no rehashing)") {
         KnownAddress{spread_addr(i), a, {9}, 0, BucketType::kOld, kT0, kT0, {}, {}});
   CHECK(book.restore(full));
   CHECK(book.bucket_len(BucketType::kOld, 9) == 65);
-  full.addrs.push_back(KnownAddress{spread_addr(65), a, {9}, 0, BucketType::kOld, kT0, kT0, {}, {}});
+  full.addrs.push_back(
+      KnownAddress{spread_addr(65), a, {9}, 0, BucketType::kOld, kT0, kT0, {}, {}});
   CHECK(code_of(book.restore(full)) == AddrBookError::kInconsistent);
 }
 
@@ -102,11 +104,19 @@ TEST_CASE("addr_book: restore refuses inconsistent snapshots and leaves the book
       {"bucket_type 0", [&](auto& s) { s.addrs[3].bucket_type = BucketType(0); }},
       {"bucket_type 3", [&](auto& s) { s.addrs[3].bucket_type = BucketType(3); }},
       {"old in 0 buckets", [&](auto& s) { first_of(s, BucketType::kOld).buckets = {}; }},
-      {"old in 2 buckets", [&](auto& s) { first_of(s, BucketType::kOld).buckets = {1, 2}; }},
+      {"old in 2 buckets",
+       [&](auto& s) {
+         first_of(s, BucketType::kOld).buckets = {1, 2};
+       }},
       {"new in 0 buckets", [&](auto& s) { first_of(s, BucketType::kNew).buckets = {}; }},
       {"new in 5 buckets",
-       [&](auto& s) { first_of(s, BucketType::kNew).buckets = {1, 2, 3, 4, 5}; }},
-      {"bucket listed twice", [&](auto& s) { first_of(s, BucketType::kNew).buckets = {4, 4}; }},
+       [&](auto& s) {
+         first_of(s, BucketType::kNew).buckets = {1, 2, 3, 4, 5};
+       }},
+      {"bucket listed twice",
+       [&](auto& s) {
+         first_of(s, BucketType::kNew).buckets = {4, 4};
+       }},
       {"invalid address", [&](auto& s) { s.addrs[2].addr.id = "nothex"; }},
       {"unspecified IP", [&](auto& s) { s.addrs[2].addr.ip = IpAddress::v4(0, 0, 0, 0); }},
       {"key too short", [&](auto& s) { s.key_hex = "00112233"; }},
@@ -116,10 +126,18 @@ TEST_CASE("addr_book: restore refuses inconsistent snapshots and leaves the book
       {"ban of an ID in the book", [&](auto& s) { s.bans[0].entry.addr.id = s.addrs[0].addr.id; }},
       {"duplicate ban", [&](auto& s) { s.bans.push_back(s.bans[0]); }},
       {"ban with bucket_type 7", [&](auto& s) { s.bans[1].entry.bucket_type = BucketType(7); }},
-      {"new bucket over 65", [&](auto& s) {
+      {"new bucket over 65",
+       [&](auto& s) {
          for (std::uint32_t i = 0; i < 66; ++i)
-           s.addrs.push_back(KnownAddress{v4(90, 1, 1, 1, 500000 + i), s.addrs[0].src, {11}, 0,
-                                          BucketType::kNew, kT0, {}, {}, {}});
+           s.addrs.push_back(KnownAddress{v4(90, 1, 1, 1, 500000 + i),
+                                          s.addrs[0].src,
+                                          {11},
+                                          0,
+                                          BucketType::kNew,
+                                          kT0,
+                                          {},
+                                          {},
+                                          {}});
        }},
   };
   SeededRng rng2(2);

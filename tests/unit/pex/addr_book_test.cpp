@@ -126,8 +126,8 @@ TEST_CASE("addr_book: refusals (strict mode, our address, private IDs, bans, inv
   SeededRng rng(1);
   AddrBook strict(fixed_key(true), rng), loose(fixed_key(false), rng);
   const NetAddress src = v4(50, 60, 1, 1, 9);
-  for (auto ip : {v4(127, 0, 0, 1, 1), v4(127, 0, 0, 5, 2), v4(192, 168, 1, 1, 3),
-                  v4(10, 0, 0, 1, 4)}) {
+  for (auto ip :
+       {v4(127, 0, 0, 1, 1), v4(127, 0, 0, 5, 2), v4(192, 168, 1, 1, 3), v4(10, 0, 0, 1, 4)}) {
     CHECK(code_of(strict.add_address(ip, src, kT0)) == AddrBookError::kNonRoutable);
     CHECK(loose.add_address(ip, src, kT0));
   }
@@ -262,8 +262,15 @@ TEST_CASE("addr_book: a full old bucket pushes its oldest entry back to a new bu
 
 TEST_CASE("addr_book: is_bad (known_address.go isBad)") {
   const WallTime now = kT0 + Days(30);
-  KnownAddress ka{v4(30, 40, 1, 1, 1), v4(30, 40, 1, 1, 1), {3}, 0, BucketType::kNew,
-                  now - hours(1), {}, {}, {}};
+  KnownAddress ka{v4(30, 40, 1, 1, 1),
+                  v4(30, 40, 1, 1, 1),
+                  {3},
+                  0,
+                  BucketType::kNew,
+                  now - hours(1),
+                  {},
+                  {},
+                  {}};
   CHECK_FALSE(ka.is_bad(now));
   auto with = [&](int attempts, WallTime last_attempt, WallTime last_success) {
     KnownAddress k = ka;
@@ -374,7 +381,8 @@ TEST_CASE("addr_book: loopback_routable (simulations): strict, but 127/8 counts 
   const NetAddress loop1 = v4(127, 1, 0, 1, 1), loop2 = v4(127, 2, 0, 1, 2);
   CHECK(book.add_address(loop1, loop2, kT0).ok());
   CHECK(code_of(book.add_address(v4(10, 0, 0, 1, 3), loop2, kT0)) == AddrBookError::kNonRoutable);
-  CHECK(code_of(book.add_address(v4(192, 168, 1, 1, 4), loop2, kT0)) == AddrBookError::kNonRoutable);
+  CHECK(code_of(book.add_address(v4(192, 168, 1, 1, 4), loop2, kT0)) ==
+        AddrBookError::kNonRoutable);
   // Loopback /16s are groups of their own, as public /16s are: placement follows them.
   AddrBook plain(fixed_key(true), rng);
   CHECK(code_of(plain.add_address(loop1, loop2, kT0)) == AddrBookError::kNonRoutable);

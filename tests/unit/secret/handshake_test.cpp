@@ -24,9 +24,9 @@ NodeInfo info_for(const crypto::NodeKey& key, std::string network) {
 struct Pair {
   Handshake a;
   Handshake b;
-  Pair(const crypto::NodeKey& ka, HandshakeConfig ca, const crypto::NodeKey& kb,
-       HandshakeConfig cb)
-      : a(ka, std::move(ca)), b(kb, std::move(cb)) {}
+  Pair(const crypto::NodeKey& ka, HandshakeConfig ca, const crypto::NodeKey& kb, HandshakeConfig cb)
+      : a(ka, std::move(ca)),
+        b(kb, std::move(cb)) {}
 
   // Shuttles bytes until neither side writes; bounded.
   void run() {

@@ -245,8 +245,9 @@ TEST_CASE("sealed frames after the handshake") {
       Bytes wire_bytes = s.evil.seal(data);
       CHECK(wire_bytes.size() == ((size + 1023) / 1024) * secret::kSealedFrameSize);
       for (std::size_t i = 0; i < wire_bytes.size(); i += 333)
-        REQUIRE(s.victim.on_receive(ByteSpan(wire_bytes).subspan(
-                                        i, std::min<std::size_t>(333, wire_bytes.size() - i)))
+        REQUIRE(s.victim
+                    .on_receive(ByteSpan(wire_bytes)
+                                    .subspan(i, std::min<std::size_t>(333, wire_bytes.size() - i)))
                     .ok());
       CHECK(s.victim.take_plaintext() == data);
     }

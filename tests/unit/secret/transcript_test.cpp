@@ -29,8 +29,7 @@ Bytes hex(const std::string& s) {
   return *b;
 }
 
-template <std::size_t N>
-std::array<std::uint8_t, N> hex_array(const std::string& s) {
+template <std::size_t N> std::array<std::uint8_t, N> hex_array(const std::string& s) {
   Bytes b = hex(s);
   REQUIRE(b.size() == N);
   std::array<std::uint8_t, N> out;
@@ -102,7 +101,8 @@ TEST_CASE("Go handshake transcripts: we write Go's bytes and read Go's bytes") {
     const std::string name = c["name"];
     Side a = load_side(c["a"]);
     Side b = load_side(c["b"]);
-    for (std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{700}, std::size_t{1044}}) {
+    for (std::size_t chunk :
+         {std::size_t{0}, std::size_t{1}, std::size_t{700}, std::size_t{1044}}) {
       CAPTURE(name);
       CAPTURE(chunk);
       // Our a reads Go's b (a dialed b, so the dialed-ID check is exercised too), and our b
@@ -126,10 +126,10 @@ TEST_CASE("Go handshake transcripts: we write Go's bytes and read Go's bytes") {
       auto conn_b = ours_b.release_connection();
       REQUIRE(conn_a);
       REQUIRE(conn_b);
-      wire::Packet from_b = read_packet(*conn_a, ours_a.take_leftover_plaintext(),
-                                        ByteSpan(b.wire).subspan(used_b));
-      wire::Packet from_a = read_packet(*conn_b, ours_b.take_leftover_plaintext(),
-                                        ByteSpan(a.wire).subspan(used_a));
+      wire::Packet from_b =
+          read_packet(*conn_a, ours_a.take_leftover_plaintext(), ByteSpan(b.wire).subspan(used_b));
+      wire::Packet from_a =
+          read_packet(*conn_b, ours_b.take_leftover_plaintext(), ByteSpan(a.wire).subspan(used_a));
       REQUIRE(from_a.has_packet_msg());
       CHECK(from_a.packet_msg().channel_id() == 0);
       CHECK(from_a.packet_msg().eof());

@@ -176,7 +176,8 @@ TEST_CASE("node_info: an empty NodeInfo still encodes protocol_version and other
 }
 
 TEST_CASE("node_info: garbage fails with kDecode") {
-  for (const char* garbage : {"0a05aa", "ff", "12", "0a0208", "0a040808100b12ffffffffffffffffffff01"}) {
+  for (const char* garbage :
+       {"0a05aa", "ff", "12", "0a0208", "0a040808100b12ffffffffffffffffffff01"}) {
     CAPTURE(garbage);
     auto r = decode_node_info(hex(garbage));
     REQUIRE_FALSE(r.ok());
