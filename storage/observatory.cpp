@@ -273,7 +273,7 @@ ObservatoryWriter::ObservatoryWriter(std::filesystem::path file, WriterOptions o
 
 ObservatoryWriter::~ObservatoryWriter() { stop(); }
 
-void ObservatoryWriter::post(ObservatoryRecord record) {
+void ObservatoryWriter::post(observe::Observation record) {
   std::lock_guard lock(mu_);
   if (stopping_ || queue_.size() >= options_.max_pending) {
     ++stats_.dropped;
@@ -319,7 +319,7 @@ void ObservatoryWriter::run(Database& db) {
     log(fmt::format("observatory writer: {}", e.what()));
   }
   auto last_prune = std::chrono::steady_clock::now();
-  std::vector<ObservatoryRecord> batch;
+  std::vector<observe::Observation> batch;
   int failures = 0;
   for (;;) {
     bool stopping = false;

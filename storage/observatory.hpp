@@ -28,8 +28,6 @@ namespace seedscope::storage {
 
 class Database;
 
-using ObservatoryRecord = observe::Observation;
-
 struct ObservatoryState {
   std::vector<crawl::ScheduledAddress> addresses;
   struct Network {
@@ -87,7 +85,7 @@ public:
   ObservatoryWriter& operator=(const ObservatoryWriter&) = delete;
 
   // Thread-safe, never blocks on the disk.
-  void post(ObservatoryRecord record);
+  void post(observe::Observation record);
   // observe::Observer: what the crawler observes is posted.
   void observe(const observe::Observation& o) override { post(o); }
   // Blocks until everything posted before the call is written (or its batch failed).
@@ -107,7 +105,7 @@ private:
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::condition_variable flushed_;
-  std::deque<ObservatoryRecord> queue_;
+  std::deque<observe::Observation> queue_;
   std::uint64_t posted_ = 0;  // records accepted so far
   std::uint64_t handled_ = 0; // records written or given up on
   bool stopping_ = false;
