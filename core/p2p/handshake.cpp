@@ -114,16 +114,19 @@ void Handshake::on_peer_info(ByteSpan body) {
 
   // Adopt only a chain ID a chain can have: otherwise any peer could make up networks. An
   // empty one is another adopting endpoint that has no chain either: nothing to agree on.
-  Status chain = validate_chain_id(peer.network);
-  if (peer.network.empty())
-    chain = make_error(NodeInfoError::kInvalid,
-                       "the peer names no chain ID (it answers in the chain of whoever dials "
-                       "it, as we do); give one of the two a network");
-  if (config_.adopt_peer_network && !sent_info_ && chain) config_.our_info.network = peer.network;
+  Status chain = ok_status();
+  if (config_.adopt_peer_network) {
+    chain = peer.network.empty()
+                ? make_error(NodeInfoError::kInvalid,
+                             "the peer names no chain ID (it answers in the chain of whoever "
+                             "dials it, as we do); give one of the two a network")
+                : validate_chain_id(peer.network);
+    if (!sent_info_ && chain) config_.our_info.network = peer.network;
+  }
   // Answer before judging, as Go does: the peer then records our NodeInfo too.
   send_our_info();
   if (state_ == State::kFailed) return;
-  if (config_.adopt_peer_network && !chain) {
+  if (!chain) {
     fail(Stage::kNodeInfo, Reason::kInvalidNodeInfo, chain.error().message());
     return;
   }

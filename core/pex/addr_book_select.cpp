@@ -27,6 +27,16 @@ template <class T> void shuffle_prefix(std::vector<T>& v, std::size_t count, Rng
     std::swap(v[i], v[i + rng.below(v.size() - i)]);
 }
 
+// GetSelection's choice among `candidates`: selection_size of them, uniformly at random.
+std::vector<NetAddress> random_selection(std::vector<const KnownAddress*> candidates, Rng& rng) {
+  const std::size_t n = selection_size(candidates.size());
+  shuffle_prefix(candidates, n, rng);
+  std::vector<NetAddress> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(candidates[i]->addr);
+  return out;
+}
+
 } // namespace
 
 std::optional<NetAddress> AddrBook::pick_address(int bias_towards_new) {
@@ -46,27 +56,18 @@ std::optional<NetAddress> AddrBook::pick_address(int bias_towards_new) {
 
 std::vector<NetAddress> AddrBook::get_selection() {
   if (empty()) return {};
-  const std::size_t n = selection_size(size());
   std::vector<const KnownAddress*> all;
   all.reserve(size());
   for (const auto& [id, ka] : by_id_) all.push_back(&ka);
-  shuffle_prefix(all, n, rng_);
-  std::vector<NetAddress> out;
-  out.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) out.push_back(all[i]->addr);
-  return out;
+  return random_selection(std::move(all), rng_);
 }
 
 std::vector<NetAddress> AddrBook::get_selection_in_network(const std::string& network) {
-  std::vector<const KnownAddress*> all;
+  if (network.empty()) return {};
+  std::vector<const KnownAddress*> in_network;
   for (const auto& [id, ka] : by_id_)
-    if (!network.empty() && ka.network == network) all.push_back(&ka);
-  const std::size_t n = selection_size(all.size());
-  shuffle_prefix(all, n, rng_);
-  std::vector<NetAddress> out;
-  out.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) out.push_back(all[i]->addr);
-  return out;
+    if (ka.network == network) in_network.push_back(&ka);
+  return random_selection(std::move(in_network), rng_);
 }
 
 // Go: numRequiredNewAdd = max(round(bias% of n), n - nOld) new ones first, then old ones up

@@ -210,16 +210,14 @@ void PexReactor::on_tick() {
 }
 
 void PexReactor::ensure_peers() {
-  const auto out = static_cast<long long>(switch_->num_outbound());
-  const auto dialing = static_cast<long long>(switch_->num_dialing());
-  const long long num_to_dial = static_cast<long long>(switch_->max_outbound()) - (out + dialing);
-  if (num_to_dial <= 0) return;
+  const std::size_t num_to_dial = free_outbound_slots();
+  if (num_to_dial == 0) return;
 
   // Prefer vetted (old) addresses while we have few connections: bias in [10, 90].
-  const int new_bias = static_cast<int>(std::min(out, 8LL)) * 10 + 10;
+  const int new_bias =
+      static_cast<int>(std::min<std::size_t>(switch_->num_outbound(), 8)) * 10 + 10;
   std::map<std::string, NetAddress> to_dial;
-  for (long long i = 0; i < num_to_dial * 3 && static_cast<long long>(to_dial.size()) < num_to_dial;
-       ++i) {
+  for (std::size_t i = 0; i < num_to_dial * 3 && to_dial.size() < num_to_dial; ++i) {
     auto pick = book_.pick_address(new_bias);
     if (!pick || to_dial.count(pick->id) != 0 || switch_->is_dialing_or_connected(pick->id))
       continue;
@@ -306,9 +304,7 @@ void PexReactor::dial_seeds() {
     // Seeds of several chains: one seed that connects says nothing of the other chains.
     for (std::size_t i = 0; i < config_.seeds.size(); ++i) {
       switch_->dial_peer(config_.seeds[i], guarded([this, i](const std::optional<Failure>& f) {
-                           if (f && f->reason == Reason::kSelf)
-                             if (auto addr = config_.seeds[i].net_address())
-                               book_.add_our_address(*addr);
+                           if (f) seed_dial_failed(i, *f);
                          }));
     }
     return;
@@ -327,12 +323,14 @@ void PexReactor::dial_next_seed(std::shared_ptr<std::vector<std::size_t>> order,
   const PeerAddress& seed = config_.seeds[(*order)[at]];
   switch_->dial_peer(seed, guarded([this, order, at](const std::optional<Failure>& f) {
                        if (!f || not_attempted(*f)) return;
-                       if (f->reason == Reason::kSelf) {
-                         if (auto addr = config_.seeds[(*order)[at]].net_address())
-                           book_.add_our_address(*addr);
-                       }
+                       seed_dial_failed((*order)[at], *f);
                        dial_next_seed(order, at + 1);
                      }));
+}
+
+void PexReactor::seed_dial_failed(std::size_t seed, const Failure& failure) {
+  if (failure.reason != Reason::kSelf) return;
+  if (auto addr = config_.seeds[seed].net_address()) book_.add_our_address(*addr);
 }
 
 // --- seed mode -------------------------------------------------------------------------------

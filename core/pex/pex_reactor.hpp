@@ -122,6 +122,8 @@ private:
   Millis backoff(const NetAddress& addr, int attempts);
   void dial_seeds();
   void dial_next_seed(std::shared_ptr<std::vector<std::size_t>> order, std::size_t at);
+  // A dial of config_.seeds[seed] failed: a seed that is ourselves gives our own address.
+  void seed_dial_failed(std::size_t seed, const Failure& failure);
   void crawl_tick();
   void attempt_disconnects();
   void cleanup_crawl_records();

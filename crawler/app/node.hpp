@@ -17,6 +17,7 @@
 #include "core/pex/addr_book.hpp"
 #include "core/pex/pex_reactor.hpp"
 #include "crawler/app/config.hpp"
+#include "crawler/runtime/loop_clock.hpp"
 #include "crawler/runtime/switch.hpp"
 #include "crawler/runtime/timer.hpp"
 
@@ -62,18 +63,6 @@ public:
   bool save_book();
 
 private:
-  class LoopClock final : public Clock {
-  public:
-    explicit LoopClock(runtime::Loop& loop) : loop_(loop) {}
-    TimePoint mono() const override { return loop_.now(); }
-    WallTime wall() const override {
-      return std::chrono::time_point_cast<std::chrono::nanoseconds>(
-          std::chrono::system_clock::now());
-    }
-
-  private:
-    runtime::Loop& loop_;
-  };
   class RandomRng final : public Rng {
   public:
     explicit RandomRng(std::uint64_t seed) : gen_(seed) {}
@@ -91,7 +80,7 @@ private:
 
   runtime::Loop& loop_;
   NodeOptions options_;
-  LoopClock clock_;
+  runtime::LoopClock clock_;
   RandomRng rng_;
   pex::AddrBook book_;
   runtime::Switch switch_;

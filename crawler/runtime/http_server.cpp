@@ -174,7 +174,6 @@ void HttpServer::close() { state_->close(); }
 
 std::uint16_t HttpServer::port() const { return state_->listener.local_port(); }
 std::string HttpServer::local_address() const { return state_->listener.local_address(); }
-std::size_t HttpServer::connections() const { return state_->connections.size(); }
 
 // ---- HttpServerThread ------------------------------------------------------------------------
 
@@ -220,7 +219,7 @@ HttpServerThread::HttpServerThread(const ListenAddress& address, HttpHandler han
     const int rc = control_->rc;
     lock.unlock();
     thread_.join();
-    throw ListenError(address.text, listen_failure_reason(rc));
+    throw ListenError(address.text, listen_failure_reason(rc), rc);
   }
   port_ = control_->port;
   local_address_ = control_->local_address;

@@ -71,7 +71,6 @@ public:
 
   std::uint16_t port() const;
   std::string local_address() const;
-  std::size_t connections() const;
 
 private:
   std::shared_ptr<detail::HttpServerState> state_;

@@ -8,9 +8,8 @@
 
 namespace seedscope::runtime {
 
-ListenError::ListenError(std::string address, std::string reason, int status)
+ListenError::ListenError(const std::string& address, std::string reason, int status)
     : std::runtime_error(fmt::format("cannot listen on {}: {}", address, reason)),
-      address_(std::move(address)),
       reason_(std::move(reason)),
       status_(status) {}
 

@@ -26,14 +26,11 @@ struct ListenAddress {
 class ListenError : public std::runtime_error {
 public:
   // `status`: the libuv error of a failed bind or listen (0 for an address that does not parse).
-  ListenError(std::string address, std::string reason, int status = 0);
-  const std::string& address() const { return address_; }
+  ListenError(const std::string& address, std::string reason, int status = 0);
   const std::string& reason() const { return reason_; }
-  int status() const { return status_; }
   bool address_in_use() const; // EADDRINUSE: another process has it
 
 private:
-  std::string address_;
   std::string reason_;
   int status_ = 0;
 };

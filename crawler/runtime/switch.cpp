@@ -75,12 +75,12 @@ void Switch::dial_peer(const PeerAddress& addr, DialDone done) {
   if (stopping_) return;
   if (!dial_allowed(addr)) return refuse(Reason::kNotAllowed);
   if (addr.id == peer_set_.our_id()) return refuse(Reason::kSelf);
-  if (peer_set_.has(addr.id) || peer_set_.dialing(addr.id)) return refuse(Reason::kDuplicatePeer);
+  if (is_dialing_or_connected(addr.id)) return refuse(Reason::kDuplicatePeer);
   // Outbound slots (with the dials that will fill them) full: refused before the dial, not
   // after a handshake. Persistent and unconditional peers are not counted against it.
   if (!outbound_exempt(addr.id) && num_outbound() + num_dialing() >= max_outbound())
     return refuse(Reason::kPeerLimit);
-  if (!peer_set_.begin_dial(addr.id)) return refuse(Reason::kDuplicatePeer);
+  peer_set_.begin_dial(addr.id); // not dialing yet: checked above
   dial_done_[addr.id] = std::move(done);
   start_dial(addr);
 }

@@ -71,12 +71,11 @@ void alloc_read_buffer(uv_handle_t*, std::size_t, uv_buf_t* buf) {
   buf->len = 64 * 1024;
 }
 
-std::string sockname(const uv_tcp_t* tcp, bool peer) {
+std::string local_name(const uv_tcp_t* tcp) {
   sockaddr_storage ss{};
   int len = sizeof ss;
   auto* sa = reinterpret_cast<sockaddr*>(&ss);
-  int rc = peer ? uv_tcp_getpeername(tcp, sa, &len) : uv_tcp_getsockname(tcp, sa, &len);
-  return rc == 0 ? format_sockaddr(sa) : std::string("?");
+  return uv_tcp_getsockname(tcp, sa, &len) == 0 ? format_sockaddr(sa) : std::string("?");
 }
 
 std::uint16_t sockport(const uv_tcp_t* tcp) {
@@ -293,16 +292,11 @@ void TcpSocket::close_gracefully(Millis linger, bool drain_input) {
   impl->closer = impl->loop->add_closer([impl] { impl->close_now(); });
 }
 
-std::string TcpSocket::peer_address() const { return impl_ ? sockname(&impl_->tcp, true) : "?"; }
-std::optional<NetAddress> TcpSocket::peer_net_address() const {
-  if (!impl_) return std::nullopt;
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  if (uv_tcp_getpeername(&impl_->tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
-    return std::nullopt;
-  return net_address_of(reinterpret_cast<const sockaddr*>(&ss));
+bool TcpSocket::peer_sockaddr(sockaddr_storage& out) const {
+  int len = sizeof out;
+  return impl_ && uv_tcp_getpeername(&impl_->tcp, reinterpret_cast<sockaddr*>(&out), &len) == 0;
 }
-std::string TcpSocket::local_address() const { return impl_ ? sockname(&impl_->tcp, false) : "?"; }
+std::string TcpSocket::local_address() const { return impl_ ? local_name(&impl_->tcp) : "?"; }
 std::uint16_t TcpSocket::local_port() const { return impl_ ? sockport(&impl_->tcp) : 0; }
 
 // ---- TcpListener --------------------------------------------------------------------------
@@ -349,9 +343,7 @@ void TcpListener::close() {
   uv_close(reinterpret_cast<uv_handle_t*>(&impl->tcp), &Impl::on_closed);
 }
 
-std::string TcpListener::local_address() const {
-  return impl_ ? sockname(&impl_->tcp, false) : "?";
-}
+std::string TcpListener::local_address() const { return impl_ ? local_name(&impl_->tcp) : "?"; }
 std::uint16_t TcpListener::local_port() const { return impl_ ? sockport(&impl_->tcp) : 0; }
 
 } // namespace seedscope::runtime

@@ -74,8 +74,8 @@ public:
   void close_gracefully(Millis linger = Millis(5000), bool drain_input = false);
 
   bool is_open() const { return impl_ != nullptr; }
-  std::string peer_address() const;
-  std::optional<NetAddress> peer_net_address() const;
+  // The peer's socket address; false when there is none (closed, or the peer is gone).
+  bool peer_sockaddr(sockaddr_storage& out) const;
   std::string local_address() const;
   std::uint16_t local_port() const;
 

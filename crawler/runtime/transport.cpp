@@ -5,11 +5,6 @@
 
 namespace seedscope::runtime {
 
-std::pair<std::string, std::uint16_t> split_listen_address(std::string_view laddr) {
-  ListenAddress a = parse_listen_address(laddr);
-  return {a.host, a.port};
-}
-
 Transport::Transport(Loop& loop, std::shared_ptr<const crypto::Signer> key)
     : loop_(loop),
       key_(std::move(key)) {}

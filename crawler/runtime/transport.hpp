@@ -110,8 +110,4 @@ private:
   bool accept_paused_ = false;
 };
 
-// Splits "tcp://host:port" / "host:port" / ":port" / "[v6]:port" into host and port (no
-// DNS; see parse_listen_address). Throws ListenError (a std::runtime_error).
-std::pair<std::string, std::uint16_t> split_listen_address(std::string_view laddr);
-
 } // namespace seedscope::runtime

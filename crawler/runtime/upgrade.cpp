@@ -92,8 +92,13 @@ void Upgrade::on_connected(int status) {
 
 void Upgrade::accepted(TcpSocket socket) {
   socket_ = std::move(socket);
-  remote_address_ = socket_.peer_address();
-  remote_ = socket_.peer_net_address();
+  sockaddr_storage peer{};
+  if (socket_.peer_sockaddr(peer)) {
+    remote_address_ = format_sockaddr(reinterpret_cast<const sockaddr*>(&peer));
+    remote_ = net_address_of(reinterpret_cast<const sockaddr*>(&peer));
+  } else {
+    remote_address_ = "?";
+  }
   begin_handshake();
 }
 
