@@ -76,11 +76,11 @@ CrawlerMetrics::CrawlerMetrics(std::shared_ptr<prometheus::Registry> registry,
                            .Help("Inbound connections by the peer's network (none when it failed "
                                  "before NodeInfo) and outcome class")
                            .Register(*registry_);
-  rows_written_ = &prometheus::BuildCounter()
-                       .Name(ns + "_storage_rows_written_total")
-                       .Help("Database rows inserted, updated or deleted")
-                       .Register(*registry_)
-                       .Add({});
+  rows_written_.counter = &prometheus::BuildCounter()
+                               .Name(ns + "_storage_rows_written_total")
+                               .Help("Database rows inserted, updated or deleted")
+                               .Register(*registry_)
+                               .Add({});
   pending_records_ = &prometheus::BuildGauge()
                           .Name(ns + "_storage_pending_records")
                           .Help("Records waiting for the database writer")
@@ -106,8 +106,7 @@ void CrawlerMetrics::observe(const observe::Observation& o) {
 
 void CrawlerMetrics::on_contact(const observe::ContactRecord& c) {
   const crawl::Outcome outcome = c.outcome;
-  if (crawl::verdict(outcome) != crawl::Verdict::kVerified && outcome != crawl::Outcome::kServed &&
-      outcome != crawl::Outcome::kIdle)
+  if (!crawl::good(outcome))
     failures_
         ->Add({{"direction", c.inbound ? "inbound" : "outbound"},
                {"stage", std::string(to_string(c.failure.stage))},
@@ -152,15 +151,16 @@ void CrawlerMetrics::update(const observe::CrawlStatus& s, const storage::Writer
   // dashboards show a line for it.
   for (const auto& [size, net] : by_size) network_label(net);
   for (const auto& [net, n] : s.networks) {
-    const std::string label = network_label(net);
-    auto& [requests_seen, addresses_seen] = seed_seen_[net];
-    seed_requests_->Add({{"network", label}}).Increment(double(n.seed_requests) - requests_seen);
-    seed_addresses_->Add({{"network", label}}).Increment(double(n.seed_addresses) - addresses_seen);
-    requests_seen = double(n.seed_requests);
-    addresses_seen = double(n.seed_addresses);
+    auto [it, first] = seed_counters_.try_emplace(net);
+    if (first) { // a network keeps the label it got first
+      const prometheus::Labels label{{"network", network_label(net)}};
+      it->second.requests.counter = &seed_requests_->Add(label);
+      it->second.addresses.counter = &seed_addresses_->Add(label);
+    }
+    it->second.requests.to(n.seed_requests);
+    it->second.addresses.to(n.seed_addresses);
   }
-  rows_written_->Increment(double(w.rows_written) - rows_seen_);
-  rows_seen_ = double(w.rows_written);
+  rows_written_.to(w.rows_written);
   pending_records_->Set(double(w.pending));
   batch_seconds_->Set(w.last_batch_ms / 1000.0);
 }

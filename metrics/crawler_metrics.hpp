@@ -13,6 +13,7 @@
 
 #include "core/observe/observations.hpp"
 #include "core/observe/status.hpp"
+#include "metrics/followed_counter.hpp"
 #include "storage/observatory.hpp"
 
 namespace prometheus {
@@ -58,12 +59,14 @@ private:
   prometheus::Family<prometheus::Counter>* seed_addresses_;
   prometheus::Family<prometheus::Counter>* seed_connections_;
   std::set<std::string> labelled_networks_;
-  std::map<std::string, std::pair<double, double>> seed_seen_; // requests, addresses
-  prometheus::Counter* rows_written_;
+  struct SeedCounters {
+    FollowedCounter requests, addresses;
+  };
+  std::map<std::string, SeedCounters> seed_counters_; // by network
+  FollowedCounter rows_written_;
   prometheus::Gauge* pending_records_;
   prometheus::Gauge* batch_seconds_;
   prometheus::Histogram* batch_latency_;
-  double rows_seen_ = 0;
 };
 
 } // namespace seedscope::metrics

@@ -40,7 +40,7 @@ NodeMetrics::NodeMetrics(std::shared_ptr<prometheus::Registry> registry, const s
                   .Register(*registry_)
                   .Add({});
   auto counter = [&](const std::string& name, const std::string& help) {
-    return Follow{
+    return FollowedCounter{
         &prometheus::BuildCounter().Name(ns + name).Help(help).Register(*registry_).Add({})};
   };
   requests_received_ = counter("_pex_requests_received_total", "PexRequests received from peers");
@@ -72,11 +72,6 @@ void NodeMetrics::update(const NodeSample& s) {
   addrs_received_.to(s.pex_addrs_received);
   addresses_received_.to(s.pex_addresses_received);
   punished_.to(s.pex_peers_punished);
-}
-
-void NodeMetrics::Follow::to(std::uint64_t value) {
-  if (value > seen) counter->Increment(double(value - seen));
-  seen = value;
 }
 
 void NodeMetrics::peer_added() { added_->Increment(); }

@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "metrics/followed_counter.hpp"
+
 namespace prometheus {
 class Registry;
 class Gauge;
@@ -54,12 +56,7 @@ private:
   prometheus::Gauge* dialing_;
   prometheus::Counter* added_;
   prometheus::Counter* removed_;
-  struct Follow { // a counter that follows a cumulative count
-    prometheus::Counter* counter;
-    std::uint64_t seen = 0;
-    void to(std::uint64_t value);
-  };
-  Follow requests_received_, answers_sent_, seed_answers_, addresses_sent_, requests_sent_,
+  FollowedCounter requests_received_, answers_sent_, seed_answers_, addresses_sent_, requests_sent_,
       addrs_received_, addresses_received_, punished_;
 };
 

@@ -284,6 +284,7 @@ ObservatoryMetrics::set_counts(const std::vector<storage::NetworkCounts>& counts
     set(reachable_, l, double(n.reachable));
     set(misbehaving_, l, double(n.misbehaving));
     set(addresses_, l, double(n.addresses));
+    set(with_rpc_, l, double(n.with_rpc));
   }
   return networks;
 }
@@ -305,7 +306,6 @@ void ObservatoryMetrics::set_protocols(const std::string& net,
 
 void ObservatoryMetrics::set_services(const std::string& net,
                                       const storage::NodeServices& services) {
-  set(with_rpc_, {{"network", net}}, double(services.with_rpc));
   set(by_tx_index_, {{"network", net}, {"tx_index", "on"}}, double(services.tx_index_on));
   set(by_tx_index_, {{"network", net}, {"tx_index", "off"}}, double(services.tx_index_off));
   set(by_tx_index_, {{"network", net}, {"tx_index", "other"}}, double(services.tx_index_other));

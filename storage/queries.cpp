@@ -10,7 +10,7 @@ namespace seedscope::storage {
 std::vector<NetworkCounts> network_counts(Database& db) {
   auto st =
       db.prepare("SELECT c.network, c.nodes, c.reachable, c.misbehaving, c.addresses, c.confirmed, "
-                 "c.first_seen, c.last_seen, s.versions, s.with_rpc "
+                 "c.last_seen, s.versions, s.with_rpc "
                  "FROM network_counts c JOIN network_summary s USING (network) "
                  "ORDER BY c.nodes DESC, c.network");
   std::vector<NetworkCounts> out;
@@ -22,10 +22,9 @@ std::vector<NetworkCounts> network_counts(Database& db) {
     c.misbehaving = st.column_int(3);
     c.addresses = st.column_int(4);
     c.confirmed = st.column_int(5) != 0;
-    c.first_seen = wall_from_unix_seconds(st.column_double(6));
-    c.last_seen = wall_from_unix_seconds(st.column_double(7));
-    c.versions = st.column_int(8);
-    c.with_rpc = st.column_int(9);
+    c.last_seen = wall_from_unix_seconds(st.column_double(6));
+    c.versions = st.column_int(7);
+    c.with_rpc = st.column_int(8);
     out.push_back(std::move(c));
   }
   return out;
@@ -60,16 +59,14 @@ std::vector<ProtocolCount> protocol_versions(Database& db, const std::string& ne
 }
 
 NodeServices node_services(Database& db, const std::string& network) {
-  auto st =
-      db.prepare("SELECT sum(rpc_address <> ''), sum(tx_index = 'on'), sum(tx_index = 'off'), "
-                 "sum(tx_index NOT IN ('on', 'off')) FROM nodes WHERE network = ?1");
+  auto st = db.prepare("SELECT sum(tx_index = 'on'), sum(tx_index = 'off'), "
+                       "sum(tx_index NOT IN ('on', 'off')) FROM nodes WHERE network = ?1");
   st.bind(1, network);
   NodeServices s;
   if (st.step()) { // sum() of no rows is NULL, which reads as 0
-    s.with_rpc = st.column_int(0);
-    s.tx_index_on = st.column_int(1);
-    s.tx_index_off = st.column_int(2);
-    s.tx_index_other = st.column_int(3);
+    s.tx_index_on = st.column_int(0);
+    s.tx_index_off = st.column_int(1);
+    s.tx_index_other = st.column_int(2);
   }
   return s;
 }

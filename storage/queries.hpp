@@ -28,7 +28,6 @@ struct NetworkCounts {
   bool confirmed = false;       // an outbound contact reached one of its nodes
   std::int64_t versions = 0;    // distinct software versions of its nodes
   std::int64_t with_rpc = 0;    // nodes advertising an RPC address
-  WallTime first_seen{};
   WallTime last_seen{};
 };
 
@@ -60,8 +59,7 @@ struct ProtocolCount {
 std::vector<ProtocolCount> protocol_versions(Database& db, const std::string& network,
                                              std::size_t limit);
 
-struct NodeServices {
-  std::int64_t with_rpc = 0;       // rpc_address not empty
+struct NodeServices {              // (nodes with an RPC address: NetworkCounts::with_rpc)
   std::int64_t tx_index_on = 0;    // tx_index "on"
   std::int64_t tx_index_off = 0;   // tx_index "off"
   std::int64_t tx_index_other = 0; // anything else (empty, a typo)

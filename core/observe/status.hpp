@@ -10,12 +10,9 @@
 namespace seedscope::observe {
 
 struct NetworkStatus {
-  std::size_t addresses = 0;   // addresses filed under this network (as node or advertiser)
-  std::size_t nodes_seen = 0;  // distinct nodes whose NodeInfo reached us in this network
-  std::size_t reachable = 0;   // distinct nodes with an address verified at its last contact
-  std::size_t misbehaving = 0; // distinct nodes with an address that misbehaved at its last
-  bool confirmed = false;      // an outbound contact reached one of its nodes
-  std::uint64_t contacts = 0;
+  std::size_t addresses = 0;        // addresses filed under this network (as node or advertiser)
+  std::size_t nodes_seen = 0;       // distinct nodes whose NodeInfo reached us in this network
+  std::size_t reachable = 0;        // distinct nodes with an address verified at its last contact
   std::uint64_t seed_requests = 0;  // PexRequests of its nodes the seed service answered
   std::uint64_t seed_addresses = 0; // addresses handed to them
 };

@@ -68,15 +68,6 @@ bool Crawler::admit_inbound_network(const std::string& network) const {
          unconfirmed_ < options_.max_unconfirmed_networks;
 }
 
-crawl::ContactConfig Crawler::contact_config() const {
-  crawl::ContactConfig c;
-  c.request_delay = options_.request_delay;
-  c.pex_timeout = options_.pex_timeout;
-  c.full_window = options_.full_window;
-  c.inbound_hold = options_.inbound_hold;
-  return c;
-}
-
 void Crawler::restore(const storage::ObservatoryState& state) {
   for (const auto& n : state.networks) {
     networks_[n.network] = n.confirmed;
@@ -239,7 +230,7 @@ std::vector<NetAddress> Crawler::answer_for(const NodeInfo& requester) {
 void Crawler::start_contact(const crawl::ScheduledAddress& a) {
   const auto sid = next_sid_++;
   auto s = std::make_unique<Session>(
-      loop_, crawl::Contact::outbound(a, contact_config(), *clock_,
+      loop_, crawl::Contact::outbound(a, options_.contact, *clock_,
                                       [this](const NodeInfo& r) { return answer_for(r); }));
   s->id = sid;
   ++dialing_;
@@ -292,7 +283,7 @@ void Crawler::on_accepted(runtime::UpgradeResult result) {
   const NetAddress remote =
       result.ok() ? result.connection->remote() : result.failure.remote.value_or(NetAddress{});
   auto s = std::make_unique<Session>(
-      loop_, crawl::Contact::inbound(remote, contact_config(), *clock_,
+      loop_, crawl::Contact::inbound(remote, options_.contact, *clock_,
                                      [this](const NodeInfo& r) { return answer_for(r); }));
   s->id = sid;
   Session& ref = *s;
@@ -433,7 +424,6 @@ void Crawler::record_verdict(const crawl::Contact& c) {
   }
   const crawl::ScheduledAddress& entry = *finished;
   emit(observe::AddressUpdate{entry, now});
-  if (!entry.network.empty()) ++contacts_by_network_[entry.network];
   // Availability is the node's: a failure counts only on the address it is known by.
   const std::string& net = entry.network;
   KnownNode* node = nullptr;
@@ -476,18 +466,14 @@ CrawlerStats Crawler::stats() const {
         crawl::AddrState::kUnreachable, crawl::AddrState::kRetired})
     s.by_state[std::string(crawl::to_string(st))] = schedule_.count(st);
   const auto now = wall_now();
-  std::map<std::string, std::unordered_set<std::string>> reachable, misbehaving;
+  std::map<std::string, std::unordered_set<std::string>> reachable;
   schedule_.for_each([&](const crawl::ScheduledAddress& e) {
     if (e.state != crawl::AddrState::kRetired && e.next_attempt <= now) ++s.due;
     ++s.networks[e.network].addresses;
     if (e.state == crawl::AddrState::kReachable) reachable[e.network].insert(e.addr.id);
-    if (e.state == crawl::AddrState::kMisbehaving) misbehaving[e.network].insert(e.addr.id);
   });
   for (const auto& [net, ids] : reachable) s.networks[net].reachable = ids.size();
-  for (const auto& [net, ids] : misbehaving) s.networks[net].misbehaving = ids.size();
   for (const auto& [net, ids] : seen_) s.networks[net].nodes_seen = ids.size();
-  for (const auto& [net, confirmed] : networks_) s.networks[net].confirmed = confirmed;
-  for (const auto& [net, n] : contacts_by_network_) s.networks[net].contacts = n;
   s.networks.erase("");
   return s;
 }

@@ -50,12 +50,10 @@ struct CrawlerOptions {
   std::size_t max_inbound = 256; // concurrent inbound peers and upgrades
   Millis dial_timeout{3000};
   Millis handshake_timeout{10000};
-  // We ask this long after the handshake: a PexAddrs before then is unsolicited. One that
-  // arrives after our request is taken as its answer (a Go node cannot tell either).
-  Millis request_delay{250};
-  Millis pex_timeout{10000};                // for the PexAddrs after our request
-  Millis full_window{2000};                 // hung up this soon after the handshake: full
-  Millis inbound_hold{30000};               // an inbound peer that asks nothing is let go
+  // The life of one contact: when we ask, how long we wait for the answer, when a hang-up
+  // means full, how long an inbound peer that asks nothing is held. A PexAddrs that arrives
+  // after our request is taken as its answer (a Go node cannot tell either).
+  crawl::ContactConfig contact;
   Millis seed_fresh{std::chrono::hours(1)}; // served addresses: verified within this
   // Networks known only from inbound peers (no outbound contact confirmed them yet): at most
   // this many; inbound peers of further unknown chains are refused, nothing of them recorded.
@@ -132,7 +130,6 @@ private:
   void saw_node(const observe::NodeSeen& seen);
   // Whether an inbound peer of `network` may be taken (the unconfirmed-networks cap).
   bool admit_inbound_network(const std::string& network) const;
-  crawl::ContactConfig contact_config() const;
   void log(const std::string& line) const {
     if (options_.log) options_.log(line);
   }
@@ -152,9 +149,8 @@ private:
   runtime::Timer pump_timer_;
   std::vector<std::unique_ptr<runtime::Resolver>> resolvers_;
   std::map<std::string, std::unordered_map<std::string, KnownNode>> nodes_; // network -> id
-  std::map<std::string, std::uint64_t> contacts_by_network_;
-  std::map<std::string, std::unordered_set<std::string>> seen_; // network -> node IDs
-  std::map<std::string, bool> networks_;                        // network -> confirmed
+  std::map<std::string, std::unordered_set<std::string>> seen_;             // network -> node IDs
+  std::map<std::string, bool> networks_;                                    // network -> confirmed
   std::size_t unconfirmed_ = 0;
   CrawlerStats counters_;
   std::uint16_t port_ = 0;
