@@ -96,10 +96,12 @@ storage::ExportFilter parse_filter(std::map<std::string, std::string>& q,
   if (auto v = take("reachable_only")) f.reachable_only = parse_bool("reachable_only", *v);
   if (auto v = take("one_per_group")) f.one_per_group = parse_bool("one_per_group", *v);
   if (auto v = take("limit")) { // as `export --limit`: 1 and up; without it, every node
-    if (v->empty() || v->size() > 10 || v->find_first_not_of("0123456789") != std::string::npos ||
-        std::stoull(*v) < 1 || std::stoull(*v) > 1'000'000'000)
+    const bool digits =
+        !v->empty() && v->size() <= 10 && v->find_first_not_of("0123456789") == std::string::npos;
+    const unsigned long long n = digits ? std::stoull(*v) : 0;
+    if (n < 1 || n > 1'000'000'000)
       throw BadRequest(fmt::format("limit: \"{}\" is not a whole number from 1 to 1000000000", *v));
-    f.limit = std::stoul(*v);
+    f.limit = static_cast<std::size_t>(n);
   }
   if (auto v = take("family")) {
     if (*v == "ipv4") f.family = storage::AddressFamily::kIPv4;
@@ -216,12 +218,11 @@ void serve(const std::filesystem::path& db_file, const http::Request& request,
 
 } // namespace
 
-ApiServer::ApiServer(std::filesystem::path db_file, const std::string& listen_addr)
-    : db_file_(std::move(db_file)) {
+ApiServer::ApiServer(std::filesystem::path db_file, const std::string& listen_addr) {
   try {
     server_ = std::make_unique<runtime::HttpServerThread>(
         runtime::parse_listen_address(listen_addr),
-        [db = db_file_](const http::Request& request, runtime::HttpResponder respond) {
+        [db = std::move(db_file)](const http::Request& request, runtime::HttpResponder respond) {
           serve(db, request, std::move(respond));
         });
   } catch (const runtime::ListenError& e) {

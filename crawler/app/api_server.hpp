@@ -50,10 +50,8 @@ public:
   int port() const;
   // The bound address: "127.0.0.1:26661", "0.0.0.0:26661", "[::1]:26661".
   std::string local_address() const;
-  const std::filesystem::path& db_file() const { return db_file_; }
 
 private:
-  std::filesystem::path db_file_;
   std::unique_ptr<runtime::HttpServerThread> server_;
 };
 

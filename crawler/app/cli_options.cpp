@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "core/types/node_info.hpp"
@@ -46,6 +47,15 @@ std::string chain_id_option(const std::string& text, const char* name) {
   if (Status st = validate_chain_id(text); !st)
     throw UsageError(fmt::format("{}: {}", name, st.error().detail));
   return text;
+}
+
+void add_db_option(CLI::App* sub, std::string& raw) {
+  sub->add_option("--db", raw, "database file (default: [db_file] in the home)");
+}
+
+std::optional<std::string> db_option(const std::string& raw) {
+  if (raw.empty()) return std::nullopt;
+  return path_option(raw);
 }
 
 } // namespace seedscope::app

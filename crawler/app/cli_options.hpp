@@ -11,6 +11,10 @@
 
 #include "core/base/clock.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace seedscope::app {
 
 class UsageError : public std::runtime_error {
@@ -30,5 +34,10 @@ double number_option(const std::string& text, const char* name, double lo, doubl
 std::string path_option(const std::string& path);
 // A chain ID, checked as Tendermint checks one.
 std::string chain_id_option(const std::string& text, const char* name);
+// --db of the commands that read or write the observatory database instead of the home's
+// [db_file]: add_db_option registers it on `sub` with its text going to `raw`; db_option is
+// that text as a path_option, nullopt when --db was not given.
+void add_db_option(CLI::App* sub, std::string& raw);
+std::optional<std::string> db_option(const std::string& raw);
 
 } // namespace seedscope::app

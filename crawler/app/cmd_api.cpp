@@ -44,11 +44,9 @@ Command add_api_command(CLI::App& app) {
   };
   auto raw = std::make_shared<Raw>();
   sub->add_option("--listen", raw->listen, "address to serve on")->capture_default_str();
-  sub->add_option("--db", raw->db, "database file (default: [db_file] in the home)");
+  add_db_option(sub, raw->db);
   return {sub, [raw](const std::filesystem::path& home) {
-            return cmd_api(home, raw->listen,
-                           raw->db.empty() ? std::nullopt
-                                           : std::optional<std::string>(path_option(raw->db)));
+            return cmd_api(home, raw->listen, db_option(raw->db));
           }};
 }
 

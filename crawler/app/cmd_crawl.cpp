@@ -103,12 +103,16 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
     log_line("nothing to crawl yet: give seeds ([p2p] seeds or --seed), or wait for inbound peers");
 
   StatusPrinter status(config.crawler.status_interval, isatty(STDOUT_FILENO) == 1);
-  harness.follow_status([&] { return crawler.stats(); });
-  harness.run([&] { status.update(crawler.stats(), loop.now()); },
-              [&](const std::string&) {
-                status.finish();
-                crawler.stop();
-              });
+  harness.run(
+      [&] {
+        const auto st = crawler.stats();
+        harness.update_metrics(st);
+        status.update(st, loop.now());
+      },
+      [&](const std::string&) {
+        status.finish();
+        crawler.stop();
+      });
   harness.finish();
   storage::ObservatoryWriter& writer = *harness.writer();
   const auto st = crawler.stats();
@@ -145,7 +149,7 @@ Command add_crawl_command(CLI::App& app) {
   auto raw = std::make_shared<Raw>();
   sub->add_option("--seed", raw->args.seeds, "ID@host:port (repeatable, or comma-separated)");
   sub->add_option("--network", raw->network, "only this chain ID (default: every network)");
-  sub->add_option("--db", raw->db, "database file (default: [db_file] in the home)");
+  add_db_option(sub, raw->db);
   sub->add_option("--laddr", raw->laddr, "listen address of the seed service");
   sub->add_option("--max-concurrent-dials", raw->dials, "contacts in flight at once");
   sub->add_option("--duration", raw->duration, "stop after this long, e.g. 10m");
@@ -156,7 +160,7 @@ Command add_crawl_command(CLI::App& app) {
   return {sub, [raw, sub](const std::filesystem::path& home) {
             CrawlArgs args = raw->args;
             if (!raw->network.empty()) args.network = chain_id_option(raw->network, "--network");
-            if (!raw->db.empty()) args.db = path_option(raw->db);
+            args.db = db_option(raw->db);
             if (!raw->laddr.empty()) args.laddr = raw->laddr;
             if (!raw->metrics.empty()) args.metrics_addr = raw->metrics;
             if (sub->count("--max-concurrent-dials") != 0)

@@ -127,9 +127,7 @@ int cmd_demo(const DemoArgs& args) {
     db_file = tmp->path / "seedscope.db";
   }
   std::optional<ProcessLock> db_lock; // a kept database is ours alone while the demo runs
-  if (!tmp)
-    db_lock.emplace(
-        ProcessLock::acquire(db_file.string() + ".lock", "the database " + db_file.string()));
+  if (!tmp) db_lock.emplace(lock_db(db_file));
   auto state = storage::load_observatory(db_file);
   if (!state.addresses.empty())
     log_line(fmt::format("demo: {} holds {} addresses from an earlier run; those verified lately "
@@ -160,10 +158,8 @@ int cmd_demo(const DemoArgs& args) {
   options.key = std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate());
   options.loopback_only = true; // nothing but the simulation is ever dialed
   Progress progress_observer(progress, elapsed);
-  observe::FanOut observers;
-  observers.add(harness.observer());
-  observers.add(&progress_observer);
-  options.observer = &observers;
+  harness.add_observer(&progress_observer);
+  options.observer = harness.observer();
   options.log = [](const std::string& line) { log_line("crawler: " + line); };
   engine::Crawler crawler(loop, options);
   crawler.restore(state);
@@ -181,10 +177,10 @@ int cmd_demo(const DemoArgs& args) {
                        [&](const NetworkProgress& p) { return p.share() >= args.target; });
   };
 
-  harness.follow_status([&] { return crawler.stats(); });
   harness.run(
       [&] {
         const auto st = crawler.stats();
+        harness.update_metrics(st);
         const bool done = reached_target();
         std::string line = fmt::format("demo: {:5.1f} s |", elapsed());
         for (const auto& p : progress)
@@ -252,7 +248,7 @@ Command add_demo_command(CLI::App& app) {
   auto raw = std::make_shared<Raw>();
   sub->add_option("--preset", raw->args.preset, "netsim preset: small, demo, large")
       ->capture_default_str()
-      ->check(CLI::IsMember({"small", "demo", "large"}));
+      ->check(CLI::IsMember(netsim::preset_names()));
   sub->add_option("--duration", raw->duration, "stop after this long at most (default 90s)");
   sub->add_option("--metrics-addr", raw->args.metrics_addr,
                   "serve Prometheus metrics here (\"off\": none)")

@@ -66,7 +66,7 @@ Command add_export_command(CLI::App& app) {
   sub->add_flag("--one-per-group", a.filter.one_per_group, "at most one node per /16 (IPv6: /32)");
   sub->add_flag("--ipv4", raw->ipv4, "IPv4 addresses only");
   sub->add_flag("--ipv6", raw->ipv6, "IPv6 addresses only");
-  sub->add_option("--db", raw->db, "database file (default: [db_file] in the home)");
+  add_db_option(sub, raw->db);
   sub->add_option("--out", a.out, "write to this file (atomically) instead of stdout");
   return {sub, [raw, sub](const std::filesystem::path& home) {
             ExportArgs args = raw->args;
@@ -78,7 +78,7 @@ Command add_export_command(CLI::App& app) {
                                              : storage::AddressFamily::kAny;
             if (auto d = duration_option(raw->seen_within, "--seen-within"))
               args.filter.seen_within = std::chrono::duration_cast<std::chrono::seconds>(*d);
-            if (!raw->db.empty()) args.db = path_option(raw->db);
+            args.db = db_option(raw->db);
             if (sub->count("--limit") != 0)
               args.filter.limit =
                   static_cast<std::size_t>(integer_option(raw->limit, "--limit", 1, 1'000'000'000));

@@ -103,7 +103,7 @@ Command add_netsim_command(CLI::App& app) {
   sub->add_option("--scenario", raw->args.scenario_file, "scenario TOML file");
   sub->add_option("--preset", raw->args.preset, "built-in scenario: small, demo, large")
       ->capture_default_str()
-      ->check(CLI::IsMember({"small", "demo", "large"}));
+      ->check(CLI::IsMember(netsim::preset_names()));
   sub->add_option("--ground-truth", raw->args.ground_truth,
                   "write every node's ID, address, network, class to this JSON file");
   sub->add_option("--duration", raw->duration, "stop after this long, e.g. 60s");

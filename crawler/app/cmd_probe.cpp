@@ -38,10 +38,7 @@ std::shared_ptr<const crypto::NodeKey> probe_key(const Home& home) {
 int cmd_probe(const std::filesystem::path& dir, const ProbeArgs& args) {
   crypto::init_sodium();
   auto parsed = parse_peer_address(args.address);
-  if (!parsed) {
-    print_err("seedscope: bad peer address: {}\n", parsed.error().message());
-    return 2;
-  }
+  if (!parsed) throw UsageError("bad peer address: " + parsed.error().message());
   Home home = open_home(dir, /*require_config=*/false);
   auto key = probe_key(home);
 

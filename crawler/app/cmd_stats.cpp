@@ -63,11 +63,8 @@ int cmd_stats(const std::filesystem::path& dir, const std::optional<std::string>
 Command add_stats_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("stats", "print the crawl summary from the database");
   auto db = std::make_shared<std::string>();
-  sub->add_option("--db", *db, "database file (default: [db_file] in the home)");
-  return {sub, [db](const std::filesystem::path& home) {
-            return cmd_stats(home, db->empty() ? std::nullopt
-                                               : std::optional<std::string>(path_option(*db)));
-          }};
+  add_db_option(sub, *db);
+  return {sub, [db](const std::filesystem::path& home) { return cmd_stats(home, db_option(*db)); }};
 }
 
 } // namespace seedscope::app

@@ -17,9 +17,9 @@
 #include "core/base/spelling.hpp"
 #include "core/crypto/keys.hpp"
 #include "core/types/net_address.hpp"
+#include "core/types/node_info.hpp"
 #include "crawler/runtime/listen_address.hpp"
 #include "crawler/runtime/tcp.hpp"
-#include "crawler/runtime/transport.hpp"
 
 namespace seedscope::app {
 
@@ -145,14 +145,6 @@ std::optional<std::string> external_address_problem(std::string_view address) {
     return fmt::format("\"{}\": {} (expected host:port, e.g. 203.0.113.7:26656)", address,
                        parsed.error().code.message());
   return std::nullopt;
-}
-
-// "\"<entry>\": <why>" for a bad seeds / persistent_peers entry, the detail only when it
-// adds something to the entry itself.
-std::string peer_entry_problem(const std::string& entry, const Error& error) {
-  std::string out = "\"" + entry + "\": " + error.code.message();
-  if (!error.detail.empty() && error.detail != entry) out += " (" + error.detail + ")";
-  return out;
 }
 
 // Reads typed values out of the parsed table, naming file, line and key on error.
@@ -290,14 +282,12 @@ void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
     if (Status st = validate_chain_id(c.network); !st)
       r.invalid(nullptr, "network", st.error().detail);
   if (c.db_file.empty() || blank(c.db_file)) r.invalid(nullptr, "db_file", "must be a file path");
-  // Only split_listen_address's own error is caught: r.invalid's ConfigError already carries
-  // the file:line: key: prefix and must not be wrapped in a second one.
+  // Only the parser's own error is caught: r.invalid's ConfigError already carries the
+  // file:line: key: prefix and must not be wrapped in a second one.
   std::optional<std::string> laddr_problem;
   try {
-    auto [host, port] = runtime::split_listen_address(c.p2p.laddr);
-    if (!runtime::make_sockaddr(host, port))
-      laddr_problem = "host must be an IP address, e.g. tcp://0.0.0.0:26656";
-  } catch (const std::runtime_error& e) {
+    (void)runtime::parse_listen_address(c.p2p.laddr);
+  } catch (const runtime::ListenError& e) {
     laddr_problem = e.what();
   }
   if (laddr_problem) r.invalid(p2p, "laddr", *laddr_problem);
@@ -448,6 +438,12 @@ std::string format_duration(Millis d) {
   if (s % 3600 == 0) return fmt::format("{}h", s / 3600);
   if (s % 60 == 0) return fmt::format("{}m", s / 60);
   return fmt::format("{}s", s);
+}
+
+std::string peer_entry_problem(const std::string& entry, const Error& error) {
+  std::string out = "\"" + entry + "\": " + error.code.message();
+  if (!error.detail.empty() && error.detail != entry) out += " (" + error.detail + ")";
+  return out;
 }
 
 std::vector<std::string> split_list(std::string_view list) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/base/clock.hpp"
+#include "core/base/result.hpp"
 
 namespace seedscope::app {
 
@@ -94,6 +95,9 @@ std::string format_duration(Millis d);
 
 // Splits a comma-separated list, trimming spaces and dropping empty entries.
 std::vector<std::string> split_list(std::string_view list);
+// "\"<entry>\": <why>" for a bad seeds / persistent_peers entry, the detail only when it
+// adds something to the entry itself.
+std::string peer_entry_problem(const std::string& entry, const Error& error);
 
 // `path` if absolute, else relative to `home`.
 std::filesystem::path resolve_in_home(const std::filesystem::path& home, const std::string& path);

@@ -36,12 +36,8 @@ std::vector<PeerAddress> parse_peer_list(const std::string& list, const char* ke
   const std::string label = key[0] == '-' ? std::string(key) : fmt::format("[p2p] {}", key);
   for (const std::string& item : split_list(list)) {
     auto parsed = parse_peer_address(item);
-    if (!parsed.ok()) {
-      std::string why = parsed.error().code.message();
-      if (!parsed.error().detail.empty() && parsed.error().detail != item)
-        why += " (" + parsed.error().detail + ")";
-      throw ConfigError(fmt::format("{}: \"{}\": {}", label, item, why));
-    }
+    if (!parsed.ok())
+      throw ConfigError(fmt::format("{}: {}", label, peer_entry_problem(item, parsed.error())));
     out.push_back(*parsed);
   }
   return out;

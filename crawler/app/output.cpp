@@ -27,10 +27,7 @@ public:
   void post(int fd, std::string text) {
     if (text.empty()) return;
     std::lock_guard lock(mu_);
-    if (queued_bytes_ + text.size() > kMaxQueuedBytes) {
-      ++stats_.dropped;
-      return;
-    }
+    if (queued_bytes_ + text.size() > kMaxQueuedBytes) return; // dropped
     queued_bytes_ += text.size();
     queue_.push_back({fd, std::move(text), nullptr});
     ++posted_;
@@ -56,11 +53,6 @@ public:
     std::unique_lock lock(mu_);
     const auto target = posted_;
     return done_.wait_for(lock, limit, [&] { return handled_ >= target; });
-  }
-
-  OutputStats stats() {
-    std::lock_guard lock(mu_);
-    return stats_;
   }
 
 private:
@@ -102,7 +94,6 @@ private:
       const bool ok = !closed && write_all(p.fd, p.text);
       if (p.done) p.done->set_value(ok);
       lock.lock();
-      ++(ok ? stats_.written : stats_.dropped);
       ++handled_;
       done_.notify_all();
     }
@@ -116,7 +107,6 @@ private:
   std::uint64_t posted_ = 0;
   std::uint64_t handled_ = 0;
   bool closed_[2] = {false, false}; // stdout, stderr saw EPIPE
-  OutputStats stats_;
   std::thread thread_;
 };
 
@@ -159,6 +149,5 @@ bool write_result(std::string text) {
 }
 void write_stderr(std::string text) { output().post(STDERR_FILENO, std::move(text)); }
 bool flush_output(Millis limit) { return output().flush(limit); }
-OutputStats output_stats() { return output().stats(); }
 
 } // namespace seedscope::app

@@ -2,8 +2,8 @@
 // writer thread and the metrics thread all log through it. Text is queued and one writer
 // thread writes it with write(2) in order, log lines to stderr, status lines and command
 // results to stdout. A write that fails (a closed pipe, /dev/full, a full disk) drops that
-// text and counts it; once the stream failed with EPIPE it is not written again. Past
-// kMaxQueuedBytes queued, new text is dropped (and counted) instead of growing memory.
+// text; once the stream failed with EPIPE it is not written again. Past kMaxQueuedBytes
+// queued, new log text is dropped instead of growing memory.
 // Thread-safe.
 #pragma once
 
@@ -43,11 +43,5 @@ template <typename... T> void print_out(fmt::format_string<T...> f, T&&... args)
 template <typename... T> void print_err(fmt::format_string<T...> f, T&&... args) {
   write_stderr(fmt::format(f, std::forward<T>(args)...));
 }
-
-struct OutputStats {
-  std::uint64_t written = 0; // pieces of text written whole
-  std::uint64_t dropped = 0; // pieces dropped (write failed, stream closed, queue full)
-};
-OutputStats output_stats();
 
 } // namespace seedscope::app

@@ -55,12 +55,15 @@ ProcessLock::~ProcessLock() {
 
 ProcessLock::ProcessLock(ProcessLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 
+ProcessLock lock_db(const std::filesystem::path& db) {
+  std::filesystem::path lock_file = db;
+  lock_file += ".lock";
+  return ProcessLock::acquire(lock_file, "the database " + db.string());
+}
+
 HomeLocks lock_home_and_db(const std::filesystem::path& home, const std::filesystem::path& db) {
   auto home_lock = ProcessLock::acquire(home / "seedscope.lock", "the home " + home.string());
-  std::filesystem::path db_lock = db;
-  db_lock += ".lock";
-  auto db_lock_held = ProcessLock::acquire(db_lock, "the database " + db.string());
-  return HomeLocks{std::move(home_lock), std::move(db_lock_held)};
+  return HomeLocks{std::move(home_lock), lock_db(db)};
 }
 
 } // namespace seedscope::app

@@ -24,6 +24,9 @@ private:
   int fd_ = -1;
 };
 
+// The lock of a database file (`<db>.lock` beside it).
+ProcessLock lock_db(const std::filesystem::path& db);
+
 // The locks of a command that writes the home's database: the home and the database file
 // (`<db>.lock`), which may lie outside the home (--db).
 struct HomeLocks {

@@ -6,6 +6,7 @@
 
 #include "crawler/app/metrics_endpoint.hpp"
 #include "crawler/app/output.hpp"
+#include "crawler/runtime/listen_address.hpp"
 #include "metrics/crawler_metrics.hpp"
 #include "metrics/observatory_metrics.hpp"
 
@@ -17,15 +18,15 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
       tick_(loop),
       deadline_(loop),
       give_up_(loop) {
-  const bool want_metrics = !options_.metrics_addr.empty() && options_.metrics_addr != "off";
+  const bool want_metrics = !runtime::listen_address_off(options_.metrics_addr);
   if (want_metrics) {
     registry_ = std::make_shared<prometheus::Registry>();
     try {
       endpoint_ = std::make_unique<MetricsEndpoint>(options_.metrics_addr, registry_);
-      endpoint_text_ = endpoint_->endpoint();
-      const bool everywhere = endpoint_text_.rfind("http://0.0.0.0:", 0) == 0 ||
-                              endpoint_text_.rfind("http://[::]:", 0) == 0;
-      log("metrics at " + endpoint_text_ +
+      const std::string endpoint = endpoint_->endpoint();
+      const bool everywhere =
+          endpoint.rfind("http://0.0.0.0:", 0) == 0 || endpoint.rfind("http://[::]:", 0) == 0;
+      log("metrics at " + endpoint +
           (everywhere ? " (every interface: other hosts can scrape it)" : ""));
     } catch (const std::exception& e) {
       if (!options_.metrics_optional) throw;
@@ -48,7 +49,6 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
   writer_ = std::make_unique<storage::ObservatoryWriter>(*options_.observatory, std::move(w));
   fan_out_.add(writer_.get());
   fan_out_.add(crawler_metrics_.get());
-  fan_out_used_ = true;
   if (registry_) {
     metrics::ObservatoryMetricsOptions mo;
     mo.ns = options_.metrics_namespace;
@@ -61,6 +61,10 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
 
 RunHarness::~RunHarness() { finish(); }
 
+void RunHarness::update_metrics(const observe::CrawlStatus& status) {
+  if (crawler_metrics_ && writer_) crawler_metrics_->update(status, writer_->stats());
+}
+
 void RunHarness::log(const std::string& line) const { log_line(options_.log_prefix + line); }
 
 void RunHarness::run(std::function<void()> on_tick,
@@ -68,8 +72,6 @@ void RunHarness::run(std::function<void()> on_tick,
   on_tick_ = std::move(on_tick);
   on_stop_ = std::move(on_stop);
   std::function<void()> tick = [this, &tick] {
-    if (status_ && crawler_metrics_ && writer_)
-      crawler_metrics_->update(status_(), writer_->stats());
     if (on_tick_) on_tick_();
     if (!stopping_) tick_.start(options_.tick, tick);
   };

@@ -59,13 +59,14 @@ public:
 
   // Null without metrics.
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
-  const std::string& metrics_endpoint() const { return endpoint_text_; }
   // Null without an observatory.
   storage::ObservatoryWriter* writer() { return writer_.get(); }
-  // The writer and the crawler's counters; null without either.
-  observe::Observer* observer() { return fan_out_used_ ? &fan_out_ : nullptr; }
-  // With metrics and an observatory: the crawler's gauges follow `status` every tick.
-  void follow_status(std::function<observe::CrawlStatus()> status) { status_ = std::move(status); }
+  // The writer, the crawler's counters and what add_observer() added; null without an
+  // observatory.
+  observe::Observer* observer() { return writer_ ? &fan_out_ : nullptr; }
+  void add_observer(observe::Observer* observer) { fan_out_.add(observer); }
+  // With metrics and an observatory: the crawler's gauges follow `status` (call it each tick).
+  void update_metrics(const observe::CrawlStatus& status);
 
   // Runs the loop until everything ended. `on_tick` every tick; `on_stop(why)` once, on
   // SIGINT/SIGTERM, the duration or request_stop(): it must end what runs (the loop then ends
@@ -85,10 +86,7 @@ private:
   std::unique_ptr<storage::ObservatoryWriter> writer_;
   std::unique_ptr<metrics::ObservatoryMetrics> observatory_metrics_;
   std::unique_ptr<MetricsEndpoint> endpoint_;
-  std::string endpoint_text_;
   observe::FanOut fan_out_;
-  bool fan_out_used_ = false;
-  std::function<observe::CrawlStatus()> status_;
   runtime::Timer tick_;
   runtime::Timer deadline_;
   runtime::Timer give_up_;

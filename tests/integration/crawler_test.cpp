@@ -98,10 +98,10 @@ TEST_CASE(
   o.laddr = "tcp://127.0.0.1:0";
   o.dial_timeout = Millis(1000);
   o.handshake_timeout = Millis(1500);
-  o.pex_timeout = Millis(2000);
+  o.contact.pex_timeout = Millis(2000);
   // Generous, so that an unsolicited PexAddrs is seen before our request even on a loaded
   // machine (sanitizers): later it would pass for the answer.
-  o.request_delay = Millis(1000);
+  o.contact.request_delay = Millis(1000);
   o.max_concurrent_dials = 128;
   o.loopback_only = true;
   Recorder rec;

@@ -29,9 +29,7 @@ struct Served {
       : metrics(registry, ns),
         endpoint_(listen, registry) {}
   std::string endpoint() const { return endpoint_.endpoint(); }
-  void update(const seedscope::metrics::NodeSample& s) { metrics.update(s); }
-  void peer_added() { metrics.peer_added(); }
-  void peer_removed() { metrics.peer_removed(); }
+  std::uint16_t port() const { return endpoint_.port(); }
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   seedscope::metrics::NodeMetrics metrics;
   seedscope::app::MetricsEndpoint endpoint_;
@@ -41,19 +39,19 @@ struct Served {
 
 TEST_CASE("metrics: the node's gauges and counters are served in Prometheus text format") {
   Served m("127.0.0.1:0", "seedscope");
-  const auto colon = m.endpoint().rfind(':');
-  const auto port = static_cast<std::uint16_t>(std::stoi(m.endpoint().substr(colon + 1)));
+  const auto port = m.port();
   REQUIRE(port != 0);
+  CHECK(m.endpoint() == fmt::format("http://127.0.0.1:{}/metrics", port));
   seedscope::metrics::NodeSample s;
   s.book_new = 5;
   s.book_old = 2;
   s.peers_inbound = 3;
   s.peers_outbound = 4;
   s.dialing = 1;
-  m.update(s);
-  m.peer_added();
-  m.peer_added();
-  m.peer_removed();
+  m.metrics.update(s);
+  m.metrics.peer_added();
+  m.metrics.peer_added();
+  m.metrics.peer_removed();
   const std::string text = seedscope::test::http_get(port, "/metrics");
   INFO(text);
   CHECK(text.find("200 OK") != std::string::npos);
@@ -76,7 +74,7 @@ TEST_CASE("metrics: an address that cannot be bound is one line with the reason"
       "metrics: cannot listen on 127.0.0.1:65536: port \"65536\" is not a number from 0 to 65535",
       std::runtime_error);
   Served first("127.0.0.1:0");
-  const std::string taken = first.endpoint().substr(7, first.endpoint().size() - 7 - 8);
+  const std::string taken = fmt::format("127.0.0.1:{}", first.port());
   CHECK_THROWS_WITH_AS(
       Served{taken},
       ("metrics: cannot listen on " + taken + ": address already in use (EADDRINUSE)").c_str(),
@@ -85,35 +83,30 @@ TEST_CASE("metrics: an address that cannot be bound is one line with the reason"
 
 TEST_CASE("metrics: every interface and IPv6 loopback") {
   Served any(":0");
-  const auto port_of = [](const std::string& endpoint) {
-    return static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
-  };
-  CHECK(any.endpoint() == fmt::format("http://0.0.0.0:{}/metrics", port_of(any.endpoint())));
+  CHECK(any.endpoint() == fmt::format("http://0.0.0.0:{}/metrics", any.port()));
   CHECK(seedscope::test::http_status(
-            seedscope::test::http_request(port_of(any.endpoint()), "GET", "/metrics")) == 200);
+            seedscope::test::http_request(any.port(), "GET", "/metrics")) == 200);
   Served v6("tcp://[::1]:0");
-  CHECK(v6.endpoint() == fmt::format("http://[::1]:{}/metrics", port_of(v6.endpoint())));
-  const std::string r =
-      seedscope::test::http_request(port_of(v6.endpoint()), "GET", "/metrics", "::1");
+  CHECK(v6.endpoint() == fmt::format("http://[::1]:{}/metrics", v6.port()));
+  const std::string r = seedscope::test::http_request(v6.port(), "GET", "/metrics", "::1");
   CHECK(seedscope::test::http_status(r) == 200);
   CHECK(seedscope::test::http_header(r, "Content-Type") ==
         "text/plain; version=0.0.4; charset=utf-8");
-  CHECK(seedscope::test::http_status(
-            seedscope::test::http_request(port_of(v6.endpoint()), "GET", "/", "::1")) == 404);
+  CHECK(seedscope::test::http_status(seedscope::test::http_request(v6.port(), "GET", "/", "::1")) ==
+        404);
 }
 
 TEST_CASE("metrics: 32 concurrent scrapers while the values move, no loop running") {
   // The endpoint has its own thread and loop: nothing runs on this thread while it serves.
   Served m("127.0.0.1:0");
-  const auto port =
-      static_cast<std::uint16_t>(std::stoi(m.endpoint().substr(m.endpoint().rfind(':') + 1)));
+  const auto port = m.port();
   std::atomic<bool> stop{false};
   std::thread writer([&] {
     for (std::size_t i = 0; !stop; ++i) {
       seedscope::metrics::NodeSample s;
       s.book_new = i;
-      m.update(s);
-      m.peer_added();
+      m.metrics.update(s);
+      m.metrics.peer_added();
     }
   });
   std::vector<int> ok(32, 0);
@@ -383,7 +376,7 @@ TEST_CASE("crawl takes prometheus_listen_addr from the config and checks it when
 
 TEST_CASE("crawl --metrics-addr on a port in use or a bad port is one line with the reason") {
   Served holder("127.0.0.1:0");
-  const std::string taken = holder.endpoint().substr(7, holder.endpoint().size() - 7 - 8);
+  const std::string taken = fmt::format("127.0.0.1:{}", holder.port());
   for (const auto& [addr, reason] : std::vector<std::pair<std::string, std::string>>{
            {taken, "address already in use (EADDRINUSE)"},
            {"127.0.0.1:99999", "port \"99999\" is not a number from 0 to 65535"},
