@@ -153,20 +153,11 @@ std::string mismatch(const Case& c, const std::string& response) {
 
 // Waits for the api's "serving ... on http://ADDR/api/v1/networks" line; returns ADDR.
 std::string served_address(const fs::path& err_file) {
-  const std::regex line(R"(api: serving .* on http://(\S+)/api/v1/networks)");
-  std::smatch m;
-  std::string err;
-  test::wait_until([&] {
-    err = test::read_file(err_file);
-    return std::regex_search(err, m, line);
-  });
-  INFO(err);
-  REQUIRE(std::regex_search(err, m, line));
-  return m[1];
-}
-
-std::uint16_t port_of(const std::string& address) {
-  return static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+  const std::string address =
+      test::wait_for_match(err_file, R"(api: serving .* on http://(\S+)/api/v1/networks)");
+  INFO(test::read_file(err_file));
+  REQUIRE_FALSE(address.empty());
+  return address;
 }
 
 } // namespace
@@ -190,7 +181,7 @@ TEST_CASE("api over HTTP: every endpoint and format from 32 concurrent clients")
   test::ChildProcess api({SEEDSCOPE_BINARY, "--home", (dir.path() / "home").string(), "api", "--db",
                           db.string(), "--listen", "127.0.0.1:0"},
                          dir.path() / "api.out", dir.path() / "api.err");
-  const std::uint16_t port = port_of(served_address(dir.path() / "api.err"));
+  const std::uint16_t port = test::port_of(served_address(dir.path() / "api.err"));
 
   constexpr int kClients = 32;
   constexpr int kPerClient = 100;
@@ -247,7 +238,7 @@ TEST_CASE("api --listen takes every interface, tcp:// and IPv6 forms") {
     const std::string address = served_address(err);
     CHECK(address.rfind(f.address_prefix, 0) == 0);
     const std::string r =
-        test::http_request(port_of(address), "GET", "/api/v1/networks", f.connect_host);
+        test::http_request(test::port_of(address), "GET", "/api/v1/networks", f.connect_host);
     CHECK(test::http_status(r) == 200);
     CHECK(nlohmann::json::parse(test::http_body(r)).size() == 2);
     api.signal(SIGTERM);

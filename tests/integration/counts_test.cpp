@@ -17,6 +17,7 @@
 #include "crawler/netsim/scenario.hpp"
 #include "metrics/observatory_metrics.hpp"
 #include "support/loop_harness.hpp"
+#include "support/metric_value.hpp"
 #include "support/process.hpp"
 
 namespace seedscope {
@@ -82,13 +83,7 @@ std::map<std::string, Counts> parse_stats(const std::string& out) {
 }
 
 double gauge(prometheus::Registry& r, const std::string& name, const std::string& network) {
-  for (const auto& fam : r.Collect()) {
-    if (fam.name != name) continue;
-    for (const auto& m : fam.metric)
-      for (const auto& l : m.label)
-        if (l.name == "network" && l.value == network) return m.gauge.value;
-  }
-  return -1;
+  return test::metric_value(r, name, {{"network", network}});
 }
 
 } // namespace

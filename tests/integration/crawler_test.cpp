@@ -20,6 +20,7 @@
 #include "crawler/runtime/peer.hpp"
 #include "storage/database.hpp"
 #include "support/loop_harness.hpp"
+#include "support/pex_client.hpp"
 #include "support/process.hpp"
 
 #ifndef SEEDSCOPE_BINARY
@@ -174,47 +175,19 @@ TEST_CASE(
   CHECK(crawler.nodes().count("crawl-a-fork") + crawler.nodes().count("crawl-b-fork") >= 1);
 
   // The seed service: a Go-style node of crawl-b dials us and asks once.
-  runtime::Transport client(loop,
-                            std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate()));
-  runtime::DialOptions dial;
-  dial.upgrade.our_info.network = "crawl-b";
-  dial.upgrade.our_info.version = "0.34.24";
-  dial.upgrade.our_info.moniker = "go-like";
-  dial.upgrade.our_info.listen_addr = "tcp://127.0.0.1:1";
-  dial.upgrade.our_info.channels = Bytes{0x00};
   PeerAddress target;
   target.id = o.key->node_id();
   target.host = "127.0.0.1";
   target.port = crawler.port();
   target.ip = IpAddress::parse("127.0.0.1");
-  std::unique_ptr<runtime::Connection> conn;
-  bool failed = false;
-  client.dial(target, dial, [&](runtime::UpgradeResult r) {
-    if (r.ok()) conn = std::move(r.connection);
-    else failed = true;
-  });
-  test::run_until(loop, [&] { return conn != nullptr || failed; });
-  REQUIRE(conn);
-  mconn::ChannelDescriptor pexd;
-  pexd.id = pex::kPexChannel;
-  pexd.recv_message_capacity = pex::kMaxMsgSize;
-  PeerInfo pi;
-  pi.id = conn->peer_id();
-  pi.node_info = conn->peer_info();
-  runtime::Peer peer(loop, std::move(conn), pi, {pexd}, mconn::MConnConfig{});
-  std::optional<pex::PexMessage> answer;
-  bool closed = false;
-  peer.start(
-      [&](runtime::Peer&, mconn::ChannelId, Bytes msg) {
-        if (auto m = pex::decode_pex_message(msg); m.ok()) answer = *m;
-      },
-      [&](runtime::Peer&, const Failure&, const std::string&) { closed = true; });
-  CHECK(pi.node_info.network == "crawl-b"); // the crawler answered in our network
-  peer.send(pex::kPexChannel, pex::encode_pex_request());
-  test::run_until(loop, [&] { return answer.has_value() && closed; });
-  REQUIRE_FALSE(answer->is_request());
-  CHECK(answer->addrs.size() >= 32);
-  for (const auto& a : answer->addrs) {
+  const auto answer = test::pex_request(loop, target, "crawl-b", Millis(10000), true);
+  INFO(answer.failure);
+  REQUIRE(answer.connected);
+  CHECK(answer.their_network == "crawl-b"); // the crawler answered in our network
+  CHECK(answer.requests == 0);
+  REQUIRE(answer.addrs);
+  CHECK(answer.addrs->size() >= 32);
+  for (const auto& a : *answer.addrs) {
     INFO(a.to_string());
     REQUIRE(by_id.count(a.id) == 1);
     const auto* n = by_id[a.id];
@@ -224,8 +197,7 @@ TEST_CASE(
   }
   CHECK(crawler.stats().seed_requests == 1);
   CHECK(crawler.stats().networks.at("crawl-b").seed_requests == 1);
-  CHECK(crawler.stats().networks.at("crawl-b").seed_addresses == answer->addrs.size());
-  peer.stop(false);
+  CHECK(crawler.stats().networks.at("crawl-b").seed_addresses == answer.addrs->size());
 
   crawler.stop();
   sim.stop();

@@ -20,6 +20,7 @@
 #include "storage/addrbook_json.hpp"
 #include "storage/exports.hpp"
 #include "storage/observatory.hpp"
+#include "support/http_client.hpp"
 #include "support/loop_harness.hpp"
 #include "support/process.hpp"
 

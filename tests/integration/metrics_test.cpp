@@ -134,6 +134,7 @@ TEST_CASE("metrics: 32 concurrent scrapers while the values move, no loop runnin
 #include "metrics/observatory_metrics.hpp"
 #include "storage/observatory.hpp"
 #include "support/loop_harness.hpp"
+#include "support/metric_value.hpp"
 #include "support/process.hpp"
 
 TEST_CASE("metrics: largest strongly connected component") {
@@ -194,19 +195,7 @@ TEST_CASE("metrics: network and topology gauges are computed from the database")
   metrics::ObservatoryMetrics m(registry, file, "t", std::chrono::hours(1));
   REQUIRE(m.refresh());
   auto value = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
-    for (const auto& fam : registry->Collect()) {
-      if (fam.name != name) continue;
-      for (const auto& metric : fam.metric) {
-        bool match = true;
-        for (const auto& [k, v] : labels) {
-          bool found = false;
-          for (const auto& lp : metric.label) found = found || (lp.name == k && lp.value == v);
-          match = match && found;
-        }
-        if (match) return metric.gauge.value;
-      }
-    }
-    return -1.0;
+    return seedscope::test::metric_value(*registry, name, labels);
   };
   CHECK(value("t_network_known_nodes", {{"network", "chain-x"}}) == 4);
   CHECK(value("t_network_nodes_by_version", {{"network", "chain-x"}, {"version", "0.34.24"}}) == 3);
@@ -251,15 +240,8 @@ TEST_CASE("metrics: the seed service is counted by the requester's network") {
   served.outcome = crawl::Outcome::kServed;
   m.observe(served);
   auto value = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
-    for (const auto& fam : m.registry()->Collect()) {
-      if (fam.name != name) continue;
-      for (const auto& metric : fam.metric) {
-        std::map<std::string, std::string> got;
-        for (const auto& lp : metric.label) got[lp.name] = lp.value;
-        if (got == labels) return metric.counter.value;
-      }
-    }
-    return -1.0;
+    return seedscope::test::metric_value(*m.registry(), name, labels,
+                                         seedscope::test::Labels::kExactly);
   };
   CHECK(value("t_seed_requests_total", {{"network", "net-a"}}) == 5);
   CHECK(value("t_seed_addresses_served_total", {{"network", "net-a"}}) == 90);
@@ -306,14 +288,7 @@ std::unique_ptr<seedscope::test::ChildProcess> start_crawl(const fs::path& dir,
 
 // Waits for "metrics at http://ADDR/metrics"; returns ADDR ("" if it does not come).
 std::string metrics_address(const fs::path& err_file) {
-  const std::regex line(R"(metrics at http://(\S+)/metrics)");
-  std::smatch m;
-  std::string err;
-  seedscope::test::wait_until([&] {
-    err = seedscope::test::read_file(err_file);
-    return std::regex_search(err, m, line);
-  });
-  return std::regex_search(err, m, line) ? std::string(m[1]) : std::string();
+  return seedscope::test::wait_for_match(err_file, R"(metrics at http://(\S+)/metrics)");
 }
 
 // The last line of a process's stderr.
@@ -337,7 +312,7 @@ TEST_CASE("crawl --metrics-addr takes every interface and tcp:// and IPv6 forms"
     const std::string address = metrics_address(dir.path() / "crawl.err");
     INFO(seedscope::test::read_file(dir.path() / "crawl.err"));
     REQUIRE(address.rfind(f.prefix, 0) == 0);
-    const auto port = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+    const auto port = seedscope::test::port_of(address);
     const std::string r = seedscope::test::http_request(port, "GET", "/metrics", f.host);
     CHECK(seedscope::test::http_status(r) == 200);
     CHECK(r.find("seedscope_crawler_addresses_known") != std::string::npos);
@@ -356,7 +331,7 @@ TEST_CASE("crawl takes prometheus_listen_addr from the config and checks it when
     const std::string address = metrics_address(dir.path() / "crawl.err");
     INFO(seedscope::test::read_file(dir.path() / "crawl.err"));
     REQUIRE(address.rfind("0.0.0.0:", 0) == 0);
-    const auto port = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+    const auto port = seedscope::test::port_of(address);
     CHECK(seedscope::test::http_status(seedscope::test::http_request(port, "GET", "/metrics")) ==
           200);
     crawl->signal(SIGTERM);
@@ -391,7 +366,7 @@ TEST_CASE("crawl --metrics-addr on a port in use or a bad port is one line with 
     CHECK(last_line(err) == "seedscope: metrics: cannot listen on " + addr + ": " + reason);
   }
   // The holder kept serving.
-  const auto port = static_cast<std::uint16_t>(std::stoi(taken.substr(taken.rfind(':') + 1)));
+  const auto port = holder.port();
   CHECK(seedscope::test::http_status(seedscope::test::http_request(port, "GET", "/metrics")) ==
         200);
 }

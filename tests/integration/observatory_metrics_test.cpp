@@ -17,6 +17,7 @@
 #include "storage/database.hpp"
 #include "storage/observatory.hpp"
 #include "support/fake_clock.hpp"
+#include "support/metric_value.hpp"
 #include "support/process.hpp"
 
 namespace seedscope {
@@ -27,21 +28,7 @@ namespace fs = std::filesystem;
 // The value of the first series of `name` whose labels include `labels`; -1 when none.
 double value(prometheus::Registry& registry, const std::string& name,
              const std::map<std::string, std::string>& labels = {}) {
-  for (const auto& fam : registry.Collect()) {
-    if (fam.name != name) continue;
-    for (const auto& metric : fam.metric) {
-      bool match = true;
-      for (const auto& [k, v] : labels) {
-        bool found = false;
-        for (const auto& lp : metric.label) found = found || (lp.name == k && lp.value == v);
-        match = match && found;
-      }
-      if (match)
-        return fam.type == prometheus::MetricType::Counter ? metric.counter.value
-                                                           : metric.gauge.value;
-    }
-  }
-  return -1;
+  return test::metric_value(registry, name, labels);
 }
 
 double known_nodes(prometheus::Registry& registry, const std::string& network) {

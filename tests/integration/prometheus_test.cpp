@@ -25,6 +25,7 @@
 #include <ostream>
 
 #include "crawler/netsim/netsim.hpp"
+#include "support/http_client.hpp"
 #include "support/loop_harness.hpp"
 #include "support/process.hpp"
 

@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include "support/http_client.hpp"
 #include "support/loop_harness.hpp"
 #include "support/process.hpp"
 
@@ -110,7 +111,7 @@ TEST_CASE("README: every example on the demo's database works as printed") {
     argv[0] = SEEDSCOPE_BINARY;
     if (argv[1] == "api") {
       const std::string listen = option(argv, "--listen");
-      api_port = static_cast<std::uint16_t>(std::stoi(listen.substr(listen.rfind(':') + 1)));
+      api_port = test::port_of(listen);
       api.emplace(argv, dir.path() / "api.out", dir.path() / "api.err", dir.path());
       REQUIRE_MESSAGE(test::wait_for_port(api_port, Millis(10000)),
                       test::read_file(dir.path() / "api.err"));

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "crawler/netsim/netsim.hpp"
+#include "support/http_client.hpp"
 #include "support/loop_harness.hpp"
 #include "support/pex_client.hpp"
 #include "support/process.hpp"

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <set>
 
 #include <doctest/doctest.h>
@@ -13,6 +12,7 @@
 #include "storage/database.hpp"
 #include "storage/observatory.hpp"
 #include "storage/queries.hpp"
+#include "support/process.hpp"
 
 using namespace seedscope;
 using namespace seedscope::storage;
@@ -22,19 +22,6 @@ using std::chrono::hours;
 using std::chrono::minutes;
 
 namespace {
-
-struct QueryDir {
-  QueryDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / fmt::format("seedscope-queries-{:x}", rd() ^ (rd() << 16));
-    fs::create_directories(path);
-  }
-  ~QueryDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
 
 // A fixed "now": the queries take time as an argument, so the content is written around it.
 const WallTime kNow = WallTime(std::chrono::seconds(1'700'000'000));
@@ -150,8 +137,8 @@ void fill(const fs::path& file) {
 }
 
 struct Filled {
-  Filled() : file(dir.path / "obs.db") { fill(file); }
-  QueryDir dir;
+  Filled() : file(dir.path() / "obs.db") { fill(file); }
+  seedscope::test::TempDir dir;
   fs::path file;
 };
 
@@ -307,8 +294,8 @@ TEST_CASE("queries: addresses by state and the last hour's contacts by outcome")
 }
 
 TEST_CASE("queries: an empty database answers empty") {
-  QueryDir dir;
-  const auto file = dir.path / "empty.db";
+  seedscope::test::TempDir dir;
+  const auto file = dir.path() / "empty.db";
   load_observatory(file);
   auto db = Database::open_read_only(file);
   CHECK(network_counts(db).empty());
@@ -324,7 +311,7 @@ TEST_CASE("queries: the database's size is the file and its write-ahead log") {
   const auto wal = fs::path(f.file.string() + "-wal");
   { std::ofstream(wal.string(), std::ios::binary | std::ios::app) << std::string(1000, 'x'); }
   CHECK(database_bytes(f.file) == fs::file_size(f.file) + fs::file_size(wal));
-  CHECK(database_bytes(f.dir.path / "missing.db") == 0);
+  CHECK(database_bytes(f.dir.path() / "missing.db") == 0);
   fs::remove(f.file);
   CHECK(database_bytes(f.file) == fs::file_size(wal));
 }

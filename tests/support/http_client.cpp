@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
 #include <thread>
 
 namespace seedscope::test {
@@ -104,6 +105,30 @@ std::string http_request(std::uint16_t port, const std::string& method, const st
                           "\r\nConnection: close\r\n\r\n",
                       0, host)
       .response;
+}
+
+std::string http_body(const std::string& response) {
+  const auto pos = response.find("\r\n\r\n");
+  if (pos == std::string::npos) return {};
+  std::string body = response.substr(pos + 4);
+  if (lower(http_header(response, "Transfer-Encoding")) != "chunked") return body;
+  // Chunked (Prometheus answers large queries so): size line, data, CRLF, until size 0.
+  std::string out;
+  std::size_t at = 0;
+  while (at < body.size()) {
+    const auto eol = body.find("\r\n", at);
+    if (eol == std::string::npos) break;
+    std::size_t size = 0;
+    try {
+      size = std::stoul(body.substr(at, eol - at), nullptr, 16);
+    } catch (const std::exception&) {
+      break;
+    }
+    if (size == 0 || eol + 2 + size > body.size()) break;
+    out.append(body, eol + 2, size);
+    at = eol + 2 + size + 2;
+  }
+  return out;
 }
 
 int http_status(const std::string& response) {

@@ -48,6 +48,14 @@ TcpExchange tcp_exchange(std::uint16_t port, std::string_view request, std::size
 std::string http_request(std::uint16_t port, const std::string& method, const std::string& target,
                          const std::string& host = "127.0.0.1");
 
+// A GET of `target` on 127.0.0.1:port: the whole response (status line, headers, body), or ""
+// when the connection failed.
+inline std::string http_get(std::uint16_t port, const std::string& target) {
+  return http_request(port, "GET", target);
+}
+// The body of an HTTP response ("" without one), decoded when it is chunked.
+std::string http_body(const std::string& response);
+
 // The status code of a response ("HTTP/1.1 404 ..."), or 0.
 int http_status(const std::string& response);
 // The value of the first header field `name` (any case), or "".

@@ -34,12 +34,6 @@ void drain(runtime::Loop& loop, Millis limit = Millis(5000));
 // A loopback port that was free a moment ago (bound, read, closed).
 std::uint16_t free_tcp_port();
 
-// A blocking HTTP/1.0 GET on 127.0.0.1:port (5 s receive timeout); the whole response
-// (status line, headers, body), or "" when the connection failed.
-std::string http_get(std::uint16_t port, const std::string& target);
-// The body of an HTTP response ("" without one).
-std::string http_body(const std::string& response);
-
 // Deterministic test payload.
 Bytes pattern_bytes(std::size_t size, std::uint8_t seed);
 

@@ -14,7 +14,7 @@
 namespace seedscope::test {
 
 PexAnswer pex_request(runtime::Loop& loop, const PeerAddress& target, const std::string& network,
-                      Millis limit) {
+                      Millis limit, bool until_hang_up) {
   PexAnswer out;
   runtime::Transport client(loop,
                             std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate()));
@@ -43,15 +43,22 @@ PexAnswer pex_request(runtime::Loop& loop, const PeerAddress& target, const std:
   pi.id = conn->peer_id();
   pi.node_info = conn->peer_info();
   runtime::Peer peer(loop, std::move(conn), pi, {pexd}, mconn::MConnConfig{});
-  bool closed = false;
   peer.start(
       [&](runtime::Peer&, mconn::ChannelId, Bytes msg) {
-        if (auto m = pex::decode_pex_message(msg); m.ok() && !m->is_request()) out.addrs = m->addrs;
+        auto m = pex::decode_pex_message(msg);
+        if (!m.ok()) return;
+        if (m->is_request()) ++out.requests;
+        else out.addrs = m->addrs;
       },
-      [&](runtime::Peer&, const Failure&, const std::string&) { closed = true; });
+      [&](runtime::Peer&, const Failure&, const std::string&) { out.closed = true; });
   peer.send(pex::kPexChannel, pex::encode_pex_request());
   run_until(
-      loop, [&] { return out.addrs.has_value() || closed; }, limit);
+      loop,
+      [&] {
+        return until_hang_up ? out.addrs.has_value() && out.closed
+                             : out.addrs.has_value() || out.closed;
+      },
+      limit);
   peer.stop(false);
   return out;
 }

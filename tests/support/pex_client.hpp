@@ -1,6 +1,7 @@
 // A Go-style PEX client for integration tests: dials a node as a node of `network` (listing
-// only the PEX channel), sends one PexRequest and waits for the PexAddrs. Runs `loop` until
-// then (bounded by `limit`, REQUIRE on timeout).
+// only the PEX channel), sends one PexRequest and waits for the PexAddrs (and, with
+// `until_hang_up`, for the node to close the connection too). Runs `loop` until then
+// (bounded by `limit`, REQUIRE on timeout).
 #pragma once
 
 #include <optional>
@@ -17,9 +18,11 @@ struct PexAnswer {
   std::string failure;                          // why not, when it did not
   std::string their_network;                    // the network the node answered in
   std::optional<std::vector<NetAddress>> addrs; // the PexAddrs, when one arrived
+  std::size_t requests = 0;                     // PexRequests the node sent us
+  bool closed = false;                          // the node hung up (or the connection broke)
 };
 
 PexAnswer pex_request(runtime::Loop& loop, const PeerAddress& target, const std::string& network,
-                      Millis limit = Millis(10000));
+                      Millis limit = Millis(10000), bool until_hang_up = false);
 
 } // namespace seedscope::test

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -124,6 +125,23 @@ ProcessResult run_process(const std::vector<std::string>& argv, Millis timeout,
   REQUIRE_MESSAGE(code.has_value(),
                   argv[0] << " did not finish within " << timeout.count() << " ms");
   return ProcessResult{*code, read_file(dir.path() / "out"), read_file(dir.path() / "err")};
+}
+
+std::string wait_for_match(const std::filesystem::path& file, const std::string& pattern,
+                           Millis limit) {
+  const std::regex re(pattern);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    const std::string text = read_file(file);
+    std::smatch m;
+    if (std::regex_search(text, m, re)) return m[1];
+    if (std::chrono::steady_clock::now() >= deadline) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(10)); // polling another process
+  }
+}
+
+std::uint16_t port_of(const std::string& address) {
+  return static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
 }
 
 bool wait_for_port(std::uint16_t port, Millis timeout) {

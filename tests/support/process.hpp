@@ -66,4 +66,11 @@ ProcessResult run_process(const std::vector<std::string>& argv, Millis timeout =
 // True once a TCP connect to 127.0.0.1:port succeeds (tries until `timeout`).
 bool wait_for_port(std::uint16_t port, Millis timeout);
 
+// Polls `file` (another process's output) until the regular expression `pattern` (with one
+// group) matches; returns the group, or "" when it did not match within `limit`.
+std::string wait_for_match(const std::filesystem::path& file, const std::string& pattern,
+                           Millis limit = Millis(10000));
+// The port of "host:port" or "[v6]:port".
+std::uint16_t port_of(const std::string& address);
+
 } // namespace seedscope::test

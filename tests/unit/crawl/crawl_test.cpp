@@ -158,8 +158,6 @@ TEST_CASE("outcomes: one verdict per outcome; only handshaken and well-behaved i
                  Outcome::kHandshakeTimeout, Outcome::kHandshakeFailed, Outcome::kAuthFailure,
                  Outcome::kIdMismatch, Outcome::kIncompatible, Outcome::kSelf, Outcome::kRejected})
     CHECK(verdict(o) == Verdict::kFailed);
-  CHECK(handshaken(Outcome::kMisbehaving));
-  CHECK_FALSE(good(Outcome::kMisbehaving));
 }
 
 TEST_CASE("schedule: one attempt at a time per node ID; due order is by time") {

@@ -24,7 +24,7 @@ NodeInfo info_for(const crypto::NodeKey& key, std::string network) {
 struct Pair {
   Handshake a;
   Handshake b;
-  Pair(const crypto::NodeKey& ka, HandshakeConfig ca, const crypto::NodeKey& kb, HandshakeConfig cb)
+  Pair(const crypto::Signer& ka, HandshakeConfig ca, const crypto::Signer& kb, HandshakeConfig cb)
       : a(ka, std::move(ca)),
         b(kb, std::move(cb)) {}
 
@@ -191,19 +191,13 @@ TEST_CASE("our AuthSig is signed by the key we are given") {
   auto ka = crypto::NodeKey::generate();
   auto kb = crypto::NodeKey::generate();
   WrongSigner wrong(ka);
-  Handshake a(wrong, config(info_for(ka, "chain-a")));
-  Handshake b(kb, config(info_for(kb, "chain-a")));
-  a.start();
-  b.start();
-  for (int i = 0; i < 5; ++i) {
-    b.on_receive(a.take_output());
-    a.on_receive(b.take_output());
-  }
+  Pair p(wrong, config(info_for(ka, "chain-a")), kb, config(info_for(kb, "chain-a")));
+  p.run();
   CHECK(wrong.signed_count == 1);
-  REQUIRE(b.state() == Handshake::State::kFailed);
-  CHECK(b.failure().stage == Stage::kSecretHandshake);
-  CHECK(b.failure().reason == Reason::kAuthFailure);
-  CHECK_FALSE(b.peer_info().has_value());
+  REQUIRE(p.b.state() == Handshake::State::kFailed);
+  CHECK(p.b.failure().stage == Stage::kSecretHandshake);
+  CHECK(p.b.failure().reason == Reason::kAuthFailure);
+  CHECK_FALSE(p.b.peer_info().has_value());
 }
 
 TEST_CASE("our NodeInfo is sent as given; an empty ID is the key's") {
