@@ -259,17 +259,22 @@ Bytes MConnection::flush_all() {
   return std::exchange(out_, {});
 }
 
-TimePoint MConnection::next_deadline() const {
+TimePoint MConnection::next_deadline(TimePoint now, bool transmitting) const {
   TimePoint t = std::min(next_ping_, next_stats_decay_);
   if (pong_deadline_) t = std::min(t, *pong_deadline_);
-  if (flush_at_) t = std::min(t, *flush_at_);
-  // Rate limits matter only once a bucket ran dry; otherwise the caller polls after each
-  // send() and each completed write.
-  const bool queued = std::any_of(channels_.begin(), channels_.end(),
-                                  [](const Channel& c) { return !c.queue.empty(); });
-  if (queued && send_bucket_.exhausted()) t = std::min(t, send_bucket_.when_available(1));
-  if (recv_bucket_.exhausted()) t = std::min(t, recv_bucket_.when_available(1));
-  return t;
+  if (transmitting) {
+    if (flush_at_) t = std::min(t, *flush_at_);
+    // The send rate matters only while something waits for it.
+    const bool queued = std::any_of(channels_.begin(), channels_.end(),
+                                    [](const Channel& c) { return !c.queue.empty(); });
+    if (queued && send_bucket_.available(now) < 1)
+      t = std::min(t, send_bucket_.when_available(1, now));
+  }
+  // Judged at `now`, not at the last spend: a bucket drained by a burst and refilled since (the
+  // peer went quiet) is no deadline. Judging it at the last spend gave a time in the past for
+  // ever, and a timer re-armed at 0 ms in its own callback never lets the loop go on.
+  if (recv_bucket_.available(now) < 1) t = std::min(t, recv_bucket_.when_available(1, now));
+  return std::max(t, now);
 }
 
 std::size_t MConnection::recv_allowance(TimePoint now) {

@@ -95,8 +95,12 @@ public:
   // stop). Still honours nothing else: the caller is closing.
   Bytes flush_all();
 
-  // When on_timer()/poll_transmit() next have work to do.
-  TimePoint next_deadline() const;
+  // When on_timer(), poll_transmit() or reading next have work to do, as seen at `now`: never
+  // earlier than `now`, and never a time that is already past without work (a drained bucket
+  // that has refilled since is not a deadline). With `transmitting` false (the caller holds
+  // output back because the socket is backed up) the send rate and the flush throttle do not
+  // count: the caller polls again when its writes drain.
+  TimePoint next_deadline(TimePoint now, bool transmitting = true) const;
   // Bytes the receive rate allows to be read now; the caller stops reading at zero and
   // resumes at next_deadline().
   std::size_t recv_allowance(TimePoint now);

@@ -42,11 +42,6 @@ public:
     return now + Millis(ms);
   }
 
-  // Out of tokens as of the last spend.
-  bool exhausted() const { return !unlimited() && tokens_ < 1; }
-  // When at least `n` tokens will be available, judged from the last spend.
-  TimePoint when_available(std::uint64_t n) const { return when_available(n, last_); }
-
 private:
   void refill(TimePoint now) {
     if (unlimited() || now <= last_) return;

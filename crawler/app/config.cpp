@@ -43,7 +43,8 @@ constexpr std::string_view kP2PKeys[] = {
     "private_peer_ids", "addr_book_strict", "max_num_inbound_peers", "max_num_outbound_peers",
     "persistent_peers_max_dial_period", "flush_throttle_timeout", "max_packet_msg_payload_size",
     "send_rate", "recv_rate", "pex", "seed_mode", "allow_duplicate_ip", "handshake_timeout",
-    "dial_timeout", "loopback_only"};
+    "dial_timeout", "loopback_only", "handshake_pool_size", "handshake_pool_per_ip",
+    "handshake_pool_per_subnet"};
 constexpr std::string_view kCrawlerKeys[] = {
     "crawl", "max_concurrent_dials", "max_inbound", "max_unconfirmed_networks",
     "recrawl_interval", "retry_base", "retry_cap", "retire_after", "handshake_timeout",
@@ -256,6 +257,9 @@ void read_p2p(const Reader& r, const toml::table* p2p, P2PConfig& c) {
   r.boolean(p2p, "loopback_only", c.loopback_only);
   r.duration(p2p, "handshake_timeout", c.handshake_timeout, kPositive, kMinutes10);
   r.duration(p2p, "dial_timeout", c.dial_timeout, kPositive, kMinutes10);
+  r.integer(p2p, "handshake_pool_size", c.handshake_pool_size, 1, 100000);
+  r.integer(p2p, "handshake_pool_per_ip", c.handshake_pool_per_ip, 1, 100000);
+  r.integer(p2p, "handshake_pool_per_subnet", c.handshake_pool_per_subnet, 1, 100000);
 }
 
 void read_crawler(const Reader& r, const toml::table* t, CrawlerConfig& c) {
@@ -516,7 +520,14 @@ std::string render_config(const Config& c) {
   out += fmt::format("loopback_only = {}\n\n", b(p.loopback_only));
   out += "# Deadlines: TCP connect, then the whole SecretConnection + NodeInfo handshake.\n";
   out += fmt::format("handshake_timeout = {}\n", quote(format_duration(p.handshake_timeout)));
-  out += fmt::format("dial_timeout = {}\n", quote(format_duration(p.dial_timeout)));
+  out += fmt::format("dial_timeout = {}\n\n", quote(format_duration(p.dial_timeout)));
+  out += "# Inbound connections still in the handshake: at most this many at once, of them from\n";
+  out +=
+      "# one IP and from one /16 (IPv6: /32). When full, the oldest is closed to make room, and\n";
+  out += "# the handshake deadline shrinks to 2 s as the pool fills. Not Tendermint settings.\n";
+  out += fmt::format("handshake_pool_size = {}\n", p.handshake_pool_size);
+  out += fmt::format("handshake_pool_per_ip = {}\n", p.handshake_pool_per_ip);
+  out += fmt::format("handshake_pool_per_subnet = {}\n", p.handshake_pool_per_subnet);
   const CrawlerConfig& k = c.crawler;
   out += "\n[crawler]\n\n";
   out += "# `seedscope start` runs the crawler (`seedscope crawl`) instead of a plain node. The\n";

@@ -45,6 +45,12 @@ struct P2PConfig {
   bool loopback_only = false;
   Millis handshake_timeout{20000};
   Millis dial_timeout{3000};
+  // Not Tendermint settings: inbound connections still in the handshake (unauthenticated),
+  // at most this many at once, of them from one IP and from one /16 (IPv6 /32); the oldest
+  // makes room for a newcomer (PendingPool). Also used by the crawler.
+  std::int64_t handshake_pool_size = 256;
+  std::int64_t handshake_pool_per_ip = 8;
+  std::int64_t handshake_pool_per_subnet = 64;
 };
 
 // The [crawler] section: `seedscope crawl`, or `start` with crawl = true.

@@ -20,6 +20,7 @@ engine::CrawlerOptions crawler_options(const Config& config) {
   o.max_unconfirmed_networks = static_cast<std::size_t>(k.max_unconfirmed_networks);
   o.dial_timeout = config.p2p.dial_timeout;
   o.handshake_timeout = k.handshake_timeout;
+  o.handshake_pool = handshake_pool(config.p2p);
   o.contact.pex_timeout = k.pex_timeout;
   o.schedule.recrawl_interval = k.recrawl_interval;
   o.schedule.retry_base = k.retry_base;

@@ -35,5 +35,7 @@ Home open_home(const std::filesystem::path& dir, bool require_config);
 NodeInfo our_node_info(const Config& config);
 
 runtime::UpgradeOptions upgrade_options(const Config& config);
+// The inbound handshake pool of [p2p] (handshake_pool_*, handshake_timeout).
+PendingPoolConfig handshake_pool(const P2PConfig& p2p);
 
 } // namespace seedscope::app

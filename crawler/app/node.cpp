@@ -58,6 +58,7 @@ runtime::SwitchConfig switch_config(const Config& config) {
   c.dial.upgrade = upgrade_options(config);
   c.dial.dial_timeout = p.dial_timeout;
   c.inbound_adopt_network = config.network.empty();
+  c.handshake_pool = handshake_pool(p);
   return c;
 }
 

@@ -139,7 +139,7 @@ void Crawler::start() {
     budget = static_cast<std::size_t>(std::min<rlim_t>(rl.rlim_cur, 1u << 20));
   }
   // Reserve: inbound upgrades and peers, the database, the metrics server, stdio.
-  const std::size_t reserve = 64 + 2 * options_.max_inbound;
+  const std::size_t reserve = 64 + options_.max_inbound + options_.handshake_pool.capacity;
   max_dials_ = budget > reserve ? std::min(options_.max_concurrent_dials, budget - reserve) : 0;
   if (max_dials_ == 0) {
     throw std::runtime_error(fmt::format(
@@ -155,9 +155,11 @@ void Crawler::start() {
     up.our_info = options_.our_info;
     up.adopt_peer_network = !options_.network.has_value();
     up.handshake_timeout = options_.handshake_timeout;
+    PendingPoolConfig pool = options_.handshake_pool;
+    pool.timeout = options_.handshake_timeout;
+    pool.min_timeout = std::min(pool.min_timeout, pool.timeout);
     port_ = transport_.listen(
-        options_.laddr, up, [this](runtime::UpgradeResult r) { on_accepted(std::move(r)); },
-        options_.max_inbound);
+        options_.laddr, up, [this](runtime::UpgradeResult r) { on_accepted(std::move(r)); }, pool);
     // Dials advertise the bound port.
     if (options_.our_info.listen_addr.ends_with(":0")) {
       options_.our_info.listen_addr =

@@ -47,7 +47,9 @@ struct CrawlerOptions {
   std::optional<std::string> network;
   std::string laddr; // seed service; empty: do not listen
   std::size_t max_concurrent_dials = 512;
-  std::size_t max_inbound = 256; // concurrent inbound peers and upgrades
+  std::size_t max_inbound = 256; // concurrent inbound peers
+  // Inbound connections still in the handshake; its timeout is handshake_timeout.
+  PendingPoolConfig handshake_pool;
   Millis dial_timeout{3000};
   Millis handshake_timeout{10000};
   // The life of one contact: when we ask, how long we wait for the answer, when a hang-up

@@ -197,7 +197,12 @@ void Netsim::bring_up(Host& host) {
     host.transport = std::make_unique<runtime::Transport>(loop_, signer_for(n));
     host.transport->listen(
         n.listen_addr(), std::move(o),
-        [this, &host](runtime::UpgradeResult r) { on_upgraded(host, std::move(r)); }, 64);
+        [this, &host](runtime::UpgradeResult r) { on_upgraded(host, std::move(r)); },
+        PendingPoolConfig{.capacity = 64,
+                          .per_ip = 0, // every simulated peer dials from 127.0.0.1
+                          .per_subnet = 0,
+                          .timeout = options_.handshake_timeout,
+                          .min_timeout = options_.handshake_timeout});
   }
   }
   host.up = true;

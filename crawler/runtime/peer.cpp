@@ -63,7 +63,8 @@ void Peer::on_data(ByteSpan data) {
 void Peer::pump() {
   if (stopped_) return;
   const TimePoint now = loop_.now();
-  while (conn_->write_queue_size() < kWriteHighWater) {
+  bool backed_up = false;
+  while (!(backed_up = conn_->write_queue_size() >= kWriteHighWater)) {
     Bytes out = mconn_.poll_transmit(now);
     if (out.empty()) break;
     if (!conn_->send(out)) {
@@ -75,7 +76,9 @@ void Peer::pump() {
   if (!allow_read && !paused_) conn_->pause_reading();
   if (allow_read && paused_) conn_->resume_reading();
   paused_ = !allow_read;
-  const auto wait = std::max(Millis(0), mconn_.next_deadline() - now);
+  // Backed up, the drain handler pumps again. The wait is at least 1 ms: a 0 ms timer re-armed
+  // in its own callback runs again in the same loop turn (libuv 1.44), and nothing else would.
+  const auto wait = std::max(Millis(1), mconn_.next_deadline(now, !backed_up) - now);
   timer_.start(wait, [this] { on_timer(); });
 }
 

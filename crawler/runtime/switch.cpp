@@ -42,11 +42,12 @@ UpgradeOptions Switch::upgrade_options(bool inbound) const {
 }
 
 std::uint16_t Switch::listen(std::string_view laddr) {
-  const std::size_t pending =
-      config_.max_pending_inbound != 0 ? config_.max_pending_inbound : config_.limits.max_inbound;
+  PendingPoolConfig pool = config_.handshake_pool;
+  pool.timeout = config_.dial.upgrade.handshake_timeout;
+  pool.min_timeout = std::min(pool.min_timeout, pool.timeout);
   const std::uint16_t port = transport_.listen(
       laddr, upgrade_options(true),
-      [this](UpgradeResult r) { on_upgraded(std::move(r), false, {}); }, pending);
+      [this](UpgradeResult r) { on_upgraded(std::move(r), false, {}); }, pool);
   // Listening on port 0 (tests, demo): dials advertise the port we got, like accepts do.
   std::string& advertised = config_.dial.upgrade.our_info.listen_addr;
   if (advertised.size() >= 2 && advertised.ends_with(":0"))

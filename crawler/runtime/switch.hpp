@@ -27,8 +27,9 @@ struct SwitchConfig {
   // reactors). Inbound connections use dial.upgrade too, with inbound_adopt_network.
   DialOptions dial;
   bool inbound_adopt_network = false;
-  // Concurrent inbound upgrades; 0 = max_inbound (Go's limit on accept()).
-  std::size_t max_pending_inbound = 0;
+  // Inbound connections still in the handshake (PendingPool); its timeout is
+  // dial.upgrade.handshake_timeout.
+  PendingPoolConfig handshake_pool;
   Millis stop_linger{2000};
   // How long to wait before redialing a persistent peer that has failed `failures` times so
   // far, given a uniform draw in [0, 1) for jitter; nullopt gives up. Go's reconnectToPeer

@@ -21,14 +21,14 @@ void Transport::dial(const PeerAddress& addr, DialOptions options, UpgradeHandle
 }
 
 std::uint16_t Transport::listen(std::string_view laddr, UpgradeOptions options,
-                                UpgradeHandler handler, std::size_t max_pending_upgrades) {
+                                UpgradeHandler handler, PendingPoolConfig pool) {
   const ListenAddress address = parse_listen_address(laddr);
   listener_.emplace(loop_);
   inbound_options_ = std::move(options);
   inbound_handler_ = std::move(handler);
-  max_inbound_ = max_pending_upgrades;
+  pool_ = PendingPool(pool);
   int rc =
-      listener_->listen(address.sockaddr_ptr(), 128, [this](int status) { on_incoming(status); });
+      listener_->listen(address.sockaddr_ptr(), 511, [this](int status) { on_incoming(status); });
   if (rc != 0) {
     listener_.reset();
     throw ListenError(std::string(laddr), listen_failure_reason(rc), rc);
@@ -43,23 +43,43 @@ std::uint16_t Transport::listen(std::string_view laddr, UpgradeOptions options,
 
 void Transport::on_incoming(int status) {
   if (status != 0) return; // transient accept errors (EMFILE, ...): libuv retries
-  if (max_inbound_ != 0 && inbound_pending_ >= max_inbound_) {
-    accept_paused_ = true; // libuv stops polling until we accept
-    return;
-  }
   accept_one();
 }
 
 void Transport::accept_one() {
   TcpSocket socket(loop_);
   if (listener_->accept(socket) != 0) return;
+  sockaddr_storage peer{};
+  if (!socket.peer_sockaddr(peer)) return; // gone already
+  const std::optional<NetAddress> remote = net_address_of(reinterpret_cast<const sockaddr*>(&peer));
+  if (!remote) return;
+  const TimePoint now = loop_.now();
+  PendingAdmission admission = pool_.admit(remote->ip, now);
+  for (PendingId id : admission.evicted) {
+    auto it = inbound_.find(id);
+    if (it != inbound_.end()) drop(it->second);
+  }
+  UpgradeOptions options = inbound_options_;
+  options.handshake_timeout = admission.deadline - now;
   auto upgrade = std::make_unique<Upgrade>(
-      loop_, key_, Direction::kInbound, inbound_options_,
+      loop_, key_, Direction::kInbound, std::move(options),
       [this](Upgrade& u, UpgradeResult result) { finish(u, std::move(result)); });
   Upgrade& ref = *upgrade;
-  ++inbound_pending_;
+  inbound_.emplace(admission.id, &ref);
   start_upgrade(std::move(upgrade), inbound_handler_);
-  ref.accepted(std::move(socket));
+  upgrades_.at(&ref).pool_id = admission.id;
+  ref.accepted(std::move(socket), peer);
+}
+
+void Transport::drop(Upgrade* upgrade) {
+  auto it = upgrades_.find(upgrade);
+  if (it == upgrades_.end()) return;
+  inbound_.erase(it->second.pool_id);
+  pool_.remove(it->second.pool_id);
+  Upgrade* raw = it->second.upgrade.release();
+  upgrades_.erase(it);
+  raw->abort();
+  loop_.defer([raw] { delete raw; });
 }
 
 void Transport::start_upgrade(std::unique_ptr<Upgrade> upgrade, UpgradeHandler handler) {
@@ -73,14 +93,12 @@ void Transport::finish(Upgrade& upgrade, UpgradeResult result) {
   // We are inside one of the upgrade's callbacks: delete it on a later loop turn.
   Upgrade* raw = it->second.upgrade.release();
   UpgradeHandler handler = std::move(it->second.handler);
+  const PendingId it_pool_id = it->second.pool_id;
   upgrades_.erase(it);
   loop_.defer([raw] { delete raw; });
   if (raw->direction() == Direction::kInbound) {
-    --inbound_pending_;
-    if (accept_paused_ && listener_) {
-      accept_paused_ = false;
-      accept_one();
-    }
+    inbound_.erase(it_pool_id);
+    pool_.remove(it_pool_id);
   }
   if (handler) handler(std::move(result)); // last: the handler may destroy the transport
 }
@@ -96,8 +114,8 @@ void Transport::close() {
     loop_.defer([owned] { delete owned; });
   }
   upgrades_.clear();
-  inbound_pending_ = 0;
-  accept_paused_ = false;
+  for (const auto& [id, raw] : inbound_) pool_.remove(id);
+  inbound_.clear();
 }
 
 } // namespace seedscope::runtime

@@ -17,6 +17,7 @@
 
 #include "core/crypto/keys.hpp"
 #include "core/p2p/disconnect.hpp"
+#include "core/p2p/pending_pool.hpp"
 #include "core/types/net_address.hpp"
 #include "core/types/node_info.hpp"
 #include "crawler/runtime/connection.hpp"
@@ -77,17 +78,20 @@ public:
   void dial(const PeerAddress& addr, DialOptions options, UpgradeHandler handler);
 
   // Listens on `laddr` (parse_listen_address: "tcp://host:port", ":port", ...) and upgrades
-  // each inbound connection; `handler` runs once per connection. At most
-  // `max_pending_upgrades` inbound upgrades run at once (0: no limit); past that, accepting
-  // pauses as Go's does (the kernel backlog holds new connections). Returns the bound port;
-  // an advertised listen_addr ending in ":0" gets that port.
+  // each inbound connection; `handler` runs once per connection. Inbound upgrades are
+  // admitted by a PendingPool (`pool`; its timeout replaces options.handshake_timeout): every
+  // connection is accepted, and one the pool evicts to make room is closed at once without
+  // its handler running (counted in evicted_upgrades()). Returns the bound port; an
+  // advertised listen_addr ending in ":0" gets that port.
   // Throws ListenError when the address is bad or cannot be bound (start-up only).
   std::uint16_t listen(std::string_view laddr, UpgradeOptions options, UpgradeHandler handler,
-                       std::size_t max_pending_upgrades = 0);
+                       PendingPoolConfig pool = {});
   // Stops listening and aborts every pending upgrade (their handlers do not run).
   void close();
 
   std::size_t pending_upgrades() const { return upgrades_.size(); }
+  std::size_t pending_inbound() const { return pool_.size(); }
+  std::uint64_t evicted_upgrades() const { return pool_.evictions(); }
 
 private:
   void on_incoming(int status);
@@ -97,17 +101,19 @@ private:
 
   Loop& loop_;
   std::shared_ptr<const crypto::Signer> key_;
+  void drop(Upgrade* upgrade);
+
   struct Pending {
     std::unique_ptr<Upgrade> upgrade;
     UpgradeHandler handler;
+    PendingId pool_id = 0; // inbound: its entry in pool_
   };
   std::unordered_map<Upgrade*, Pending> upgrades_;
+  std::unordered_map<PendingId, Upgrade*> inbound_;
+  PendingPool pool_{{}};
   std::optional<TcpListener> listener_;
   UpgradeOptions inbound_options_;
   UpgradeHandler inbound_handler_;
-  std::size_t max_inbound_ = 0;
-  std::size_t inbound_pending_ = 0;
-  bool accept_paused_ = false;
 };
 
 } // namespace seedscope::runtime

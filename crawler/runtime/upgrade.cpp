@@ -90,15 +90,10 @@ void Upgrade::on_connected(int status) {
   begin_handshake();
 }
 
-void Upgrade::accepted(TcpSocket socket) {
+void Upgrade::accepted(TcpSocket socket, const sockaddr_storage& peer) {
   socket_ = std::move(socket);
-  sockaddr_storage peer{};
-  if (socket_.peer_sockaddr(peer)) {
-    remote_address_ = format_sockaddr(reinterpret_cast<const sockaddr*>(&peer));
-    remote_ = net_address_of(reinterpret_cast<const sockaddr*>(&peer));
-  } else {
-    remote_address_ = "?";
-  }
+  remote_address_ = format_sockaddr(reinterpret_cast<const sockaddr*>(&peer));
+  remote_ = net_address_of(reinterpret_cast<const sockaddr*>(&peer));
   begin_handshake();
 }
 

@@ -28,8 +28,8 @@ public:
 
   // Outbound. Failures, even immediate ones, are reported on a later loop turn.
   void dial(const PeerAddress& addr, Millis dial_timeout);
-  // Inbound: the socket was just accepted.
-  void accepted(TcpSocket socket);
+  // Inbound: the socket was just accepted from `peer`.
+  void accepted(TcpSocket socket, const sockaddr_storage& peer);
   // Ends without reporting (shutdown).
   void abort();
 

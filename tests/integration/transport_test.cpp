@@ -1,5 +1,10 @@
 // The Transport on real libuv sockets over loopback: handshakes in both directions, data after
 // the upgrade, and every rejection classified as its (stage, reason) with the socket closed.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <optional>
 
 #include <doctest/doctest.h>
@@ -44,9 +49,10 @@ struct Endpoint {
       : key(std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate())),
         transport(loop, key) {}
 
-  void listen(UpgradeOptions o) {
-    port = transport.listen("tcp://127.0.0.1:0", std::move(o),
-                            [this](UpgradeResult r) { inbound.push_back(std::move(r)); });
+  void listen(UpgradeOptions o, PendingPoolConfig pool = {}) {
+    port = transport.listen(
+        "tcp://127.0.0.1:0", std::move(o),
+        [this](UpgradeResult r) { inbound.push_back(std::move(r)); }, pool);
   }
   PeerAddress address(const std::string& id) const {
     auto a = parse_peer_address(fmt::format("{}@127.0.0.1:{}", id, port));
@@ -324,6 +330,58 @@ TEST_CASE("misbehaving and absent peers are classified") {
     // localhost may resolve to ::1 first while we listen on 127.0.0.1 only.
     if (!out->ok()) CHECK(out->failure.failure.reason == Reason::kRefused);
   }
+}
+
+// A TCP connection from `source` (any 127.0.0.0/8 address: Linux routes them all to lo) to
+// 127.0.0.1:port that never sends a byte; the kernel completes the handshake, so the node has
+// a connection to accept. -1 on failure.
+int silent_connection(const std::string& source, std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_CASE("silent connections from many addresses cannot keep an honest peer out") {
+  crypto::init_sodium();
+  runtime::Loop loop;
+  Endpoint a(loop);
+  a.listen(options("net"),
+           {.capacity = 32, .per_ip = 2, .per_subnet = 16, .timeout = Millis(20000)});
+  // 300 silent connections from 127.1.0.0/16, 127.2.0.0/16, 127.3.0.0/16 (100 addresses in
+  // each), and 20 more from one address; the node has not run yet, the kernel holds them.
+  std::vector<int> flood;
+  for (int i = 0; i < 300; ++i)
+    flood.push_back(
+        silent_connection(fmt::format("127.{}.0.{}", 1 + i / 100, 1 + i % 100), a.port));
+  for (int i = 0; i < 20; ++i) flood.push_back(silent_connection("127.9.9.9", a.port));
+  for (int fd : flood) REQUIRE(fd >= 0);
+  run_until(loop, [&] { return a.transport.evicted_upgrades() >= 320 - 32; });
+  CHECK(a.transport.pending_inbound() == 32);
+  // An honest peer gets through while the flood holds the pool: it is not refused, and its
+  // handshake is not delayed by the 20 s the flood would otherwise hold each place.
+  Endpoint b(loop);
+  UpgradeResult out = dial_and_wait(loop, b, a.address(), dial_options(options("net")), &a);
+  REQUIRE(out.ok());
+  REQUIRE(a.inbound.size() == 1);
+  CHECK(a.inbound[0].ok());
+  CHECK(out.connection->timings().handshake_ms < 1000);
+  CHECK(a.transport.pending_inbound() <= 32);
+  CHECK(a.transport.evicted_upgrades() >= 320 - 32);
+  for (int fd : flood) ::close(fd);
+  a.transport.close();
+  b.transport.close();
 }
 
 TEST_CASE("closing the transport aborts pending upgrades without running their handlers") {

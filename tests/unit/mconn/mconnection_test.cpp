@@ -172,7 +172,7 @@ TEST_CASE("the flush throttle holds packets back, pings and pongs go at once") {
   MConnection a(channels(), cfg, t0());
   REQUIRE(a.send(0x20, pattern(10, 1)));
   CHECK(a.poll_transmit(t0()).empty());
-  CHECK(a.next_deadline() == t0() + Millis(100));
+  CHECK(a.next_deadline(t0()) == t0() + Millis(100));
   CHECK(a.poll_transmit(t0() + Millis(99)).empty());
   CHECK_FALSE(a.poll_transmit(t0() + Millis(100)).empty());
 
@@ -190,7 +190,7 @@ TEST_CASE("ping every interval, pong timeout kills the connection") {
   cfg.pong_timeout = Millis(45000);
   MConnection a(channels(), cfg, t0());
   MConnection b(channels(), cfg, t0());
-  CHECK(a.next_deadline() <= t0() + Millis(60000));
+  CHECK(a.next_deadline(t0()) <= t0() + Millis(60000));
   TimePoint now = t0();
   // Idle for ten minutes with a peer that answers: still alive.
   for (int step = 0; step < 600; ++step) {
@@ -205,7 +205,7 @@ TEST_CASE("ping every interval, pong timeout kills the connection") {
   TimePoint ping_at = now;
   std::string sent;
   for (int i = 0; i < 100 && sent != "020a00"; ++i) {
-    ping_at = a.next_deadline();
+    ping_at = a.next_deadline(ping_at);
     REQUIRE(a.on_timer(ping_at).ok());
     sent = to_hex(a.poll_transmit(ping_at));
   }
@@ -268,7 +268,7 @@ TEST_CASE("send rate limit paces output") {
     Bytes out = a.poll_transmit(now);
     moved += out.size();
     if (!out.empty()) REQUIRE(b.on_plaintext(out, now).ok());
-    const TimePoint next = a.next_deadline();
+    const TimePoint next = a.next_deadline(now);
     now = std::max(now + Millis(1), std::min(next, now + Millis(50)));
     ++steps;
   }
@@ -290,9 +290,51 @@ TEST_CASE("receive rate limit: allowance runs out and comes back") {
   Bytes stream = a.poll_transmit(t0());
   REQUIRE(b.on_plaintext(stream, t0()).ok());
   CHECK(b.recv_allowance(t0()) == 0);
-  CHECK(b.next_deadline() > t0());
+  CHECK(b.next_deadline(t0()) > t0());
   // About two seconds later reading may resume.
   CHECK(b.recv_allowance(t0() + Millis(3000)) > 0);
+}
+
+TEST_CASE("a burst over the receive bucket, then silence: one pong, and no deadline in the past") {
+  MConnConfig cfg = fast_config();
+  cfg.recv_rate = 5'120'000; // the default: a 512 kB burst
+  MConnection b(channels(), cfg, t0());
+  Bytes flood;
+  for (int i = 0; i < 349'525; ++i) append(flood, Bytes{0x02, 0x0a, 0x00}); // 1 MiB of pings
+  REQUIRE(b.on_plaintext(flood, t0()).ok());
+  CHECK(b.recv_allowance(t0()) == 0);
+  const TimePoint resume = b.next_deadline(t0());
+  CHECK(resume > t0());
+  CHECK(resume < t0() + Millis(200)); // 536 kB over at 5.12 MB/s
+  CHECK(b.recv_allowance(resume) > 0);
+  // Every ping is answered by the one pong owed, however many arrived.
+  CHECK(to_hex(b.poll_transmit(resume)) == "021200");
+  CHECK(b.poll_transmit(resume).empty());
+  // The peer is silent from now on: each deadline lies ahead of the time it is asked at (a
+  // deadline at or before `now` with nothing to do is a timer that fires for ever).
+  TimePoint now = resume;
+  int wakeups = 0;
+  while (now < resume + Millis(30000) && wakeups < 1000) {
+    REQUIRE(b.on_timer(now).ok());
+    (void)b.poll_transmit(now);
+    const TimePoint next = b.next_deadline(now);
+    REQUIRE(next > now);
+    now = next;
+    ++wakeups;
+  }
+  CHECK(wakeups <= 16); // the stats decay every 2 s, nothing in between
+}
+
+TEST_CASE("held-back output: the send rate and flush throttle are no deadline") {
+  MConnConfig cfg = fast_config();
+  cfg.flush_throttle = Millis(100);
+  cfg.send_rate = 1000;
+  MConnection a(channels(), cfg, t0());
+  REQUIRE(a.send(0x20, pattern(100'000, 1)));
+  (void)a.poll_transmit(t0()); // spends the burst; the rest waits for the bucket and the flush
+  CHECK(a.next_deadline(t0()) <= t0() + Millis(100));
+  // A caller whose socket is backed up does not poll: only pings and stats wake it.
+  CHECK(a.next_deadline(t0(), false) == t0() + Millis(2000));
 }
 
 TEST_CASE("flush_all drains everything for a graceful stop") {
