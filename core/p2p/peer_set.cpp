@@ -12,6 +12,7 @@ std::string_view to_string(Admission a) {
   case Admission::kDuplicateIp: return "duplicate_ip";
   case Admission::kInboundFull: return "inbound_full";
   case Admission::kOutboundFull: return "outbound_full";
+  case Admission::kBanned: return "banned";
   }
   return "unknown";
 }
@@ -24,6 +25,7 @@ Failure admission_failure(Admission a) {
   case Admission::kDuplicateIp: return {Stage::kLocalPolicy, Reason::kDuplicateIp};
   case Admission::kInboundFull:
   case Admission::kOutboundFull: return {Stage::kLocalPolicy, Reason::kPeerLimit};
+  case Admission::kBanned: return {Stage::kLocalPolicy, Reason::kBanned};
   }
   return {Stage::kLocalPolicy, Reason::kNone};
 }

@@ -28,6 +28,7 @@ enum class Admission {
   kDuplicateIp,  // already connected to this IP (allow_duplicate_ip = false)
   kInboundFull,  // max_num_inbound_peers reached
   kOutboundFull, // max_num_outbound_peers reached
+  kBanned,       // the ID or IP is banned (the switch's ban list, not PeerSet)
 };
 std::string_view to_string(Admission a);
 // The failure reported for a refused connection.

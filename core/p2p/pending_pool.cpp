@@ -15,7 +15,8 @@ std::uint32_t PendingPool::subnet_of(const IpAddress& ip) {
 
 Millis PendingPool::timeout_at(std::size_t occupancy) const {
   if (config_.capacity == 0 || occupancy * 2 <= config_.capacity) return config_.timeout;
-  const double over = std::min(1.0, double(occupancy * 2 - config_.capacity) / double(config_.capacity));
+  const double over =
+      std::min(1.0, double(occupancy * 2 - config_.capacity) / double(config_.capacity));
   const double span = double((config_.timeout - config_.min_timeout).count());
   return std::max(config_.min_timeout, config_.timeout - Millis(std::int64_t(span * over)));
 }

@@ -20,11 +20,11 @@
 namespace seedscope {
 
 struct PendingPoolConfig {
-  std::size_t capacity = 256;   // connections in the handshake at once (0: no limit)
-  std::size_t per_ip = 8;       // of them from one IP (0: no limit)
-  std::size_t per_subnet = 64;  // from one IPv4 /16 or IPv6 /32 (0: no limit)
-  Millis timeout{20000};        // handshake deadline while the pool is at most half full,
-  Millis min_timeout{2000};     // shrinking linearly to this when it is full
+  std::size_t capacity = 256;  // connections in the handshake at once (0: no limit)
+  std::size_t per_ip = 8;      // of them from one IP (0: no limit)
+  std::size_t per_subnet = 64; // from one IPv4 /16 or IPv6 /32 (0: no limit)
+  Millis timeout{20000};       // handshake deadline while the pool is at most half full,
+  Millis min_timeout{2000};    // shrinking linearly to this when it is full
 };
 
 using PendingId = std::uint64_t;

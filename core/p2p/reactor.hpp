@@ -53,6 +53,9 @@ public:
   virtual bool is_persistent(const std::string& peer_id) const = 0;
   // How long a peer has been connected (Go's peer.Status().Duration), by the switch's clock.
   virtual Millis connected_for(const std::string& peer_id) const = 0;
+  // Refuses new connections of this peer's ID and from its IP for `duration` (at accept for
+  // the IP, before any work; after the handshake for the ID). Does not stop the peer.
+  virtual void ban_peer(const PeerInfo& peer, Millis duration) = 0;
 };
 
 class Reactor {

@@ -57,6 +57,7 @@ std::vector<mconn::ChannelDescriptor> PexReactor::channels() const {
 
 void PexReactor::add_peer(const PeerInfo& peer) {
   rules_.erase(peer.id);
+  awaiting_request_.erase(peer.id);
   rules_of(peer.id, config_.seed_mode && !peer.outbound); // a fresh connection, fresh rules
   if (peer.outbound) {
     if (config_.mark_good_on_connect)
@@ -65,6 +66,8 @@ void PexReactor::add_peer(const PeerInfo& peer) {
     if (book_.need_more_addrs()) request_addrs(peer.id);
     return;
   }
+  // A seed holds an inbound peer only for its request.
+  if (config_.seed_mode) awaiting_request_[peer.id] = clock_.mono() + config_.seed_request_wait;
   // An inbound peer is its own source. No request yet: ensurePeers asks later.
   if (auto addr = advertised_address(peer.node_info, peer.socket.ip))
     (void)book_.add_address(*addr, *addr, clock_.wall());
@@ -73,6 +76,7 @@ void PexReactor::add_peer(const PeerInfo& peer) {
 void PexReactor::remove_peer(const PeerInfo& peer, const Failure& why) {
   (void)why;
   rules_.erase(peer.id);
+  awaiting_request_.erase(peer.id);
 }
 
 PexPeerRules& PexReactor::rules_of(const std::string& peer_id, bool seed_serves_once) {
@@ -106,6 +110,7 @@ void PexReactor::receive(const PeerInfo& peer, mconn::ChannelId channel, ByteSpa
 
 void PexReactor::on_request(const PeerInfo& peer) {
   ++stats_.requests_received;
+  awaiting_request_.erase(peer.id);
   const bool seed_serves_once = config_.seed_mode && !peer.outbound;
   const auto verdict = rules_of(peer.id, seed_serves_once).on_request(clock_.mono());
   if (verdict == PexPeerRules::Verdict::kIgnore) return;
@@ -114,9 +119,7 @@ void PexReactor::on_request(const PeerInfo& peer) {
   if (seed_serves_once) {
     // A seed answers an inbound peer once, then hangs up after the answer is flushed.
     ++stats_.seed_answers;
-    send_addrs(peer.id, config_.chains_apart
-                            ? book_.get_selection_in_network(peer.node_info.network)
-                            : book_.get_selection_with_bias(config_.bias_to_select_new_peers));
+    send_addrs(peer.id, book_.get_selection_in_network(peer.node_info.network));
     switch_->stop_peer(peer.id, {Stage::kPex, Reason::kDone}, "seed answered its request", true);
     return;
   }
@@ -157,6 +160,7 @@ void PexReactor::punish(const PeerInfo& peer, Reason reason, std::string detail)
   const std::string id = peer.id;
   ++stats_.peers_punished;
   const NetAddress addr = peer.socket;
+  switch_->ban_peer(peer, std::chrono::duration_cast<Millis>(config_.ban_time));
   switch_->stop_peer(id, {Stage::kPex, reason}, std::move(detail), false);
   book_.mark_bad(addr, config_.ban_time, clock_.wall());
 }
@@ -197,9 +201,17 @@ void PexReactor::start() {
   next_run_ = now + Millis(static_cast<Millis::rep>(rng_.below(period)));
 }
 
+TimePoint PexReactor::next_deadline() const {
+  TimePoint t = next_run_;
+  for (const auto& [id, deadline] : awaiting_request_) t = std::min(t, deadline);
+  return t;
+}
+
 void PexReactor::on_tick() {
   const TimePoint now = clock_.mono();
-  if (switch_ == nullptr || now < next_run_) return;
+  if (switch_ == nullptr) return;
+  hang_up_idle(now);
+  if (now < next_run_) return;
   if (config_.seed_mode) {
     crawl_tick();
     next_run_ = now + config_.crawl_period;
@@ -368,6 +380,21 @@ void PexReactor::cleanup_crawl_records() {
   const TimePoint now = clock_.mono();
   std::erase_if(crawled_,
                 [&](const auto& kv) { return now - kv.second > config_.crawl_record_ttl; });
+}
+
+void PexReactor::hang_up_idle(TimePoint now) {
+  std::vector<std::string> idle;
+  for (const auto& [id, deadline] : awaiting_request_)
+    if (now >= deadline) idle.push_back(id);
+  for (const auto& id : idle) {
+    awaiting_request_.erase(id);
+    if (switch_->is_persistent(id)) continue;
+    ++stats_.idle_hung_up;
+    switch_->stop_peer(id, {Stage::kPex, Reason::kTimeout},
+                       "seed: no PexRequest within " +
+                           std::to_string(config_.seed_request_wait.count()) + " ms",
+                       true);
+  }
 }
 
 // We want seeds to advertise good peers, so they stay connected as long as a peer takes to

@@ -2,6 +2,11 @@
 // ported from p2p/pex/pex_reactor.go @ v0.34.24 (PROTOCOL.md section 6). Normal mode runs
 // ensurePeers; seed mode runs crawlPeers, answers an inbound PexRequest once and hangs up.
 //
+// A seed serves each requester only addresses verified in the requester's own chain (an
+// outbound handshake with a node of that chain at that address): an address a stranger sent
+// is served once the seed has reached a node of that chain there, never on the stranger's
+// word. Go's seed serves GetSelectionWithBias(30), unverified addresses included.
+//
 // Free of I/O: the clock, the RNG and the address book are injected (none owned; all must
 // outlive the reactor), and timers are a deadline the runtime arms: after start(), call
 // on_tick() whenever clock.mono() >= next_deadline(). Dials go through SwitchApi::dial_peer
@@ -43,6 +48,9 @@ struct PexReactorConfig {
   Millis min_time_between_crawls{std::chrono::minutes(2)};
   Millis crawl_record_ttl{std::chrono::hours(24)}; // Go's cleanupCrawlPeerInfos
   Millis seed_disconnect_wait{std::chrono::hours(28)};
+  // Seed mode: an inbound peer that has not sent its PexRequest this long after connecting is
+  // hung up (an idle peer would hold an inbound slot for the 28 h above). Not in Go.
+  Millis seed_request_wait{5000};
   int max_attempts_to_dial = 16;
   std::chrono::nanoseconds ban_time{std::chrono::hours(24)};
   Millis persistent_peers_max_dial_period{0}; // 0: no cap on the back-off
@@ -68,6 +76,7 @@ struct PexStats {
   std::uint64_t addrs_received = 0;    // PexAddrs received in answer to ours
   std::uint64_t addresses_received = 0;
   std::uint64_t peers_punished = 0; // stopped and banned for breaking the PEX rules
+  std::uint64_t idle_hung_up = 0;   // seed mode: inbound peers that asked nothing in time
 };
 
 class PexReactor final : public Reactor {
@@ -88,8 +97,9 @@ public:
   // normal mode runs ensurePeers now when it has no peer and dials nobody, else after a
   // random delay up to ensure_peers_period.
   void start();
-  // When on_tick() wants to run next; TimePoint::max() before start().
-  TimePoint next_deadline() const { return next_run_; }
+  // When on_tick() wants to run next; TimePoint::max() before start(). It changes with
+  // add_peer() too (seed mode: the deadline of an inbound peer's request).
+  TimePoint next_deadline() const;
   void on_tick();
 
   // Sends a PexRequest unless one is outstanding to that peer (Go's RequestAddrs).
@@ -126,6 +136,7 @@ private:
   void seed_dial_failed(std::size_t seed, const Failure& failure);
   void crawl_tick();
   void attempt_disconnects();
+  void hang_up_idle(TimePoint now);
   void cleanup_crawl_records();
   bool is_seed(const std::string& peer_id) const;
   std::size_t free_outbound_slots() const;
@@ -139,8 +150,9 @@ private:
   // The PEX request rules of each connected peer (created on first use, gone with the peer).
   PexPeerRules& rules_of(const std::string& peer_id, bool seed_serves_once);
   std::map<std::string, PexPeerRules> rules_;
-  std::map<std::string, DialAttempts> attempts_; // by dial string, like Go
-  std::map<std::string, TimePoint> crawled_;     // peer ID -> last crawl attempt
+  std::map<std::string, DialAttempts> attempts_;      // by dial string, like Go
+  std::map<std::string, TimePoint> crawled_;          // peer ID -> last crawl attempt
+  std::map<std::string, TimePoint> awaiting_request_; // seed mode: inbound peer -> deadline
   TimePoint next_run_ = TimePoint::max();
   PexStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -72,6 +72,7 @@ Node::Node(runtime::Loop& loop, NodeOptions options, runtime::SwitchObserver* ob
       book_(pex::AddrBookConfig{options_.config.p2p.addr_book_strict, std::nullopt,
                                 options_.loopback_only},
             rng_),
+      events_(*this, observer),
       switch_(
           loop, options_.key,
           [&] {
@@ -79,7 +80,7 @@ Node::Node(runtime::Loop& loop, NodeOptions options, runtime::SwitchObserver* ob
             c.loopback_only = options_.loopback_only;
             return c;
           }(),
-          observer),
+          &events_),
       pex_timer_(loop),
       save_timer_(loop) {
   const P2PConfig& p = options_.config.p2p;
@@ -162,11 +163,16 @@ bool Node::save_book() {
 void Node::arm_pex_timer() {
   const TimePoint next = pex_->next_deadline();
   if (next == TimePoint::max()) return;
-  const Millis wait = std::max(Millis(0), next - loop_.now());
+  const Millis wait = std::max(Millis(1), next - loop_.now()); // never a 0 ms re-arm loop
   pex_timer_.start(wait, [this] {
     pex_->on_tick();
     arm_pex_timer();
   });
+}
+
+void Node::PeerEvents::on_peer_added(const PeerInfo& peer) {
+  if (next_) next_->on_peer_added(peer);
+  if (node_.pex_ && node_.started_ && !node_.stopped_) node_.arm_pex_timer();
 }
 
 void Node::arm_save_timer() {

@@ -78,11 +78,31 @@ private:
   void arm_pex_timer();
   void arm_save_timer();
 
+  // The caller's observer, and a new peer re-arms the PEX timer (a seed's deadline for the
+  // peer's request may come before the next crawl round).
+  class PeerEvents final : public runtime::SwitchObserver {
+  public:
+    PeerEvents(Node& node, runtime::SwitchObserver* next) : node_(node), next_(next) {}
+    void on_peer_added(const PeerInfo& peer) override;
+    void on_peer_removed(const PeerInfo& peer, const Failure& why,
+                         const std::string& detail) override {
+      if (next_) next_->on_peer_removed(peer, why, detail);
+    }
+    void on_connect_failed(const runtime::UpgradeFailure& failure) override {
+      if (next_) next_->on_connect_failed(failure);
+    }
+
+  private:
+    Node& node_;
+    runtime::SwitchObserver* next_; // may be null
+  };
+
   runtime::Loop& loop_;
   NodeOptions options_;
   runtime::LoopClock clock_;
   RandomRng rng_;
   pex::AddrBook book_;
+  PeerEvents events_;
   runtime::Switch switch_;
   std::unique_ptr<pex::PexReactor> pex_;
   std::vector<PeerAddress> persistent_;

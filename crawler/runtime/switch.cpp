@@ -42,6 +42,8 @@ UpgradeOptions Switch::upgrade_options(bool inbound) const {
 }
 
 std::uint16_t Switch::listen(std::string_view laddr) {
+  transport_.set_accept_filter(
+      [this](const IpAddress& ip) { return bans_.ip_banned(ip, loop_.now()); });
   PendingPoolConfig pool = config_.handshake_pool;
   pool.timeout = config_.dial.upgrade.handshake_timeout;
   pool.min_timeout = std::min(pool.min_timeout, pool.timeout);
@@ -133,7 +135,12 @@ std::optional<Failure> Switch::add_peer(std::unique_ptr<Connection> connection, 
   const NetAddress remote = connection->remote();
   const std::string ip = remote.ip.to_string();
 
-  const Admission admission = peer_set_.check(id, ip, outbound, outbound && outbound_exempt(id));
+  Admission admission = peer_set_.check(id, ip, outbound, outbound && outbound_exempt(id));
+  if (admission == Admission::kOk && !outbound &&
+      (bans_.id_banned(id, loop_.now()) || bans_.ip_banned(remote.ip, loop_.now()))) {
+    admission = Admission::kBanned;
+    ++refused_banned_;
+  }
   if (admission != Admission::kOk) {
     UpgradeFailure f;
     f.failure = admission_failure(admission);
@@ -253,6 +260,10 @@ std::vector<PeerInfo> Switch::peers() const {
 Millis Switch::connected_for(const std::string& peer_id) const {
   auto it = connected_at_.find(peer_id);
   return it == connected_at_.end() ? Millis(0) : loop_.now() - it->second;
+}
+
+void Switch::ban_peer(const PeerInfo& peer, Millis duration) {
+  bans_.ban(peer.id, peer.socket.ip, loop_.now(), duration);
 }
 
 std::vector<std::string> Switch::peer_ids() const {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/p2p/ban_list.hpp"
 #include "core/p2p/peer_set.hpp"
 #include "core/p2p/reactor.hpp"
 #include "crawler/runtime/peer.hpp"
@@ -93,9 +94,14 @@ public:
     return persistent_.count(peer_id) != 0;
   }
   Millis connected_for(const std::string& peer_id) const override;
+  void ban_peer(const PeerInfo& peer, Millis duration) override;
 
   std::size_t num_peers() const { return peers_.size(); }
   const PeerSet& peer_set() const { return peer_set_; }
+  const BanList& bans() const { return bans_; }
+  // Connections refused at accept because their IP is banned, and inbound peers refused after
+  // the handshake because their ID is.
+  std::uint64_t refused_banned() const { return refused_banned_ + transport_.refused_at_accept(); }
   const Peer* find_peer(const std::string& id) const;
   std::vector<std::string> peer_ids() const;
   const std::vector<mconn::ChannelDescriptor>& channels() const { return channels_; }
@@ -137,7 +143,9 @@ private:
   std::map<std::string, DialDone> dial_done_; // dials whose outcome someone waits for
   std::size_t plain_dials_ = 0;               // dials nobody waits for
   std::map<std::string, TimePoint> connected_at_;
+  BanList bans_;
   std::mt19937_64 rng_{std::random_device{}()};
+  std::uint64_t refused_banned_ = 0;
   bool stopping_ = false;
 };
 

@@ -53,6 +53,10 @@ void Transport::accept_one() {
   if (!socket.peer_sockaddr(peer)) return; // gone already
   const std::optional<NetAddress> remote = net_address_of(reinterpret_cast<const sockaddr*>(&peer));
   if (!remote) return;
+  if (accept_filter_ && accept_filter_(remote->ip)) {
+    ++refused_at_accept_;
+    return; // the socket closes as it goes out of scope
+  }
   const TimePoint now = loop_.now();
   PendingAdmission admission = pool_.admit(remote->ip, now);
   for (PendingId id : admission.evicted) {

@@ -89,7 +89,14 @@ public:
   // Stops listening and aborts every pending upgrade (their handlers do not run).
   void close();
 
+  // `refuse(ip)` true: an accepted connection from ip is closed at once (a ban), before the
+  // pool or any handshake work; counted in refused_at_accept().
+  void set_accept_filter(std::function<bool(const IpAddress&)> refuse) {
+    accept_filter_ = std::move(refuse);
+  }
+
   std::size_t pending_upgrades() const { return upgrades_.size(); }
+  std::uint64_t refused_at_accept() const { return refused_at_accept_; }
   std::size_t pending_inbound() const { return pool_.size(); }
   std::uint64_t evicted_upgrades() const { return pool_.evictions(); }
 
@@ -114,6 +121,8 @@ private:
   std::optional<TcpListener> listener_;
   UpgradeOptions inbound_options_;
   UpgradeHandler inbound_handler_;
+  std::function<bool(const IpAddress&)> accept_filter_;
+  std::uint64_t refused_at_accept_ = 0;
 };
 
 } // namespace seedscope::runtime

@@ -172,8 +172,21 @@ TEST_CASE("pex: a third PexRequest within the minimum interval gets the peer sto
   CHECK(client.pex.count(pex::PexMessage::Kind::kAddrs) == 2);
   CHECK(node.book().is_banned(client.id(), wall_now()));
 
+  // It comes back at once, and so does a new ID from its IP: both are closed at accept.
+  client.sw.dial(*node.dial_address());
+  run_until(loop, [&] { return node.net().refused_banned() == 1 && client.sw.num_dialing() == 0; });
+  CHECK_FALSE(node.net().has_peer(client.id()));
+  CHECK(client.pex.count(pex::PexMessage::Kind::kAddrs) == 2);
+  Client other(loop);
+  other.sw.dial(*node.dial_address());
+  run_until(loop, [&] { return node.net().refused_banned() == 2 && other.sw.num_dialing() == 0; });
+  CHECK_FALSE(node.net().has_peer(other.id()));
+  CHECK(node.net().bans().ips() == 1);
+  CHECK(node.net().bans().ids() == 1);
+
   node.stop();
   client.sw.stop();
+  other.sw.stop();
   test::drain(loop);
 }
 
@@ -183,8 +196,11 @@ TEST_CASE("pex: a seed answers an inbound request once, then disconnects") {
   cfg.p2p.seed_mode = true;
   Node seed(loop, node_options(cfg, 3));
   seed.start(); // no seeds and an empty book: its first crawl dials nobody
-  for (int i = 0; i < 40; ++i)
+  // 20 addresses the seed reached in our chain, 20 it only heard of.
+  for (int i = 0; i < 40; ++i) {
     (void)seed.book().add_address(some_address(i), some_address(i), wall_now());
+    if (i < 20) seed.book().mark_good(some_address(i).id, wall_now(), kNetwork);
+  }
   Client client(loop);
   client.sw.dial(*seed.dial_address());
   run_until(loop, [&] { return !client.pex.connected.empty(); });
@@ -195,14 +211,44 @@ TEST_CASE("pex: a seed answers an inbound request once, then disconnects") {
   run_until(loop, [&] { return !client.pex.removed.empty(); });
   REQUIRE(client.pex.count(pex::PexMessage::Kind::kAddrs) == 1);
   const auto& addrs = client.pex.received.front().addrs;
-  // GetSelectionWithBias(30) of a 41-address book (the 40 plus the client): at least 32.
-  CHECK(addrs.size() >= 32);
-  for (const auto& a : addrs) CHECK(a.id != seed.id());
+  // The 20 verified ones, none it only heard of (nor the client's own).
+  CHECK(addrs.size() == 20);
+  for (const auto& a : addrs) CHECK(seed.book().find(a.id)->network == kNetwork);
   CHECK_FALSE(seed.net().has_peer(client.id()));
   CHECK_FALSE(seed.book().is_banned(client.id(), wall_now())); // a polite peer is not banned
 
   seed.stop();
   client.sw.stop();
+  test::drain(loop);
+}
+
+TEST_CASE("pex: a seed hangs up an inbound peer that asks nothing, freeing its slot") {
+  runtime::Loop loop;
+  app::Config cfg = node_config("127.0.0.1");
+  cfg.p2p.seed_mode = true;
+  cfg.p2p.max_num_inbound_peers = 1;
+  NodeOptions o = node_options(cfg, 5);
+  o.pex.seed_request_wait = Millis(300);
+  Node seed(loop, o);
+  seed.start();
+  // An idle peer takes the only inbound slot; the seed hangs up on it after the wait.
+  Client idle(loop);
+  idle.sw.dial(*seed.dial_address());
+  run_until(loop, [&] { return seed.net().has_peer(idle.id()); });
+  run_until(loop, [&] { return !idle.pex.removed.empty(); });
+  CHECK_FALSE(seed.net().has_peer(idle.id()));
+  CHECK(seed.pex()->stats().idle_hung_up == 1);
+  // The slot is free for a peer that asks.
+  Client asks(loop);
+  asks.sw.dial(*seed.dial_address());
+  run_until(loop, [&] { return !asks.pex.connected.empty(); });
+  REQUIRE(asks.pex.send(seed.id(), pex::encode_pex_request()));
+  run_until(loop, [&] { return asks.pex.count(pex::PexMessage::Kind::kAddrs) == 1; });
+  CHECK(seed.pex()->stats().idle_hung_up == 1);
+
+  seed.stop();
+  idle.sw.stop();
+  asks.sw.stop();
   test::drain(loop);
 }
 

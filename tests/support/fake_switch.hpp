@@ -156,6 +156,15 @@ public:
     auto it = connected_at_.find(peer_id);
     return it == connected_at_.end() ? Millis(0) : clock_.mono() - it->second;
   }
+  void ban_peer(const PeerInfo& peer, Millis duration) override {
+    bans.push_back({peer.id, peer.socket.ip, duration});
+  }
+  struct Ban {
+    std::string id;
+    IpAddress ip;
+    Millis duration;
+  };
+  std::vector<Ban> bans;
 
 private:
   const FakeClock& clock_;

@@ -28,8 +28,9 @@ TEST_CASE("pending pool: a flood from many addresses replaces itself oldest firs
   CHECK(honest.evicted == std::vector<PendingId>{ids[0]});
   CHECK(pool.size() == 10);
   // The honest one survives nine more newcomers, then is the oldest.
-  for (int i = 1; i < 10; ++i) CHECK(pool.admit(ip(10, 99, 0, std::uint8_t(i)), t0()).evicted ==
-                                     std::vector<PendingId>{ids[std::size_t(i)]});
+  for (int i = 1; i < 10; ++i)
+    CHECK(pool.admit(ip(10, 99, 0, std::uint8_t(i)), t0()).evicted ==
+          std::vector<PendingId>{ids[std::size_t(i)]});
   CHECK(pool.admit(ip(10, 99, 1, 1), t0()).evicted == std::vector<PendingId>{honest.id});
   CHECK(pool.evictions() == 11);
 }
@@ -64,7 +65,10 @@ TEST_CASE("pending pool: one IP and one subnet only ever replace their own") {
 }
 
 TEST_CASE("pending pool: the handshake deadline shrinks as the pool fills") {
-  PendingPool pool({.capacity = 100, .per_ip = 0, .per_subnet = 0, .timeout = Millis(20000),
+  PendingPool pool({.capacity = 100,
+                    .per_ip = 0,
+                    .per_subnet = 0,
+                    .timeout = Millis(20000),
                     .min_timeout = Millis(2000)});
   CHECK(pool.timeout_at(1) == Millis(20000));
   CHECK(pool.timeout_at(50) == Millis(20000));

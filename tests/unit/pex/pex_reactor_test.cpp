@@ -218,18 +218,33 @@ TEST_CASE("port 0 and refused addresses are skipped without punishment") {
   CHECK(f.book.has(node_id(3)));
 }
 
-TEST_CASE("seed mode answers an inbound request once, biased, and hangs up gracefully") {
+TEST_CASE("seed mode answers an inbound request once, verified addresses only, and hangs up") {
   Fixture f(seed_config());
   f.fill_book(100, 110);
-  for (int n = 100; n < 105; ++n) f.book.mark_good(node_id(n), f.clock.wall());
+  // 100..104 were reached (an outbound handshake in chain-a); 105..109 are only hearsay, and
+  // so is the address the requester advertises.
+  for (int n = 100; n < 105; ++n) f.book.mark_good(node_id(n), f.clock.wall(), "chain-a");
   f.sw->remove_on_stop = false;
-  const PeerInfo p = peer_from(addr(5), false);
-  f.sw->connect(p); // its own address joins the book: 11 entries
+  PeerInfo p = peer_from(addr(5), false);
+  p.node_info.network = "chain-a";
+  f.sw->connect(p); // its own address joins the book, unverified
   f.request_from(p);
   REQUIRE(f.sw->sent_to(p.id).size() == 1);
   auto m = decode(f.sw->sent_to(p.id)[0].msg);
-  CHECK(m.addrs.size() == 11); // fewer than 32: everything
-  REQUIRE(f.sw->stopped.size() == 1);
+  REQUIRE(m.addrs.size() == 5); // fewer than 32: every verified one, nothing else
+  for (const auto& a : m.addrs) {
+    const KnownAddress* ka = f.book.find(a.id);
+    REQUIRE(ka != nullptr);
+    CHECK(ka->network == "chain-a");
+  }
+  // A requester of another chain gets none of them.
+  PeerInfo q = peer_from(addr(6), false);
+  q.node_info.network = "fake-a";
+  f.sw->connect(q);
+  f.request_from(q);
+  REQUIRE(f.sw->sent_to(q.id).size() == 1);
+  CHECK(decode(f.sw->sent_to(q.id)[0].msg).addrs.empty());
+  REQUIRE(f.sw->stopped.size() == 2);
   CHECK(f.sw->stopped[0].graceful);
   CHECK(f.sw->stopped[0].why.stage == Stage::kPex);
   CHECK(f.sw->stopped[0].why.reason == Reason::kDone);
@@ -237,7 +252,7 @@ TEST_CASE("seed mode answers an inbound request once, biased, and hangs up grace
   f.request_from(p);
   f.request_from(p);
   CHECK(f.sw->sent_to(p.id).size() == 1);
-  CHECK(f.sw->stopped.size() == 1);
+  CHECK(f.sw->stopped.size() == 2);
   CHECK_FALSE(f.book.is_banned(p.id, f.clock.wall()));
 }
 
@@ -557,22 +572,61 @@ TEST_CASE("seed mode crawls: asks every peer it reaches, at most every 2 minutes
   CHECK(f.sw->sent_to(a).size() == 1);
 }
 
-TEST_CASE("seed mode hangs up on peers connected longer than the disconnect wait") {
+TEST_CASE("seed mode hangs up on inbound peers that ask nothing within the request wait") {
   Fixture f(seed_config());
-  const PeerInfo old_in = peer_from(addr(1), false);
+  f.sw->remove_on_stop = false;
+  f.reactor->start();
+  const TimePoint t0 = f.clock.mono();
+  const PeerInfo idle = peer_from(addr(1), false);
+  const PeerInfo asks = peer_from(addr(2), false);
+  PeerInfo kept = peer_from(addr(3), false);
+  f.sw->persistent.insert(kept.id);
+  f.sw->connect(idle);
+  f.sw->connect(asks);
+  f.sw->connect(kept);
+  // The deadline is the request wait, before the next crawl round.
+  CHECK(f.reactor->next_deadline() == t0 + 5s);
+  f.clock.advance(4s);
+  f.request_from(asks); // answered and hung up as a seed does
+  REQUIRE(f.sw->stopped.size() == 1);
+  CHECK(f.sw->stopped[0].why.reason == Reason::kDone);
+  f.clock.advance(999ms);
+  f.reactor->on_tick();
+  CHECK(f.sw->stopped.size() == 1);
+  f.clock.advance(1ms);
+  f.reactor->on_tick();
+  REQUIRE(f.sw->stopped.size() == 2);
+  CHECK(f.sw->stopped[1].peer == idle.id);
+  CHECK(f.sw->stopped[1].graceful);
+  CHECK(f.sw->stopped[1].why.stage == Stage::kPex);
+  CHECK(f.sw->stopped[1].why.reason == Reason::kTimeout);
+  CHECK(f.reactor->stats().idle_hung_up == 1);
+  // A persistent peer is not hung up; nothing is left waiting: the next deadline is the crawl.
+  CHECK(f.reactor->next_deadline() == t0 + 30s);
+  // Not a seed: an idle inbound peer is nothing unusual.
+  Fixture g(PexReactorConfig{});
+  g.sw->connect(peer_from(addr(4), false));
+  g.clock.advance(1h);
+  g.reactor->on_tick();
+  CHECK(g.sw->stopped.empty());
+}
+
+TEST_CASE("seed mode hangs up on outbound peers connected longer than the disconnect wait") {
+  Fixture f(seed_config());
+  const PeerInfo old_out = peer_from(addr(1), true);
   PeerInfo kept = peer_from(addr(2), true);
   kept.persistent = true;
   f.sw->persistent.insert(kept.id);
-  f.sw->connect(old_in);
+  f.sw->connect(old_out);
   f.sw->connect(kept);
   f.reactor->start();
   f.clock.advance(27h);
-  const PeerInfo young = peer_from(addr(3), false);
+  const PeerInfo young = peer_from(addr(3), true);
   f.sw->connect(young);
   f.clock.advance(1h);
   f.reactor->on_tick();
   REQUIRE(f.sw->stopped.size() == 1);
-  CHECK(f.sw->stopped[0].peer == old_in.id);
+  CHECK(f.sw->stopped[0].peer == old_out.id);
   CHECK(f.sw->stopped[0].graceful);
   CHECK(f.sw->stopped[0].why.reason == Reason::kDone);
   CHECK(f.sw->has_peer(kept.id));
