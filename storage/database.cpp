@@ -407,6 +407,8 @@ void Database::exec(std::string_view sql) {
 
 int Database::changes() { return sqlite3_changes(db_); }
 
+std::int64_t Database::last_insert_rowid() { return sqlite3_last_insert_rowid(db_); }
+
 std::int64_t Database::pragma_int(const char* name) {
   Statement st(db_, fmt::format("PRAGMA {}", name));
   return st.step() ? st.column_int(0) : 0;

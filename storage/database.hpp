@@ -88,6 +88,8 @@ public:
   int schema_version();
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int changes();
+  // The rowid of the last row inserted on this connection.
+  std::int64_t last_insert_rowid();
   static int latest_schema_version();
   const std::filesystem::path& path() const { return path_; }
   sqlite3* handle() { return db_; }

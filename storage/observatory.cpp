@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -91,6 +93,7 @@ struct Writer {
             "INSERT INTO contacts (at, direction, id, ip, port, network, outcome, stage, reason, "
             "detail, connect_ms, handshake_ms, addrs_received) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")),
+        contact_update(d.prepare("UPDATE contacts SET detail = ?1 WHERE rowid = ?2")),
         availability_put(d.prepare(
             "INSERT INTO availability (network, id, a2h, a8h, a1d, a7d, a30d, score, updated_at, "
             "decay_state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
@@ -179,6 +182,7 @@ struct Writer {
   }
 
   int write(const observe::ContactRecord& r) {
+    if (r.inbound && r.addr.id.empty()) return aggregate(r);
     contact_put.reset();
     bind_time(contact_put, 1, r.at);
     contact_put.bind(2, r.inbound ? "in" : "out").bind(3, r.addr.id);
@@ -197,6 +201,49 @@ struct Writer {
     return 1;
   }
 
+  // Inbound connections that never authenticated cost a stranger nothing: one row per minute
+  // for each (stage, reason), its detail counting them, instead of a row each.
+  int aggregate(const observe::ContactRecord& r) {
+    const auto minute = std::chrono::floor<std::chrono::minutes>(r.at);
+    if (minute != window_) {
+      window_ = minute;
+      aggregates_.clear();
+    }
+    const std::string key =
+        std::string(to_string(r.failure.stage)) + "/" + std::string(to_string(r.failure.reason));
+    auto it = aggregates_.find(key);
+    if (it == aggregates_.end()) {
+      contact_put.reset();
+      bind_time(contact_put, 1, r.at);
+      contact_put.bind(2, "in").bind(3, "");
+      contact_put.bind(4, r.addr.ip.to_string()).bind(5, static_cast<std::int64_t>(r.addr.port));
+      contact_put.bind(6, r.network).bind(7, crawl::to_string(r.outcome));
+      contact_put.bind(8, to_string(r.failure.stage)).bind(9, to_string(r.failure.reason));
+      contact_put.bind(10, r.detail);
+      contact_put.bind_null(11);
+      if (r.handshake_ms > 0) contact_put.bind_real(12, r.handshake_ms);
+      else contact_put.bind_null(12);
+      contact_put.bind(13, std::int64_t{0});
+      contact_put.step();
+      aggregates_.emplace(key, Aggregate{db.last_insert_rowid(), 1, {r.addr.ip}});
+      return 1;
+    }
+    Aggregate& a = it->second;
+    ++a.count;
+    if (a.ips.size() < kMaxAggregateIps) a.ips.insert(r.addr.ip);
+    contact_update.reset();
+    contact_update.bind(1, fmt::format("{} unauthenticated inbound connections from {}{} "
+                                       "addresses this minute; the last: {}",
+                                       a.count, a.ips.size(),
+                                       a.ips.size() >= kMaxAggregateIps ? "+" : "", r.detail));
+    contact_update.bind(2, a.rowid);
+    contact_update.step();
+    return 1;
+  }
+
+  // The transaction was rolled back: this minute's aggregate rows may be gone with it.
+  void rolled_back() { aggregates_.clear(); }
+
   int write(const observe::AvailabilityUpdate& r) {
     const auto& a = r.availability;
     availability_put.reset();
@@ -212,7 +259,15 @@ struct Writer {
 
   Database& db;
   Statement node_get, node_put, network_put, history_put, address_put, edge_new, edge_seen,
-      advertisers_inc, contact_put, availability_put;
+      advertisers_inc, contact_put, contact_update, availability_put;
+  struct Aggregate {
+    std::int64_t rowid;
+    std::uint64_t count;
+    std::set<IpAddress> ips;
+  };
+  static constexpr std::size_t kMaxAggregateIps = 10000;
+  std::chrono::time_point<std::chrono::system_clock, std::chrono::minutes> window_{};
+  std::map<std::string, Aggregate> aggregates_; // this minute's, by stage/reason
 };
 
 } // namespace
@@ -352,6 +407,7 @@ void ObservatoryWriter::run(Database& db) {
         tx.commit();
         ok = true;
       } catch (const StorageError& e) {
+        writer->rolled_back();
         ++failures;
         log(fmt::format("observatory: writing {} records failed (attempt {}): {}", batch.size(),
                         failures, e.what()));

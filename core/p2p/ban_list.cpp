@@ -5,8 +5,7 @@
 namespace seedscope {
 
 template <typename Key>
-void BanList::put(std::map<Key, TimePoint>& bans, const Key& key, TimePoint now,
-                  TimePoint until) {
+void BanList::put(std::map<Key, TimePoint>& bans, const Key& key, TimePoint now, TimePoint until) {
   auto [it, inserted] = bans.emplace(key, until);
   if (!inserted) {
     it->second = std::max(it->second, until);
@@ -16,9 +15,8 @@ void BanList::put(std::map<Key, TimePoint>& bans, const Key& key, TimePoint now,
   // Over capacity: bans that ended go first, then those that end soonest.
   std::erase_if(bans, [&](const auto& kv) { return kv.second <= now; });
   while (bans.size() > capacity_) {
-    auto soonest = std::min_element(bans.begin(), bans.end(), [](const auto& a, const auto& b) {
-      return a.second < b.second;
-    });
+    auto soonest = std::min_element(
+        bans.begin(), bans.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
     bans.erase(soonest);
   }
 }

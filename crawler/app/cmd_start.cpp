@@ -1,12 +1,14 @@
 // `seedscope start`: runs a node from the home directory's config: the switch on [p2p] laddr,
 // the PEX reactor (seed mode or normal mode), persistent peers and the address book. Each
-// peer and each failed connection is logged on one line; SIGINT/SIGTERM stop it gracefully.
+// peer and each failed connection is logged on one line (rate limited per cause and per IP);
+// SIGINT/SIGTERM stop it gracefully.
 // The address book is loaded from [db_file] at start, saved within 10 s of a change and on stop.
 #include <csignal>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "core/base/log_limiter.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/node.hpp"
@@ -23,22 +25,38 @@ namespace seedscope::app {
 
 namespace {
 
+// Each peer and each failed connection on one line, rate limited (LogLimiter: strangers
+// decide how often these happen); what was suppressed is reported every 10 s at most.
 class PeerLog final : public runtime::SwitchObserver {
 public:
+  explicit PeerLog(runtime::Loop& loop) : loop_(loop) {}
   metrics::NodeMetrics* metrics = nullptr; // not owned; null without metrics
+  // Each tick: the count of suppressed lines, when there is one and 10 s have passed.
+  void report_suppressed() {
+    const TimePoint now = loop_.now();
+    if (now - last_report_ < Millis(10000)) return;
+    auto counts = limiter_.take_suppressed();
+    if (counts.empty()) return;
+    last_report_ = now;
+    log_line(suppressed_summary(counts));
+  }
   void on_peer_added(const PeerInfo& p) override {
     if (metrics) metrics->peer_added();
+    if (!limiter_.allow("peer added", p.socket.ip.to_string(), loop_.now())) return;
     log_line(fmt::format("peer added id={} dir={} network={} version={} moniker={} remote={}", p.id,
                          p.outbound ? "out" : "in", p.node_info.network, p.node_info.version,
                          p.node_info.moniker, p.socket.dial_string()));
   }
   void on_peer_removed(const PeerInfo& p, const Failure& why, const std::string& detail) override {
     if (metrics) metrics->peer_removed();
+    if (!limiter_.allow("peer removed", p.socket.ip.to_string(), loop_.now())) return;
     log_line(fmt::format("peer removed id={} remote={} reason={}/{}: {}", p.id,
                          p.socket.dial_string(), to_string(why.stage), to_string(why.reason),
                          detail));
   }
   void on_connect_failed(const runtime::UpgradeFailure& f) override {
+    const std::string ip = f.remote ? f.remote->ip.to_string() : f.remote_address;
+    if (!limiter_.allow("connection failed", ip, loop_.now())) return;
     std::string peer = f.peer_info
                            ? fmt::format(" id={} network={} moniker={}", f.peer_info->node_id,
                                          f.peer_info->network, f.peer_info->moniker)
@@ -46,6 +64,11 @@ public:
     log_line(
         fmt::format("connection failed remote={}{}: {}", f.remote_address, peer, failure_text(f)));
   }
+
+private:
+  runtime::Loop& loop_;
+  LogLimiter limiter_;
+  TimePoint last_report_{};
 };
 
 } // namespace
@@ -78,7 +101,7 @@ int cmd_start(const std::filesystem::path& dir) {
   if (harness.registry())
     metrics = std::make_unique<metrics::NodeMetrics>(harness.registry(), config.metrics_namespace);
 
-  PeerLog peer_log;
+  PeerLog peer_log(loop);
   peer_log.metrics = metrics.get();
   Node node(loop, options, &peer_log);
   node.start();
@@ -91,6 +114,7 @@ int cmd_start(const std::filesystem::path& dir) {
                                               : "normal mode",
                        home.db_file().string()));
   auto sample = [&] {
+    peer_log.report_suppressed();
     if (!metrics) return;
     metrics::NodeSample s;
     s.book_new = node.book().size_new();

@@ -318,3 +318,47 @@ TEST_CASE("observatory: a file that is not ours is refused, untouched") {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(text == "this is not a database");
 }
+
+TEST_CASE("observatory: unauthenticated inbound connections are one row per minute and failure") {
+  ObsDir dir;
+  const auto file = dir.path / "obs.db";
+  load_observatory(file);
+  WriterOptions o;
+  o.batch_interval = std::chrono::milliseconds(10);
+  // A fixed minute, seconds into it, so that the 5,000 fall in one window.
+  const WallTime minute = std::chrono::floor<std::chrono::minutes>(now_ms());
+  {
+    ObservatoryWriter w(file, o);
+    auto stranger = [&](int i, Reason reason, WallTime at) {
+      ContactRecord c;
+      c.at = at;
+      c.inbound = true;
+      c.addr = NetAddress{"", IpAddress::v4(10, 0, std::uint8_t(i >> 8), std::uint8_t(i)), 40000};
+      c.outcome = crawl::Outcome::kHandshakeFailed;
+      c.failure = {Stage::kSecretHandshake, reason};
+      c.detail = "peer closed";
+      w.post(std::move(c));
+    };
+    for (int i = 0; i < 5000; ++i)
+      stranger(i % 300, i % 2 ? Reason::kClosed : Reason::kTimeout,
+               minute + std::chrono::seconds(1));
+    // The next minute starts new rows.
+    stranger(1, Reason::kClosed, minute + std::chrono::seconds(61));
+    // An authenticated inbound peer keeps its own row, as does every outbound contact.
+    ContactRecord known;
+    known.at = minute + std::chrono::seconds(2);
+    known.inbound = true;
+    known.addr = address(7);
+    known.outcome = crawl::Outcome::kOk;
+    w.post(known);
+    w.flush();
+  }
+  auto db = Database::open(file);
+  CHECK(count(db, "SELECT count(*) FROM contacts") == 4);
+  CHECK(count(db, "SELECT count(*) FROM contacts WHERE id = ''") == 3);
+  auto st = db.prepare("SELECT detail FROM contacts WHERE id = '' AND reason = 'timeout'");
+  REQUIRE(st.step());
+  CHECK(st.column_text(0) ==
+        "2500 unauthenticated inbound connections from 150 addresses this minute; the last: peer "
+        "closed");
+}
