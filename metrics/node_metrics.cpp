@@ -54,6 +54,18 @@ NodeMetrics::NodeMetrics(std::shared_ptr<prometheus::Registry> registry, const s
       counter("_pex_addresses_received_total", "Addresses received in PexAddrs answers");
   punished_ =
       counter("_pex_peers_punished_total", "Peers stopped and banned for breaking the PEX rules");
+  idle_hung_up_ = counter("_pex_idle_hung_up_total",
+                          "Seed mode: inbound peers hung up for sending no PexRequest in time");
+  answers_refused_ = counter("_pex_answers_refused_total",
+                             "Seed mode: requests hung up unanswered (one IP's per-minute limit)");
+  addresses_ignored_ = counter("_pex_addresses_ignored_total",
+                               "Addresses beyond the first 250 of a PexAddrs, not taken");
+  handshakes_evicted_ = counter("_p2p_handshakes_evicted_total",
+                                "Inbound handshakes closed to make room in the pending pool");
+  banned_refused_ =
+      counter("_p2p_banned_refused_total", "Inbound connections refused: banned IP or ID");
+  log_suppressed_ =
+      counter("_log_lines_suppressed_total", "Log lines suppressed by the per-second limits");
 }
 
 NodeMetrics::~NodeMetrics() = default;
@@ -72,6 +84,12 @@ void NodeMetrics::update(const NodeSample& s) {
   addrs_received_.to(s.pex_addrs_received);
   addresses_received_.to(s.pex_addresses_received);
   punished_.to(s.pex_peers_punished);
+  idle_hung_up_.to(s.pex_idle_hung_up);
+  answers_refused_.to(s.pex_answers_refused);
+  addresses_ignored_.to(s.pex_addresses_ignored);
+  handshakes_evicted_.to(s.handshakes_evicted);
+  banned_refused_.to(s.banned_refused);
+  log_suppressed_.to(s.log_lines_suppressed);
 }
 
 void NodeMetrics::peer_added() { added_->Increment(); }

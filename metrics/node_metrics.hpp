@@ -32,6 +32,14 @@ struct NodeSample {
   std::uint64_t pex_addrs_received = 0;
   std::uint64_t pex_addresses_received = 0;
   std::uint64_t pex_peers_punished = 0;
+  std::uint64_t pex_idle_hung_up = 0;
+  std::uint64_t pex_answers_refused = 0;
+  std::uint64_t pex_addresses_ignored = 0;
+  // What strangers were refused: handshakes evicted from the pool, connections of banned
+  // peers, log lines suppressed.
+  std::uint64_t handshakes_evicted = 0;
+  std::uint64_t banned_refused = 0;
+  std::uint64_t log_lines_suppressed = 0;
 };
 
 class NodeMetrics {
@@ -57,7 +65,8 @@ private:
   prometheus::Counter* added_;
   prometheus::Counter* removed_;
   FollowedCounter requests_received_, answers_sent_, seed_answers_, addresses_sent_, requests_sent_,
-      addrs_received_, addresses_received_, punished_;
+      addrs_received_, addresses_received_, punished_, idle_hung_up_, answers_refused_,
+      addresses_ignored_, handshakes_evicted_, banned_refused_, log_suppressed_;
 };
 
 } // namespace seedscope::metrics

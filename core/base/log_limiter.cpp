@@ -47,8 +47,8 @@ std::string suppressed_summary(const std::map<std::string, std::uint64_t>& count
     total += n;
     parts += (parts.empty() ? "" : ", ") + cause + " " + std::to_string(n);
   }
-  return std::to_string(total) + " log lines suppressed (rate limit) since the last report: " +
-         parts;
+  return std::to_string(total) +
+         " log lines suppressed (rate limit) since the last report: " + parts;
 }
 
 } // namespace seedscope

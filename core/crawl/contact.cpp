@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/pex/addr_book.hpp"
 #include "core/pex/pex_messages.hpp"
 
 namespace seedscope::crawl {
@@ -110,6 +111,8 @@ void Contact::on_addrs(std::vector<NetAddress> addrs) {
                   fmt::format("PexAddrs of {} addresses nobody asked for", addrs.size()));
   }
   received_ = addrs.size();
+  // Go never sends more than GetSelection's 250; what a peer sends beyond is not taken.
+  if (addrs.size() > pex::kMaxGetSelection) addrs.resize(pex::kMaxGetSelection);
   learnt_ = std::move(addrs);
   finish(Outcome::kOk, {}, "");
 }

@@ -1,6 +1,7 @@
 #include "core/pex/pex_reactor.hpp"
 
 #include <algorithm>
+#include <span>
 #include <utility>
 
 #include "core/p2p/peer_address.hpp"
@@ -117,6 +118,12 @@ void PexReactor::on_request(const PeerInfo& peer) {
   if (verdict == PexPeerRules::Verdict::kTooSoon)
     return punish(peer, Reason::kTooManyRequests, "PexRequest again within the minimum interval");
   if (seed_serves_once) {
+    if (!take_answer_allowance(peer.socket.ip, clock_.mono())) {
+      ++stats_.answers_refused;
+      switch_->stop_peer(peer.id, {Stage::kPex, Reason::kTooManyRequests},
+                         "seed: too many requests from this IP in the last minute", true);
+      return;
+    }
     // A seed answers an inbound peer once, then hangs up after the answer is flushed.
     ++stats_.seed_answers;
     send_addrs(peer.id, book_.get_selection_in_network(peer.node_info.network));
@@ -135,7 +142,10 @@ void PexReactor::on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& a
   NetAddress src = advertised_address(peer.node_info, peer.socket.ip).value_or(peer.socket);
   const bool from_seed = is_seed(peer.id);
   const WallTime now = clock_.wall();
-  for (const auto& addr : addrs) {
+  // Go never sends more than GetSelection's 250: the rest of a longer list is not taken.
+  const std::size_t take = std::min(addrs.size(), kMaxGetSelection);
+  stats_.addresses_ignored += addrs.size() - take;
+  for (const auto& addr : std::span(addrs).first(take)) {
     if (addr.port == 0) continue; // Go accepts it; nothing listens there
     // Refused addresses (bad ID, unroutable, ours, banned) are skipped without punishment.
     if (!book_.add_address(addr, src, now).ok()) continue;
@@ -380,6 +390,19 @@ void PexReactor::cleanup_crawl_records() {
   const TimePoint now = clock_.mono();
   std::erase_if(crawled_,
                 [&](const auto& kv) { return now - kv.second > config_.crawl_record_ttl; });
+}
+
+bool PexReactor::take_answer_allowance(const IpAddress& ip, TimePoint now) {
+  constexpr std::size_t kMaxTracked = 10000;
+  constexpr Millis kWindow{60000};
+  if (answers_by_ip_.size() >= kMaxTracked)
+    std::erase_if(answers_by_ip_, [&](const auto& kv) { return now - kv.second.start >= kWindow; });
+  if (answers_by_ip_.size() >= kMaxTracked) answers_by_ip_.clear(); // a flood of addresses
+  AnswerWindow& w = answers_by_ip_[ip];
+  if (w.count == 0 || now - w.start >= kWindow) w = {now, 0};
+  if (w.count >= config_.seed_answers_per_ip_per_minute) return false;
+  ++w.count;
+  return true;
 }
 
 void PexReactor::hang_up_idle(TimePoint now) {

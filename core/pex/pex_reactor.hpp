@@ -51,6 +51,9 @@ struct PexReactorConfig {
   // Seed mode: an inbound peer that has not sent its PexRequest this long after connecting is
   // hung up (an idle peer would hold an inbound slot for the 28 h above). Not in Go.
   Millis seed_request_wait{5000};
+  // Seed mode: answers to inbound peers of one IP per minute; past it, the peer is hung up
+  // unanswered (a node asks a seed once per connection, and connects rarely). Not in Go.
+  std::size_t seed_answers_per_ip_per_minute = 10;
   int max_attempts_to_dial = 16;
   std::chrono::nanoseconds ban_time{std::chrono::hours(24)};
   Millis persistent_peers_max_dial_period{0}; // 0: no cap on the back-off
@@ -75,8 +78,10 @@ struct PexStats {
   std::uint64_t requests_sent = 0;     // PexRequests we sent
   std::uint64_t addrs_received = 0;    // PexAddrs received in answer to ours
   std::uint64_t addresses_received = 0;
-  std::uint64_t peers_punished = 0; // stopped and banned for breaking the PEX rules
-  std::uint64_t idle_hung_up = 0;   // seed mode: inbound peers that asked nothing in time
+  std::uint64_t peers_punished = 0;    // stopped and banned for breaking the PEX rules
+  std::uint64_t idle_hung_up = 0;      // seed mode: inbound peers that asked nothing in time
+  std::uint64_t answers_refused = 0;   // seed mode: over seed_answers_per_ip_per_minute
+  std::uint64_t addresses_ignored = 0; // beyond the first 250 of one PexAddrs
 };
 
 class PexReactor final : public Reactor {
@@ -137,6 +142,8 @@ private:
   void crawl_tick();
   void attempt_disconnects();
   void hang_up_idle(TimePoint now);
+  // Seed mode: counts an answer to `ip`; false when its minute's allowance is used up.
+  bool take_answer_allowance(const IpAddress& ip, TimePoint now);
   void cleanup_crawl_records();
   bool is_seed(const std::string& peer_id) const;
   std::size_t free_outbound_slots() const;
@@ -153,6 +160,11 @@ private:
   std::map<std::string, DialAttempts> attempts_;      // by dial string, like Go
   std::map<std::string, TimePoint> crawled_;          // peer ID -> last crawl attempt
   std::map<std::string, TimePoint> awaiting_request_; // seed mode: inbound peer -> deadline
+  struct AnswerWindow {
+    TimePoint start;
+    std::size_t count = 0;
+  };
+  std::map<IpAddress, AnswerWindow> answers_by_ip_; // seed mode; bounded, see the .cpp
   TimePoint next_run_ = TimePoint::max();
   PexStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

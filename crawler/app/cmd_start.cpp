@@ -40,6 +40,7 @@ public:
     last_report_ = now;
     log_line(suppressed_summary(counts));
   }
+  std::uint64_t suppressed_total() const { return limiter_.suppressed_total(); }
   void on_peer_added(const PeerInfo& p) override {
     if (metrics) metrics->peer_added();
     if (!limiter_.allow("peer added", p.socket.ip.to_string(), loop_.now())) return;
@@ -132,7 +133,13 @@ int cmd_start(const std::filesystem::path& dir) {
       s.pex_addrs_received = p.addrs_received;
       s.pex_addresses_received = p.addresses_received;
       s.pex_peers_punished = p.peers_punished;
+      s.pex_idle_hung_up = p.idle_hung_up;
+      s.pex_answers_refused = p.answers_refused;
+      s.pex_addresses_ignored = p.addresses_ignored;
     }
+    s.handshakes_evicted = node.net().handshakes_evicted();
+    s.banned_refused = node.net().refused_banned();
+    s.log_lines_suppressed = peer_log.suppressed_total();
     metrics->update(s);
   };
   sample();

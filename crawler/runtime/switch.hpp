@@ -99,6 +99,7 @@ public:
   std::size_t num_peers() const { return peers_.size(); }
   const PeerSet& peer_set() const { return peer_set_; }
   const BanList& bans() const { return bans_; }
+  std::uint64_t handshakes_evicted() const { return transport_.evicted_upgrades(); }
   // Connections refused at accept because their IP is banned, and inbound peers refused after
   // the handshake because their ID is.
   std::uint64_t refused_banned() const { return refused_banned_ + transport_.refused_at_accept(); }

@@ -48,6 +48,12 @@ TEST_CASE("metrics: the node's gauges and counters are served in Prometheus text
   s.peers_inbound = 3;
   s.peers_outbound = 4;
   s.dialing = 1;
+  s.pex_idle_hung_up = 6;
+  s.pex_answers_refused = 7;
+  s.pex_addresses_ignored = 8;
+  s.handshakes_evicted = 9;
+  s.banned_refused = 10;
+  s.log_lines_suppressed = 11;
   m.metrics.update(s);
   m.metrics.peer_added();
   m.metrics.peer_added();
@@ -62,6 +68,13 @@ TEST_CASE("metrics: the node's gauges and counters are served in Prometheus text
   CHECK(text.find("seedscope_dials_in_flight 1") != std::string::npos);
   CHECK(text.find("seedscope_peers_added_total 2") != std::string::npos);
   CHECK(text.find("seedscope_peers_removed_total 1") != std::string::npos);
+  // What the node refused strangers.
+  CHECK(text.find("seedscope_pex_idle_hung_up_total 6") != std::string::npos);
+  CHECK(text.find("seedscope_pex_answers_refused_total 7") != std::string::npos);
+  CHECK(text.find("seedscope_pex_addresses_ignored_total 8") != std::string::npos);
+  CHECK(text.find("seedscope_p2p_handshakes_evicted_total 9") != std::string::npos);
+  CHECK(text.find("seedscope_p2p_banned_refused_total 10") != std::string::npos);
+  CHECK(text.find("seedscope_log_lines_suppressed_total 11") != std::string::npos);
 }
 
 TEST_CASE("metrics: an address that cannot be bound is one line with the reason") {

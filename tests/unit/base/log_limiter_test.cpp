@@ -38,7 +38,8 @@ TEST_CASE("log limiter: one peer cannot use up its cause's budget") {
   CHECK(churner == 3);
   // Others are still logged.
   int others = 0;
-  for (int i = 0; i < 10; ++i) others += lim.allow("connection failed", "10.0.1." + std::to_string(i), t0());
+  for (int i = 0; i < 10; ++i)
+    others += lim.allow("connection failed", "10.0.1." + std::to_string(i), t0());
   CHECK(others == 10);
   // A second later the churner may log one more.
   CHECK(lim.allow("connection failed", "10.0.0.1", t0() + Millis(1000)));
@@ -47,8 +48,8 @@ TEST_CASE("log limiter: one peer cannot use up its cause's budget") {
 }
 
 TEST_CASE("log limiter: peers tracked are bounded") {
-  LogLimiter lim({.per_second = 1e9, .burst = 1e9, .peer_per_second = 1, .peer_burst = 1,
-                  .max_peers = 100});
+  LogLimiter lim(
+      {.per_second = 1e9, .burst = 1e9, .peer_per_second = 1, .peer_burst = 1, .max_peers = 100});
   for (int i = 0; i < 10000; ++i) CHECK(lim.allow("c", std::to_string(i), t0()));
   CHECK(lim.suppressed_total() == 0);
 }

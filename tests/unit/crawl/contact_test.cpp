@@ -99,6 +99,19 @@ TEST_CASE("contact: handshake, request after the delay, answer: ok with what it 
   CHECK(o.c.next_deadline() == TimePoint::max());
 }
 
+TEST_CASE("contact: an answer of more than 250 addresses is taken up to 250") {
+  Outbound o;
+  o.handshake();
+  o.until_deadline();
+  std::vector<NetAddress> many;
+  for (int n = 100; n < 10'100; ++n) many.push_back(addr(n));
+  o.c.on_message(pex::encode_pex_addrs(many));
+  CHECK(o.c.outcome() == Outcome::kOk);
+  REQUIRE(o.c.learnt().size() == 250);
+  CHECK(o.c.learnt().back() == addr(349));
+  CHECK(o.record().addrs_received == 10'000); // what it sent, for the record
+}
+
 TEST_CASE("contact: no answer within pex_timeout is no_answer") {
   Outbound o;
   o.handshake();

@@ -150,6 +150,64 @@ TEST_CASE("an unsolicited list gets the peer stopped and banned") {
   CHECK_FALSE(f.sw->stopped[0].graceful);
   CHECK(f.book.is_banned(p.id, f.clock.wall()));
   CHECK_FALSE(f.book.has(node_id(2)));
+  // New connections of its ID and from its IP are refused for the ban time.
+  REQUIRE(f.sw->bans.size() == 1);
+  CHECK(f.sw->bans[0].id == p.id);
+  CHECK(f.sw->bans[0].ip == p.socket.ip);
+  CHECK(f.sw->bans[0].duration == std::chrono::hours(24));
+}
+
+TEST_CASE("a PexAddrs answer is taken up to 250 addresses") {
+  Fixture f;
+  const PeerInfo p = peer_from(addr(1), true);
+  f.sw->connect(p);
+  std::vector<NetAddress> many;
+  for (int n = 1000; n < 1300; ++n) many.push_back(addr(n));
+  f.receive(p, encode_pex_addrs(many));
+  CHECK(f.sw->stopped.empty());
+  CHECK(f.reactor->stats().addresses_ignored == 50);
+  CHECK(f.reactor->stats().addresses_received == 300);
+  CHECK_FALSE(f.book.has(node_id(1250)));
+  CHECK_FALSE(f.book.has(node_id(1299)));
+  std::size_t taken = 0;
+  for (int n = 1000; n < 1250; ++n) taken += f.book.has(node_id(n)) ? 1 : 0;
+  CHECK(taken > 0);
+}
+
+TEST_CASE("seed mode answers one IP at most 10 times a minute") {
+  Fixture f(seed_config());
+  f.sw->remove_on_stop = false;
+  auto from_ip = [&](int n, std::uint8_t last) {
+    PeerInfo p = peer_from(addr(n), false);
+    p.socket.ip = IpAddress::v4(192, 0, 2, last);
+    return p;
+  };
+  for (int i = 0; i < 10; ++i) {
+    const PeerInfo p = from_ip(100 + i, 1);
+    f.sw->connect(p);
+    f.request_from(p);
+    CHECK(f.sw->sent_to(p.id).size() == 1);
+  }
+  const PeerInfo eleventh = from_ip(200, 1);
+  f.sw->connect(eleventh);
+  f.request_from(eleventh);
+  CHECK(f.sw->sent_to(eleventh.id).empty());
+  REQUIRE_FALSE(f.sw->stopped.empty());
+  CHECK(f.sw->stopped.back().peer == eleventh.id);
+  CHECK(f.sw->stopped.back().why.reason == Reason::kTooManyRequests);
+  CHECK(f.sw->stopped.back().graceful);
+  CHECK(f.sw->bans.empty()); // hung up, not banned: a NAT may hide many nodes
+  CHECK(f.reactor->stats().answers_refused == 1);
+  // Another IP is answered; a minute later so is the first again.
+  const PeerInfo other = from_ip(201, 2);
+  f.sw->connect(other);
+  f.request_from(other);
+  CHECK(f.sw->sent_to(other.id).size() == 1);
+  f.clock.advance(60s);
+  const PeerInfo later = from_ip(202, 1);
+  f.sw->connect(later);
+  f.request_from(later);
+  CHECK(f.sw->sent_to(later.id).size() == 1);
 }
 
 TEST_CASE("requests: two free, then one per ensure_peers_period / 3") {
