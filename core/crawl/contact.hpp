@@ -39,7 +39,7 @@ struct ContactConfig {
   Millis request_delay{250};
   Millis pex_timeout{10000};  // for the PexAddrs after our request
   Millis full_window{2000};   // hung up this soon after the handshake, nothing said: full
-  Millis inbound_hold{30000}; // an inbound peer that asks nothing is let go
+  Millis inbound_hold{5000}; // an inbound peer that asks nothing is let go (it holds a slot)
 };
 
 // Upgrade timings, as the transport measured them.

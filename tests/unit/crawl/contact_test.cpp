@@ -267,7 +267,7 @@ TEST_CASE("contact: the seed service answers an inbound request once, then hangs
   });
   c.on_upgraded(info_of(addr(9), "chain-9"), {0, 3.0});
   CHECK_FALSE(std::get<observe::NodeSeen>(c.take_observations()[0]).outbound);
-  CHECK(c.next_deadline() == clock.mono() + 30s);
+  CHECK(c.next_deadline() == clock.mono() + 5s);
   c.on_message(pex::encode_pex_request());
   CHECK(asked_for == "chain-9");
   CHECK(c.outcome() == Outcome::kServed);
@@ -290,7 +290,7 @@ TEST_CASE("contact: inbound peers that ask nothing, hang up, break rules or are 
   SUBCASE("nothing asked within inbound_hold: idle") {
     Contact c = make();
     c.on_upgraded(info_of(addr(9)), {});
-    clock.advance(30s);
+    clock.advance(5s);
     c.on_tick();
     CHECK(c.outcome() == Outcome::kIdle);
   }
