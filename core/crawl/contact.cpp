@@ -166,6 +166,7 @@ void Contact::finish(Outcome outcome, Failure failure, std::string detail) {
   state_ = State::kDone;
   deadline_ = TimePoint::max();
   outcome_ = outcome;
+  failure_ = failure;
   const bool graceful = outcome == Outcome::kOk || outcome == Outcome::kServed ||
                         outcome == Outcome::kNoAnswer || outcome == Outcome::kIdle;
   actions_.push_back({ContactAction::Kind::kClose, {}, graceful});

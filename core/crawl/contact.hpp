@@ -37,8 +37,8 @@ namespace seedscope::crawl {
 struct ContactConfig {
   // We ask this long after the handshake: a PexAddrs before then is unsolicited.
   Millis request_delay{250};
-  Millis pex_timeout{10000};  // for the PexAddrs after our request
-  Millis full_window{2000};   // hung up this soon after the handshake, nothing said: full
+  Millis pex_timeout{10000}; // for the PexAddrs after our request
+  Millis full_window{2000};  // hung up this soon after the handshake, nothing said: full
   Millis inbound_hold{5000}; // an inbound peer that asks nothing is let go (it holds a slot)
 };
 
@@ -105,6 +105,8 @@ public:
   // Set once finished.
   Outcome outcome() const { return outcome_; }
   Verdict verdict() const { return crawl::verdict(outcome_); }
+  // Why it ended (stage kLocalPolicy, reason kNone when it went well); set once finished.
+  const Failure& failure() const { return failure_; }
   // The addresses of the PexAddrs that answered our request (ok only).
   const std::vector<NetAddress>& learnt() const { return learnt_; }
   // The network the contact is filed under: the node's own, else the dialed address's.
@@ -142,6 +144,7 @@ private:
   bool got_message_ = false;
   bool abandoned_ = false;
   Outcome outcome_ = Outcome::kRejected;
+  Failure failure_;
   std::vector<NetAddress> learnt_;
   std::size_t received_ = 0;
   std::size_t served_ = 0;

@@ -155,6 +155,8 @@ void Crawler::start() {
     up.our_info = options_.our_info;
     up.adopt_peer_network = !options_.network.has_value();
     up.handshake_timeout = options_.handshake_timeout;
+    transport_.set_accept_filter(
+        [this](const IpAddress& ip) { return bans_.ip_banned(ip, loop_.now()); });
     PendingPoolConfig pool = options_.handshake_pool;
     pool.timeout = options_.handshake_timeout;
     pool.min_timeout = std::min(pool.min_timeout, pool.timeout);
@@ -267,7 +269,11 @@ void Crawler::on_dialed(std::uint64_t sid, runtime::UpgradeResult result) {
   drive(sid);
 }
 
-std::optional<std::pair<Failure, std::string>> Crawler::refuse_inbound(const NodeInfo& peer) const {
+std::optional<std::pair<Failure, std::string>>
+Crawler::refuse_inbound(const NodeInfo& peer, const NetAddress& remote) const {
+  if (bans_.id_banned(peer.node_id, loop_.now()) || bans_.ip_banned(remote.ip, loop_.now()))
+    return std::pair{Failure{Stage::kLocalPolicy, Reason::kBanned},
+                     std::string("banned for breaking the PEX rules")};
   if (inbound_ > options_.max_inbound)
     return std::pair{Failure{Stage::kLocalPolicy, Reason::kPeerLimit},
                      std::string("inbound peers at max_inbound")};
@@ -297,7 +303,7 @@ void Crawler::on_accepted(runtime::UpgradeResult result) {
     return drive(sid);
   }
   const NodeInfo& info = result.connection->peer_info();
-  if (auto refused = refuse_inbound(info)) {
+  if (auto refused = refuse_inbound(info, remote)) {
     result.connection->abort();
     // Past the unconfirmed-networks cap nothing of the peer is recorded, its chain included.
     const bool keep = refused->first.reason == Reason::kPeerLimit;
@@ -402,6 +408,11 @@ void Crawler::end_session(std::uint64_t sid) {
   const crawl::Contact& c = owned->contact;
   if (c.is_inbound()) {
     --inbound_;
+    // A peer that broke the PEX rules on our seed service is banned, by ID and by IP, as a
+    // Tendermint node bans it: its next connections are closed at accept.
+    if (c.outcome() == crawl::Outcome::kMisbehaving && c.failure().stage == Stage::kPex &&
+        c.peer_info())
+      bans_.ban(c.peer_info()->node_id, c.remote().ip, loop_.now(), options_.ban_time);
   } else if (!c.abandoned()) {
     --dialing_;
     ++counters_.contacts;

@@ -29,6 +29,7 @@
 #include "core/mconn/mconnection.hpp"
 #include "core/observe/observations.hpp"
 #include "core/observe/status.hpp"
+#include "core/p2p/ban_list.hpp"
 #include "crawler/runtime/loop.hpp"
 #include "crawler/runtime/loop_clock.hpp"
 #include "crawler/runtime/peer.hpp"
@@ -60,6 +61,8 @@ struct CrawlerOptions {
   // Networks known only from inbound peers (no outbound contact confirmed them yet): at most
   // this many; inbound peers of further unknown chains are refused, nothing of them recorded.
   std::size_t max_unconfirmed_networks = 16;
+  // An inbound peer that broke the PEX rules is refused, by ID and IP, this long.
+  Millis ban_time{std::chrono::hours(24)};
   crawl::ScheduleConfig schedule;
   mconn::MConnConfig mconn;
   // Simulations and tests: dial and record loopback addresses only. Otherwise only routable
@@ -117,7 +120,8 @@ private:
   void on_dialed(std::uint64_t sid, runtime::UpgradeResult result);
   void on_accepted(runtime::UpgradeResult result);
   // Refuses an upgraded inbound peer by our policy, or returns nothing.
-  std::optional<std::pair<Failure, std::string>> refuse_inbound(const NodeInfo& peer) const;
+  std::optional<std::pair<Failure, std::string>> refuse_inbound(const NodeInfo& peer,
+                                                                const NetAddress& remote) const;
   void start_peer(Session& s, std::unique_ptr<runtime::Connection> connection);
   // After every event of a session: its actions, its observations, its timer or its end.
   void drive(std::uint64_t sid);
@@ -145,6 +149,7 @@ private:
   crawl::Schedule schedule_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
   std::uint64_t next_sid_ = 1;
+  BanList bans_;
   std::size_t dialing_ = 0;
   std::size_t inbound_ = 0;
   std::size_t max_dials_ = 0;

@@ -199,6 +199,16 @@ TEST_CASE(
   CHECK(crawler.stats().networks.at("crawl-b").seed_requests == 1);
   CHECK(crawler.stats().networks.at("crawl-b").seed_addresses == answer.addrs->size());
 
+  // A peer that breaks the rules (a PexAddrs nobody asked for) is hung up and banned: its
+  // next connection, and any other from its IP, is closed at accept.
+  const auto rude = test::pex_send(loop, target, "crawl-b", pex::encode_pex_addrs({}));
+  CHECK(rude.connected);
+  CHECK(rude.closed);
+  CHECK_FALSE(rude.addrs);
+  const auto again = test::pex_request(loop, target, "crawl-b", Millis(10000));
+  CHECK_FALSE(again.connected);
+  CHECK_FALSE(again.addrs);
+
   crawler.stop();
   sim.stop();
   writer.flush();

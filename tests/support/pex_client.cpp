@@ -15,6 +15,11 @@ namespace seedscope::test {
 
 PexAnswer pex_request(runtime::Loop& loop, const PeerAddress& target, const std::string& network,
                       Millis limit, bool until_hang_up) {
+  return pex_send(loop, target, network, pex::encode_pex_request(), limit, until_hang_up);
+}
+
+PexAnswer pex_send(runtime::Loop& loop, const PeerAddress& target, const std::string& network,
+                   Bytes message, Millis limit, bool until_hang_up) {
   PexAnswer out;
   runtime::Transport client(loop,
                             std::make_shared<const crypto::NodeKey>(crypto::NodeKey::generate()));
@@ -51,7 +56,7 @@ PexAnswer pex_request(runtime::Loop& loop, const PeerAddress& target, const std:
         else out.addrs = m->addrs;
       },
       [&](runtime::Peer&, const Failure&, const std::string&) { out.closed = true; });
-  peer.send(pex::kPexChannel, pex::encode_pex_request());
+  peer.send(pex::kPexChannel, std::move(message));
   run_until(
       loop,
       [&] {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/bytes.hpp"
 #include "core/types/net_address.hpp"
 #include "crawler/runtime/loop.hpp"
 
@@ -24,5 +25,9 @@ struct PexAnswer {
 
 PexAnswer pex_request(runtime::Loop& loop, const PeerAddress& target, const std::string& network,
                       Millis limit = Millis(10000), bool until_hang_up = false);
+// The same, sending `message` on the PEX channel instead of a PexRequest (a peer that breaks
+// the rules: an unsolicited PexAddrs, say), then waiting for an answer or the hang-up.
+PexAnswer pex_send(runtime::Loop& loop, const PeerAddress& target, const std::string& network,
+                   Bytes message, Millis limit = Millis(10000), bool until_hang_up = false);
 
 } // namespace seedscope::test
