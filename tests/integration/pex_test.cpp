@@ -15,6 +15,7 @@
 #include "core/proto/p2p.pb.h"
 #include "crawler/app/node.hpp"
 #include "crawler/runtime/switch.hpp"
+#include "crawler/runtime/transport.hpp"
 #include "support/loop_harness.hpp"
 
 namespace seedscope {
@@ -249,6 +250,63 @@ TEST_CASE("pex: a seed hangs up an inbound peer that asks nothing, freeing its s
   seed.stop();
   idle.sw.stop();
   asks.sw.stop();
+  test::drain(loop);
+}
+
+TEST_CASE("pex: a peer that floods pings and stops reading cannot freeze a seed") {
+  runtime::Loop loop;
+  app::Config cfg = node_config("127.0.0.1");
+  cfg.p2p.seed_mode = true;
+  Node seed(loop, node_options(cfg, 6));
+  seed.start();
+  for (int i = 0; i < 40; ++i) {
+    (void)seed.book().add_address(some_address(i), some_address(i), wall_now());
+    seed.book().mark_good(some_address(i).id, wall_now(), kNetwork);
+  }
+  // The attacker completes the handshake, sends 1 MiB of PacketPing (more than twice the
+  // receive bucket's 512 kB burst) and never reads again.
+  runtime::Transport attacker(loop, new_key());
+  runtime::DialOptions dial = Client::config().dial;
+  dial.upgrade.our_info.channels = Bytes{0x00};
+  std::unique_ptr<runtime::Connection> conn;
+  attacker.dial(*seed.dial_address(), dial, [&](runtime::UpgradeResult r) {
+    REQUIRE(r.ok());
+    conn = std::move(r.connection);
+  });
+  run_until(loop, [&] { return conn != nullptr; });
+  conn->set_handlers([](ByteSpan) {}, {});
+  conn->pause_reading();
+  Bytes pings;
+  for (int i = 0; i < 349'525; ++i) append(pings, Bytes{0x02, 0x0a, 0x00});
+  REQUIRE(conn->send(pings));
+  // Meanwhile and afterwards, honest peers are answered at once. The old node spun at 0 ms
+  // timers once the bucket had refilled, and this loop (the seed's too) never came back.
+  const auto start = std::chrono::steady_clock::now();
+  for (int round = 0; round < 3; ++round) {
+    Client honest(loop);
+    honest.sw.dial(*seed.dial_address());
+    run_until(loop, [&] { return !honest.pex.connected.empty(); });
+    REQUIRE(honest.pex.send(seed.id(), pex::encode_pex_request()));
+    const auto asked = std::chrono::steady_clock::now();
+    run_until(loop, [&] { return honest.pex.count(pex::PexMessage::Kind::kAddrs) == 1; });
+    CHECK(std::chrono::steady_clock::now() - asked < std::chrono::seconds(1));
+    honest.sw.stop();
+  }
+  // The flood has been read by now (1 MiB at 5 MB/s), and the seed still answers.
+  run_until(loop, [&] {
+    return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(500);
+  });
+  Client last(loop);
+  last.sw.dial(*seed.dial_address());
+  run_until(loop, [&] { return !last.pex.connected.empty(); });
+  REQUIRE(last.pex.send(seed.id(), pex::encode_pex_request()));
+  run_until(
+      loop, [&] { return last.pex.count(pex::PexMessage::Kind::kAddrs) == 1; }, Millis(2000));
+
+  conn->abort();
+  seed.stop();
+  last.sw.stop();
+  attacker.close();
   test::drain(loop);
 }
 
