@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -398,6 +399,10 @@ void ObservatoryWriter::run(Database& db) {
     if (!batch.empty() && writer) {
       const auto t0 = std::chrono::steady_clock::now();
       std::uint64_t rows = 0;
+      const auto contacts = static_cast<std::uint64_t>(
+          std::count_if(batch.begin(), batch.end(), [](const observe::Observation& r) {
+            return std::holds_alternative<observe::ContactRecord>(r);
+          }));
       bool ok = false;
       try {
         Transaction tx(db);
@@ -422,6 +427,7 @@ void ObservatoryWriter::run(Database& db) {
         if (ok) {
           ++stats_.batches;
           stats_.records_written += batch.size();
+          stats_.contacts_written += contacts;
           stats_.rows_written += rows;
           handled_ += batch.size();
           batch.clear();

@@ -63,9 +63,12 @@ struct WriterOptions {
   std::function<void(double seconds, std::uint64_t rows)> on_batch;
 };
 
+// What the writer has committed: everything counted here is in the database and survives a
+// crash or SIGKILL of the process (each batch is one transaction, WAL mode).
 struct WriterStats {
   std::uint64_t records_written = 0;
-  std::uint64_t rows_written = 0; // rows inserted, updated or deleted
+  std::uint64_t contacts_written = 0; // ContactRecords (outbound and inbound): contacts rows
+  std::uint64_t rows_written = 0;     // rows inserted, updated or deleted
   std::uint64_t batches = 0;
   std::uint64_t failed_batches = 0;
   std::uint64_t dropped = 0;

@@ -107,7 +107,8 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
       [&] {
         const auto st = crawler.stats();
         harness.update_metrics(st);
-        status.update(st, loop.now());
+        const auto saved = harness.writer()->stats();
+        status.update(st, loop.now(), &saved);
       },
       [&](const std::string&) {
         status.finish();

@@ -37,10 +37,14 @@ std::string network_summary_line(const storage::NetworkCounts& n) {
                      n.confirmed ? "" : " (known only from inbound peers)");
 }
 
-std::string status_line(const engine::CrawlerStats& s, double rate) {
+std::string status_line(const engine::CrawlerStats& s, double rate,
+                        const storage::WriterStats* saved) {
   std::string line =
       fmt::format("known {} | in flight {} | due {} | {:.1f} contacts/s | {} contacts", s.known,
                   s.in_flight, s.due, rate, s.contacts);
+  if (saved)
+    line += fmt::format(" | saved {} contacts, {} records pending", saved->contacts_written,
+                        saved->pending);
   for (const auto& [net, n] : s.networks) {
     line += fmt::format(" | {}: {} reachable of {} seen, {} addrs", net, n.reachable, n.nodes_seen,
                         n.addresses);
@@ -54,7 +58,8 @@ StatusPrinter::StatusPrinter(Millis interval, bool terminal,
       terminal_(terminal),
       sink_(std::move(sink)) {}
 
-void StatusPrinter::update(const engine::CrawlerStats& stats, TimePoint now) {
+void StatusPrinter::update(const engine::CrawlerStats& stats, TimePoint now,
+                           const storage::WriterStats* saved) {
   if (last_rate_ != TimePoint{} && now > last_rate_) {
     const double secs = std::chrono::duration<double>(now - last_rate_).count();
     rate_ = static_cast<double>(stats.contacts - last_contacts_) / secs;
@@ -62,7 +67,7 @@ void StatusPrinter::update(const engine::CrawlerStats& stats, TimePoint now) {
   last_rate_ = now;
   last_contacts_ = stats.contacts;
   if (terminal_) {
-    std::string line = status_line(stats, rate_);
+    std::string line = status_line(stats, rate_, saved);
     print_out("\r\033[K{}", line);
     printed_ = true;
     return;
@@ -75,7 +80,7 @@ void StatusPrinter::update(const engine::CrawlerStats& stats, TimePoint now) {
              std::chrono::duration<double>(now - last_log_).count();
     last_log_ = now;
     contacts_at_log_ = stats.contacts;
-    const std::string line = status_line(stats, rate);
+    const std::string line = status_line(stats, rate, saved);
     if (sink_) sink_(line);
     else log_line(line);
   }

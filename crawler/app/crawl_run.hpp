@@ -10,6 +10,7 @@
 
 #include "crawler/app/config.hpp"
 #include "crawler/engine/crawler.hpp"
+#include "storage/observatory.hpp"
 #include "storage/queries.hpp"
 
 namespace seedscope::app {
@@ -21,8 +22,12 @@ engine::CrawlerOptions crawler_options(const Config& config);
 // "(known only from inbound peers)" for an unconfirmed network): the crawl summary's line.
 std::string network_summary_line(const storage::NetworkCounts& counts);
 
-// One status line: totals, then each network's reachable/known nodes.
-std::string status_line(const engine::CrawlerStats& stats, double contacts_per_second);
+// One status line: totals, what the database holds of them, then each network's
+// reachable/known nodes. With `saved` (the observatory writer's stats): "saved N contacts, P
+// records pending", N the contacts (outbound and inbound) this process has committed: they are
+// in the database and survive a crash or SIGKILL; P what is posted but not yet committed.
+std::string status_line(const engine::CrawlerStats& stats, double contacts_per_second,
+                        const storage::WriterStats* saved = nullptr);
 
 // Prints a live status line on a terminal (stdout), else a log line every `interval`
 // (stderr). The contacts per second are over the last second on a terminal, over the time
@@ -30,8 +35,9 @@ std::string status_line(const engine::CrawlerStats& stats, double contacts_per_s
 class StatusPrinter {
 public:
   StatusPrinter(Millis interval, bool terminal, std::function<void(const std::string&)> sink = {});
-  // Called about once a second with the current stats.
-  void update(const engine::CrawlerStats& stats, TimePoint now);
+  // Called about once a second with the current stats (and the writer's, see status_line).
+  void update(const engine::CrawlerStats& stats, TimePoint now,
+              const storage::WriterStats* saved = nullptr);
   void finish(); // ends the live line
 
 private:

@@ -326,3 +326,15 @@ TEST_CASE("status line: contacts per second over the time since the previous log
   REQUIRE(lines.size() == 2);
   CHECK(lines[1].find("| 6.7 contacts/s | 523 contacts") != std::string::npos);
 }
+
+TEST_CASE("status line: the contacts saved to the database and the records still pending") {
+  using namespace seedscope;
+  engine::CrawlerStats s;
+  s.contacts = 40;
+  storage::WriterStats saved;
+  saved.contacts_written = 37;
+  saved.pending = 5;
+  const std::string line = app::status_line(s, 2.0, &saved);
+  CHECK(line.find("| 40 contacts | saved 37 contacts, 5 records pending") != std::string::npos);
+  CHECK(app::status_line(s, 2.0).find("saved") == std::string::npos); // no database: no claim
+}

@@ -109,6 +109,7 @@ TEST_CASE("observatory: records are written in batches and the crawl state reads
     w.flush();
     const auto s = w.stats();
     CHECK(s.records_written == 551);
+    CHECK(s.contacts_written == 50); // what the status line reports as saved
     CHECK(s.batches >= 1);
     CHECK(s.dropped == 0);
     CHECK(s.pending == 0);
