@@ -67,8 +67,10 @@ struct WriterOptions {
 // crash or SIGKILL of the process (each batch is one transaction, WAL mode).
 struct WriterStats {
   std::uint64_t records_written = 0;
-  std::uint64_t contacts_written = 0; // ContactRecords (outbound and inbound): contacts rows
-  std::uint64_t rows_written = 0;     // rows inserted, updated or deleted
+  // ContactRecords (outbound and inbound) committed: contacts rows, except that unauthenticated
+  // inbound ones share one row per minute and failure.
+  std::uint64_t contacts_written = 0;
+  std::uint64_t rows_written = 0; // rows inserted, updated or deleted
   std::uint64_t batches = 0;
   std::uint64_t failed_batches = 0;
   std::uint64_t dropped = 0;
