@@ -20,12 +20,15 @@ constexpr std::size_t kDataLenSize = 4;
 constexpr std::size_t kDataMaxSize = 1024;
 constexpr std::size_t kTotalFrameSize = kDataLenSize + kDataMaxSize;             // 1028
 constexpr std::size_t kSealedFrameSize = kTotalFrameSize + crypto::kAeadTagSize; // 1044
-constexpr std::size_t kMaxHandshakeMessageSize = 1024 * 1024;
+// Go reads each handshake message with a 1 MiB limit, but an ephemeral key message is 34 bytes
+// and an AuthSig about 100: a stranger who sends most of a MiB and stops would hold that much of
+// our memory in every connection of the handshake pool (256 MiB). 1024 is far above both.
+constexpr std::size_t kMaxHandshakeMessageSize = 1024;
 
 enum class SecretError {
   kBadEphemeralKey = 1, // ephemeral key message undecodable or not 32 bytes
   kLowOrderKey,         // X25519 result all zero
-  kMessageTooLarge,     // a delimited handshake message over 1 MiB
+  kMessageTooLarge,     // a delimited handshake message over kMaxHandshakeMessageSize
   kMalformed,           // AuthSigMessage undecodable
   kUnsupportedKey,      // secp256k1, empty, or wrong-size public key
   kBadSignature,        // signature does not verify over the challenge

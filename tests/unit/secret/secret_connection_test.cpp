@@ -179,12 +179,12 @@ TEST_CASE("secret handshake rejects malformed ephemeral keys") {
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().code == SecretError::kBadEphemeralKey);
   }
-  SUBCASE("length prefix over 1 MiB is refused before the body") {
+  SUBCASE("length prefix over 1024 bytes is refused before the body (Go allows 1 MiB)") {
     SecretConnection v(me, {});
     v.start();
     Bytes prefix;
-    // uvarint(1 MiB + 1) and nothing else.
-    std::uint64_t n = (1 << 20) + 1;
+    // uvarint(1025) and nothing else: padding a key message is only a way to hold our memory.
+    std::uint64_t n = 1025;
     while (n >= 0x80) {
       prefix.push_back(static_cast<std::uint8_t>(n | 0x80));
       n >>= 7;
