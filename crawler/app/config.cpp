@@ -109,8 +109,9 @@ void reject_unknown_keys(const toml::table& root, std::string_view source) {
   };
   for (const auto& [key, value] : root) {
     if (listed(kTopKeys, key.str())) continue;
+    const std::string_view name = key.str(); // clang 14 cannot capture a structured binding
     const auto known = std::find_if(std::begin(kSections), std::end(kSections),
-                                    [&](const KnownSection& s) { return s.name == key.str(); });
+                                    [&](const KnownSection& s) { return s.name == name; });
     if (known == std::end(kSections)) {
       unknown("", key, value);
       continue;
