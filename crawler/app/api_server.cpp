@@ -119,7 +119,10 @@ storage::ExportFilter parse_filter(std::map<std::string, std::string>& q,
 ApiResponse json_error(int status, const std::string& message) {
   nlohmann::ordered_json j;
   j["error"] = message;
-  return {status, "application/json", j.dump() + "\n"};
+  // The message may quote a client's bytes (a percent-decoded parameter or path) that are not
+  // UTF-8: replace those, as dump() would otherwise throw and turn a 400 into a 500.
+  return {status, "application/json",
+          j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n"};
 }
 
 } // namespace
