@@ -91,7 +91,8 @@ storage::ExportFilter parse_filter(std::map<std::string, std::string>& q,
     auto d = parse_duration(*v);
     if (!d || d->count() <= 0)
       throw BadRequest(fmt::format("seen_within: expected a duration like 24h, not \"{}\"", *v));
-    f.seen_within = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    // Rounded up: a positive duration under a second must not become "seen 0 s ago".
+    f.seen_within = std::chrono::ceil<std::chrono::seconds>(*d);
   }
   if (auto v = take("reachable_only")) f.reachable_only = parse_bool("reachable_only", *v);
   if (auto v = take("one_per_group")) f.one_per_group = parse_bool("one_per_group", *v);

@@ -342,6 +342,20 @@ TEST_CASE("api: a parameter, network or path that is not UTF-8 is answered with 
   }
 }
 
+// Found by api_query_fuzz: seen_within under a second was truncated to 0 s, a filter nothing
+// passes, though the parameter was accepted as positive.
+TEST_CASE("api: seen_within is rounded up to whole seconds") {
+  auto seen_within = [](const std::string& value) {
+    auto parsed = app::parse_api_request("/api/v1/peers", "network=net-a&seen_within=" + value);
+    REQUIRE(std::holds_alternative<app::ApiQuery>(parsed));
+    return std::get<app::ApiQuery>(parsed).filter.seen_within;
+  };
+  CHECK(seen_within("500ms") == std::chrono::seconds(1));
+  CHECK(seen_within("1ms") == std::chrono::seconds(1));
+  CHECK(seen_within("1500ms") == std::chrono::seconds(2));
+  CHECK(seen_within("24h") == std::chrono::hours(24));
+}
+
 TEST_CASE("`seedscope export` writes the list; a bad format or unknown network is a clear error") {
   test::TempDir dir;
   const auto file = dir.path() / "obs.db";
