@@ -47,6 +47,20 @@ netsim::Scenario every_class(std::size_t per_class) {
 
 } // namespace
 
+// Found alongside config_fuzz (the same TOML error path): messages quoting the input stay on
+// one line.
+TEST_CASE("netsim scenario: a message quoting the input stays on one line") {
+  for (const char* text : {"seed = tru\n",
+                           "[[network]]\nchain_id = \"a\"\nnodes = 2\n"
+                           "[network.fractions]\n\"re\\nfused\" = 0.1\n",
+                           "\"se\\ned\" = 1\n"}) {
+    INFO(text);
+    const std::string e = scenario_error(text);
+    CHECK(e.rfind("test.toml", 0) == 0);
+    CHECK(e.find('\n') == std::string::npos);
+  }
+}
+
 TEST_CASE("netsim: presets parse; every node class is represented in them") {
   for (const auto& name : netsim::preset_names()) {
     auto s = netsim::preset(name);
