@@ -4,13 +4,16 @@
 
 #include <fmt/format.h>
 
+#include "core/base/spelling.hpp"
 #include "crawler/runtime/tcp.hpp"
 
 namespace seedscope::runtime {
 
 ListenError::ListenError(const std::string& address, std::string reason, int status)
-    : std::runtime_error(fmt::format("cannot listen on {}: {}", address, reason)),
-      reason_(std::move(reason)),
+    // Escaped: the address and the parts of it a reason quotes may hold any byte (one line).
+    : std::runtime_error(
+          fmt::format("cannot listen on {}: {}", one_line(address), one_line(reason))),
+      reason_(one_line(reason)),
       status_(status) {}
 
 bool ListenError::address_in_use() const { return status_ == UV_EADDRINUSE; }
@@ -36,6 +39,10 @@ ListenAddress parse_listen_address(std::string_view text) {
   if (bracketed) host = host.substr(1, host.size() - 2);
   else if (host.find(':') != std::string_view::npos)
     throw fail("an IPv6 host goes in brackets, e.g. [::1]:26660");
+  // Brackets inside ("[[::1]]", "[1.2.3.4") and NUL bytes (the IP parsers stop at one, so
+  // "[::\0junk]" would be "::") make no IP literal.
+  if (host.find_first_of(std::string_view("[]\0", 3)) != std::string_view::npos)
+    throw fail(fmt::format("host \"{}\" is not an IP address", host));
   ListenAddress out;
   out.text = original;
   out.host = host.empty() && !bracketed ? "0.0.0.0" : std::string(host);
