@@ -127,7 +127,9 @@ std::vector<std::string_view> class_names() {
 
 std::uint64_t get_uint(const toml::node* node, std::string_view source, const std::string& key,
                        std::uint64_t lo, std::uint64_t hi) {
-  auto v = node ? node->value<std::int64_t>() : std::nullopt;
+  // Integers only: toml++ converts a float node by casting it, undefined beyond int64's range
+  // (port = 26E56), and "must be an integer" should mean it.
+  auto v = node && node->is_integer() ? node->value<std::int64_t>() : std::nullopt;
   if (!v || *v < 0 || static_cast<std::uint64_t>(*v) < lo || static_cast<std::uint64_t>(*v) > hi)
     fail(source, key, fmt::format("must be an integer from {} to {}", lo, hi));
   return static_cast<std::uint64_t>(*v);

@@ -47,6 +47,19 @@ netsim::Scenario every_class(std::size_t per_class) {
 
 } // namespace
 
+// Found by scenario_fuzz (UBSan): a float where an integer goes was cast to int64 by toml++,
+// undefined behaviour when out of range; 2.0 was taken as 2.
+TEST_CASE("netsim scenario: an integer key refuses a float") {
+  const std::string net = "[[network]]\nchain_id = \"a\"\nnodes = 2\n";
+  CHECK(scenario_error("port = 26E56\n" + net) ==
+        "test.toml: port: must be an integer from 1 to 65535");
+  CHECK(scenario_error("seed = -1e300\n" + net).find("seed: must be an integer") !=
+        std::string::npos);
+  CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 2.0\n") ==
+        "test.toml: network[0].nodes: must be an integer from 1 to 60000");
+  CHECK(scenario_error("port = 26657\n" + net).empty());
+}
+
 // Found alongside config_fuzz (the same TOML error path): messages quoting the input stay on
 // one line.
 TEST_CASE("netsim scenario: a message quoting the input stays on one line") {
