@@ -2,6 +2,9 @@
 
 #include <uv.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "core/base/spelling.hpp"
@@ -39,9 +42,14 @@ ListenAddress parse_listen_address(std::string_view text) {
   if (bracketed) host = host.substr(1, host.size() - 2);
   else if (host.find(':') != std::string_view::npos)
     throw fail("an IPv6 host goes in brackets, e.g. [::1]:26660");
-  // Brackets inside ("[[::1]]", "[1.2.3.4") and NUL bytes (the IP parsers stop at one, so
-  // "[::\0junk]" would be "::") make no IP literal.
-  if (host.find_first_of(std::string_view("[]\0", 3)) != std::string_view::npos)
+  // An IP literal, with an IPv6 zone at most ("fe80::1%eth0"): brackets inside ("[[::1]]"),
+  // NUL bytes (the IP parsers stop at one: "[::\0junk]" would be "::") and any other byte a
+  // zone cannot hold ("[::1%a/b://c]", libuv takes any zone) are refused.
+  const auto ip_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '%' ||
+           c == '_' || c == '-';
+  };
+  if (!std::all_of(host.begin(), host.end(), ip_char))
     throw fail(fmt::format("host \"{}\" is not an IP address", host));
   ListenAddress out;
   out.text = original;

@@ -404,6 +404,16 @@ def write_found_inputs():
     write("address_fuzz", "found_nul_in_host", bytes.fromhex(
         "7463703a2f2f5b3a3a000000000000000000000000000000000000363a00000000000000000000000000"
         "3a2f2f00000000000000000000000000000000000000005d3a3236"))
+    # Any byte in an IPv6 zone (libuv takes it), here "://" too.
+    write("address_fuzz", "found_zone_junk", b64(
+        "dGNwOi8vWzo6NTIlUFBQUDExMTERMTExMTF0Y3A6Ly8xMTExMTExMTExMTExMTExUFBQUFBQUFBQUFBQUFBQ"
+        "XTo2NTU="))
+    # A float where an integer goes: toml++ casts it to int64 (undefined out of range).
+    write("scenario_fuzz", "found_float_port", b64(
+        "c2VlZCA9IDcKcG9ydCA9IDI2RTU2CmFkZHJlc3Nfb2Zmc2V0ID0gMAoKW2NodXJuXQpvZmZsaW5lX2ZyYWN0"
+        "aW9uID0gMC4wMwpwZXJpb2QgPSAiMjBzIgoKW1tuZXR3b3JrXV0KY2hhaW5faWQgPSAic2ktLS0tLS0tLS0t"
+        "LS0tLS0tLS0tLS0tLS0tLWItMSIKbm9kZXMgPSAxMjAwMQoKW1tuZXR3b3JrXV0KY2hhaW9saWNpdGVkX2Fk"
+        "ZHJzID0gMC4wMQo="))
     # Harness bugs (the peer's capacity; a seed dialed while connected is Go's way).
     write("mconnection_fuzz", "found_peer_capacity", b64(
         "L//l////Af8AAAAAAAAAEv////8CAAH/////lv//////enp6enp6enp6enp6enp6enp6ekYAAAAAAAAAelRUVFRU"

@@ -64,6 +64,9 @@ TEST_CASE("listen addresses: each bad one is one line naming the address and the
       // shows it escaped.
       {std::string("tcp://[::\0junk]:26", 18), "host \"::\\x00junk\" is not an IP address"},
       {"127.0.0.1:2\n6", "port \"2\\n6\" is not a number from 0 to 65535"},
+      // Found by address_fuzz: libuv takes any zone after '%'.
+      {"tcp://[::1%a/tcp://b]:1", "host \"::1%a/tcp://b\" is not an IP address"},
+      {"[fe80::1%\x11]:1", "host \"fe80::1%\\x11\" is not an IP address"},
   };
   for (const auto& [text, reason] : bad) {
     INFO(text);
