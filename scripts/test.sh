@@ -2,8 +2,8 @@
 # The whole test suite: install what is missing, build (warnings are errors), run every test,
 # then the same tests under ASan+UBSan, then each fuzz target for a bounded time. The format
 # check (scripts/format.sh --check) comes first.
-# SEEDSCOPE_FUZZ_SECONDS (default 20) bounds each fuzzer; SEEDSCOPE_SKIP_ASAN=1 skips the
-# sanitizer pass.
+# SEEDSCOPE_FUZZ_SECONDS (default 15) bounds each fuzzer (scripts/fuzz.sh runs them, two at a
+# time); SEEDSCOPE_SKIP_ASAN=1 skips the sanitizer pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -56,24 +56,7 @@ if [ "${SEEDSCOPE_SKIP_ASAN:-0}" != 1 ]; then
 fi
 
 echo "== fuzzers (clang, libFuzzer, ASan+UBSan)"
-targets=$(for f in tests/fuzz/*_fuzz.cpp; do basename "$f" .cpp; done)
-CC=clang CXX=clang++ BUILD_TARGETS="$(echo $targets)" scripts/build.sh build-fuzz \
-  -DSEEDSCOPE_FUZZ=ON -DSEEDSCOPE_SANITIZE=ON
-secs=${SEEDSCOPE_FUZZ_SECONDS:-20}
-for name in $targets; do
-  corpus=$(mktemp -d)
-  cp -r "tests/fuzz/corpus/$name/." "$corpus/" 2>/dev/null || true
-  log=$(mktemp)
-  echo "-- $name for ${secs}s"
-  if ! "build-fuzz/tests/fuzz/$name" -max_total_time="$secs" -print_final_stats=1 "$corpus" \
-      >"$log" 2>&1; then
-    tail -40 "$log"
-    echo "fuzzer $name found a failure"
-    exit 1
-  fi
-  grep -E "^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" "$log" || true
-  rm -rf "$log" "$corpus"
-done
+scripts/fuzz.sh # SEEDSCOPE_FUZZ_SECONDS each (default 15)
 
 echo "== test cases run"
 for line in "${census[@]}"; do echo "  $line"; done

@@ -173,7 +173,7 @@ Result<pex::AddrBookSnapshot> from_addrbook_json(std::string_view text) {
   nlohmann::json root;
   try {
     root = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) { // parse_error, or out_of_range: a huge number
     std::string what = e.what();
     if (auto at = what.find("] "); what.rfind("[json.exception", 0) == 0 && at != std::string::npos)
       what = what.substr(at + 2);

@@ -20,4 +20,8 @@ std::optional<std::string_view> nearest_name(std::string_view name,
 std::string unknown_name(std::string_view what, std::string_view name,
                          std::span<const std::string_view> candidates);
 
+// `text` with its control characters escaped (\n, \r, \t, else \xNN), so that a message
+// quoting input (a TOML parser's description of the bad spot) stays on one line.
+std::string one_line(std::string_view text);
+
 } // namespace seedscope

@@ -91,7 +91,8 @@ storage::ExportFilter parse_filter(std::map<std::string, std::string>& q,
     auto d = parse_duration(*v);
     if (!d || d->count() <= 0)
       throw BadRequest(fmt::format("seen_within: expected a duration like 24h, not \"{}\"", *v));
-    f.seen_within = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    // Rounded up: a positive duration under a second must not become "seen 0 s ago".
+    f.seen_within = std::chrono::ceil<std::chrono::seconds>(*d);
   }
   if (auto v = take("reachable_only")) f.reachable_only = parse_bool("reachable_only", *v);
   if (auto v = take("one_per_group")) f.one_per_group = parse_bool("one_per_group", *v);
@@ -119,19 +120,61 @@ storage::ExportFilter parse_filter(std::map<std::string, std::string>& q,
 ApiResponse json_error(int status, const std::string& message) {
   nlohmann::ordered_json j;
   j["error"] = message;
-  return {status, "application/json", j.dump() + "\n"};
+  // The message may quote a client's bytes (a percent-decoded parameter or path) that are not
+  // UTF-8: replace those, as dump() would otherwise throw and turn a 400 into a 500.
+  return {status, "application/json",
+          j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n"};
 }
 
 } // namespace
 
+std::variant<ApiQuery, ApiResponse> parse_api_request(const std::string& path,
+                                                      const std::string& query) {
+  try {
+    auto q = parse_query(query);
+    ApiQuery out;
+    if (path == "/api/v1/networks") {
+      if (!q.empty()) throw BadRequest("unknown parameter " + q.begin()->first);
+      out.endpoint = ApiQuery::Endpoint::kNetworks;
+      return out;
+    }
+    if (path == "/api/v1/nodes") {
+      // Every node of the network (the `nodes` of /api/v1/networks), not a peer list.
+      auto it = q.find("network");
+      if (it == q.end() || it->second.empty()) throw BadRequest("network: a chain ID is required");
+      out.endpoint = ApiQuery::Endpoint::kNodes;
+      out.network = it->second;
+      q.erase(it);
+      if (!q.empty()) throw BadRequest("unknown parameter " + q.begin()->first);
+      return out;
+    }
+    if (path != "/api/v1/peers") return json_error(404, "no such endpoint: " + path);
+    auto it = q.find("format");
+    const std::string format_name = it == q.end() ? "persistent_peers" : it->second;
+    auto format = storage::export_format_from_string(format_name);
+    if (!format)
+      throw BadRequest(
+          fmt::format("format: \"{}\" is not one of persistent_peers, seeds, json, csv, addrbook",
+                      format_name));
+    out.endpoint = ApiQuery::Endpoint::kPeers;
+    out.format = *format;
+    out.filter = parse_filter(q, {"format"});
+    out.network = out.filter.network;
+    return out;
+  } catch (const BadRequest& e) {
+    return json_error(400, e.what());
+  }
+}
+
 ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::string& method,
                                const std::string& path, const std::string& query) {
   if (method != "GET" && method != "HEAD") return json_error(405, "only GET is served");
+  auto parsed = parse_api_request(path, query);
+  if (auto* bad = std::get_if<ApiResponse>(&parsed)) return std::move(*bad);
+  const ApiQuery& q = std::get<ApiQuery>(parsed);
   try {
-    auto q = parse_query(query);
-    if (path == "/api/v1/networks") {
-      if (!q.empty()) throw BadRequest("unknown parameter " + q.begin()->first);
-      auto db = storage::Database::open_read_only(db_file);
+    auto db = storage::Database::open_read_only(db_file);
+    if (q.endpoint == ApiQuery::Endpoint::kNetworks) {
       auto arr = nlohmann::ordered_json::array();
       for (const auto& n : storage::network_counts(db)) {
         nlohmann::ordered_json j;
@@ -145,45 +188,26 @@ ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::
       }
       return {200, "application/json", arr.dump(2) + "\n"};
     }
-    if (path == "/api/v1/nodes") {
-      // Every node of the network (the `nodes` of /api/v1/networks), not a peer list.
-      auto it = q.find("network");
-      if (it == q.end() || it->second.empty()) throw BadRequest("network: a chain ID is required");
-      const std::string network = it->second;
-      q.erase(it);
-      if (!q.empty()) throw BadRequest("unknown parameter " + q.begin()->first);
-      auto db = storage::Database::open_read_only(db_file);
-      auto nodes = storage::query_nodes(db, network);
-      if (nodes.empty() && !storage::has_network(db, network))
-        return json_error(404, "no such network: " + network);
-      return {200, "application/json", storage::format_nodes_json(nodes, network)};
+    if (q.endpoint == ApiQuery::Endpoint::kNodes) {
+      auto nodes = storage::query_nodes(db, q.network);
+      if (nodes.empty() && !storage::has_network(db, q.network))
+        return json_error(404, "no such network: " + q.network);
+      return {200, "application/json", storage::format_nodes_json(nodes, q.network)};
     }
-    if (path != "/api/v1/peers") return json_error(404, "no such endpoint: " + path);
-    auto it = q.find("format");
-    const std::string format_name = it == q.end() ? "persistent_peers" : it->second;
-    auto format = storage::export_format_from_string(format_name);
-    if (!format)
-      throw BadRequest(
-          fmt::format("format: \"{}\" is not one of persistent_peers, seeds, json, csv, addrbook",
-                      format_name));
-    auto filter = parse_filter(q, {"format"});
-    auto db = storage::Database::open_read_only(db_file);
     const auto now =
         std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
     storage::FilterReport report;
-    auto peers = storage::query_peers(db, filter, now, &report);
-    if (peers.empty() && !storage::has_network(db, filter.network))
-      return json_error(404, "no such network: " + filter.network);
+    auto peers = storage::query_peers(db, q.filter, now, &report);
+    if (peers.empty() && !storage::has_network(db, q.filter.network))
+      return json_error(404, "no such network: " + q.filter.network);
     std::string removed = fmt::format("ids={}; returned={}", report.nodes, report.returned);
     for (const auto& [name, n] : report.removed) removed += fmt::format("; {}={}", name, n);
-    const char* type = *format == storage::ExportFormat::kCsv ? "text/csv"
-                       : (*format == storage::ExportFormat::kPersistentPeers ||
-                          *format == storage::ExportFormat::kSeeds)
+    const char* type = q.format == storage::ExportFormat::kCsv ? "text/csv"
+                       : (q.format == storage::ExportFormat::kPersistentPeers ||
+                          q.format == storage::ExportFormat::kSeeds)
                            ? "text/plain"
                            : "application/json";
-    return {200, type, storage::format_peers(peers, *format), {{"X-Seedscope-Filter", removed}}};
-  } catch (const BadRequest& e) {
-    return json_error(400, e.what());
+    return {200, type, storage::format_peers(peers, q.format), {{"X-Seedscope-Filter", removed}}};
   } catch (const storage::StorageError& e) {
     return json_error(503, e.what());
   }

@@ -14,7 +14,10 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
+
+#include "storage/exports.hpp"
 
 namespace seedscope::runtime {
 class HttpServerThread;
@@ -30,6 +33,22 @@ struct ApiResponse {
   // nodes each filter removed (an empty list says why it is empty).
   std::vector<std::pair<std::string, std::string>> headers = {};
 };
+
+// A request's endpoint and parameters, checked: everything handle_api_request decides before
+// it reads the database.
+struct ApiQuery {
+  enum class Endpoint { kNetworks, kNodes, kPeers };
+  Endpoint endpoint = Endpoint::kNetworks;
+  std::string network; // kNodes and kPeers (also filter.network)
+  storage::ExportFormat format = storage::ExportFormat::kPersistentPeers; // kPeers
+  storage::ExportFilter filter;                                           // kPeers
+};
+
+// Decodes `path` and the raw (percent-encoded) `query` of a GET: the ApiQuery, or the answer to
+// a bad one (400 for a bad parameter, 404 for an unknown path). Touches no database, never
+// throws on anything a client sends.
+std::variant<ApiQuery, ApiResponse> parse_api_request(const std::string& path,
+                                                      const std::string& query);
 
 // The API without HTTP (what the server runs for each request). `query` is the raw query
 // string (percent-encoded).

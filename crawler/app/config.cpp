@@ -104,14 +104,16 @@ std::string unknown_key_problem(std::string_view section, std::string_view key, 
 void reject_unknown_keys(const toml::table& root, std::string_view source) {
   std::vector<std::pair<std::uint32_t, std::string>> problems;
   auto unknown = [&](std::string_view section, const toml::key& key, const toml::node& value) {
-    problems.emplace_back(key.source().begin.line,
-                          fmt::format("{}:{}: {}: {}", source, key.source().begin.line, key.str(),
-                                      unknown_key_problem(section, key.str(), value.is_table())));
+    problems.emplace_back(
+        key.source().begin.line,
+        one_line(fmt::format("{}:{}: {}: {}", source, key.source().begin.line, key.str(),
+                             unknown_key_problem(section, key.str(), value.is_table()))));
   };
   for (const auto& [key, value] : root) {
     if (listed(kTopKeys, key.str())) continue;
+    const std::string_view name = key.str(); // clang 14 cannot capture a structured binding
     const auto known = std::find_if(std::begin(kSections), std::end(kSections),
-                                    [&](const KnownSection& s) { return s.name == key.str(); });
+                                    [&](const KnownSection& s) { return s.name == name; });
     if (known == std::end(kSections)) {
       unknown("", key, value);
       continue;
@@ -210,7 +212,7 @@ public:
                             const std::string& why) const {
     const toml::node* n = find(t != nullptr ? t : &root_, key);
     if (n != nullptr) fail(*n, key, why);
-    throw ConfigError(fmt::format("{}: {}: {}", source_, key, why));
+    throw ConfigError(one_line(fmt::format("{}: {}: {}", source_, key, why)));
   }
 
 private:
@@ -218,7 +220,8 @@ private:
     return t == nullptr ? nullptr : t->get(key);
   }
   [[noreturn]] void fail(const toml::node& n, std::string_view key, const std::string& why) const {
-    throw ConfigError(fmt::format("{}:{}: {}: {}", source_, n.source().begin.line, key, why));
+    throw ConfigError(
+        one_line(fmt::format("{}:{}: {}: {}", source_, n.source().begin.line, key, why)));
   }
 
   const toml::table& root_;
@@ -353,7 +356,7 @@ Config parse_config(std::string_view text, std::string_view source) {
     root = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
     throw ConfigError(fmt::format("{}:{}:{}: malformed TOML: {}", source, e.source().begin.line,
-                                  e.source().begin.column, e.description()));
+                                  e.source().begin.column, one_line(e.description())));
   }
   reject_unknown_keys(root, source);
   Reader r(root, source);

@@ -93,7 +93,7 @@ unsolicited_addrs = 0.01
 }
 
 [[noreturn]] void fail(std::string_view source, const std::string& key, const std::string& what) {
-  throw ScenarioError(fmt::format("{}: {}: {}", source, key, what));
+  throw ScenarioError(one_line(fmt::format("{}: {}: {}", source, key, what)));
 }
 
 // The keys of each table; anything else is an error naming its line and the nearest key.
@@ -107,7 +107,8 @@ constexpr std::string_view kVersionKeys[] = {"version", "weight"};
 // "<source>:<line>: <path>: <what>", the line where `key` is.
 [[noreturn]] void fail_at(std::string_view source, const toml::key& key, const std::string& path,
                           const std::string& what) {
-  throw ScenarioError(fmt::format("{}:{}: {}: {}", source, key.source().begin.line, path, what));
+  throw ScenarioError(
+      one_line(fmt::format("{}:{}: {}: {}", source, key.source().begin.line, path, what)));
 }
 
 void check_keys(const toml::table& t, std::string_view source, const std::string& prefix,
@@ -126,7 +127,9 @@ std::vector<std::string_view> class_names() {
 
 std::uint64_t get_uint(const toml::node* node, std::string_view source, const std::string& key,
                        std::uint64_t lo, std::uint64_t hi) {
-  auto v = node ? node->value<std::int64_t>() : std::nullopt;
+  // Integers only: toml++ converts a float node by casting it, undefined beyond int64's range
+  // (port = 26E56), and "must be an integer" should mean it.
+  auto v = node && node->is_integer() ? node->value<std::int64_t>() : std::nullopt;
   if (!v || *v < 0 || static_cast<std::uint64_t>(*v) < lo || static_cast<std::uint64_t>(*v) > hi)
     fail(source, key, fmt::format("must be an integer from {} to {}", lo, hi));
   return static_cast<std::uint64_t>(*v);
@@ -233,7 +236,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source) {
     root = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
     throw ScenarioError(fmt::format("{}:{}:{}: malformed TOML: {}", source, e.source().begin.line,
-                                    e.source().begin.column, e.description()));
+                                    e.source().begin.column, one_line(e.description())));
   }
   check_keys(root, source, "", kTopKeys);
   Scenario s;

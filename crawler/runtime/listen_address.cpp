@@ -2,15 +2,21 @@
 
 #include <uv.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include <fmt/format.h>
 
+#include "core/base/spelling.hpp"
 #include "crawler/runtime/tcp.hpp"
 
 namespace seedscope::runtime {
 
 ListenError::ListenError(const std::string& address, std::string reason, int status)
-    : std::runtime_error(fmt::format("cannot listen on {}: {}", address, reason)),
-      reason_(std::move(reason)),
+    // Escaped: the address and the parts of it a reason quotes may hold any byte (one line).
+    : std::runtime_error(
+          fmt::format("cannot listen on {}: {}", one_line(address), one_line(reason))),
+      reason_(one_line(reason)),
       status_(status) {}
 
 bool ListenError::address_in_use() const { return status_ == UV_EADDRINUSE; }
@@ -36,6 +42,15 @@ ListenAddress parse_listen_address(std::string_view text) {
   if (bracketed) host = host.substr(1, host.size() - 2);
   else if (host.find(':') != std::string_view::npos)
     throw fail("an IPv6 host goes in brackets, e.g. [::1]:26660");
+  // An IP literal, with an IPv6 zone at most ("fe80::1%eth0"): brackets inside ("[[::1]]"),
+  // NUL bytes (the IP parsers stop at one: "[::\0junk]" would be "::") and any other byte a
+  // zone cannot hold ("[::1%a/b://c]", libuv takes any zone) are refused.
+  const auto ip_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '%' ||
+           c == '_' || c == '-';
+  };
+  if (!std::all_of(host.begin(), host.end(), ip_char))
+    throw fail(fmt::format("host \"{}\" is not an IP address", host));
   ListenAddress out;
   out.text = original;
   out.host = host.empty() && !bracketed ? "0.0.0.0" : std::string(host);

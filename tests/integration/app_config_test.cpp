@@ -99,6 +99,20 @@ external_address = "tcp://seed.example.com:26656"
   CHECK(error_of("moniker = \n").find("malformed TOML") != std::string::npos);
 }
 
+// Found by config_fuzz: toml++ quotes the bad spot raw, newline included, and a quoted key may
+// hold any character, so some messages ran over two lines.
+TEST_CASE("config: a message quoting the input stays on one line") {
+  for (const char* text : {"[p2p]\nseed_mode = tru\n", "\"seed\\nmode\" = 1\n",
+                           "[p2p]\n\"lad\\tdr\" = 1\n", "[p2p]\nladdr = \"a\\nb\"\n"}) {
+    INFO(text);
+    const std::string e = error_of(text);
+    CHECK(e.rfind("config.toml:", 0) == 0);
+    CHECK(e.find('\n') == std::string::npos);
+    CHECK(e.find('\t') == std::string::npos);
+  }
+  CHECK(error_of("[p2p]\nseed_mode = tru\n").find("saw 'tru\\n'") != std::string::npos);
+}
+
 TEST_CASE("config: an unknown key or section names file:line and the nearest known key") {
   struct Case {
     std::string text;

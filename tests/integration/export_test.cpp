@@ -9,6 +9,7 @@
 
 #include <set>
 #include <sstream>
+#include <variant>
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -313,6 +314,46 @@ TEST_CASE("api: the same lists as the exports; bad parameters are 400, unknown n
       test::http_get(server.port(), "/api/v1/nodes?network=net-a&limit=-1").find("HTTP/1.1 400") ==
       0);
   CHECK(test::http_get(server.port(), "/api/v1/nodes?network=zzz").find("HTTP/1.1 404") == 0);
+}
+
+// Found by api_query_fuzz: an error naming a client's bytes that are not UTF-8 threw from
+// the JSON encoder, so the server answered 500 "internal error" instead of 400 or 404.
+TEST_CASE("api: a parameter, network or path that is not UTF-8 is answered with a JSON error") {
+  test::TempDir dir;
+  const auto file = dir.path() / "obs.db";
+  build_db(file);
+  struct Case {
+    const char* path;
+    const char* query;
+    int status;
+  };
+  for (const Case& c :
+       {Case{"/api/v1/peers", "network=net-a&%ff=1", 400},
+        Case{"/api/v1/peers", "network=net-a&format=%c3%28", 400},
+        Case{"/api/v1/nodes", "network=%ff", 404}, Case{"/api/v1/peers", "network=%fe%ff", 404},
+        Case{"/api/v1/\xff", "", 404}}) {
+    INFO(c.path << "?" << c.query);
+    app::ApiResponse r;
+    CHECK_NOTHROW(r = app::handle_api_request(file, "GET", c.path, c.query));
+    CHECK(r.status == c.status);
+    const auto j = nlohmann::json::parse(r.body, nullptr, false);
+    REQUIRE(j.is_object());
+    CHECK(j["error"].get<std::string>().find("\xef\xbf\xbd") != std::string::npos); // U+FFFD
+  }
+}
+
+// Found by api_query_fuzz: seen_within under a second was truncated to 0 s, a filter nothing
+// passes, though the parameter was accepted as positive.
+TEST_CASE("api: seen_within is rounded up to whole seconds") {
+  auto seen_within = [](const std::string& value) {
+    auto parsed = app::parse_api_request("/api/v1/peers", "network=net-a&seen_within=" + value);
+    REQUIRE(std::holds_alternative<app::ApiQuery>(parsed));
+    return std::get<app::ApiQuery>(parsed).filter.seen_within;
+  };
+  CHECK(seen_within("500ms") == std::chrono::seconds(1));
+  CHECK(seen_within("1ms") == std::chrono::seconds(1));
+  CHECK(seen_within("1500ms") == std::chrono::seconds(2));
+  CHECK(seen_within("24h") == std::chrono::hours(24));
 }
 
 TEST_CASE("`seedscope export` writes the list; a bad format or unknown network is a clear error") {

@@ -47,6 +47,33 @@ netsim::Scenario every_class(std::size_t per_class) {
 
 } // namespace
 
+// Found by scenario_fuzz (UBSan): a float where an integer goes was cast to int64 by toml++,
+// undefined behaviour when out of range; 2.0 was taken as 2.
+TEST_CASE("netsim scenario: an integer key refuses a float") {
+  const std::string net = "[[network]]\nchain_id = \"a\"\nnodes = 2\n";
+  CHECK(scenario_error("port = 26E56\n" + net) ==
+        "test.toml: port: must be an integer from 1 to 65535");
+  CHECK(scenario_error("seed = -1e300\n" + net).find("seed: must be an integer") !=
+        std::string::npos);
+  CHECK(scenario_error("[[network]]\nchain_id = \"a\"\nnodes = 2.0\n") ==
+        "test.toml: network[0].nodes: must be an integer from 1 to 60000");
+  CHECK(scenario_error("port = 26657\n" + net).empty());
+}
+
+// Found alongside config_fuzz (the same TOML error path): messages quoting the input stay on
+// one line.
+TEST_CASE("netsim scenario: a message quoting the input stays on one line") {
+  for (const char* text : {"seed = tru\n",
+                           "[[network]]\nchain_id = \"a\"\nnodes = 2\n"
+                           "[network.fractions]\n\"re\\nfused\" = 0.1\n",
+                           "\"se\\ned\" = 1\n"}) {
+    INFO(text);
+    const std::string e = scenario_error(text);
+    CHECK(e.rfind("test.toml", 0) == 0);
+    CHECK(e.find('\n') == std::string::npos);
+  }
+}
+
 TEST_CASE("netsim: presets parse; every node class is represented in them") {
   for (const auto& name : netsim::preset_names()) {
     auto s = netsim::preset(name);

@@ -314,6 +314,10 @@ TEST_CASE("addrbook.json: broken files are refused with a message naming the pro
   };
   refused(good.substr(0, good.size() / 2), "not valid JSON");
   refused("", "not valid JSON");
+  // Found by addrbook_json_fuzz: a number too large for a double threw out_of_range, which
+  // escaped the import instead of being this error.
+  refused("[-3.4e70618293777]", "not valid JSON");
+  refused("{\"key\": \"0a1b2c3d4e5f60718293a4b5\", \"addrs\": [1e999]}", "not valid JSON");
   refused("[1,2,3]", "not an object");
   refused("{\"addrs\": []}", "key: missing");
   refused(replace_first("\"key\": \"00112233445566778899aabb\"", "\"key\": \"xyz\""),
