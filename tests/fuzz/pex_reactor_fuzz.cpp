@@ -163,6 +163,13 @@ public:
     auto it = connected_at_.find(peer_id);
     return it == connected_at_.end() ? Millis(0) : clock_.mono() - it->second;
   }
+  // A ban names a connected peer, for a while (the reactor stops it right after).
+  void ban_peer(const PeerInfo& peer, Millis duration) override {
+    FUZZ_INVARIANT(duration > Millis(0));
+    FUZZ_INVARIANT(peers_.count(peer.id) == 1);
+    ++bans;
+  }
+  std::uint64_t bans = 0;
 
 private:
   const test::FakeClock& clock_;
