@@ -81,10 +81,9 @@ bool to_sockaddr(const IpAddress& ip, std::uint16_t port, sockaddr_storage& ss, 
   return true;
 }
 
-// A TCP connection to the target from `source`, within `timeout`; `rcvbuf` > 0 shrinks the
-// receive buffer first (a peer that never reads). Invalid Fd and `error` set on failure.
-Fd open_tcp(const PeerAddress& target, const std::optional<IpAddress>& source, Millis timeout,
-            std::string& error, int rcvbuf = 0) {
+// Starts a TCP connect (non-blocking) from `source`; the connect may still be under way.
+Fd start_tcp(const PeerAddress& target, const std::optional<IpAddress>& source, std::string& error,
+             int rcvbuf = 0) {
   const IpAddress& ip = *target.ip;
   Fd fd(::socket(ip.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) {
@@ -108,15 +107,29 @@ Fd open_tcp(const PeerAddress& target, const std::optional<IpAddress>& source, M
     error = fmt::format("connect: {}", std::strerror(errno));
     return {};
   }
+  return fd;
+}
+
+// SO_ERROR of a socket whose connect was started: 0 once connected.
+int connect_error(int fd) {
+  int err = 0;
+  socklen_t elen = sizeof err;
+  ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+  return err;
+}
+
+// A TCP connection to the target from `source`, within `timeout`; `rcvbuf` > 0 shrinks the
+// receive buffer first (a peer that never reads). Invalid Fd and `error` set on failure.
+Fd open_tcp(const PeerAddress& target, const std::optional<IpAddress>& source, Millis timeout,
+            std::string& error, int rcvbuf = 0) {
+  Fd fd = start_tcp(target, source, error, rcvbuf);
+  if (fd.get() < 0) return fd;
   pollfd p{fd.get(), POLLOUT, 0};
   if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
     error = "connect: timed out";
     return {};
   }
-  int err = 0;
-  socklen_t elen = sizeof err;
-  ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &elen);
-  if (err != 0) {
+  if (int err = connect_error(fd.get()); err != 0) {
     error = fmt::format("connect: {}", std::strerror(err));
     return {};
   }
@@ -467,10 +480,12 @@ public:
   }
   // Keeps a connection open until the run ends (the holder watches it).
   // `to_send`: bytes the holder writes as the target takes them (shared by connections).
-  void hold(Fd fd, std::unique_ptr<Session> session = {},
-            std::shared_ptr<const Bytes> to_send = {}) {
+  // `connecting`: the TCP connect is still under way (the holder finishes it).
+  void hold(Fd fd, std::unique_ptr<Session> session = {}, std::shared_ptr<const Bytes> to_send = {},
+            bool connecting = false) {
     std::lock_guard lock(mutex_);
-    held_.push_back(Held{std::move(fd), std::move(session), false, 0, std::move(to_send), 0});
+    held_.push_back(
+        Held{std::move(fd), std::move(session), false, 0, std::move(to_send), 0, connecting});
   }
 
   // Watches every held connection until the run ends: reads and discards (unless the attack
@@ -494,7 +509,8 @@ private:
     bool closed = false;
     std::size_t dripped = 0; // slowloris: bytes sent so far
     std::shared_ptr<const Bytes> to_send;
-    std::size_t sent = 0; // of to_send
+    std::size_t sent = 0;    // of to_send
+    bool connecting = false; // TCP connect under way
   };
 
   const Target& target_;
@@ -533,6 +549,11 @@ void Run::hold_all() {
       for (std::size_t i = 0; i < held_.size(); ++i) {
         Held& h = held_[i];
         if (h.closed) continue;
+        if (h.connecting) {
+          fds.push_back({h.fd.get(), POLLOUT, 0});
+          index.push_back(i);
+          continue;
+        }
         if (drip_now && h.dripped < slow.size()) {
           if (::send(h.fd.get(), slow.data() + h.dripped, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) {
             ++h.dripped;
@@ -565,6 +586,18 @@ void Run::hold_all() {
     for (std::size_t k = 0; k < fds.size(); ++k) {
       if (fds[k].revents == 0) continue;
       Held& h = held_[index[k]];
+      if (h.connecting) {
+        h.connecting = false;
+        if (int err = connect_error(h.fd.get()); err != 0) {
+          h.closed = true;
+          h.fd.reset();
+          if (report_.first_failure.empty())
+            report_.first_failure = fmt::format("connect: {}", std::strerror(err));
+        } else {
+          ++report_.connected;
+        }
+        continue;
+      }
       if (fds[k].revents == POLLOUT) continue; // written on the next round
       bool ended = (fds[k].revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
       if (reads && (fds[k].revents & POLLIN)) {
@@ -681,38 +714,32 @@ void authenticated_worker(Run& run, std::atomic<std::size_t>& next) {
 
 void tcp_worker(Run& run, std::atomic<std::size_t>& next) {
   const AttackOptions& o = run.options();
-  const Bytes garbage = random_bytes(4096, 99);
-  std::shared_ptr<const Bytes> ephemeral;
+  // Garbage and key messages are written by the holder once connected, as the target takes
+  // them; the floods' connects do not wait (a full accept queue drops SYNs: the kernel
+  // retries them while the next connections start).
+  std::shared_ptr<const Bytes> payload;
+  if (o.attack == Attack::kGarbage) payload = std::make_shared<const Bytes>(random_bytes(4096, 99));
   if (o.attack == Attack::kHalfHandshake) {
     Bytes m = ephemeral_message(o.ephemeral_padding);
     if (o.ephemeral_padding > 0) m.resize(m.size() - 16); // never complete
-    ephemeral = std::make_shared<const Bytes>(std::move(m));
+    payload = std::make_shared<const Bytes>(std::move(m));
   }
   for (std::size_t i = next++; i < o.connections; i = next++) {
     if (!run.pace(i)) return;
     run.count(&AttackReport::attempted);
     std::string error;
-    Fd fd = open_tcp(run.target().address, run.source(i), run.target().io_timeout, error,
-                     never_reads(o.attack) ? 1024 : 0);
+    if (o.attack == Attack::kChurn) {
+      Fd fd = open_tcp(run.target().address, run.source(i), run.target().io_timeout, error);
+      if (fd.get() < 0) run.failed(error);
+      else run.count(&AttackReport::connected);
+      continue; // connect and close at once
+    }
+    Fd fd = start_tcp(run.target().address, run.source(i), error, never_reads(o.attack) ? 1024 : 0);
     if (fd.get() < 0) {
       run.failed(error);
       continue;
     }
-    run.count(&AttackReport::connected);
-    const auto deadline = Clock::now() + run.target().io_timeout;
-    switch (o.attack) {
-    case Attack::kChurn:
-      fd.reset(); // connect and close at once
-      continue;
-    case Attack::kGarbage:
-      if (send_all(fd.get(), garbage, deadline)) run.sent(garbage.size());
-      break;
-    case Attack::kHalfHandshake:
-      run.hold(std::move(fd), {}, ephemeral); // written as the target takes it
-      continue;
-    default: break;
-    }
-    run.hold(std::move(fd));
+    run.hold(std::move(fd), {}, payload, /*connecting=*/true);
   }
 }
 
