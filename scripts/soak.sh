@@ -18,7 +18,7 @@ fi
 interval=${SOAK_INTERVAL:-30}
 build=${SOAK_BUILD:-build}
 BUILD_TARGETS="seedscope seedscope-hostile" scripts/build.sh "$build" >/dev/null
-bin=$build/seedscope
+bin=$build/crawler/seedscope
 tool=$build/tests/seedscope-hostile
 
 work=$(mktemp -d /tmp/seedscope-soak-XXXXXX)
@@ -117,7 +117,10 @@ wait "$crawl" && code=0 || code=$?
 echo "crawl exited with $code"
 honest=$(grep -c '^honest:' "$work/hostile.log" || true)
 echo "hostile runs: $(grep -c '^attack=' "$work/hostile.log" || true) (honest summaries: $honest)"
-grep -E '^(attack=|honest:)' "$work/hostile.log" | tail -4 | sed 's/^/  /'
+# One line per attack run: its name, what it reached, and the honest clients meanwhile.
+awk '/^attack=/ { split($1, a, "="); name = a[2]; line = $0; sub(/.* attempted=/, "attempted=", line)
+                  sub(/ bytes_sent=.*/, "", line) }
+     /^honest:/ { sub(/^honest: /, ""); printf "  %-15s %s; honest %s\n", name, line, $0 }' "$work/hostile.log"
 # Summary over the samples after the first (warm-up): min/max RSS and a least-squares slope.
 printf '%s\n' "${samples[@]:1}" | awk '
   NF == 2 { n++; x[n] = $1; y[n] = $2 / 1024; if (n == 1 || y[n] < mn) mn = y[n]; if (y[n] > mx) mx = y[n] }

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"seedscope-hostile: misbehaving peers against a node on loopback"};
   std::string target_text, network = "simhub-1", attack_text;
-  std::size_t connections = 1, honest = 0;
+  std::size_t connections = 1, honest = 0, padding = 0;
   double duration_s = 10, rate = 0, timeout_s = 5;
   int source_octet = 66;
   app.add_option("--target", target_text, "ID@127.x.y.z:PORT (loopback only)")->required();
@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--source-octet", source_octet, "connections come from 127.<octet>.x.y")
       ->check(CLI::Range(1, 254))
+      ->capture_default_str();
+  app.add_option("--padding", padding,
+                 "half-handshake: pad the key message with this many bytes (at most ~1 MiB)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000}))
       ->capture_default_str();
   app.add_option("--honest", honest, "honest clients running meanwhile")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -69,6 +73,7 @@ int main(int argc, char** argv) {
   o.duration = Millis(static_cast<long long>(duration_s * 1000));
   o.rate = rate;
   o.source_octet = static_cast<std::uint8_t>(source_octet);
+  o.ephemeral_padding = padding;
 
   std::unique_ptr<hostile::HonestLoad> load;
   if (honest > 0)
