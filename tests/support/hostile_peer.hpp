@@ -9,6 +9,9 @@
 // is bounded in count and in time (each attack has a connection count and a duration; every
 // read and write has a deadline). Thread-safe: no doctest assertions inside; each function
 // may run in many threads at once.
+//
+// Implemented in hostile_socket.* (blocking TCP with deadlines, the authenticated session),
+// hostile_peer.cpp (wire pieces and attacks) and hostile_honest.cpp (the honest client, /proc).
 #pragma once
 
 #include <sys/types.h>
