@@ -68,7 +68,8 @@ void PexReactor::add_peer(const PeerInfo& peer) {
     return;
   }
   // A seed holds an inbound peer only for its request.
-  if (config_.seed_mode) awaiting_request_[peer.id] = clock_.mono() + config_.seed_request_wait;
+  if (config_.seed_mode)
+    awaiting_request_[peer.id] = {clock_.mono() + config_.seed_request_wait, ++awaiting_order_};
   // An inbound peer is its own source. No request yet: ensurePeers asks later.
   if (auto addr = advertised_address(peer.node_info, peer.socket.ip))
     (void)book_.add_address(*addr, *addr, clock_.wall());
@@ -211,9 +212,24 @@ void PexReactor::start() {
   next_run_ = now + Millis(static_cast<Millis::rep>(rng_.below(period)));
 }
 
+std::optional<std::string> PexReactor::longest_waiting() const {
+  const std::string* best = nullptr;
+  const Awaiting* oldest = nullptr;
+  for (const auto& [id, a] : awaiting_request_) {
+    if (switch_ != nullptr && switch_->is_persistent(id)) continue;
+    if (oldest != nullptr &&
+        std::pair(a.deadline, a.order) >= std::pair(oldest->deadline, oldest->order))
+      continue;
+    oldest = &a;
+    best = &id;
+  }
+  if (best == nullptr) return std::nullopt;
+  return *best;
+}
+
 TimePoint PexReactor::next_deadline() const {
   TimePoint t = next_run_;
-  for (const auto& [id, deadline] : awaiting_request_) t = std::min(t, deadline);
+  for (const auto& [id, a] : awaiting_request_) t = std::min(t, a.deadline);
   return t;
 }
 
@@ -407,8 +423,8 @@ bool PexReactor::take_answer_allowance(const IpAddress& ip, TimePoint now) {
 
 void PexReactor::hang_up_idle(TimePoint now) {
   std::vector<std::string> idle;
-  for (const auto& [id, deadline] : awaiting_request_)
-    if (now >= deadline) idle.push_back(id);
+  for (const auto& [id, a] : awaiting_request_)
+    if (now >= a.deadline) idle.push_back(id);
   for (const auto& id : idle) {
     awaiting_request_.erase(id);
     if (switch_->is_persistent(id)) continue;

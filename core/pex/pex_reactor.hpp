@@ -117,6 +117,9 @@ public:
   // Introspection for tests and metrics.
   const PexStats& stats() const { return stats_; }
   int attempts_to_dial(const NetAddress& addr) const;
+  // Seed mode: the inbound peer that has waited longest without sending its PexRequest (the
+  // one to drop when a newcomer finds the inbound slots full); nullopt when none waits.
+  std::optional<std::string> longest_waiting() const;
   bool request_outstanding(const std::string& peer_id) const {
     auto it = rules_.find(peer_id);
     return it != rules_.end() && it->second.request_outstanding();
@@ -157,9 +160,14 @@ private:
   // The PEX request rules of each connected peer (created on first use, gone with the peer).
   PexPeerRules& rules_of(const std::string& peer_id, bool seed_serves_once);
   std::map<std::string, PexPeerRules> rules_;
-  std::map<std::string, DialAttempts> attempts_;      // by dial string, like Go
-  std::map<std::string, TimePoint> crawled_;          // peer ID -> last crawl attempt
-  std::map<std::string, TimePoint> awaiting_request_; // seed mode: inbound peer -> deadline
+  std::map<std::string, DialAttempts> attempts_; // by dial string, like Go
+  std::map<std::string, TimePoint> crawled_;     // peer ID -> last crawl attempt
+  struct Awaiting {
+    TimePoint deadline;
+    std::uint64_t order; // connections in one millisecond keep their order
+  };
+  std::map<std::string, Awaiting> awaiting_request_; // seed mode: inbound peer -> its wait
+  std::uint64_t awaiting_order_ = 0;
   struct AnswerWindow {
     TimePoint start;
     std::size_t count = 0;

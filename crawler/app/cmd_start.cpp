@@ -139,6 +139,7 @@ int cmd_start(const std::filesystem::path& dir) {
     }
     s.handshakes_evicted = node.net().handshakes_evicted();
     s.banned_refused = node.net().refused_banned();
+    s.inbound_evicted = node.net().inbound_evictions();
     s.log_lines_suppressed = peer_log.suppressed_total();
     metrics->update(s);
   };

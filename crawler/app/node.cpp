@@ -95,6 +95,9 @@ Node::Node(runtime::Loop& loop, NodeOptions options, runtime::SwitchObserver* ob
     pc.persistent_peers_max_dial_period = p.persistent_peers_max_dial_period;
     pex_ = std::make_unique<pex::PexReactor>(book_, rng_, clock_, pc);
     switch_.add_reactor(*pex_);
+    // A seed's inbound peers are there for one request: a full seed drops the one that has
+    // waited longest without asking, rather than refusing a newcomer.
+    if (pc.seed_mode) switch_.set_inbound_eviction([this] { return pex_->longest_waiting(); });
   }
 }
 

@@ -141,6 +141,14 @@ std::optional<Failure> Switch::add_peer(std::unique_ptr<Connection> connection, 
     admission = Admission::kBanned;
     ++refused_banned_;
   }
+  if (admission == Admission::kInboundFull && inbound_eviction_) {
+    if (auto victim = inbound_eviction_(); victim && *victim != id && peers_.count(*victim) != 0) {
+      ++inbound_evictions_;
+      remove_peer(*victim, {Stage::kLocalPolicy, Reason::kPeerLimit},
+                  "dropped for a newcomer: inbound slots full and it asked nothing", false);
+      admission = peer_set_.check(id, ip, outbound);
+    }
+  }
   if (admission != Admission::kOk) {
     UpgradeFailure f;
     f.failure = admission_failure(admission);

@@ -75,6 +75,13 @@ public:
   void add_persistent_peer(const PeerAddress& addr);
   // Graceful stop: stop listening and dialing, flush and close every peer.
   void stop();
+  // When a newcomer finds the inbound slots full: a connected inbound peer to drop for it (a
+  // seed's longest-waiting peer that has asked nothing), or nullopt to refuse the newcomer
+  // as Go does (the default). Dropped peers are counted in inbound_evictions().
+  void set_inbound_eviction(std::function<std::optional<std::string>()> pick) {
+    inbound_eviction_ = std::move(pick);
+  }
+  std::uint64_t inbound_evictions() const { return inbound_evictions_; }
 
   // SwitchApi
   bool send(const std::string& peer_id, mconn::ChannelId channel, Bytes msg) override;
@@ -147,6 +154,8 @@ private:
   BanList bans_;
   std::mt19937_64 rng_{std::random_device{}()};
   std::uint64_t refused_banned_ = 0;
+  std::function<std::optional<std::string>()> inbound_eviction_;
+  std::uint64_t inbound_evictions_ = 0;
   bool stopping_ = false;
 };
 

@@ -54,6 +54,7 @@ TEST_CASE("metrics: the node's gauges and counters are served in Prometheus text
   s.handshakes_evicted = 9;
   s.banned_refused = 10;
   s.log_lines_suppressed = 11;
+  s.inbound_evicted = 12;
   m.metrics.update(s);
   m.metrics.peer_added();
   m.metrics.peer_added();
@@ -75,6 +76,7 @@ TEST_CASE("metrics: the node's gauges and counters are served in Prometheus text
   CHECK(text.find("seedscope_p2p_handshakes_evicted_total 9") != std::string::npos);
   CHECK(text.find("seedscope_p2p_banned_refused_total 10") != std::string::npos);
   CHECK(text.find("seedscope_log_lines_suppressed_total 11") != std::string::npos);
+  CHECK(text.find("seedscope_p2p_inbound_evicted_total 12") != std::string::npos);
 }
 
 TEST_CASE("metrics: an address that cannot be bound is one line with the reason") {

@@ -253,6 +253,34 @@ TEST_CASE("pex: a seed hangs up an inbound peer that asks nothing, freeing its s
   test::drain(loop);
 }
 
+TEST_CASE("pex: a full seed drops the inbound peer that waited longest without asking") {
+  runtime::Loop loop;
+  app::Config cfg = node_config("127.0.0.1");
+  cfg.p2p.seed_mode = true;
+  cfg.p2p.max_num_inbound_peers = 2;
+  NodeOptions o = node_options(cfg, 7);
+  o.pex.seed_request_wait = Millis(60000); // the idle peers are not hung up by the wait here
+  Node seed(loop, o);
+  seed.start();
+  Client first(loop), second(loop);
+  first.sw.dial(*seed.dial_address());
+  run_until(loop, [&] { return seed.net().has_peer(first.id()); });
+  second.sw.dial(*seed.dial_address());
+  run_until(loop, [&] { return seed.net().has_peer(second.id()); });
+  // A third finds both slots taken: the first (the longest waiting) makes room for it.
+  Client third(loop);
+  third.sw.dial(*seed.dial_address());
+  run_until(loop, [&] { return !third.pex.connected.empty() && !first.pex.removed.empty(); });
+  CHECK(seed.net().has_peer(second.id()));
+  CHECK(seed.net().inbound_evictions() == 1);
+  REQUIRE(third.pex.send(seed.id(), pex::encode_pex_request()));
+  run_until(loop, [&] { return third.pex.count(pex::PexMessage::Kind::kAddrs) == 1; });
+
+  seed.stop();
+  for (Client* c : {&first, &second, &third}) c->sw.stop();
+  test::drain(loop);
+}
+
 TEST_CASE("pex: a peer that floods pings and stops reading cannot freeze a seed") {
   runtime::Loop loop;
   app::Config cfg = node_config("127.0.0.1");

@@ -644,6 +644,8 @@ TEST_CASE("seed mode hangs up on inbound peers that ask nothing within the reque
   f.sw->connect(kept);
   // The deadline is the request wait, before the next crawl round.
   CHECK(f.reactor->next_deadline() == t0 + 5s);
+  // The one to drop for a newcomer: the first that connected (same millisecond, earlier).
+  CHECK(f.reactor->longest_waiting() == idle.id);
   f.clock.advance(4s);
   f.request_from(asks); // answered and hung up as a seed does
   REQUIRE(f.sw->stopped.size() == 1);
@@ -661,6 +663,7 @@ TEST_CASE("seed mode hangs up on inbound peers that ask nothing within the reque
   CHECK(f.reactor->stats().idle_hung_up == 1);
   // A persistent peer is not hung up; nothing is left waiting: the next deadline is the crawl.
   CHECK(f.reactor->next_deadline() == t0 + 30s);
+  CHECK_FALSE(f.reactor->longest_waiting().has_value());
   // Not a seed: an idle inbound peer is nothing unusual.
   Fixture g(PexReactorConfig{});
   g.sw->connect(peer_from(addr(4), false));
