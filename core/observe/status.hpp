@@ -23,6 +23,8 @@ struct CrawlStatus {
   std::map<std::string, std::uint64_t> outcomes; // outbound and inbound, by outcome name
   std::uint64_t addresses_received = 0;
   std::uint64_t addresses_ignored = 0; // invalid, private, ours, or not allowed
+  // New node IDs and addresses of inbound peers not kept: their subnet's allowance was used up.
+  std::uint64_t inbound_learn_refused = 0;
   std::uint64_t seed_requests = 0;
   std::uint64_t seed_addresses = 0;
   std::uint64_t seeds_ignored = 0; // given seeds that are no address we may dial

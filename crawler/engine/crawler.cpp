@@ -63,6 +63,16 @@ void Crawler::saw_node(const observe::NodeSeen& seen) {
   emit(seen);
 }
 
+bool Crawler::inbound_may_add(const IpAddress& ip) {
+  std::size_t& n = inbound_learnt_[PendingPool::subnet_of(ip)];
+  if (n >= options_.inbound_learn_per_subnet) {
+    ++counters_.inbound_learn_refused;
+    return false;
+  }
+  ++n;
+  return true;
+}
+
 bool Crawler::admit_inbound_network(const std::string& network) const {
   return network.empty() || networks_.count(network) != 0 ||
          unconfirmed_ < options_.max_unconfirmed_networks;
@@ -314,7 +324,8 @@ void Crawler::on_accepted(runtime::UpgradeResult result) {
   // What it says its listen address is (with the observed IP when it advertises 0.0.0.0): a
   // candidate to contact ourselves.
   if (auto la = advertised_address(info, remote.ip); la && acceptable(*la)) {
-    if (schedule_.add(*la, info.network, wall_now())) {
+    const bool known = static_cast<bool>(schedule_.find(*la)); // may be revived, costs nothing
+    if ((known || inbound_may_add(remote.ip)) && schedule_.add(*la, info.network, wall_now())) {
       emit(observe::AddressUpdate{*schedule_.find(*la), wall_now()});
       pump();
     }
@@ -361,6 +372,11 @@ void Crawler::drive(std::uint64_t sid) {
   }
   for (auto& o : s.contact.take_observations()) {
     if (auto* seen = std::get_if<observe::NodeSeen>(&o)) {
+      // A node an inbound stranger claims to be: kept within its subnet's allowance.
+      if (!seen->outbound && !seen->info.network.empty() &&
+          seen_[seen->info.network].count(seen->info.node_id) == 0 &&
+          !inbound_may_add(s.contact.remote().ip))
+        continue;
       saw_node(*seen);
       continue;
     }

@@ -61,6 +61,9 @@ struct CrawlerOptions {
   // Networks known only from inbound peers (no outbound contact confirmed them yet): at most
   // this many; inbound peers of further unknown chains are refused, nothing of them recorded.
   std::size_t max_unconfirmed_networks = 16;
+  // New node IDs and addresses that inbound peers of one IPv4 /16 (IPv6 /32) may add to the
+  // crawl (a fresh key costs a stranger one handshake); past it, what they say is not kept.
+  std::size_t inbound_learn_per_subnet = 256;
   // An inbound peer that broke the PEX rules is refused, by ID and IP, this long.
   Millis ban_time{std::chrono::hours(24)};
   crawl::ScheduleConfig schedule;
@@ -150,6 +153,9 @@ private:
   std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
   std::uint64_t next_sid_ = 1;
   BanList bans_;
+  // What inbound peers of each subnet added so far (inbound_learn_per_subnet).
+  std::unordered_map<std::uint32_t, std::size_t> inbound_learnt_;
+  bool inbound_may_add(const IpAddress& ip);
   std::size_t dialing_ = 0;
   std::size_t inbound_ = 0;
   std::size_t max_dials_ = 0;

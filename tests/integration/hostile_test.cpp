@@ -498,6 +498,33 @@ TEST_CASE("hostile: `crawl`: 5,000 unauthenticated inbound connections do not wr
   CHECK(count <= kMaxUnauthenticatedContactRows);
 }
 
+TEST_CASE("hostile: `crawl`: strangers with fresh keys from one /16 add at most 256 nodes and "
+          "addresses") {
+  raise_fd_limit();
+  TargetNode::Options o;
+  o.crawl = true;
+  TargetNode node(o);
+  // Each connection completes the handshake with a new key and advertises its own address.
+  const auto report =
+      hostile::run_attack(node.target(), options(hostile::Attack::kIdle, 600, kAttackTime));
+  INFO(report.summary());
+  CHECK(report.handshaken > 300);
+  std::string why;
+  CHECK_MESSAGE(answers_afterwards(node.target(), why), why);
+  REQUIRE(node.terminate() == std::optional<int>(0));
+  auto count = [&](const std::string& sql) {
+    auto r = test::run_process({"/usr/bin/sqlite3", "-readonly", node.db_file().string(), sql});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    return std::stoll(r.out);
+  };
+  const auto nodes = count("SELECT count(*) FROM nodes WHERE moniker = 'seedscope-hostile'");
+  const auto addrs = count("SELECT count(*) FROM addresses WHERE ip LIKE '127.66.%'");
+  MESSAGE("crawl: " << report.handshaken << " strangers kept as " << nodes << " nodes and " << addrs
+                    << " addresses");
+  CHECK(nodes <= 256);
+  CHECK(addrs <= 256);
+}
+
 } // namespace seedscope
 
 namespace seedscope {
