@@ -15,6 +15,7 @@
 
 #include "core/crawl/contact.hpp"
 #include "core/pex/pex_messages.hpp"
+#include "fuzz/fuzz_input.hpp"
 #include "fuzz/fuzz_invariant.hpp"
 #include "support/fake_clock.hpp"
 
@@ -30,19 +31,7 @@ constexpr std::array<Reason, 8> kReasons = {Reason::kClosed,      Reason::kIoErr
 constexpr std::array<Stage, 4> kStages = {Stage::kDial, Stage::kSecretHandshake, Stage::kNodeInfo,
                                           Stage::kMConnection};
 
-struct Input {
-  const std::uint8_t* data;
-  std::size_t size;
-  std::size_t at = 0;
-  bool empty() const { return at >= size; }
-  std::uint8_t byte() { return at < size ? data[at++] : 0; }
-  ByteSpan take(std::size_t n) {
-    n = std::min(n, size - std::min(at, size));
-    ByteSpan out(data + at, n);
-    at += n;
-    return out;
-  }
-};
+using seedscope::fuzz::Input;
 
 NodeInfo node(std::uint8_t b) {
   NodeInfo n;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/mconn/mconnection.hpp"
+#include "fuzz/fuzz_input.hpp"
 #include "fuzz/fuzz_invariant.hpp"
 
 using namespace seedscope;
@@ -40,19 +41,7 @@ std::vector<ChannelDescriptor> peer_channels() {
 
 using PerChannel = std::map<ChannelId, std::vector<Bytes>>;
 
-struct Input {
-  const std::uint8_t* data;
-  std::size_t size;
-  std::size_t at = 0;
-  bool empty() const { return at >= size; }
-  std::uint8_t byte() { return at < size ? data[at++] : 0; }
-  ByteSpan take(std::size_t n) {
-    n = std::min(n, size - std::min(at, size));
-    ByteSpan out(data + at, n);
-    at += n;
-    return out;
-  }
-};
+using seedscope::fuzz::Input;
 
 class Run {
 public:

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/pex/pex_reactor.hpp"
+#include "fuzz/fuzz_input.hpp"
 #include "fuzz/fuzz_invariant.hpp"
 #include "support/fake_clock.hpp"
 
@@ -31,19 +32,7 @@ const std::array<std::string, 6> kIds = {
     "5555555555555555555555555555555555555555", "not-an-id"};
 const std::array<std::string, 3> kNetworks = {"chain-a", "chain-b", ""};
 
-struct Input {
-  const std::uint8_t* data;
-  std::size_t size;
-  std::size_t at = 0;
-  bool empty() const { return at >= size; }
-  std::uint8_t byte() { return at < size ? data[at++] : 0; }
-  ByteSpan take(std::size_t n) {
-    n = std::min(n, size - std::min(at, size));
-    ByteSpan out(data + at, n);
-    at += n;
-    return out;
-  }
-};
+using seedscope::fuzz::Input;
 
 // Per connection of a peer: what it asked and what it was sent.
 struct PeerModel {
