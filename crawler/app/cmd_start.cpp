@@ -31,10 +31,11 @@ class PeerLog final : public runtime::SwitchObserver {
 public:
   explicit PeerLog(runtime::Loop& loop) : loop_(loop) {}
   metrics::NodeMetrics* metrics = nullptr; // not owned; null without metrics
-  // Each tick: the count of suppressed lines, when there is one and 10 s have passed.
-  void report_suppressed() {
+  // Each tick: the count of suppressed lines, when there is one and 10 s have passed (or at
+  // once, `now`, when the node stops).
+  void report_suppressed(bool now_or_never = false) {
     const TimePoint now = loop_.now();
-    if (now - last_report_ < Millis(10000)) return;
+    if (!now_or_never && now - last_report_ < Millis(10000)) return;
     auto counts = limiter_.take_suppressed();
     if (counts.empty()) return;
     last_report_ = now;
@@ -145,6 +146,7 @@ int cmd_start(const std::filesystem::path& dir) {
   };
   sample();
   harness.run(sample, [&](const std::string&) { node.stop(); });
+  peer_log.report_suppressed(true);
   log_line(fmt::format("stopped; address book: {} addresses", node.book().size()));
   return 0;
 }
