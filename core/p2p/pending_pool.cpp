@@ -17,8 +17,9 @@ Millis PendingPool::timeout_at(std::size_t occupancy) const {
   if (config_.capacity == 0 || occupancy * 2 <= config_.capacity) return config_.timeout;
   const double over =
       std::min(1.0, double(occupancy * 2 - config_.capacity) / double(config_.capacity));
-  const double span = double((config_.timeout - config_.min_timeout).count());
-  return std::max(config_.min_timeout, config_.timeout - Millis(std::int64_t(span * over)));
+  const Millis floor = std::min(config_.min_timeout, config_.timeout);
+  const double span = double((config_.timeout - floor).count());
+  return std::max(floor, config_.timeout - Millis(std::int64_t(span * over)));
 }
 
 template <typename Pred> PendingId PendingPool::oldest(Pred pred) const {

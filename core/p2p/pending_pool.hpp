@@ -24,7 +24,7 @@ struct PendingPoolConfig {
   std::size_t per_ip = 8;      // of them from one IP (0: no limit)
   std::size_t per_subnet = 64; // from one IPv4 /16 or IPv6 /32 (0: no limit)
   Millis timeout{20000};       // handshake deadline while the pool is at most half full,
-  Millis min_timeout{2000};    // shrinking linearly to this when it is full
+  Millis min_timeout{2000};    // shrinking linearly to this when it is full (never above timeout)
 };
 
 using PendingId = std::uint64_t;

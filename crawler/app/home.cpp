@@ -59,8 +59,6 @@ PendingPoolConfig handshake_pool(const P2PConfig& p2p) {
   pool.capacity = static_cast<std::size_t>(p2p.handshake_pool_size);
   pool.per_ip = static_cast<std::size_t>(p2p.handshake_pool_per_ip);
   pool.per_subnet = static_cast<std::size_t>(p2p.handshake_pool_per_subnet);
-  pool.timeout = p2p.handshake_timeout;
-  pool.min_timeout = std::min(pool.min_timeout, pool.timeout);
   return pool;
 }
 

@@ -35,7 +35,8 @@ Home open_home(const std::filesystem::path& dir, bool require_config);
 NodeInfo our_node_info(const Config& config);
 
 runtime::UpgradeOptions upgrade_options(const Config& config);
-// The inbound handshake pool of [p2p] (handshake_pool_*, handshake_timeout).
+// The inbound handshake pool of [p2p] (handshake_pool_*); its timeout is set by the switch or
+// the crawler from their own handshake_timeout.
 PendingPoolConfig handshake_pool(const P2PConfig& p2p);
 
 } // namespace seedscope::app

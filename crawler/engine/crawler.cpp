@@ -169,7 +169,6 @@ void Crawler::start() {
         [this](const IpAddress& ip) { return bans_.ip_banned(ip, loop_.now()); });
     PendingPoolConfig pool = options_.handshake_pool;
     pool.timeout = options_.handshake_timeout;
-    pool.min_timeout = std::min(pool.min_timeout, pool.timeout);
     port_ = transport_.listen(
         options_.laddr, up, [this](runtime::UpgradeResult r) { on_accepted(std::move(r)); }, pool);
     // Dials advertise the bound port.

@@ -202,7 +202,7 @@ void Netsim::bring_up(Host& host) {
                           .per_ip = 0, // every simulated peer dials from 127.0.0.1
                           .per_subnet = 0,
                           .timeout = options_.handshake_timeout,
-                          .min_timeout = options_.handshake_timeout});
+                          .min_timeout = options_.handshake_timeout}); // no shrinking
   }
   }
   host.up = true;

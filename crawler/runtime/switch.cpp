@@ -46,7 +46,6 @@ std::uint16_t Switch::listen(std::string_view laddr) {
       [this](const IpAddress& ip) { return bans_.ip_banned(ip, loop_.now()); });
   PendingPoolConfig pool = config_.handshake_pool;
   pool.timeout = config_.dial.upgrade.handshake_timeout;
-  pool.min_timeout = std::min(pool.min_timeout, pool.timeout);
   const std::uint16_t port = transport_.listen(
       laddr, upgrade_options(true),
       [this](UpgradeResult r) { on_upgraded(std::move(r), false, {}); }, pool);

@@ -75,6 +75,9 @@ TEST_CASE("pending pool: the handshake deadline shrinks as the pool fills") {
   CHECK(pool.timeout_at(75) == Millis(11000));
   CHECK(pool.timeout_at(100) == Millis(2000));
   CHECK(pool.timeout_at(500) == Millis(2000));
+  // A handshake timeout below the floor is never lengthened by it.
+  PendingPool quick({.capacity = 10, .timeout = Millis(1000)});
+  CHECK(quick.timeout_at(10) == Millis(1000));
   TimePoint last;
   for (int i = 0; i < 100; ++i) last = pool.admit(ip(10, std::uint8_t(i), 0, 1), t0()).deadline;
   CHECK(last == t0() + Millis(2000));
