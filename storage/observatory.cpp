@@ -184,6 +184,11 @@ struct Writer {
 
   int write(const observe::ContactRecord& r) {
     if (r.inbound && r.addr.id.empty()) return aggregate(r);
+    insert(r);
+    return 1;
+  }
+
+  void insert(const observe::ContactRecord& r) {
     contact_put.reset();
     bind_time(contact_put, 1, r.at);
     contact_put.bind(2, r.inbound ? "in" : "out").bind(3, r.addr.id);
@@ -199,7 +204,6 @@ struct Writer {
     else contact_put.bind_null(12);
     contact_put.bind(13, r.addrs_received);
     contact_put.step();
-    return 1;
   }
 
   // Inbound connections that never authenticated cost a stranger nothing: one row per minute
@@ -214,18 +218,7 @@ struct Writer {
         std::string(to_string(r.failure.stage)) + "/" + std::string(to_string(r.failure.reason));
     auto it = aggregates_.find(key);
     if (it == aggregates_.end()) {
-      contact_put.reset();
-      bind_time(contact_put, 1, r.at);
-      contact_put.bind(2, "in").bind(3, "");
-      contact_put.bind(4, r.addr.ip.to_string()).bind(5, static_cast<std::int64_t>(r.addr.port));
-      contact_put.bind(6, r.network).bind(7, crawl::to_string(r.outcome));
-      contact_put.bind(8, to_string(r.failure.stage)).bind(9, to_string(r.failure.reason));
-      contact_put.bind(10, r.detail);
-      contact_put.bind_null(11);
-      if (r.handshake_ms > 0) contact_put.bind_real(12, r.handshake_ms);
-      else contact_put.bind_null(12);
-      contact_put.bind(13, std::int64_t{0});
-      contact_put.step();
+      insert(r); // the minute's first, as it is; the next ones count in its detail
       aggregates_.emplace(key, Aggregate{db.last_insert_rowid(), 1, {r.addr.ip}});
       return 1;
     }
