@@ -25,7 +25,7 @@ std::vector<NetAddress> select_seed_addresses(std::vector<SeedCandidate> candida
   std::map<std::string, std::vector<const SeedCandidate*>> groups;
   std::vector<std::string> order; // groups by their best candidate
   for (const auto& c : candidates) {
-    auto g = group_key(c.addr, strict);
+    auto g = c.asn != 0 ? "AS" + std::to_string(c.asn) : group_key(c.addr, strict);
     auto& list = groups[g];
     if (list.empty()) order.push_back(g);
     list.push_back(&c);

@@ -1,8 +1,10 @@
 // What a seed answers: addresses of nodes of the requester's network that were verified
-// reachable recently, best reliability first, spread across /16 (IPv4) or /32 (IPv6) groups:
-// the best node of every group is taken before the second best of any. Free of I/O.
+// reachable recently, best reliability first, spread across autonomous systems where the
+// ASN is known and across /16 (IPv4) or /32 (IPv6) groups otherwise: the best node of every
+// group is taken before the second best of any. Free of I/O.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@ struct SeedCandidate {
   NetAddress addr;
   double score = 0;
   WallTime last_success{};
+  std::uint32_t asn = 0; // 0: unknown (grouped by its /16)
 };
 
 // How many addresses a seed hands out for a book of `known` verified addresses: Go's
