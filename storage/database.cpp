@@ -29,7 +29,7 @@ std::string_view describe(StorageErrc e) {
 
 // Migration N takes the schema from version N-1 to N. Never edit a released migration: add
 // one. Version 1: the address book.
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     R"sql(
 CREATE TABLE addrbook_meta (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -232,6 +232,16 @@ CREATE VIEW network_summary AS
 
 ALTER TABLE addrbook_addrs ADD COLUMN network TEXT NOT NULL DEFAULT '';
 ALTER TABLE addrbook_bans ADD COLUMN network TEXT NOT NULL DEFAULT '';
+)sql",
+    // Version 4: where each IP address is, as the operator's MaxMind DB files say.
+    R"sql(
+CREATE TABLE ip_geo (
+  ip TEXT PRIMARY KEY,
+  country TEXT NOT NULL,       -- ISO 3166-1 alpha-2; '' unknown
+  asn INTEGER NOT NULL,        -- 0 unknown
+  as_org TEXT NOT NULL,        -- '' unknown
+  updated_at REAL NOT NULL     -- when it was last looked up with a changed answer
+) WITHOUT ROWID;
 )sql",
 };
 

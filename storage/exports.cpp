@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/geo/geo.hpp"
 #include "core/pex/addr_book.hpp"
 #include "storage/addrbook_json.hpp"
 
@@ -101,9 +102,11 @@ std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallT
   auto st =
       db.prepare("SELECT a.id, a.ip, a.port, a.state, a.last_success, a.last_seen, a.advertisers, "
                  "coalesce(n.version, ''), coalesce(n.moniker, ''), coalesce(n.rpc_address, ''), "
-                 "coalesce(v.score, 0) "
+                 "coalesce(v.score, 0), coalesce(g.country, ''), coalesce(g.asn, 0), "
+                 "coalesce(g.as_org, '') "
                  "FROM addresses a LEFT JOIN nodes n ON n.network = a.network AND n.id = a.id "
                  "LEFT JOIN availability v ON v.network = a.network AND v.id = a.id "
+                 "LEFT JOIN ip_geo g ON g.ip = a.ip "
                  "WHERE a.network = ?1");
   st.bind(1, f.network);
   std::map<std::string, ExportedPeer> best; // per node ID, of the addresses that pass
@@ -124,6 +127,9 @@ std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallT
     p.moniker = st.column_text(8);
     p.rpc_address = st.column_text(9);
     p.score = st.column_double(10);
+    p.country = st.column_text(11);
+    p.asn = static_cast<std::uint32_t>(st.column_int(12));
+    p.as_org = st.column_text(13);
     const int stage = first_failing(p, has_success, st.column_double(4), f, cutoff);
     int& furthest = reached.try_emplace(p.addr.id, -1).first->second;
     furthest = std::max(furthest, stage);
@@ -152,6 +158,15 @@ std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallT
       return !groups.insert(group_key(p.addr, false)).second;
     });
   }
+  const std::size_t before_caps = out.size();
+  if (f.max_per_asn > 0 || f.max_per_country > 0) {
+    std::vector<geo::GeoInfo> where;
+    where.reserve(out.size());
+    for (const auto& p : out) where.push_back({p.country, p.asn, p.as_org});
+    const auto keep = geo::within_caps(where, {f.max_per_asn, f.max_per_country});
+    std::size_t i = 0;
+    std::erase_if(out, [&](const ExportedPeer&) { return !keep[i++]; });
+  }
   const std::size_t before_limit = out.size();
   if (f.limit > 0 && out.size() > f.limit) out.resize(f.limit);
   if (report) {
@@ -163,7 +178,8 @@ std::vector<ExportedPeer> query_peers(Database& db, const ExportFilter& f, WallT
           reached.begin(), reached.end(), [&](const auto& kv) { return kv.second == s; }));
       report->removed.emplace_back(kStageNames[s], n);
     }
-    report->removed.emplace_back("one_per_group", before_groups - before_limit);
+    report->removed.emplace_back("one_per_group", before_groups - before_caps);
+    report->removed.emplace_back("geo_caps", before_caps - before_limit);
     report->removed.emplace_back("limit", before_limit - out.size());
   }
   return out;
@@ -282,6 +298,9 @@ std::string format_peers(const std::vector<ExportedPeer>& peers, ExportFormat fo
       j["last_success"] = is_set(p.last_success) ? format_go_time(p.last_success) : "";
       j["last_seen"] = format_go_time(p.last_seen);
       j["advertisers"] = p.advertisers;
+      j["country"] = p.country;
+      j["asn"] = p.asn;
+      j["as_org"] = p.as_org;
       arr.push_back(std::move(j));
     }
     return arr.dump(2) + "\n";
@@ -289,13 +308,14 @@ std::string format_peers(const std::vector<ExportedPeer>& peers, ExportFormat fo
   case ExportFormat::kCsv: {
     std::string out =
         "id,ip,port,network,state,version,moniker,rpc_address,score,last_success,last_seen,"
-        "advertisers\n";
+        "advertisers,country,asn,as_org\n";
     for (const auto& p : peers) {
-      out += fmt::format("{},{},{},{},{},{},{},{},{:.4f},{},{},{}\n", p.addr.id,
+      out += fmt::format("{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{}\n", p.addr.id,
                          p.addr.ip.to_string(), p.addr.port, csv_field(p.network), p.state,
                          csv_field(p.version), csv_field(p.moniker), csv_field(p.rpc_address),
                          p.score, is_set(p.last_success) ? format_go_time(p.last_success) : "",
-                         format_go_time(p.last_seen), p.advertisers);
+                         format_go_time(p.last_seen), p.advertisers, csv_field(p.country), p.asn,
+                         csv_field(p.as_org));
     }
     return out;
   }
@@ -316,6 +336,34 @@ std::string format_peers(const std::vector<ExportedPeer>& peers, ExportFormat fo
   }
   }
   return {};
+}
+
+namespace {
+
+nlohmann::ordered_json concentration_json(const geo::Concentration& c) {
+  nlohmann::ordered_json j;
+  j["nodes"] = c.total;
+  j["unknown"] = c.unknown;
+  j["distinct"] = c.distinct;
+  j["to_third"] = c.to_third;
+  j["to_half"] = c.to_half;
+  auto top = nlohmann::ordered_json::array();
+  for (const auto& s : c.top) top.push_back({{"key", s.key}, {"nodes", s.nodes}});
+  j["top"] = std::move(top);
+  j["other"] = c.other;
+  return j;
+}
+
+} // namespace
+
+std::string format_geo_json(const NetworkGeo& geo, std::int64_t located_addresses) {
+  nlohmann::ordered_json j;
+  j["network"] = geo.network;
+  j["located_addresses"] = located_addresses;
+  j["country"] = concentration_json(geo.by_country);
+  j["asn"] = concentration_json(geo.by_asn);
+  j["as_org"] = concentration_json(geo.by_org);
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 } // namespace seedscope::storage

@@ -14,6 +14,7 @@
 #include "core/base/clock.hpp"
 #include "core/types/net_address.hpp"
 #include "storage/database.hpp"
+#include "storage/queries.hpp"
 
 namespace seedscope::storage {
 
@@ -30,6 +31,10 @@ struct ExportFilter {
   bool reachable_only = false;                     // address state 'reachable'
   std::size_t limit = 0;                           // 0: all
   bool one_per_group = false;                      // at most one node per /16 (IPv6: /32)
+  // At most this many nodes per ASN and per country (0: no cap); nodes whose ASN or country
+  // is unknown are not capped by it.
+  std::size_t max_per_asn = 0;
+  std::size_t max_per_country = 0;
   AddressFamily family = AddressFamily::kAny;
 };
 
@@ -44,6 +49,9 @@ struct ExportedPeer {
   WallTime last_success{};
   WallTime last_seen{};
   std::int64_t advertisers = 0;
+  std::string country; // where the address is (table ip_geo); empty / 0 unknown
+  std::uint32_t asn = 0;
+  std::string as_org;
 };
 
 // How many of a network's nodes each filter removed, in the order they apply. A node is
@@ -89,5 +97,11 @@ std::string format_nodes_json(const std::vector<NodeRecord>& nodes, const std::s
 // ID@ip:port string (for either config.toml key); addrbook.json puts reachable nodes in old
 // buckets and the rest in new ones, each as its own source.
 std::string format_peers(const std::vector<ExportedPeer>& peers, ExportFormat format);
+
+// Where a network's reachable nodes are, as JSON (/api/v1/geo, `stats --json`): for each of
+// country, asn and as_org the total, unknown, distinct, to_third, to_half and the top values
+// with their counts; `located_addresses` is the database's count of located IP addresses (0:
+// no geo database has been used).
+std::string format_geo_json(const NetworkGeo& geo, std::int64_t located_addresses);
 
 } // namespace seedscope::storage

@@ -101,7 +101,13 @@ struct Writer {
             "ON CONFLICT (network, id) DO UPDATE SET a2h = excluded.a2h, a8h = excluded.a8h, "
             "a1d = excluded.a1d, a7d = excluded.a7d, a30d = excluded.a30d, "
             "score = excluded.score, updated_at = excluded.updated_at, "
-            "decay_state = excluded.decay_state")) {}
+            "decay_state = excluded.decay_state")),
+        geo_put(d.prepare(
+            "INSERT INTO ip_geo (ip, country, asn, as_org, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+            "ON CONFLICT (ip) DO UPDATE SET country = excluded.country, asn = excluded.asn, "
+            "as_org = excluded.as_org, updated_at = excluded.updated_at "
+            "WHERE country <> excluded.country OR asn <> excluded.asn OR "
+            "as_org <> excluded.as_org")) {}
 
   // Returns the rows changed.
   int write(const observe::NodeSeen& r) {
@@ -251,9 +257,19 @@ struct Writer {
     return 1;
   }
 
+  // An unchanged answer writes nothing.
+  int write(const observe::GeoUpdate& r) {
+    geo_put.reset();
+    geo_put.bind(1, r.ip.to_string()).bind(2, r.info.country);
+    geo_put.bind(3, static_cast<std::int64_t>(r.info.asn)).bind(4, r.info.as_org);
+    bind_time(geo_put, 5, r.at);
+    geo_put.step();
+    return db.changes();
+  }
+
   Database& db;
   Statement node_get, node_put, network_put, history_put, address_put, edge_new, edge_seen,
-      advertisers_inc, contact_put, contact_update, availability_put;
+      advertisers_inc, contact_put, contact_update, availability_put, geo_put;
   struct Aggregate {
     std::int64_t rowid;
     std::uint64_t count;

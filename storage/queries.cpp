@@ -162,4 +162,35 @@ std::uint64_t database_bytes(const std::filesystem::path& file) {
   return bytes;
 }
 
+NetworkGeo geo_concentration(Database& db, const std::string& network, std::size_t top) {
+  auto st = db.prepare("SELECT a.id, coalesce(g.country, ''), coalesce(g.asn, 0), "
+                       "coalesce(g.as_org, '') FROM addresses a "
+                       "LEFT JOIN ip_geo g ON g.ip = a.ip "
+                       "WHERE a.network = ?1 AND a.state = 'reachable' "
+                       "ORDER BY a.id, a.last_success DESC");
+  st.bind(1, network);
+  std::vector<std::string> countries, asns, orgs;
+  std::string previous;
+  while (st.step()) {
+    std::string id = st.column_text(0);
+    if (!countries.empty() && id == previous) continue; // another address of the same node
+    previous = std::move(id);
+    countries.push_back(st.column_text(1));
+    asns.push_back(geo::asn_label(static_cast<std::uint32_t>(st.column_int(2))));
+    orgs.push_back(st.column_text(3));
+  }
+  NetworkGeo out;
+  out.network = network;
+  out.by_country = geo::concentration(countries, top);
+  out.by_asn = geo::concentration(asns, top);
+  out.by_org = geo::concentration(orgs, top);
+  return out;
+}
+
+std::int64_t located_addresses(Database& db) {
+  auto st = db.prepare("SELECT count(*) FROM ip_geo WHERE country <> '' OR asn <> 0");
+  st.step();
+  return st.column_int(0);
+}
+
 } // namespace seedscope::storage

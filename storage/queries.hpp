@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/base/clock.hpp"
+#include "core/geo/geo.hpp"
 #include "storage/database.hpp"
 
 namespace seedscope::storage {
@@ -106,6 +107,19 @@ AdvertisedGraph advertised_graph(Database& db, const std::string& network);
 
 // Rows of the advertised-by graph over every network: (source node, target address) pairs.
 std::int64_t advertised_edges(Database& db);
+
+// ---- Where the nodes are (table ip_geo, filled from the operator's MaxMind DB files) ----
+
+// The reachable nodes of `network` (the `reachable` of network_counts: one per node ID, at
+// the address verified most recently) by country, by ASN ("AS24940") and by AS organisation.
+struct NetworkGeo {
+  std::string network;
+  geo::Concentration by_country, by_asn, by_org;
+};
+NetworkGeo geo_concentration(Database& db, const std::string& network, std::size_t top);
+
+// IP addresses with a location recorded (any field known).
+std::int64_t located_addresses(Database& db);
 
 // ---- The crawl's bookkeeping ----
 

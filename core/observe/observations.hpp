@@ -12,6 +12,7 @@
 #include "core/crawl/availability.hpp"
 #include "core/crawl/outcome.hpp"
 #include "core/crawl/schedule.hpp"
+#include "core/geo/geo.hpp"
 #include "core/p2p/disconnect.hpp"
 #include "core/types/node_info.hpp"
 
@@ -60,8 +61,16 @@ struct AvailabilityUpdate {
   crawl::Availability availability;
 };
 
+// Where an IP address is, as the configured MaxMind DB files say (looked up off the loop
+// when the address is learnt and again when a database file changes).
+struct GeoUpdate {
+  IpAddress ip;
+  geo::GeoInfo info;
+  WallTime at{};
+};
+
 using Observation =
-    std::variant<NodeSeen, AddressUpdate, Advertised, ContactRecord, AvailabilityUpdate>;
+    std::variant<NodeSeen, AddressUpdate, Advertised, ContactRecord, AvailabilityUpdate, GeoUpdate>;
 
 // Implemented by storage (the writer), metrics, and test recorders. Called on the crawler's
 // thread; an implementation must not block it.

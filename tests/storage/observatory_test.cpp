@@ -144,7 +144,7 @@ TEST_CASE("observatory: records are written in batches and the crawl state reads
   CHECK(count(db,
               "SELECT count(*) FROM addresses WHERE state = 'retired' AND next_attempt IS NULL") ==
         71);
-  CHECK(count(db, "PRAGMA user_version") == 3);
+  CHECK(count(db, "PRAGMA user_version") == 4);
 }
 
 TEST_CASE(
@@ -266,7 +266,7 @@ TEST_CASE("observatory: migrating a version 2 database files misbehaving address
         "1, 1, 5);");
   }
   auto db = Database::open(file);
-  CHECK(count(db, "PRAGMA user_version") == 3);
+  CHECK(count(db, "PRAGMA user_version") == 4);
   CHECK(count(db, "SELECT count(*) FROM addresses WHERE id = 'a' AND state = 'misbehaving'") == 1);
   CHECK(count(db, "SELECT count(*) FROM addresses WHERE id = 'b' AND state = 'reachable'") == 1);
   auto counts = network_counts(db);
