@@ -22,6 +22,7 @@ namespace {
 const double kScoreBuckets[] = {0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99};
 const double kDegreeBuckets[] = {0, 1, 2, 5, 10, 20, 50, 100, 250};
 constexpr std::size_t kTopVersions = 20;  // per network; the rest as "other"
+constexpr std::size_t kTopGeo = 20;       // countries, ASNs, organisations per network
 constexpr std::size_t kTopProtocols = 20; // (p2p, block) pairs per network
 const std::pair<const char*, std::chrono::seconds> kChurnWindows[] = {
     {"1h", std::chrono::hours(1)}, {"1d", std::chrono::hours(24)}};
@@ -152,6 +153,18 @@ ObservatoryMetrics::ObservatoryMetrics(std::shared_ptr<prometheus::Registry> reg
   unadvertised_ = gauge(r, ns + "_topology_unadvertised_nodes", "Known nodes no node advertises");
   scc_ = gauge(r, ns + "_topology_largest_scc_nodes",
                "Nodes in the largest strongly connected component of the advertised-by graph");
+  by_country_ = gauge(r, ns + "_network_nodes_by_country",
+                      "Reachable nodes by country (ISO code; the 20 largest, other, unknown)");
+  by_asn_ = gauge(r, ns + "_network_nodes_by_asn",
+                  "Reachable nodes by autonomous system (the 20 largest, other, unknown)");
+  by_as_org_ = gauge(r, ns + "_network_nodes_by_as_org",
+                     "Reachable nodes by AS organisation (the 20 largest, other, unknown)");
+  geo_distinct_ = gauge(r, ns + "_network_geo_distinct",
+                        "Distinct countries, ASNs or AS organisations of reachable nodes");
+  geo_coefficient_ =
+      gauge(r, ns + "_network_geo_coefficient",
+            "Fewest countries, ASNs or AS organisations holding a third or half of the located "
+            "reachable nodes");
   db_bytes_ =
       &gauge(r, ns + "_storage_database_bytes", "Size of the database and its WAL")->Add({});
   refresh_seconds_ = &gauge(r, ns + "_observatory_refresh_seconds",
@@ -256,6 +269,7 @@ bool ObservatoryMetrics::refresh() {
 void ObservatoryMetrics::refresh_networks(storage::Database& db) {
   const WallTime now = clock_->wall();
   const auto networks = set_counts(storage::network_counts(db));
+  const bool located = storage::located_addresses(db) > 0;
   std::unordered_map<std::string, storage::NetworkVersions> versions;
   for (auto& v : storage::versions_by_network(db, kTopVersions))
     versions.emplace(v.network, std::move(v));
@@ -268,6 +282,29 @@ void ObservatoryMetrics::refresh_networks(storage::Database& db) {
       set_churn(net, label, storage::churn(db, net, now, window));
     set_reliability(net, storage::reliability_scores(db, net));
     set_topology(net, storage::advertised_graph(db, net));
+    if (located) set_geo(storage::geo_concentration(db, net, kTopGeo));
+  }
+}
+
+void ObservatoryMetrics::set_geo(const storage::NetworkGeo& geo) {
+  const struct {
+    const char* attribute;
+    prometheus::Family<prometheus::Gauge>* family;
+    const geo::Concentration& c;
+  } parts[] = {{"country", by_country_, geo.by_country},
+               {"asn", by_asn_, geo.by_asn},
+               {"as_org", by_as_org_, geo.by_org}};
+  for (const auto& p : parts) {
+    const std::string net = geo.network;
+    for (const auto& s : p.c.top)
+      set(p.family, {{"network", net}, {p.attribute, s.key}}, double(s.nodes));
+    set(p.family, {{"network", net}, {p.attribute, "other"}}, double(p.c.other));
+    set(p.family, {{"network", net}, {p.attribute, "unknown"}}, double(p.c.unknown));
+    set(geo_distinct_, {{"network", net}, {"attribute", p.attribute}}, double(p.c.distinct));
+    set(geo_coefficient_, {{"network", net}, {"attribute", p.attribute}, {"share", "third"}},
+        double(p.c.to_third));
+    set(geo_coefficient_, {{"network", net}, {"attribute", p.attribute}, {"share", "half"}},
+        double(p.c.to_half));
   }
 }
 

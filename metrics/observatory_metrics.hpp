@@ -9,7 +9,9 @@
 // tx_index, distinct /16 groups of reachable nodes, nodes joined and left in the last hour
 // and day, nodes by reliability score (cumulative buckets); from the advertised-by graph:
 // edges, in- and out-degree distributions (cumulative buckets), nodes nobody advertises, the
-// largest strongly connected component.
+// largest strongly connected component; where its reachable nodes are, once geo databases
+// have located addresses: by country, ASN and AS organisation (the 20 largest, the rest as
+// other, and unknown), how many distinct, and how few hold a third and a half of them.
 //
 // A refresh that fails (the database cannot be opened, a query fails) is counted in
 // `<ns>_observatory_refresh_failures_total` and logged, at most one line a minute (the first
@@ -49,6 +51,7 @@ struct ProtocolCount;
 struct NodeServices;
 struct Churn;
 struct AdvertisedGraph;
+struct NetworkGeo;
 } // namespace seedscope::storage
 
 namespace seedscope::metrics {
@@ -104,6 +107,7 @@ private:
   void set_churn(const std::string& net, const std::string& window, const storage::Churn& churn);
   void set_reliability(const std::string& net, const std::vector<double>& scores);
   void set_topology(const std::string& net, const storage::AdvertisedGraph& graph);
+  void set_geo(const storage::NetworkGeo& geo);
   // Series of networks or versions that are gone are removed.
   void remove_stale_series();
   void refresh_failed(const std::string& what);
@@ -131,6 +135,11 @@ private:
   prometheus::Family<prometheus::Gauge>* out_degree_;
   prometheus::Family<prometheus::Gauge>* unadvertised_;
   prometheus::Family<prometheus::Gauge>* scc_;
+  prometheus::Family<prometheus::Gauge>* by_country_;
+  prometheus::Family<prometheus::Gauge>* by_asn_;
+  prometheus::Family<prometheus::Gauge>* by_as_org_;
+  prometheus::Family<prometheus::Gauge>* geo_distinct_;
+  prometheus::Family<prometheus::Gauge>* geo_coefficient_;
   prometheus::Gauge* db_bytes_;
   prometheus::Gauge* refresh_seconds_;
   prometheus::Counter* refresh_failures_;

@@ -16,6 +16,10 @@
 namespace seedscope::app {
 
 namespace {
+constexpr std::size_t kGeoTop = 10; // countries, ASNs and organisations listed by /api/v1/geo
+}
+
+namespace {
 
 struct BadRequest : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -96,14 +100,19 @@ storage::ExportFilter parse_filter(std::map<std::string, std::string>& q,
   }
   if (auto v = take("reachable_only")) f.reachable_only = parse_bool("reachable_only", *v);
   if (auto v = take("one_per_group")) f.one_per_group = parse_bool("one_per_group", *v);
-  if (auto v = take("limit")) { // as `export --limit`: 1 and up; without it, every node
+  // As `export --limit` and the other counts: 1 and up; without one, no bound.
+  auto count = [](const char* key, const std::string& v) {
     const bool digits =
-        !v->empty() && v->size() <= 10 && v->find_first_not_of("0123456789") == std::string::npos;
-    const unsigned long long n = digits ? std::stoull(*v) : 0;
+        !v.empty() && v.size() <= 10 && v.find_first_not_of("0123456789") == std::string::npos;
+    const unsigned long long n = digits ? std::stoull(v) : 0;
     if (n < 1 || n > 1'000'000'000)
-      throw BadRequest(fmt::format("limit: \"{}\" is not a whole number from 1 to 1000000000", *v));
-    f.limit = static_cast<std::size_t>(n);
-  }
+      throw BadRequest(
+          fmt::format("{}: \"{}\" is not a whole number from 1 to 1000000000", key, v));
+    return static_cast<std::size_t>(n);
+  };
+  if (auto v = take("limit")) f.limit = count("limit", *v);
+  if (auto v = take("max_per_asn")) f.max_per_asn = count("max_per_asn", *v);
+  if (auto v = take("max_per_country")) f.max_per_country = count("max_per_country", *v);
   if (auto v = take("family")) {
     if (*v == "ipv4") f.family = storage::AddressFamily::kIPv4;
     else if (*v == "ipv6") f.family = storage::AddressFamily::kIPv6;
@@ -138,11 +147,12 @@ std::variant<ApiQuery, ApiResponse> parse_api_request(const std::string& path,
       out.endpoint = ApiQuery::Endpoint::kNetworks;
       return out;
     }
-    if (path == "/api/v1/nodes") {
-      // Every node of the network (the `nodes` of /api/v1/networks), not a peer list.
+    if (path == "/api/v1/nodes" || path == "/api/v1/geo") {
+      // Every node of the network (the `nodes` of /api/v1/networks), not a peer list; or where
+      // its reachable nodes are.
       auto it = q.find("network");
       if (it == q.end() || it->second.empty()) throw BadRequest("network: a chain ID is required");
-      out.endpoint = ApiQuery::Endpoint::kNodes;
+      out.endpoint = path == "/api/v1/geo" ? ApiQuery::Endpoint::kGeo : ApiQuery::Endpoint::kNodes;
       out.network = it->second;
       q.erase(it);
       if (!q.empty()) throw BadRequest("unknown parameter " + q.begin()->first);
@@ -193,6 +203,13 @@ ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::
       if (nodes.empty() && !storage::has_network(db, q.network))
         return json_error(404, "no such network: " + q.network);
       return {200, "application/json", storage::format_nodes_json(nodes, q.network)};
+    }
+    if (q.endpoint == ApiQuery::Endpoint::kGeo) {
+      if (!storage::has_network(db, q.network))
+        return json_error(404, "no such network: " + q.network);
+      return {200, "application/json",
+              storage::format_geo_json(storage::geo_concentration(db, q.network, kGeoTop),
+                                       storage::located_addresses(db))};
     }
     const auto now =
         std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());

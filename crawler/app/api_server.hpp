@@ -3,10 +3,13 @@
 // read-only connection; nothing is ever written.
 //   GET /api/v1/networks                        networks with node counts
 //   GET /api/v1/nodes?network=ID                every node of that network as JSON
+//   GET /api/v1/geo?network=ID                  its reachable nodes by country, ASN and AS
+//                                               organisation, with concentration coefficients
 //   GET /api/v1/peers?network=ID&format=F[&filters]
 //                                               persistent_peers | seeds | json | csv | addrbook
 // Filters: min_score (0..1), seen_within (a duration, e.g. 24h), reachable_only (true|false),
-// limit (count), one_per_group (true|false), family (ipv4|ipv6). A bad parameter is a 400
+// limit (count), one_per_group (true|false), max_per_asn and max_per_country (counts),
+// family (ipv4|ipv6). A bad parameter is a 400
 // with {"error": ...}; an unknown network or path a 404; a method other than GET/HEAD a 405.
 #pragma once
 
@@ -37,9 +40,9 @@ struct ApiResponse {
 // A request's endpoint and parameters, checked: everything handle_api_request decides before
 // it reads the database.
 struct ApiQuery {
-  enum class Endpoint { kNetworks, kNodes, kPeers };
+  enum class Endpoint { kNetworks, kNodes, kPeers, kGeo };
   Endpoint endpoint = Endpoint::kNetworks;
-  std::string network; // kNodes and kPeers (also filter.network)
+  std::string network; // kNodes, kPeers (also filter.network) and kGeo
   storage::ExportFormat format = storage::ExportFormat::kPersistentPeers; // kPeers
   storage::ExportFilter filter;                                           // kPeers
 };

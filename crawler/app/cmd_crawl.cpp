@@ -13,6 +13,7 @@
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/crawl_run.hpp"
+#include "crawler/app/geo_annotator.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/node.hpp"
 #include "crawler/app/node_key_file.hpp"
@@ -77,11 +78,18 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   h.writer.contact_retention =
       std::chrono::duration_cast<std::chrono::seconds>(config.crawler.contact_retention);
   h.duration = args.duration;
+  h.geo = geo_sources(home.dir, config.geo, args.geo_dbs);
+  h.geo_check_interval = config.geo.check_interval;
   RunHarness harness(loop, h);
   options.observer = harness.observer();
 
   engine::Crawler crawler(loop, options);
   crawler.restore(state);
+  if (GeoAnnotator* geo = harness.geo()) {
+    for (const auto& a : state.addresses) geo->add(a.addr.ip);
+    harness.on_geo(
+        [&crawler](const IpAddress& ip, const geo::GeoInfo& info) { crawler.set_geo(ip, info); });
+  }
   for (const auto& s : seeds) crawler.add_seed(s);
   try {
     crawler.start();
@@ -158,6 +166,8 @@ Command add_crawl_command(CLI::App& app) {
                   "Prometheus endpoint (default: prometheus_listen_addr; \"off\": none)");
   sub->add_flag("--loopback-only", raw->args.loopback_only,
                 "simulations: dial and learn loopback addresses only");
+  sub->add_option("--geo-db", raw->args.geo_dbs,
+                  "a MaxMind DB file (Country, City or ASN; repeatable), besides [geo]'s");
   return {sub, [raw, sub](const std::filesystem::path& home) {
             CrawlArgs args = raw->args;
             if (!raw->network.empty()) args.network = chain_id_option(raw->network, "--network");

@@ -49,7 +49,7 @@ Command add_export_command(CLI::App& app) {
       "print a network's peers from the database: persistent_peers, seeds, json, csv, addrbook");
   struct Raw {
     ExportArgs args;
-    std::string db, seen_within, limit, min_score;
+    std::string db, seen_within, limit, min_score, max_per_asn, max_per_country;
     bool ipv4 = false, ipv6 = false;
   };
   auto raw = std::make_shared<Raw>();
@@ -64,6 +64,10 @@ Command add_export_command(CLI::App& app) {
                 "only nodes verified at their last contact");
   sub->add_option("--limit", raw->limit, "at most this many nodes (1 or more; default: all)");
   sub->add_flag("--one-per-group", a.filter.one_per_group, "at most one node per /16 (IPv6: /32)");
+  sub->add_option("--max-per-asn", raw->max_per_asn,
+                  "at most this many nodes per autonomous system (needs geo databases)");
+  sub->add_option("--max-per-country", raw->max_per_country,
+                  "at most this many nodes per country (needs geo databases)");
   sub->add_flag("--ipv4", raw->ipv4, "IPv4 addresses only");
   sub->add_flag("--ipv6", raw->ipv6, "IPv6 addresses only");
   add_db_option(sub, raw->db);
@@ -82,6 +86,12 @@ Command add_export_command(CLI::App& app) {
             if (sub->count("--limit") != 0)
               args.filter.limit =
                   static_cast<std::size_t>(integer_option(raw->limit, "--limit", 1, 1'000'000'000));
+            if (sub->count("--max-per-asn") != 0)
+              args.filter.max_per_asn = static_cast<std::size_t>(
+                  integer_option(raw->max_per_asn, "--max-per-asn", 1, 1'000'000'000));
+            if (sub->count("--max-per-country") != 0)
+              args.filter.max_per_country = static_cast<std::size_t>(
+                  integer_option(raw->max_per_country, "--max-per-country", 1, 1'000'000'000));
             return cmd_export(home, args);
           }};
 }

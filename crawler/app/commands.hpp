@@ -97,6 +97,7 @@ struct CrawlArgs {
   std::optional<Millis> duration;          // stop after this long
   bool loopback_only = false;              // simulations: dial and learn loopback only
   std::optional<std::string> metrics_addr; // instead of prometheus_listen_addr
+  std::vector<std::string> geo_dbs;        // MaxMind DB files besides [geo]'s, kind by type
 };
 // The crawler and seed service, recording into the observatory database.
 int cmd_crawl(const std::filesystem::path& home, const CrawlArgs& args);

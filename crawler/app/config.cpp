@@ -52,13 +52,16 @@ constexpr std::string_view kCrawlerKeys[] = {
 // clang-format on
 constexpr std::string_view kInstrumentationKeys[] = {"prometheus", "prometheus_listen_addr",
                                                      "namespace"};
+constexpr std::string_view kGeoKeys[] = {"country_db", "asn_db", "check_interval"};
 struct KnownSection {
   std::string_view name;
   std::span<const std::string_view> keys;
 };
-constexpr KnownSection kSections[] = {
-    {"p2p", kP2PKeys}, {"crawler", kCrawlerKeys}, {"instrumentation", kInstrumentationKeys}};
-constexpr std::string_view kSectionNames[] = {"p2p", "crawler", "instrumentation"};
+constexpr KnownSection kSections[] = {{"p2p", kP2PKeys},
+                                      {"crawler", kCrawlerKeys},
+                                      {"instrumentation", kInstrumentationKeys},
+                                      {"geo", kGeoKeys}};
+constexpr std::string_view kSectionNames[] = {"p2p", "crawler", "instrumentation", "geo"};
 // Tendermint / CometBFT config.toml settings seedscope has no use for: a copied Tendermint
 // config gets told what to remove instead of a bare "unknown key".
 // clang-format off
@@ -282,6 +285,12 @@ void read_crawler(const Reader& r, const toml::table* t, CrawlerConfig& c) {
   if (c.retry_cap < c.retry_base) r.invalid(t, "retry_cap", "must be at least retry_base");
 }
 
+void read_geo(const Reader& r, const toml::table* t, GeoConfig& c) {
+  r.string(t, "country_db", c.country_db);
+  r.string(t, "asn_db", c.asn_db);
+  r.duration(t, "check_interval", c.check_interval, Millis(1000), kDay);
+}
+
 void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
   if (c.moniker.empty() || blank(c.moniker) || !printable_ascii(c.moniker))
     r.invalid(nullptr, "moniker", "must be non-empty printable ASCII");
@@ -368,6 +377,7 @@ Config parse_config(std::string_view text, std::string_view source) {
   const toml::table* p2p = r.section("p2p");
   read_p2p(r, p2p, c.p2p);
   read_crawler(r, r.section("crawler"), c.crawler);
+  read_geo(r, r.section("geo"), c.geo);
   if (const toml::table* inst = r.section("instrumentation")) {
     r.boolean(inst, "prometheus", c.prometheus);
     r.string(inst, "prometheus_listen_addr", c.prometheus_listen_addr);
@@ -563,6 +573,14 @@ std::string render_config(const Config& c) {
   out += fmt::format("prometheus = {}\n", b(c.prometheus));
   out += fmt::format("prometheus_listen_addr = {}\n", quote(c.prometheus_listen_addr));
   out += fmt::format("namespace = {}\n", quote(c.metrics_namespace));
+  out += "\n[geo]\n\n";
+  out += "# Country and ASN of every address, looked up offline in MaxMind DB files you provide\n";
+  out += "# (GeoLite2-Country or -City and GeoLite2-ASN, or DB-IP's lite files); relative to\n";
+  out += "# the home directory unless absolute. \"\": none. Nothing is downloaded. A changed\n";
+  out += "# file (mtime) is reopened within check_interval; replace files by renaming.\n";
+  out += fmt::format("country_db = {}\n", quote(c.geo.country_db));
+  out += fmt::format("asn_db = {}\n", quote(c.geo.asn_db));
+  out += fmt::format("check_interval = {}\n", quote(format_duration(c.geo.check_interval)));
   return out;
 }
 

@@ -69,6 +69,16 @@ struct CrawlerConfig {
   Millis status_interval{10000}; // log line period when stdout is not a terminal
 };
 
+// The [geo] section: MaxMind DB files the operator provides (GeoLite2-Country or -City,
+// GeoLite2-ASN, DB-IP's lite files), relative to the home directory unless absolute; ""
+// none. Nothing is downloaded. Each file is checked for a change (mtime, size) every
+// check_interval and reopened.
+struct GeoConfig {
+  std::string country_db;
+  std::string asn_db;
+  Millis check_interval{std::chrono::minutes(1)};
+};
+
 struct Config {
   std::string moniker;                                // default: the host name
   std::string node_key_file = "config/node_key.json"; // relative to the home directory
@@ -76,6 +86,7 @@ struct Config {
   std::string db_file = "data/seedscope.db";          // relative to the home directory
   P2PConfig p2p;
   CrawlerConfig crawler;
+  GeoConfig geo;
   // [instrumentation] as in Tendermint: the Prometheus endpoint ("" or "off": none).
   bool prometheus = true; // Tendermint's switch; false: no metrics whatever the address
   std::string prometheus_listen_addr = "127.0.0.1:26660";

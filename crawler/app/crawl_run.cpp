@@ -9,6 +9,17 @@
 
 namespace seedscope::app {
 
+std::vector<geo::GeoLookup::Source> geo_sources(const std::filesystem::path& home,
+                                                const GeoConfig& geo,
+                                                const std::vector<std::string>& extra) {
+  std::vector<geo::GeoLookup::Source> out;
+  if (!geo.country_db.empty())
+    out.push_back({resolve_in_home(home, geo.country_db), geo::DbKind::kCountry});
+  if (!geo.asn_db.empty()) out.push_back({resolve_in_home(home, geo.asn_db), geo::DbKind::kAsn});
+  for (const auto& f : extra) out.push_back({std::filesystem::absolute(f), std::nullopt});
+  return out;
+}
+
 engine::CrawlerOptions crawler_options(const Config& config) {
   engine::CrawlerOptions o;
   o.our_info = our_node_info(config);

@@ -10,10 +10,17 @@
 
 #include "crawler/app/config.hpp"
 #include "crawler/engine/crawler.hpp"
+#include "crawler/geo/maxmind.hpp"
 #include "storage/observatory.hpp"
 #include "storage/queries.hpp"
 
 namespace seedscope::app {
+
+// The MaxMind DB files to use: [geo] country_db and asn_db (relative to the home), then each
+// --geo-db file (its kind read from the file). Empty: geo is off.
+std::vector<geo::GeoLookup::Source> geo_sources(const std::filesystem::path& home,
+                                                const GeoConfig& geo,
+                                                const std::vector<std::string>& extra);
 
 // Crawler options from the config ([p2p] laddr/seeds/dial_timeout, [crawler], network).
 engine::CrawlerOptions crawler_options(const Config& config);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "crawler/app/geo_annotator.hpp"
 #include "crawler/app/metrics_endpoint.hpp"
 #include "crawler/app/output.hpp"
 #include "crawler/runtime/listen_address.hpp"
@@ -49,6 +50,22 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
   writer_ = std::make_unique<storage::ObservatoryWriter>(*options_.observatory, std::move(w));
   fan_out_.add(writer_.get());
   fan_out_.add(crawler_metrics_.get());
+  if (options_.geo.empty()) {
+    log("geo: off (no [geo] country_db or asn_db, no --geo-db): countries and ASNs are not "
+        "recorded");
+  } else {
+    GeoAnnotatorOptions g;
+    g.sources = options_.geo;
+    g.scratch_dir = options_.observatory->parent_path();
+    g.check_interval = options_.geo_check_interval;
+    g.log = [prefix](const std::string& line) { log_line(prefix + line); };
+    g.sink = writer_.get();
+    g.on_result = [this](const IpAddress& ip, const geo::GeoInfo& info) {
+      if (geo_listener_) geo_listener_(ip, info);
+    };
+    geo_ = std::make_unique<GeoAnnotator>(loop_, std::move(g));
+    fan_out_.add(geo_.get());
+  }
   if (registry_) {
     metrics::ObservatoryMetricsOptions mo;
     mo.ns = options_.metrics_namespace;
@@ -71,8 +88,10 @@ void RunHarness::run(std::function<void()> on_tick,
                      std::function<void(const std::string& why)> on_stop) {
   on_tick_ = std::move(on_tick);
   on_stop_ = std::move(on_stop);
+  if (geo_) geo_->tick(loop_.now()); // the files are opened at once, not a tick later
   std::function<void()> tick = [this, &tick] {
     if (on_tick_) on_tick_();
+    if (geo_ && !stopping_) geo_->tick(loop_.now());
     if (!stopping_) tick_.start(options_.tick, tick);
   };
   tick_.start(options_.tick, tick);
@@ -93,6 +112,7 @@ void RunHarness::request_stop(const std::string& why) {
   if (stopping_) return;
   stopping_ = true;
   log(why + ", shutting down");
+  if (geo_) geo_->stop();
   tick_.stop();
   deadline_.stop();
   if (on_stop_) on_stop_(why);

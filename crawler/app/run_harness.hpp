@@ -18,6 +18,7 @@
 #include "core/base/clock.hpp"
 #include "core/observe/observations.hpp"
 #include "core/observe/status.hpp"
+#include "crawler/geo/maxmind.hpp"
 #include "crawler/runtime/loop.hpp"
 #include "crawler/runtime/shutdown.hpp"
 #include "crawler/runtime/timer.hpp"
@@ -35,6 +36,7 @@ class ObservatoryMetrics;
 namespace seedscope::app {
 
 class MetricsEndpoint;
+class GeoAnnotator;
 
 struct HarnessOptions {
   std::string log_prefix;   // before every line the harness logs ("demo: ")
@@ -45,6 +47,10 @@ struct HarnessOptions {
   std::optional<std::filesystem::path> observatory;
   storage::WriterOptions writer; // its log and on_batch are set by the harness
   Millis observatory_interval{15'000};
+  // With an observatory: MaxMind DB files for countries and ASNs (GeoAnnotator); none: geo
+  // is off, said once.
+  std::vector<geo::GeoLookup::Source> geo;
+  Millis geo_check_interval{60'000};
   std::optional<Millis> duration; // stop after this long
   Millis give_up{1500};           // after the stop, the loop ends at the latest this much later
   Millis tick{1000};
@@ -65,6 +71,12 @@ public:
   // observatory.
   observe::Observer* observer() { return writer_ ? &fan_out_ : nullptr; }
   void add_observer(observe::Observer* observer) { fan_out_.add(observer); }
+  // Null without geo databases configured.
+  GeoAnnotator* geo() { return geo_.get(); }
+  // Where an address is, when the annotator learns it (on the loop); set before run().
+  void on_geo(std::function<void(const IpAddress&, const geo::GeoInfo&)> listener) {
+    geo_listener_ = std::move(listener);
+  }
   // With metrics and an observatory: the crawler's gauges follow `status` (call it each tick).
   void update_metrics(const observe::CrawlStatus& status);
 
@@ -86,6 +98,8 @@ private:
   std::unique_ptr<storage::ObservatoryWriter> writer_;
   std::unique_ptr<metrics::ObservatoryMetrics> observatory_metrics_;
   std::unique_ptr<MetricsEndpoint> endpoint_;
+  std::unique_ptr<GeoAnnotator> geo_; // after writer_: destroyed before it
+  std::function<void(const IpAddress&, const geo::GeoInfo&)> geo_listener_;
   observe::FanOut fan_out_;
   runtime::Timer tick_;
   runtime::Timer deadline_;

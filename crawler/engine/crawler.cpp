@@ -472,13 +472,20 @@ void Crawler::record_verdict(const crawl::Contact& c) {
   }
 }
 
+void Crawler::set_geo(const IpAddress& ip, const geo::GeoInfo& info) {
+  if (info.asn != 0) asn_by_ip_[ip] = info.asn;
+  else asn_by_ip_.erase(ip);
+}
+
 std::vector<NetAddress> Crawler::seed_answer(const std::string& network) const {
   auto it = nodes_.find(network);
   if (it == nodes_.end()) return {};
   std::vector<crawl::SeedCandidate> candidates;
   for (const auto& [id, n] : it->second) {
     if (!n.reachable) continue;
-    candidates.push_back({n.addr, n.availability.score(), n.last_success});
+    const auto asn = asn_by_ip_.find(n.addr.ip);
+    candidates.push_back({n.addr, n.availability.score(), n.last_success,
+                          asn == asn_by_ip_.end() ? 0 : asn->second});
   }
   const auto fresh = wall_now() - options_.seed_fresh;
   const auto max = crawl::seed_answer_size(candidates.size());

@@ -100,6 +100,8 @@ public:
   std::size_t max_concurrent_dials() const { return max_dials_; }
   CrawlerStats stats() const;
   const crawl::Schedule& schedule() const { return schedule_; }
+  // Where an address is (from the geo annotator): seed answers spread over ASNs.
+  void set_geo(const IpAddress& ip, const geo::GeoInfo& info);
   // The addresses a seed would answer a node of `network` with now.
   std::vector<NetAddress> seed_answer(const std::string& network) const;
   // Nodes that answered their last outbound contact, per network.
@@ -153,6 +155,7 @@ private:
   std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
   std::uint64_t next_sid_ = 1;
   BanList bans_;
+  std::map<IpAddress, std::uint32_t> asn_by_ip_; // known ASNs only
   // What inbound peers of each subnet added so far (inbound_learn_per_subnet).
   std::unordered_map<std::uint32_t, std::size_t> inbound_learnt_;
   bool inbound_may_add(const IpAddress& ip);

@@ -30,7 +30,8 @@ std::string bool_text(bool b) { return b ? "true" : "false"; }
 std::string to_query(const ApiQuery& q) {
   if (q.endpoint == ApiQuery::Endpoint::kNetworks) return "";
   std::string out = "network=" + encode(q.network);
-  if (q.endpoint == ApiQuery::Endpoint::kNodes) return out;
+  if (q.endpoint == ApiQuery::Endpoint::kNodes || q.endpoint == ApiQuery::Endpoint::kGeo)
+    return out;
   const storage::ExportFilter& f = q.filter;
   out += "&format=" + std::string(storage::to_string(q.format));
   out += fmt::format("&min_score={:.17g}", f.min_score);
@@ -38,6 +39,8 @@ std::string to_query(const ApiQuery& q) {
   out += "&reachable_only=" + bool_text(f.reachable_only);
   out += "&one_per_group=" + bool_text(f.one_per_group);
   if (f.limit != 0) out += fmt::format("&limit={}", f.limit);
+  if (f.max_per_asn != 0) out += fmt::format("&max_per_asn={}", f.max_per_asn);
+  if (f.max_per_country != 0) out += fmt::format("&max_per_country={}", f.max_per_country);
   if (f.family == storage::AddressFamily::kIPv4) out += "&family=ipv4";
   if (f.family == storage::AddressFamily::kIPv6) out += "&family=ipv6";
   return out;
@@ -49,7 +52,8 @@ bool same(const ApiQuery& a, const ApiQuery& b) {
   const auto &f = a.filter, &g = b.filter;
   return a.format == b.format && f.network == g.network && f.min_score == g.min_score &&
          f.seen_within == g.seen_within && f.reachable_only == g.reachable_only &&
-         f.limit == g.limit && f.one_per_group == g.one_per_group && f.family == g.family;
+         f.limit == g.limit && f.one_per_group == g.one_per_group && f.family == g.family &&
+         f.max_per_asn == g.max_per_asn && f.max_per_country == g.max_per_country;
 }
 
 const char* path_of(ApiQuery::Endpoint e) {
@@ -57,6 +61,7 @@ const char* path_of(ApiQuery::Endpoint e) {
   case ApiQuery::Endpoint::kNetworks: return "/api/v1/networks";
   case ApiQuery::Endpoint::kNodes: return "/api/v1/nodes";
   case ApiQuery::Endpoint::kPeers: return "/api/v1/peers";
+  case ApiQuery::Endpoint::kGeo: return "/api/v1/geo";
   }
   return "";
 }
