@@ -47,7 +47,8 @@ struct GeoAnnotator::Core {
   GeoAnnotatorStats stats;
 
   Core(runtime::Loop& l, GeoAnnotatorOptions o)
-      : loop(l), options(std::move(o)),
+      : loop(l),
+        options(std::move(o)),
         job(std::make_shared<Job>(options.sources, options.scratch_dir)) {}
 
   void log(const std::string& line) const {
@@ -142,18 +143,19 @@ void GeoAnnotator::start_job(const std::shared_ptr<Core>& core, TimePoint now, b
         if (j.check_files) c.databases = j.databases;
         if (j.reloaded) {
           ++c.stats.reloads;
-          c.log(c.databases.empty() ? std::string("geo: no database open; countries and ASNs "
-                                                  "are not recorded until one is")
-                                    : "geo: using " + fmt::format("{}", fmt::join(c.databases,
-                                                                                  "; ")));
+          c.log(c.databases.empty()
+                    ? std::string("geo: no database open; countries and ASNs "
+                                  "are not recorded until one is")
+                    : "geo: using " + fmt::format("{}", fmt::join(c.databases, "; ")));
         }
         c.stats.errors += j.errors.size();
         for (std::size_t i = 0; i < j.errors.size() && i < kErrorLinesPerBatch; ++i)
           c.log(j.errors[i]);
         if (j.errors.size() > kErrorLinesPerBatch)
-          c.log(fmt::format("geo: {} more errors in this batch", j.errors.size() - kErrorLinesPerBatch));
-        const WallTime now = std::chrono::time_point_cast<WallTime::duration>(
-            std::chrono::system_clock::now());
+          c.log(fmt::format("geo: {} more errors in this batch",
+                            j.errors.size() - kErrorLinesPerBatch));
+        const WallTime now =
+            std::chrono::time_point_cast<WallTime::duration>(std::chrono::system_clock::now());
         if (j.results.size() != j.ips.size() || error) {
           // Not looked up (no database open, or the work failed): back to the queue.
           for (const auto& ip : j.ips) c.pending.push_back(ip);

@@ -50,10 +50,7 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
   writer_ = std::make_unique<storage::ObservatoryWriter>(*options_.observatory, std::move(w));
   fan_out_.add(writer_.get());
   fan_out_.add(crawler_metrics_.get());
-  if (options_.geo.empty()) {
-    log("geo: off (no [geo] country_db or asn_db, no --geo-db): countries and ASNs are not "
-        "recorded");
-  } else {
+  if (!options_.geo.empty()) {
     GeoAnnotatorOptions g;
     g.sources = options_.geo;
     g.scratch_dir = options_.observatory->parent_path();
@@ -88,6 +85,10 @@ void RunHarness::run(std::function<void()> on_tick,
                      std::function<void(const std::string& why)> on_stop) {
   on_tick_ = std::move(on_tick);
   on_stop_ = std::move(on_stop);
+  // Said once, after the command's own start-up line.
+  if (writer_ && !geo_)
+    log("geo: off (no [geo] country_db or asn_db, no --geo-db): countries and ASNs are not "
+        "recorded");
   if (geo_) geo_->tick(loop_.now()); // the files are opened at once, not a tick later
   std::function<void()> tick = [this, &tick] {
     if (on_tick_) on_tick_();

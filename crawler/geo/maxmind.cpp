@@ -23,8 +23,7 @@ std::optional<DbKind> kind_of_type(std::string_view database_type) {
   std::string t(database_type);
   std::transform(t.begin(), t.end(), t.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (t.find("asn") != std::string::npos || t.find("isp") != std::string::npos)
-    return DbKind::kAsn;
+  if (t.find("asn") != std::string::npos || t.find("isp") != std::string::npos) return DbKind::kAsn;
   if (t.find("country") != std::string::npos || t.find("city") != std::string::npos)
     return DbKind::kCountry;
   return std::nullopt;
@@ -36,7 +35,10 @@ struct MaxMindDb::Handle {
 };
 
 MaxMindDb::MaxMindDb(fs::path file, std::unique_ptr<Handle> handle, DbKind kind, std::string type)
-    : file_(std::move(file)), handle_(std::move(handle)), kind_(kind), type_(std::move(type)) {}
+    : file_(std::move(file)),
+      handle_(std::move(handle)),
+      kind_(kind),
+      type_(std::move(type)) {}
 
 MaxMindDb::~MaxMindDb() = default;
 
@@ -77,8 +79,8 @@ std::unique_ptr<MaxMindDb> MaxMindDb::open(const fs::path& file, std::optional<D
       why += fmt::format(" ({})", std::strerror(open_errno));
     // MMDB_open leaves nothing to close on failure.
     handle->mmdb = MMDB_s{};
-    throw GeoError(fmt::format("geo database {}: not a usable MaxMind DB file: {}",
-                               file.string(), why));
+    throw GeoError(
+        fmt::format("geo database {}: not a usable MaxMind DB file: {}", file.string(), why));
   }
   const char* raw_type = handle->mmdb.metadata.database_type;
   std::string type = raw_type != nullptr ? raw_type : "";
@@ -87,10 +89,11 @@ std::unique_ptr<MaxMindDb> MaxMindDb::open(const fs::path& file, std::optional<D
     throw GeoError(fmt::format("geo database {}: its type \"{}\" holds neither countries nor "
                                "ASNs (expected a Country, City or ASN database)",
                                file.string(), type));
-  if (kind && *found != *kind)
-    throw GeoError(fmt::format("geo database {}: a {} database (\"{}\"), not a{} {} database",
-                               file.string(), to_string(*found), type,
-                               *kind == DbKind::kAsn ? "n" : "", to_string(*kind)));
+  if (kind && *found != *kind) {
+    auto what = [](DbKind k) { return k == DbKind::kAsn ? "ASNs" : "countries"; };
+    throw GeoError(fmt::format("geo database {}: holds {} (\"{}\"), not {}", file.string(),
+                               what(*found), type, what(*kind)));
+  }
   return std::unique_ptr<MaxMindDb>(new MaxMindDb(file, std::move(handle), *found, type));
 }
 
@@ -136,8 +139,8 @@ bool MaxMindDb::lookup(const IpAddress& ip, GeoInfo& info, std::string& error) c
   auto result = MMDB_lookup_sockaddr(&handle_->mmdb, reinterpret_cast<const sockaddr*>(&storage),
                                      &mmdb_error);
   if (mmdb_error != MMDB_SUCCESS) {
-    error = fmt::format("geo database {}: lookup of {} failed: {}", file_.string(),
-                        ip.to_string(), MMDB_strerror(mmdb_error));
+    error = fmt::format("geo database {}: lookup of {} failed: {}", file_.string(), ip.to_string(),
+                        MMDB_strerror(mmdb_error));
     return false;
   }
   if (!result.found_entry) return true;
@@ -194,7 +197,8 @@ bool GeoLookup::refresh(std::vector<std::string>& errors) {
 }
 
 bool GeoLookup::any_open() const {
-  return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.db != nullptr; });
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [](const Entry& e) { return e.db != nullptr; });
 }
 
 std::vector<std::string> GeoLookup::describe() const {

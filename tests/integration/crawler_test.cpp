@@ -194,6 +194,28 @@ TEST_CASE(
   CHECK(crawler.stats().networks.at("crawl-b").seed_requests == 1);
   CHECK(crawler.stats().networks.at("crawl-b").seed_addresses == answer.addrs->size());
 
+  // Where the geo annotator knows the ASNs, seed answers spread over them: three nodes of
+  // their own providers come first, before the second node of the provider of all the rest.
+  {
+    std::vector<NetAddress> known;
+    for (const auto& [id, node] : crawler.nodes().at("crawl-b"))
+      if (node.reachable) known.push_back(node.addr);
+    REQUIRE(known.size() > 4);
+    std::map<IpAddress, std::uint32_t> asn_of;
+    for (std::size_t i = 0; i < known.size(); ++i)
+      asn_of[known[i].ip] = i < 3 ? std::uint32_t(65001 + i) : 65000;
+    for (const auto& [ip, asn] : asn_of) crawler.set_geo(ip, geo::GeoInfo{"", asn, ""});
+    const auto spread = crawler.seed_answer("crawl-b");
+    REQUIRE(spread.size() >= 4);
+    std::set<std::uint32_t> first;
+    for (std::size_t i = 0; i < 4; ++i) first.insert(asn_of.at(spread[i].ip));
+    CHECK(first == std::set<std::uint32_t>{65000, 65001, 65002, 65003});
+    for (std::size_t i = 4; i < spread.size(); ++i) CHECK(asn_of.at(spread[i].ip) == 65000);
+    // Unknown again: the /16 groups decide as before.
+    for (const auto& [ip, asn] : asn_of) crawler.set_geo(ip, geo::GeoInfo{});
+    CHECK(crawler.seed_answer("crawl-b").size() == spread.size());
+  }
+
   // A peer that breaks the rules (a PexAddrs nobody asked for) is hung up and banned: its
   // next connection, and any other from its IP, is closed at accept.
   const auto rude = test::pex_send(loop, target, "crawl-b", pex::encode_pex_addrs({}));

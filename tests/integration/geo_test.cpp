@@ -33,27 +33,12 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 const std::string kBinary = SEEDSCOPE_BINARY;
 
-// The fixture's world, by the second octet of 127.o.x.y (netsim puts node g in 127.(1 + g %
-// 200).x.y): no country for every tenth /16, else one of five; ASN 64500 + o % 7 except every
-// 13th /16, with three organisations over the seven ASNs.
-std::string fixture_country(int o) {
-  static const char* const kCountries[] = {"DE", "US", "FI", "SG", "BR"};
-  return o % 10 == 0 ? "" : kCountries[o % 5];
-}
-std::uint32_t fixture_asn(int o) { return o % 13 == 0 ? 0 : 64500 + std::uint32_t(o % 7); }
-std::string fixture_org(int o) {
-  return fixture_asn(o) == 0 ? "" : fmt::format("Hoster {}", char('A' + (o % 7) % 3));
-}
+using test::fixture_asn;
+using test::fixture_country;
+using test::fixture_org;
 
 void write_fixtures(const fs::path& country_db, const fs::path& asn_db) {
-  std::vector<test::MmdbNetwork> countries, asns;
-  for (int o = 1; o <= 250; ++o) {
-    const std::string cidr = fmt::format("127.{}.0.0/16", o);
-    if (!fixture_country(o).empty()) countries.push_back({cidr, fixture_country(o), 0, ""});
-    if (fixture_asn(o) != 0) asns.push_back({cidr, "", fixture_asn(o), fixture_org(o)});
-  }
-  test::write_mmdb(country_db, "Test-Country", countries);
-  test::write_mmdb(asn_db, "Test-ASN", asns);
+  test::write_netsim_fixtures(country_db, asn_db);
 }
 
 IpAddress v4(int a, int b, int c, int d) {
@@ -125,10 +110,9 @@ TEST_CASE("geo databases: countries and ASNs are looked up; a missing, corrupt o
   test::write_file(cut, test::read_file(asn_db).substr(0, 300));
   CHECK(error_of(cut, std::nullopt).find("not a usable MaxMind DB file") != std::string::npos);
   CHECK(error_of(asn_db, geo::DbKind::kCountry) ==
-        fmt::format("geo database {}: an asn database (\"Test-ASN\"), not a country database",
-                    asn_db.string()));
+        fmt::format("geo database {}: holds ASNs (\"Test-ASN\"), not countries", asn_db.string()));
   CHECK(error_of(country_db, geo::DbKind::kAsn) ==
-        fmt::format("geo database {}: a country database (\"Test-Country\"), not an asn database",
+        fmt::format("geo database {}: holds countries (\"Test-Country\"), not ASNs",
                     country_db.string()));
   const auto other = dir.path() / "other.mmdb";
   test::write_mmdb(other, "Test-Anonymous-IP", {{"127.0.0.0/8", "", 1, "x"}});
@@ -143,10 +127,9 @@ TEST_CASE("geo lookup: a changed file is reopened, a damaged replacement leaves 
   const auto country_db = dir.path() / "country.mmdb", asn_db = dir.path() / "asn.mmdb";
   write_fixtures(country_db, asn_db);
   const auto missing = dir.path() / "later.mmdb";
-  geo::GeoLookup lookup({{country_db, geo::DbKind::kCountry},
-                         {asn_db, geo::DbKind::kAsn},
-                         {missing, std::nullopt}},
-                        dir.path());
+  geo::GeoLookup lookup(
+      {{country_db, geo::DbKind::kCountry}, {asn_db, geo::DbKind::kAsn}, {missing, std::nullopt}},
+      dir.path());
   std::vector<std::string> errors;
   CHECK(lookup.refresh(errors)); // opened
   REQUIRE(errors.size() == 1);   // the missing file, once
@@ -280,8 +263,8 @@ TEST_CASE("geo in the observatory: one row per IP, written when the answer chang
       info.moniker = fmt::format("n{}", i);
       info.channels = Bytes{0x00};
       w.post(observe::NodeSeen{info, t});
-      w.post(observe::GeoUpdate{a.addr.ip,
-                                {fixture_country(i), fixture_asn(i), fixture_org(i)}, t});
+      w.post(
+          observe::GeoUpdate{a.addr.ip, {fixture_country(i), fixture_asn(i), fixture_org(i)}, t});
     }
     crawl::ScheduledAddress old;
     old.addr = NetAddress{fmt::format("{:040x}", 1), v4(127, 100, 0, 1), 26656};
@@ -295,8 +278,8 @@ TEST_CASE("geo in the observatory: one row per IP, written when the answer chang
     w.flush();
     const auto before = w.stats().rows_written;
     // The same answer again writes nothing; a changed one updates the row.
-    w.post(observe::GeoUpdate{v4(127, 1, 0, 1), {fixture_country(1), fixture_asn(1),
-                                                 fixture_org(1)}, t + 1min});
+    w.post(observe::GeoUpdate{
+        v4(127, 1, 0, 1), {fixture_country(1), fixture_asn(1), fixture_org(1)}, t + 1min});
     w.flush();
     CHECK(w.stats().rows_written == before);
     w.post(observe::GeoUpdate{v4(127, 12, 0, 1), {"FI", 64999, "Hoster Z"}, t + 1min});
@@ -372,8 +355,9 @@ TEST_CASE("geo in the observatory: one row per IP, written when the answer chang
                                      "network=geo-1&format=json&max_per_asn=1");
   REQUIRE(api.status == 200);
   CHECK(nlohmann::json::parse(api.body).size() == capped.size());
-  CHECK(app::handle_api_request(file, "GET", "/api/v1/peers", "network=geo-1&max_per_asn=0")
-            .status == 400);
+  CHECK(
+      app::handle_api_request(file, "GET", "/api/v1/peers", "network=geo-1&max_per_asn=0").status ==
+      400);
   CHECK(app::handle_api_request(file, "GET", "/api/v1/peers", "network=geo-1&max_per_country=x")
             .status == 400);
   auto geo_api = app::handle_api_request(file, "GET", "/api/v1/geo", "network=geo-1");
@@ -454,11 +438,11 @@ TEST_CASE("geo crawl: every reachable node is located; stats, API, metrics and c
   test::write_file(home / "config" / "config.toml",
                    fmt::format("[geo]\ncountry_db = \"{}\"\n", country_db.string()));
   const fs::path db = dir.path() / "obs.db";
-  auto crawl = test::run_process({kBinary, "crawl", "--home", home.string(), "--db", db.string(),
-                                  "--seed", seeds, "--loopback-only", "--laddr", "127.0.0.1:0",
-                                  "--metrics-addr", "off", "--duration", "10s", "--geo-db",
-                                  asn_db.string()},
-                                 Millis(60000));
+  auto crawl =
+      test::run_process({kBinary, "crawl", "--home", home.string(), "--db", db.string(), "--seed",
+                         seeds, "--loopback-only", "--laddr", "127.0.0.1:0", "--metrics-addr",
+                         "off", "--duration", "10s", "--geo-db", asn_db.string()},
+                        Millis(60000));
   INFO(crawl.err);
   REQUIRE(crawl.exit_code == 0);
   CHECK(crawl.err.find("geo: using country: " + country_db.string() + " (Test-Country); asn: " +
@@ -473,8 +457,8 @@ TEST_CASE("geo crawl: every reachable node is located; stats, API, metrics and c
     if (!netsim::completes_handshake(*cls) || netsim::misbehaves_after_handshake(*cls)) continue;
     const std::string chain = n["advertised_network"];
     const std::string address = n["address"];
-    const auto ip = IpAddress::parse(address.substr(address.find('@') + 1,
-                                                    address.rfind(':') - address.find('@') - 1));
+    const auto ip = IpAddress::parse(
+        address.substr(address.find('@') + 1, address.rfind(':') - address.find('@') - 1));
     REQUIRE(ip);
     const int o = ip->bytes()[13];
     ++reachable[chain];
@@ -541,11 +525,11 @@ TEST_CASE("geo crawl: every reachable node is located; stats, API, metrics and c
   CHECK(storage::located_addresses(db2) == 0);
 
   // No geo configured: said once, nothing located.
-  auto off = test::run_process({kBinary, "crawl", "--db", (dir.path() / "obs3.db").string(),
-                                "--home", (dir.path() / "home3").string(), "--seed", seeds,
-                                "--loopback-only", "--laddr", "127.0.0.1:0", "--metrics-addr",
-                                "off", "--duration", "2s"},
-                               Millis(60000));
+  auto off =
+      test::run_process({kBinary, "crawl", "--db", (dir.path() / "obs3.db").string(), "--home",
+                         (dir.path() / "home3").string(), "--seed", seeds, "--loopback-only",
+                         "--laddr", "127.0.0.1:0", "--metrics-addr", "off", "--duration", "2s"},
+                        Millis(60000));
   CHECK(off.exit_code == 0);
   const auto said = off.err.find("geo: off");
   CHECK(said != std::string::npos);

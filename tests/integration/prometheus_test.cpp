@@ -27,6 +27,7 @@
 #include "crawler/netsim/netsim.hpp"
 #include "support/http_client.hpp"
 #include "support/loop_harness.hpp"
+#include "support/mmdb_fixture.hpp"
 #include "support/process.hpp"
 
 #ifndef SEEDSCOPE_BINARY
@@ -130,7 +131,7 @@ TEST_CASE("dashboards: valid JSON, unique panel IDs, provisioning and Prometheus
     }
     if (entry.path().filename() == "seed-service.json") CHECK(has_network);
   }
-  CHECK(boards == 5);
+  CHECK(boards == 6);
   CHECK(fs::exists(kDashboards / "grafana" / "provisioning" / "datasources" / "prometheus.yml"));
   CHECK(fs::exists(kDashboards / "grafana" / "provisioning" / "dashboards" / "seedscope.yml"));
   auto config = test::run_process({"/usr/bin/promtool", "check", "config",
@@ -168,10 +169,14 @@ TEST_CASE("prometheus: a real server scrapes a crawl and every dashboard and ale
   const auto metrics_port = test::free_tcp_port();
   const auto laddr_port = test::free_tcp_port();
   const auto prom_port = test::free_tcp_port();
+  // Geo databases for the geo dashboard's panels.
+  const auto country_db = dir.path() / "country.mmdb", asn_db = dir.path() / "asn.mmdb";
+  test::write_netsim_fixtures(country_db, asn_db);
   test::ChildProcess crawl({SEEDSCOPE_BINARY, "--home", (dir.path() / "home").string(), "crawl",
                             "--seed", seeds, "--laddr", fmt::format("127.0.0.1:{}", laddr_port),
                             "--loopback-only", "--metrics-addr",
-                            fmt::format("127.0.0.1:{}", metrics_port)},
+                            fmt::format("127.0.0.1:{}", metrics_port), "--geo-db",
+                            country_db.string(), "--geo-db", asn_db.string()},
                            dir.path() / "crawl.out", dir.path() / "crawl.err");
   const auto prom_config = dir.path() / "prometheus.yml";
   test::write_file(prom_config,

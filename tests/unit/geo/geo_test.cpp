@@ -83,8 +83,7 @@ TEST_CASE("seed selection: where the ASN is known, answers spread over ASNs befo
   using crawl::SeedCandidate;
   const WallTime t = WallTime{} + std::chrono::hours(1000);
   auto a = [](int id, std::uint8_t b, std::uint8_t c) {
-    return NetAddress{std::string(39, '0') + std::to_string(id), IpAddress::v4(10, b, c, 1),
-                      26656};
+    return NetAddress{std::string(39, '0') + std::to_string(id), IpAddress::v4(10, b, c, 1), 26656};
   };
   std::vector<SeedCandidate> c;
   // Three /16 groups in one provider (AS1), all better than the one node of AS2.
