@@ -37,10 +37,6 @@ using test::fixture_asn;
 using test::fixture_country;
 using test::fixture_org;
 
-void write_fixtures(const fs::path& country_db, const fs::path& asn_db) {
-  test::write_netsim_fixtures(country_db, asn_db);
-}
-
 IpAddress v4(int a, int b, int c, int d) {
   return IpAddress::v4(std::uint8_t(a), std::uint8_t(b), std::uint8_t(c), std::uint8_t(d));
 }
@@ -64,7 +60,7 @@ TEST_CASE("geo databases: countries and ASNs are looked up; a missing, corrupt o
           "file is a clear error") {
   test::TempDir dir;
   const auto country_db = dir.path() / "country.mmdb", asn_db = dir.path() / "asn.mmdb";
-  write_fixtures(country_db, asn_db);
+  test::write_netsim_fixtures(country_db, asn_db);
 
   auto country = geo::MaxMindDb::open(country_db, geo::DbKind::kCountry, dir.path());
   CHECK(country->kind() == geo::DbKind::kCountry);
@@ -125,7 +121,7 @@ TEST_CASE("geo lookup: a changed file is reopened, a damaged replacement leaves 
           "use") {
   test::TempDir dir;
   const auto country_db = dir.path() / "country.mmdb", asn_db = dir.path() / "asn.mmdb";
-  write_fixtures(country_db, asn_db);
+  test::write_netsim_fixtures(country_db, asn_db);
   const auto missing = dir.path() / "later.mmdb";
   geo::GeoLookup lookup(
       {{country_db, geo::DbKind::kCountry}, {asn_db, geo::DbKind::kAsn}, {missing, std::nullopt}},
@@ -167,7 +163,7 @@ TEST_CASE("geo annotator: every address learnt is located off the loop, again wh
           "changes") {
   test::TempDir dir;
   const auto country_db = dir.path() / "country.mmdb", asn_db = dir.path() / "asn.mmdb";
-  write_fixtures(country_db, asn_db);
+  test::write_netsim_fixtures(country_db, asn_db);
   struct Sink final : observe::Observer {
     std::vector<observe::GeoUpdate> updates;
     void observe(const observe::Observation& o) override {
@@ -426,7 +422,7 @@ TEST_CASE("geo crawl: every reachable node is located; stats, API, metrics and c
           "match the fixture; a broken file is logged and the crawl runs on") {
   test::TempDir dir;
   const auto country_db = dir.path() / "country.mmdb", asn_db = dir.path() / "asn.mmdb";
-  write_fixtures(country_db, asn_db);
+  test::write_netsim_fixtures(country_db, asn_db);
   std::optional<test::ChildProcess> sim;
   const std::string seeds = start_netsim(dir.path(), sim);
   REQUIRE_FALSE(seeds.empty());
