@@ -31,13 +31,12 @@ std::string trim(std::string s) {
 
 // `git -C dir args...`, its trimmed stdout ("" when it fails).
 std::string git(const fs::path& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"/usr/bin/git",
-                                   "-C",
-                                   dir.string(),
-                                   "-c",
-                                   "user.name=t",
-                                   "-c",
-                                   "user.email=t@example.invalid"};
+  std::vector<std::string> argv = {"/usr/bin/git", "-C", dir.string()};
+  for (const char* setting : {"user.name=t", "user.email=t@example.invalid", "commit.gpgsign=false",
+                              "core.hooksPath=/dev/null"}) {
+    argv.push_back("-c");
+    argv.push_back(setting);
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = run_process(argv);
   return r.exit_code == 0 ? trim(r.out) : "";
