@@ -7,6 +7,7 @@ packages=(
   libuv1-dev libsodium-dev protobuf-compiler libprotobuf-dev libsqlite3-dev sqlite3
   prometheus-cpp-dev libfmt-dev doctest-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   clang clang-format python3 prometheus
+  python3-yaml systemd # the deploy/ tests: compose.yml parsed, systemd-analyze verify on the unit
   libmaxminddb-dev libmaxmind-db-writer-perl # geo lookups; the tests write MaxMind DB fixtures
 )
 

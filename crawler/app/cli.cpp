@@ -9,6 +9,7 @@
 #include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/output.hpp"
+#include "crawler/app/version.hpp"
 
 namespace seedscope::app {
 
@@ -16,7 +17,7 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"seedscope: a seed node and crawler for Tendermint / CometBFT p2p networks"};
   app.require_subcommand(1);
   app.fallthrough(); // --home also after the subcommand
-  app.set_version_flag("--version", SEEDSCOPE_VERSION_STRING);
+  app.set_version_flag("--version", version_text, "print what `seedscope version` prints");
   std::string home = default_home_dir().string();
   app.add_option("--home", home, "home directory (config/config.toml, config/node_key.json)")
       ->capture_default_str();
@@ -24,12 +25,20 @@ int run_cli(int argc, char** argv) {
       add_init_command(app),  add_show_node_id_command(app), add_start_command(app),
       add_probe_command(app), add_addrbook_command(app),     add_netsim_command(app),
       add_demo_command(app),  add_crawl_command(app),        add_export_command(app),
-      add_api_command(app),   add_stats_command(app),
+      add_api_command(app),   add_stats_command(app),        add_version_command(app),
   };
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForVersion&) {
+    // As `seedscope version` (CLI11 would add a newline and not check the write).
+    try {
+      return cmd_version();
+    } catch (const std::exception& e) {
+      print_err("seedscope: {}\n", e.what());
+      return 1;
+    }
   } catch (const CLI::ParseError& e) {
-    // --help and --version are "errors" with code 0; everything else is a usage error: 2.
+    // --help is an "error" with code 0; everything else is a usage error: 2.
     if (e.get_exit_code() == 0) return app.exit(e);
     app.exit(e, std::cout, std::cerr); // CLI11's message (and help hint) on stderr
     return 2;

@@ -20,6 +20,7 @@
 #include "crawler/app/process_lock.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/app/run_harness.hpp"
+#include "crawler/app/version.hpp"
 #include "crawler/runtime/shutdown.hpp"
 #include "crawler/runtime/timer.hpp"
 #include "storage/observatory.hpp"
@@ -103,7 +104,7 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   log_line(fmt::format(
       "seedscope {} crawler id={} on {} (port {}), network={}, {} addresses from {}, {} seeds{}, "
       "{} concurrent dials",
-      SEEDSCOPE_VERSION_STRING, options.key->node_id(), config.p2p.laddr, crawler.port(),
+      node_version(), options.key->node_id(), config.p2p.laddr, crawler.port(),
       config.network.empty() ? "<every network>" : config.network, state.addresses.size(),
       db_file.string(), seeds.size() - ignored,
       ignored ? fmt::format(" ({} ignored)", ignored) : "", crawler.max_concurrent_dials()));

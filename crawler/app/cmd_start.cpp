@@ -16,6 +16,7 @@
 #include "crawler/app/process_lock.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/app/run_harness.hpp"
+#include "crawler/app/version.hpp"
 #include "crawler/runtime/shutdown.hpp"
 #include "crawler/runtime/timer.hpp"
 #include "metrics/node_metrics.hpp"
@@ -109,7 +110,7 @@ int cmd_start(const std::filesystem::path& dir) {
   node.start();
   log_line(fmt::format("seedscope {} node id={} listening on {} (port {}), network={}, {}, "
                        "address book in {}",
-                       SEEDSCOPE_VERSION_STRING, node.id(), config.p2p.laddr, node.port(),
+                       node_version(), node.id(), config.p2p.laddr, node.port(),
                        config.network.empty() ? "<adopt the peer's>" : config.network,
                        !config.p2p.pex        ? "pex off"
                        : config.p2p.seed_mode ? "seed mode"

@@ -38,12 +38,15 @@ Command add_crawl_command(CLI::App& app);
 Command add_export_command(CLI::App& app);
 Command add_api_command(CLI::App& app);
 Command add_stats_command(CLI::App& app);
+Command add_version_command(CLI::App& app);
 
 // Like Tendermint's init, safe to run again: writes what is missing (config/config.toml, the
 // node key, the data directory), keeps what exists (an existing node_key.json is loaded and
 // used), says which, and prints the node ID.
 int cmd_init(const std::filesystem::path& home);
 int cmd_show_node_id(const std::filesystem::path& home);
+// What `version` and `--version` print (version.hpp's version_text) on stdout.
+int cmd_version();
 // Runs a node from the config (switch, PEX in normal or seed mode, persistent peers, address
 // book), logging every peer; stops gracefully on SIGINT/SIGTERM.
 int cmd_start(const std::filesystem::path& home);

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "crawler/app/version.hpp"
+
 namespace seedscope::app {
 
 std::filesystem::path default_home_dir() {
@@ -39,7 +41,7 @@ NodeInfo our_node_info(const Config& config) {
   info.listen_addr =
       config.p2p.external_address.empty() ? config.p2p.laddr : config.p2p.external_address;
   info.network = config.network;
-  info.version = SEEDSCOPE_VERSION_STRING;
+  info.version = node_version();
   info.channels = Bytes{0x00};
   info.moniker = config.moniker;
   info.tx_index = "off";

@@ -7,7 +7,9 @@
 #include "crawler/app/geo_annotator.hpp"
 #include "crawler/app/metrics_endpoint.hpp"
 #include "crawler/app/output.hpp"
+#include "crawler/app/version.hpp"
 #include "crawler/runtime/listen_address.hpp"
+#include "metrics/build_info.hpp"
 #include "metrics/crawler_metrics.hpp"
 #include "metrics/observatory_metrics.hpp"
 
@@ -22,6 +24,9 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
   const bool want_metrics = !runtime::listen_address_off(options_.metrics_addr);
   if (want_metrics) {
     registry_ = std::make_shared<prometheus::Registry>();
+    const BuildInfo& b = build_info();
+    metrics::add_build_info(*registry_, options_.metrics_namespace,
+                            {b.version, b.revision, b.build_type});
     try {
       endpoint_ = std::make_unique<MetricsEndpoint>(options_.metrics_addr, registry_);
       const std::string endpoint = endpoint_->endpoint();

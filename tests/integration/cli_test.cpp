@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crawler/app/node_key_file.hpp"
+#include "crawler/app/version.hpp"
 #include "crawler/netsim/sim_network.hpp"
 #include "storage/addrbook_json.hpp"
 #include "support/loop_harness.hpp"
@@ -232,6 +233,9 @@ TEST_CASE("probe against a running `seedscope start`") {
     CHECK(j["node_info"]["moniker"] == "cli-test-node");
     CHECK(j["node_info"]["channels"] == "00");
     CHECK(j["node_info"]["protocol_version"]["block"] == 11);
+    CHECK(j["node_info"]["protocol_version"]["p2p"] == 8);
+    // The release and the revision the binary was built from (what `version` prints).
+    CHECK(j["node_info"]["version"] == app::node_version());
     CHECK(j["tcp_connect_ms"].is_number());
     CHECK(j["handshake_ms"].is_number());
   }
@@ -581,7 +585,13 @@ TEST_CASE("usage errors exit with 2 and one line; --help and --version with 0") 
   CHECK(run_process({kBinary, "--help"}).exit_code == 0);
   auto v = run_process({kBinary, "--version"});
   CHECK(v.exit_code == 0);
-  CHECK(v.out.find("seedscope/") != std::string::npos);
+  CHECK(v.out.rfind(SEEDSCOPE_VERSION_STRING "\n", 0) == 0);
+  CHECK(v.err.empty());
+  // The same text as `seedscope version` (version_test.cpp checks each field).
+  auto sub = run_process({kBinary, "version"});
+  CHECK(sub.exit_code == 0);
+  CHECK(sub.out == v.out);
+  CHECK(run_process({kBinary, "version", "extra"}).exit_code == 2);
 }
 
 TEST_CASE("`demo` on a kept database counts only its own contacts") {
