@@ -22,7 +22,7 @@ jobs=${SEEDSCOPE_FUZZ_JOBS:-$(($(nproc) > 1 ? 2 : 1))}
 # to that file (scripts/test.sh prints it in its table of phases).
 t0=$(date +%s)
 CC=clang CXX=clang++ BUILD_TARGETS="$targets" scripts/build.sh build-fuzz \
-  -DSEEDSCOPE_FUZZ=ON -DSEEDSCOPE_SANITIZE=ON
+  -DSEEDSCOPE_FUZZ=ON -DSEEDSCOPE_SANITIZE=ON -DSEEDSCOPE_UNITY=ON
 t1=$(date +%s)
 
 work=$(mktemp -d)
