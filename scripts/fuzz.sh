@@ -18,8 +18,12 @@ else
 fi
 jobs=${SEEDSCOPE_FUZZ_JOBS:-$(($(nproc) > 1 ? 2 : 1))}
 
+# With SEEDSCOPE_PHASE_TIMES=<file>, the wall time of the build and of the fuzzing is appended
+# to that file (scripts/test.sh prints it in its table of phases).
+t0=$(date +%s)
 CC=clang CXX=clang++ BUILD_TARGETS="$targets" scripts/build.sh build-fuzz \
-  -DSEEDSCOPE_FUZZ=ON -DSEEDSCOPE_SANITIZE=ON
+  -DSEEDSCOPE_FUZZ=ON -DSEEDSCOPE_SANITIZE=ON -DSEEDSCOPE_UNITY=ON
+t1=$(date +%s)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -48,6 +52,10 @@ for name in $targets; do
   fi
 done
 wait
+if [ -n "${SEEDSCOPE_PHASE_TIMES:-}" ]; then
+  printf '%-28s %5d s\n' "fuzz build" $((t1 - t0)) "fuzz run" $(($(date +%s) - t1)) \
+    >>"$SEEDSCOPE_PHASE_TIMES"
+fi
 
 stat() { grep -m1 "^stat::$2:" "$work/$1.log" | awk '{print $2}' || true; }
 failed=()

@@ -8,6 +8,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 start=$(date +%s)
+# Wall time of each phase, printed in a table at the end: phase NAME COMMAND... runs COMMAND and
+# records how long it took.
+phases=()
+phase() {
+  local name=$1 t0
+  shift
+  t0=$(date +%s)
+  "$@"
+  phases+=("$(printf '%-28s %5d s' "$name" $(($(date +%s) - t0)))")
+}
 
 # The test vectors live in ../shared/testdata beside the repository. A clone made elsewhere
 # (a scratch directory) finds them beside the repository it was cloned from.
@@ -23,10 +33,11 @@ if [ -z "${SEEDSCOPE_TESTDATA:-}" ] && [ ! -d ../shared/testdata ]; then
 fi
 
 echo "== format"
-scripts/format.sh --check
+phase format scripts/format.sh --check
 
 echo "== build (release, -Werror)"
-scripts/build.sh build
+# Unity builds (SEEDSCOPE_UNITY, CMakeLists.txt): a cold build of the suite takes half the time.
+phase "build (release)" scripts/build.sh build -DSEEDSCOPE_UNITY=ON
 census=()
 # Runs one build's CTest suite, then checks that every compiled test case ran exactly once.
 run_suite() {
@@ -43,21 +54,27 @@ run_suite() {
 }
 
 echo "== tests"
-run_suite build release
+phase "ctest (release)" run_suite build release
 
 if [ "${SEEDSCOPE_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build (ASan+UBSan)"
-  scripts/build.sh build-asan -DSEEDSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+  phase "build (ASan+UBSan)" scripts/build.sh build-asan -DSEEDSCOPE_UNITY=ON \
+    -DSEEDSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
     -DSEEDSCOPE_BENCH=OFF # the release build above compiles the benchmarks
   echo "== tests under ASan+UBSan"
   export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
-  run_suite build-asan "ASan+UBSan"
+  phase "ctest (ASan+UBSan)" run_suite build-asan "ASan+UBSan"
   unset ASAN_OPTIONS UBSAN_OPTIONS
 fi
 
 echo "== fuzzers (clang, libFuzzer, ASan+UBSan)"
-scripts/fuzz.sh # SEEDSCOPE_FUZZ_SECONDS each (default 15)
+fuzz_times=$(mktemp)
+SEEDSCOPE_PHASE_TIMES="$fuzz_times" scripts/fuzz.sh # SEEDSCOPE_FUZZ_SECONDS each (default 15)
+mapfile -t -O "${#phases[@]}" phases <"$fuzz_times"
+rm -f "$fuzz_times"
 
 echo "== test cases run"
 for line in "${census[@]}"; do echo "  $line"; done
+echo "== wall time per phase"
+for line in "${phases[@]}"; do echo "  $line"; done
 echo "== test suite done in $(( $(date +%s) - start )) s"
