@@ -11,12 +11,12 @@
 namespace seedscope::app {
 
 namespace {
-
 constexpr std::size_t kErrorLinesPerBatch = 3;
+} // namespace
 
 // What a work item reads and fills. The lookup lives here so that only one thread at a time
 // touches it: a job is handed to the pool only while no other runs.
-struct Job {
+struct GeoAnnotator::Job {
   explicit Job(std::vector<geo::GeoLookup::Source> sources, std::filesystem::path scratch)
       : lookup(std::move(sources), std::move(scratch)) {}
   geo::GeoLookup lookup;
@@ -29,8 +29,6 @@ struct Job {
   std::vector<std::string> errors;
   std::vector<std::string> databases;
 };
-
-} // namespace
 
 struct GeoAnnotator::Core {
   runtime::Loop& loop;

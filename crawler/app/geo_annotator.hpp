@@ -66,6 +66,7 @@ public:
   std::vector<std::string> databases() const;
 
 private:
+  struct Job;
   struct Core;
   static void start_job(const std::shared_ptr<Core>& core, TimePoint now, bool last);
   std::shared_ptr<Core> core_;
