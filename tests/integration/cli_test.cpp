@@ -21,13 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::run_process;
+using test::trim;
 
 const std::string kBinary = SEEDSCOPE_BINARY;
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 std::string init_home(const fs::path& home) {
   auto r = run_process({kBinary, "init", "--home", home.string()});

@@ -21,13 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::run_process;
+using test::trim;
 
 const std::string kBinary = SEEDSCOPE_BINARY;
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // `git -C dir args...`, its trimmed stdout ("" when it fails).
 std::string git(const fs::path& dir, std::vector<std::string> args) {

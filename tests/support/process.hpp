@@ -28,6 +28,8 @@ private:
 };
 
 std::string read_file(const std::filesystem::path& file);
+// `s` without trailing newlines and spaces (a command's output line).
+std::string trim(std::string s);
 void write_file(const std::filesystem::path& file, const std::string& text);
 
 // A child process whose stdout and stderr go to files (or descriptors). It starts as from a
