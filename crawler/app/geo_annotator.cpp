@@ -77,8 +77,6 @@ GeoAnnotatorStats GeoAnnotator::stats() const {
   return s;
 }
 
-std::vector<std::string> GeoAnnotator::databases() const { return core_->databases; }
-
 void GeoAnnotator::tick(TimePoint now) { start_job(core_, now, false); }
 
 void GeoAnnotator::stop() {
@@ -104,11 +102,10 @@ void GeoAnnotator::start_job(const std::shared_ptr<Core>& core, TimePoint now, b
   Job& job = *c.job;
   job.check_files = check;
   job.ips.clear();
-  if (!c.databases.empty() || check) {
-    while (!c.pending.empty() && (last || job.ips.size() < c.options.batch)) {
-      job.ips.push_back(c.pending.front());
-      c.pending.pop_front();
-    }
+  // (Here a database is open, or a file check may open one.)
+  while (!c.pending.empty() && (last || job.ips.size() < c.options.batch)) {
+    job.ips.push_back(c.pending.front());
+    c.pending.pop_front();
   }
   c.busy = true;
   std::weak_ptr<Core> weak = core;

@@ -62,8 +62,6 @@ public:
   void stop();
   bool busy() const;
   GeoAnnotatorStats stats() const;
-  // What is open now ("country: FILE (TYPE)"), as the last finished work item saw it.
-  std::vector<std::string> databases() const;
 
 private:
   struct Job;

@@ -162,29 +162,24 @@ bool MaxMindDb::lookup(const IpAddress& ip, GeoInfo& info, std::string& error) c
 
 GeoLookup::GeoLookup(std::vector<Source> sources, fs::path scratch_dir)
     : scratch_dir_(std::move(scratch_dir)) {
-  for (auto& s : sources) entries_.push_back(Entry{std::move(s), nullptr});
+  for (auto& s : sources) {
+    Entry e;
+    e.source = std::move(s);
+    entries_.push_back(std::move(e));
+  }
 }
 
 bool GeoLookup::refresh(std::vector<std::string>& errors) {
   bool changed = false;
   for (auto& e : entries_) {
+    // What the file is now: its mtime and size, or none when it cannot be seen (missing).
     std::error_code ec;
-    const auto mtime = fs::last_write_time(e.source.file, ec);
-    const auto size = ec ? 0 : fs::file_size(e.source.file, ec);
-    if (ec) {
-      // Missing now: the database in use (if any) stays; say so once.
-      if (!e.tried || e.mtime != fs::file_time_type{} || e.size != 0)
-        errors.push_back(fmt::format("geo database {}: no such file{}", e.source.file.string(),
-                                     e.db ? " (the copy opened before stays in use)" : ""));
-      e.tried = true;
-      e.mtime = {};
-      e.size = 0;
-      continue;
-    }
-    if (e.tried && mtime == e.mtime && size == e.size) continue;
+    std::optional<Stamp> stamp = Stamp{fs::last_write_time(e.source.file, ec), 0};
+    if (!ec) stamp->size = fs::file_size(e.source.file, ec);
+    if (ec) stamp.reset();
+    if (e.tried && stamp == e.stamp) continue; // unchanged: opened, or said, already
     e.tried = true;
-    e.mtime = mtime;
-    e.size = size;
+    e.stamp = stamp;
     try {
       e.db = MaxMindDb::open(e.source.file, e.source.kind, scratch_dir_);
       changed = true;

@@ -87,12 +87,16 @@ public:
   GeoInfo lookup(const IpAddress& ip, std::vector<std::string>& errors) const;
 
 private:
+  struct Stamp {
+    std::filesystem::file_time_type mtime{};
+    std::uintmax_t size = 0;
+    bool operator==(const Stamp&) const = default;
+  };
   struct Entry {
     Source source;
     std::unique_ptr<MaxMindDb> db;
     bool tried = false;
-    std::filesystem::file_time_type mtime{};
-    std::uintmax_t size = 0;
+    std::optional<Stamp> stamp; // when last tried; none: the file was missing
   };
   std::vector<Entry> entries_;
   std::filesystem::path scratch_dir_;
