@@ -19,13 +19,16 @@ int run_cli(int argc, char** argv) {
   app.fallthrough(); // --home also after the subcommand
   app.set_version_flag("--version", version_text, "print what `seedscope version` prints");
   std::string home = default_home_dir().string();
-  app.add_option("--home", home, "home directory (config/config.toml, config/node_key.json)")
+  app.add_option("--home", home,
+                 "home directory (config/config.toml, config/node_key.json); default: "
+                 "$SEEDSCOPE_HOME, else ~/.seedscope")
       ->capture_default_str();
   const Command commands[] = {
-      add_init_command(app),  add_show_node_id_command(app), add_start_command(app),
-      add_probe_command(app), add_addrbook_command(app),     add_netsim_command(app),
-      add_demo_command(app),  add_crawl_command(app),        add_export_command(app),
-      add_api_command(app),   add_stats_command(app),        add_version_command(app),
+      add_init_command(app),   add_show_node_id_command(app), add_start_command(app),
+      add_probe_command(app),  add_addrbook_command(app),     add_netsim_command(app),
+      add_demo_command(app),   add_crawl_command(app),        add_export_command(app),
+      add_api_command(app),    add_stats_command(app),        add_version_command(app),
+      add_config_command(app),
   };
   try {
     app.parse(argc, argv);

@@ -58,4 +58,32 @@ std::optional<std::string> db_option(const std::string& raw) {
   return path_option(raw);
 }
 
+SettingFlags::SettingFlags(CLI::App* sub) {
+  const std::string group = "Settings (each overrides config.toml and its SEEDSCOPE_ variable)";
+  for (const std::string& name : setting_names()) {
+    const std::string flag = "--" + name;
+    if (sub->get_option_no_throw(flag) != nullptr) continue; // the command's own option
+    auto f = std::make_unique<Flag>();
+    f->name = name;
+    const std::string_view type = setting_type(name);
+    if (type == "bool") {
+      f->option =
+          sub->add_flag(flag, f->value, "true when given alone, or =true / =false")->group(group);
+    } else {
+      const char* kind = type == "duration" ? "DURATION" : type == "integer" ? "INT" : "TEXT";
+      f->option = sub->add_option(flag, f->value, "as " + name + " in config.toml")
+                      ->type_name(kind)
+                      ->group(group);
+    }
+    flags_.push_back(std::move(f));
+  }
+}
+
+std::vector<ConfigOverride> SettingFlags::given() const {
+  std::vector<ConfigOverride> out;
+  for (const auto& f : flags_)
+    if (f->option->count() != 0) out.push_back({f->name, f->value, "--" + f->name});
+  return out;
+}
+
 } // namespace seedscope::app

@@ -5,15 +5,19 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "core/base/clock.hpp"
+#include "crawler/app/config.hpp"
 
 namespace CLI {
 class App;
-}
+class Option;
+} // namespace CLI
 
 namespace seedscope::app {
 
@@ -39,5 +43,24 @@ std::string chain_id_option(const std::string& text, const char* name);
 // that text as a path_option, nullopt when --db was not given.
 void add_db_option(CLI::App* sub, std::string& raw);
 std::optional<std::string> db_option(const std::string& raw);
+
+// Every config.toml setting as a flag of `sub`, named as in Tendermint: --moniker,
+// --p2p.laddr, --p2p.seed_mode (a flag alone means true; --p2p.seed_mode=false), except a
+// name `sub` already has. Values are checked when the config is resolved (resolve_config),
+// so a bad one is reported with the file's problems.
+class SettingFlags {
+public:
+  explicit SettingFlags(CLI::App* sub);
+  // The flags given, as overrides (after parsing).
+  std::vector<ConfigOverride> given() const;
+
+private:
+  struct Flag {
+    std::string name;
+    std::string value;
+    const CLI::Option* option = nullptr;
+  };
+  std::vector<std::unique_ptr<Flag>> flags_; // stable addresses: CLI11 writes into value
+};
 
 } // namespace seedscope::app

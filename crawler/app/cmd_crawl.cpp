@@ -46,7 +46,7 @@ std::shared_ptr<const crypto::NodeKey> key_for(const Home& home) {
 
 int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   crypto::init_sodium();
-  Home home = open_home(dir, /*require_config=*/false);
+  Home home = open_home(dir, /*require_config=*/false, args.settings);
   Config& config = home.config;
   if (args.network) config.network = *args.network;
   if (args.laddr) config.p2p.laddr = *args.laddr;
@@ -169,8 +169,10 @@ Command add_crawl_command(CLI::App& app) {
                 "simulations: dial and learn loopback addresses only");
   sub->add_option("--geo-db", raw->args.geo_dbs,
                   "a MaxMind DB file (Country, City or ASN; repeatable), besides [geo]'s");
-  return {sub, [raw, sub](const std::filesystem::path& home) {
+  auto flags = std::make_shared<SettingFlags>(sub);
+  return {sub, [raw, sub, flags](const std::filesystem::path& home) {
             CrawlArgs args = raw->args;
+            args.settings = flags->given();
             if (!raw->network.empty()) args.network = chain_id_option(raw->network, "--network");
             args.db = db_option(raw->db);
             if (!raw->laddr.empty()) args.laddr = raw->laddr;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/base/log_limiter.hpp"
+#include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/node.hpp"
@@ -76,11 +77,15 @@ private:
 
 } // namespace
 
-int cmd_start(const std::filesystem::path& dir) {
+int cmd_start(const std::filesystem::path& dir, const std::vector<ConfigOverride>& settings) {
   crypto::init_sodium();
-  Home home = open_home(dir, /*require_config=*/true);
+  Home home = open_home(dir, /*require_config=*/true, settings);
   const Config& config = home.config;
-  if (config.crawler.crawl) return run_crawler(dir, CrawlArgs{});
+  if (config.crawler.crawl) {
+    CrawlArgs args;
+    args.settings = settings;
+    return run_crawler(dir, args);
+  }
 
   NodeOptions options;
   options.config = config;
@@ -155,7 +160,9 @@ int cmd_start(const std::filesystem::path& dir) {
 Command add_start_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "start", "run a node from the config: listen, peer exchange (normal or seed mode), dial");
-  return {sub, [](const std::filesystem::path& home) { return cmd_start(home); }};
+  auto flags = std::make_shared<SettingFlags>(sub);
+  return {sub,
+          [flags](const std::filesystem::path& home) { return cmd_start(home, flags->given()); }};
 }
 
 } // namespace seedscope::app

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/base/clock.hpp"
+#include "crawler/app/config.hpp"
 #include "storage/exports.hpp"
 
 namespace CLI {
@@ -39,6 +40,7 @@ Command add_export_command(CLI::App& app);
 Command add_api_command(CLI::App& app);
 Command add_stats_command(CLI::App& app);
 Command add_version_command(CLI::App& app);
+Command add_config_command(CLI::App& app);
 
 // Like Tendermint's init, safe to run again: writes what is missing (config/config.toml, the
 // node key, the data directory), keeps what exists (an existing node_key.json is loaded and
@@ -49,7 +51,7 @@ int cmd_show_node_id(const std::filesystem::path& home);
 int cmd_version();
 // Runs a node from the config (switch, PEX in normal or seed mode, persistent peers, address
 // book), logging every peer; stops gracefully on SIGINT/SIGTERM.
-int cmd_start(const std::filesystem::path& home);
+int cmd_start(const std::filesystem::path& home, const std::vector<ConfigOverride>& settings = {});
 // The address book between the database ([db_file]) and Tendermint's addrbook.json. Import
 // validates the whole file first and replaces the stored addresses (bans are kept); export
 // writes the file atomically. Stop the node before importing: it saves its own book.
@@ -92,10 +94,11 @@ struct DemoArgs {
 int cmd_demo(const DemoArgs& args);
 
 struct CrawlArgs {
-  std::vector<std::string> seeds;     // more ID@host:port lists, besides [p2p] seeds
-  std::optional<std::string> network; // only this chain ID
-  std::optional<std::string> db;      // instead of [db_file]
-  std::optional<std::string> laddr;   // instead of [p2p] laddr
+  std::vector<ConfigOverride> settings; // --p2p.laddr and the other setting flags
+  std::vector<std::string> seeds;       // more ID@host:port lists, besides [p2p] seeds
+  std::optional<std::string> network;   // only this chain ID
+  std::optional<std::string> db;        // instead of [db_file]
+  std::optional<std::string> laddr;     // instead of [p2p] laddr
   std::optional<std::int64_t> max_concurrent_dials;
   std::optional<Millis> duration;          // stop after this long
   bool loopback_only = false;              // simulations: dial and learn loopback only

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <span>
 #include <sstream>
+#include <variant>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -33,35 +35,6 @@ bool printable_ascii(std::string_view s) {
 
 bool blank(std::string_view s) { return s.find_first_not_of(' ') == std::string_view::npos; }
 
-// Every key seedscope reads, per section ("" is the top level). A key not listed here is an
-// error, so a typo (`seed_mod = true`) cannot leave a setting at its default unnoticed.
-// (Word lists, packed by hand.)
-// clang-format off
-constexpr std::string_view kTopKeys[] = {"moniker", "node_key_file", "network", "db_file"};
-constexpr std::string_view kP2PKeys[] = {
-    "laddr", "external_address", "seeds", "persistent_peers", "unconditional_peer_ids",
-    "private_peer_ids", "addr_book_strict", "max_num_inbound_peers", "max_num_outbound_peers",
-    "persistent_peers_max_dial_period", "flush_throttle_timeout", "max_packet_msg_payload_size",
-    "send_rate", "recv_rate", "pex", "seed_mode", "allow_duplicate_ip", "handshake_timeout",
-    "dial_timeout", "loopback_only", "handshake_pool_size", "handshake_pool_per_ip",
-    "handshake_pool_per_subnet"};
-constexpr std::string_view kCrawlerKeys[] = {
-    "crawl", "max_concurrent_dials", "max_inbound", "max_unconfirmed_networks",
-    "recrawl_interval", "retry_base", "retry_cap", "retire_after", "handshake_timeout",
-    "pex_timeout", "contact_retention", "status_interval"};
-// clang-format on
-constexpr std::string_view kInstrumentationKeys[] = {"prometheus", "prometheus_listen_addr",
-                                                     "namespace"};
-constexpr std::string_view kGeoKeys[] = {"country_db", "asn_db", "check_interval"};
-struct KnownSection {
-  std::string_view name;
-  std::span<const std::string_view> keys;
-};
-constexpr KnownSection kSections[] = {{"p2p", kP2PKeys},
-                                      {"crawler", kCrawlerKeys},
-                                      {"instrumentation", kInstrumentationKeys},
-                                      {"geo", kGeoKeys}};
-constexpr std::string_view kSectionNames[] = {"p2p", "crawler", "instrumentation", "geo"};
 // Tendermint / CometBFT config.toml settings seedscope has no use for: a copied Tendermint
 // config gets told what to remove instead of a bare "unknown key".
 // clang-format off
@@ -71,67 +44,6 @@ constexpr std::string_view kTendermintOnly[] = {
     "filter_peers", "version", "rpc", "mempool", "statesync", "fastsync", "blocksync",
     "consensus", "storage", "tx_index", "upnp", "addr_book_file", "max_open_connections"};
 // clang-format on
-
-bool listed(std::span<const std::string_view> names, std::string_view name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-// Why `key` (in `section`, "" for the top level) is not a seedscope setting, and what the
-// operator probably meant.
-std::string unknown_key_problem(std::string_view section, std::string_view key, bool is_table) {
-  if (listed(kTendermintOnly, key)) return "a Tendermint setting seedscope does not use; remove it";
-  std::vector<std::string_view> candidates;
-  if (section.empty()) {
-    candidates.assign(std::begin(kTopKeys), std::end(kTopKeys));
-    candidates.insert(candidates.end(), std::begin(kSectionNames), std::end(kSectionNames));
-  } else {
-    for (const KnownSection& s : kSections)
-      if (s.name == section) candidates.assign(s.keys.begin(), s.keys.end());
-  }
-  const std::string what =
-      section.empty() ? (is_table ? "section" : "key") : fmt::format("key in [{}]", section);
-  if (nearest_name(key, candidates) || section.empty()) return unknown_name(what, key, candidates);
-  // Not a typo here: perhaps it is right, but in another place of the file.
-  if (listed(kTopKeys, key))
-    return fmt::format("unknown {}; {} is a top-level key: put it before the first [section]", what,
-                       key);
-  for (const KnownSection& s : kSections)
-    if (listed(s.keys, key))
-      return fmt::format("unknown {}; {} belongs in [{}]", what, key, s.name);
-  return "unknown " + what;
-}
-
-// Every key of the file that seedscope does not read, one line each in file order (a copied
-// Tendermint config is cleaned in one go). Wrong types (a section that is not a table) are
-// left to the Reader, which names them.
-void reject_unknown_keys(const toml::table& root, std::string_view source) {
-  std::vector<std::pair<std::uint32_t, std::string>> problems;
-  auto unknown = [&](std::string_view section, const toml::key& key, const toml::node& value) {
-    problems.emplace_back(
-        key.source().begin.line,
-        one_line(fmt::format("{}:{}: {}: {}", source, key.source().begin.line, key.str(),
-                             unknown_key_problem(section, key.str(), value.is_table()))));
-  };
-  for (const auto& [key, value] : root) {
-    if (listed(kTopKeys, key.str())) continue;
-    const std::string_view name = key.str(); // clang 14 cannot capture a structured binding
-    const auto known = std::find_if(std::begin(kSections), std::end(kSections),
-                                    [&](const KnownSection& s) { return s.name == name; });
-    if (known == std::end(kSections)) {
-      unknown("", key, value);
-      continue;
-    }
-    if (const toml::table* t = value.as_table())
-      for (const auto& [k, v] : *t)
-        if (!listed(known->keys, k.str())) unknown(known->name, k, v);
-  }
-  if (problems.empty()) return;
-  std::stable_sort(problems.begin(), problems.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::string all;
-  for (const auto& [line, text] : problems) all += (all.empty() ? "" : "\n") + text;
-  throw ConfigError(all);
-}
 
 // external_address as Go's NewNetAddressString takes it: [tcp://]host:port, host an IP or a
 // host name (peers resolve it). nullopt when fine.
@@ -153,186 +65,6 @@ std::optional<std::string> external_address_problem(std::string_view address) {
   return std::nullopt;
 }
 
-// Reads typed values out of the parsed table, naming file, line and key on error.
-class Reader {
-public:
-  Reader(const toml::table& root, std::string_view source) : root_(root), source_(source) {}
-
-  const toml::table* section(std::string_view name) const {
-    const toml::node* n = root_.get(name);
-    if (n == nullptr) return nullptr;
-    if (!n->is_table()) fail(*n, name, "expected a table");
-    return n->as_table();
-  }
-
-  void string(const toml::table* t, std::string_view key, std::string& out) const {
-    if (const toml::node* n = find(t, key)) {
-      if (!n->is_string()) fail(*n, key, "expected a string");
-      out = *n->value<std::string>();
-    }
-  }
-  void boolean(const toml::table* t, std::string_view key, bool& out) const {
-    if (const toml::node* n = find(t, key)) {
-      if (!n->is_boolean()) fail(*n, key, "expected true or false");
-      out = *n->value<bool>();
-    }
-  }
-  void integer(const toml::table* t, std::string_view key, std::int64_t& out, std::int64_t min,
-               std::int64_t max) const {
-    if (const toml::node* n = find(t, key)) {
-      if (!n->is_integer()) fail(*n, key, "expected an integer");
-      std::int64_t v = *n->value<std::int64_t>();
-      if (v < min || v > max) fail(*n, key, fmt::format("must be from {} to {}", min, max));
-      out = v;
-    }
-  }
-  // A duration from `min` to `max`; a `min` of 1ms reads "greater than zero".
-  void duration(const toml::table* t, std::string_view key, Millis& out, Millis min,
-                Millis max) const {
-    if (const toml::node* n = find(t, key)) {
-      if (!n->is_string()) fail(*n, key, "expected a duration string like \"20s\" or \"100ms\"");
-      auto d = parse_duration(*n->value<std::string>());
-      if (!d)
-        fail(*n, key,
-             "bad duration \"" + *n->value<std::string>() +
-                 "\" (expected e.g. \"20s\", \"3s\", \"100ms\")");
-      if (*d < min || *d > max) {
-        if (min == Millis(1))
-          fail(*n, key,
-               fmt::format("must be greater than zero and at most {}", format_duration(max)));
-        if (min == Millis(0))
-          fail(*n, key, fmt::format("must be at most {}", format_duration(max)));
-        fail(*n, key,
-             fmt::format("must be from {} to {}", format_duration(min), format_duration(max)));
-      }
-      out = *d;
-    }
-  }
-
-  // Fails about a key whose value parsed but is semantically wrong.
-  // `t` null: a top-level key.
-  [[noreturn]] void invalid(const toml::table* t, std::string_view key,
-                            const std::string& why) const {
-    const toml::node* n = find(t != nullptr ? t : &root_, key);
-    if (n != nullptr) fail(*n, key, why);
-    throw ConfigError(one_line(fmt::format("{}: {}: {}", source_, key, why)));
-  }
-
-private:
-  const toml::node* find(const toml::table* t, std::string_view key) const {
-    return t == nullptr ? nullptr : t->get(key);
-  }
-  [[noreturn]] void fail(const toml::node& n, std::string_view key, const std::string& why) const {
-    throw ConfigError(
-        one_line(fmt::format("{}:{}: {}: {}", source_, n.source().begin.line, key, why)));
-  }
-
-  const toml::table& root_;
-  std::string source_;
-};
-
-// Ranges: Tendermint's where it has one (counts, rates and sizes are never negative), bounded
-// above so that no value can overflow or starve what it feeds.
-constexpr Millis kZero{0}, kPositive{1};
-constexpr Millis kMinutes10{std::chrono::minutes(10)}, kDay{std::chrono::hours(24)};
-constexpr std::int64_t kMaxPeers = 10000;
-// The largest PEX message is 64,000 bytes; a larger payload per packet only lets a peer make
-// us buffer more before a packet is checked.
-constexpr std::int64_t kMaxPayload = 65536;
-constexpr std::int64_t kMaxRate = 10'000'000'000; // bytes/s
-
-void read_p2p(const Reader& r, const toml::table* p2p, P2PConfig& c) {
-  r.string(p2p, "laddr", c.laddr);
-  r.string(p2p, "external_address", c.external_address);
-  r.string(p2p, "seeds", c.seeds);
-  r.string(p2p, "persistent_peers", c.persistent_peers);
-  r.string(p2p, "unconditional_peer_ids", c.unconditional_peer_ids);
-  r.string(p2p, "private_peer_ids", c.private_peer_ids);
-  r.boolean(p2p, "addr_book_strict", c.addr_book_strict);
-  r.integer(p2p, "max_num_inbound_peers", c.max_num_inbound_peers, 0, kMaxPeers);
-  r.integer(p2p, "max_num_outbound_peers", c.max_num_outbound_peers, 0, kMaxPeers);
-  r.duration(p2p, "persistent_peers_max_dial_period", c.persistent_peers_max_dial_period, kZero,
-             kDay);
-  r.duration(p2p, "flush_throttle_timeout", c.flush_throttle_timeout, kZero, Millis(10000));
-  r.integer(p2p, "max_packet_msg_payload_size", c.max_packet_msg_payload_size, 1, kMaxPayload);
-  r.integer(p2p, "send_rate", c.send_rate, 1, kMaxRate);
-  r.integer(p2p, "recv_rate", c.recv_rate, 1, kMaxRate);
-  r.boolean(p2p, "pex", c.pex);
-  r.boolean(p2p, "seed_mode", c.seed_mode);
-  r.boolean(p2p, "allow_duplicate_ip", c.allow_duplicate_ip);
-  r.boolean(p2p, "loopback_only", c.loopback_only);
-  r.duration(p2p, "handshake_timeout", c.handshake_timeout, kPositive, kMinutes10);
-  r.duration(p2p, "dial_timeout", c.dial_timeout, kPositive, kMinutes10);
-  r.integer(p2p, "handshake_pool_size", c.handshake_pool_size, 1, 100000);
-  r.integer(p2p, "handshake_pool_per_ip", c.handshake_pool_per_ip, 1, 100000);
-  r.integer(p2p, "handshake_pool_per_subnet", c.handshake_pool_per_subnet, 1, 100000);
-}
-
-void read_crawler(const Reader& r, const toml::table* t, CrawlerConfig& c) {
-  constexpr Millis kMonth{std::chrono::hours(24 * 30)}, kYear{std::chrono::hours(24 * 365)};
-  r.boolean(t, "crawl", c.crawl);
-  r.integer(t, "max_concurrent_dials", c.max_concurrent_dials, 1, 100000);
-  r.integer(t, "max_inbound", c.max_inbound, 1, 100000);
-  r.integer(t, "max_unconfirmed_networks", c.max_unconfirmed_networks, 0, 10000);
-  r.duration(t, "recrawl_interval", c.recrawl_interval, kPositive, kMonth);
-  r.duration(t, "retry_base", c.retry_base, kPositive, kMonth);
-  r.duration(t, "retry_cap", c.retry_cap, kPositive, kMonth);
-  r.duration(t, "retire_after", c.retire_after, kPositive, kYear);
-  r.duration(t, "handshake_timeout", c.handshake_timeout, kPositive, kMinutes10);
-  r.duration(t, "pex_timeout", c.pex_timeout, kPositive, kMinutes10);
-  r.duration(t, "contact_retention", c.contact_retention, kPositive, 10 * kYear);
-  r.duration(t, "status_interval", c.status_interval, kPositive, kDay);
-  if (c.retry_cap < c.retry_base) r.invalid(t, "retry_cap", "must be at least retry_base");
-}
-
-void read_geo(const Reader& r, const toml::table* t, GeoConfig& c) {
-  r.string(t, "country_db", c.country_db);
-  r.string(t, "asn_db", c.asn_db);
-  r.duration(t, "check_interval", c.check_interval, Millis(1000), kDay);
-}
-
-void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
-  if (c.moniker.empty() || blank(c.moniker) || !printable_ascii(c.moniker))
-    r.invalid(nullptr, "moniker", "must be non-empty printable ASCII");
-  if (!c.network.empty())
-    if (Status st = validate_chain_id(c.network); !st)
-      r.invalid(nullptr, "network", st.error().detail);
-  if (c.db_file.empty() || blank(c.db_file)) r.invalid(nullptr, "db_file", "must be a file path");
-  // Only the parser's own error is caught: r.invalid's ConfigError already carries the
-  // file:line: key: prefix and must not be wrapped in a second one.
-  std::optional<std::string> laddr_problem;
-  try {
-    (void)runtime::parse_listen_address(c.p2p.laddr);
-  } catch (const runtime::ListenError& e) {
-    laddr_problem = e.what();
-  }
-  if (laddr_problem) r.invalid(p2p, "laddr", *laddr_problem);
-  if (auto problem = external_address_problem(c.p2p.external_address))
-    r.invalid(p2p, "external_address", *problem);
-  if (!runtime::listen_address_off(c.prometheus_listen_addr)) {
-    try {
-      (void)runtime::parse_listen_address(c.prometheus_listen_addr);
-    } catch (const runtime::ListenError& e) {
-      r.invalid(r.section("instrumentation"), "prometheus_listen_addr", e.reason());
-    }
-  }
-  for (const char* key : {"seeds", "persistent_peers"}) {
-    const std::string& list =
-        std::string_view(key) == "seeds" ? c.p2p.seeds : c.p2p.persistent_peers;
-    for (const std::string& entry : split_list(list)) {
-      auto parsed = parse_peer_address(entry);
-      if (!parsed) r.invalid(p2p, key, peer_entry_problem(entry, parsed.error()));
-    }
-  }
-  for (const char* key : {"unconditional_peer_ids", "private_peer_ids"}) {
-    const std::string& list = std::string_view(key) == "unconditional_peer_ids"
-                                  ? c.p2p.unconditional_peer_ids
-                                  : c.p2p.private_peer_ids;
-    for (const std::string& id : split_list(list))
-      if (!crypto::is_valid_node_id(id)) r.invalid(p2p, key, "\"" + id + "\" is not a node ID");
-  }
-}
-
 std::string quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
@@ -348,6 +80,469 @@ std::string quote(std::string_view s) {
   return out + "\"";
 }
 
+// ---- Checks of string values beyond their type: nullopt when fine, else why. ----
+
+std::optional<std::string> moniker_problem(const std::string& v) {
+  if (v.empty() || blank(v) || !printable_ascii(v)) return "must be non-empty printable ASCII";
+  return std::nullopt;
+}
+std::optional<std::string> network_problem(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  if (Status st = validate_chain_id(v); !st) return st.error().detail;
+  return std::nullopt;
+}
+std::optional<std::string> path_problem(const std::string& v) {
+  if (v.empty() || blank(v)) return "must be a file path";
+  return std::nullopt;
+}
+std::optional<std::string> laddr_problem(const std::string& v) {
+  try {
+    (void)runtime::parse_listen_address(v);
+  } catch (const runtime::ListenError& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
+}
+std::optional<std::string> external_problem(const std::string& v) {
+  return external_address_problem(v);
+}
+std::optional<std::string> metrics_addr_problem(const std::string& v) {
+  if (runtime::listen_address_off(v)) return std::nullopt;
+  try {
+    (void)runtime::parse_listen_address(v);
+  } catch (const runtime::ListenError& e) {
+    return e.reason();
+  }
+  return std::nullopt;
+}
+std::optional<std::string> peer_list_problem(const std::string& v) {
+  for (const std::string& entry : split_list(v)) {
+    auto parsed = parse_peer_address(entry);
+    if (!parsed) return peer_entry_problem(entry, parsed.error());
+  }
+  return std::nullopt;
+}
+std::optional<std::string> id_list_problem(const std::string& v) {
+  for (const std::string& id : split_list(v))
+    if (!crypto::is_valid_node_id(id)) return "\"" + id + "\" is not a node ID";
+  return std::nullopt;
+}
+std::optional<std::string> namespace_problem(const std::string& ns) {
+  bool ok = !ns.empty() && !(ns[0] >= '0' && ns[0] <= '9');
+  for (char ch : ns) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_');
+  if (!ok) return "must be a Prometheus name: letters, digits, _";
+  return std::nullopt;
+}
+
+// ---- The settings: every key seedscope reads, in file order. ----
+// A key not listed here is an error, so a typo (`seed_mod = true`) cannot leave a setting at
+// its default unnoticed. Ranges: Tendermint's where it has one (counts, rates and sizes are
+// never negative), bounded above so that no value can overflow or starve what it feeds.
+
+using StringRef = std::string& (*)(Config&);
+using BoolRef = bool& (*)(Config&);
+using IntRef = std::int64_t& (*)(Config&);
+using DurationRef = Millis& (*)(Config&);
+using StringCheck = std::optional<std::string> (*)(const std::string&);
+
+struct Setting {
+  std::string_view section; // "" for the top level
+  std::string_view key;
+  std::variant<StringRef, BoolRef, IntRef, DurationRef> field;
+  std::int64_t lo = 0, hi = 0; // integers: the range; durations: in milliseconds
+  StringCheck check = nullptr; // strings only
+
+  std::string name() const {
+    return section.empty() ? std::string(key) : fmt::format("{}.{}", section, key);
+  }
+};
+
+Setting text(std::string_view section, std::string_view key, StringRef f,
+             StringCheck check = nullptr) {
+  return {section, key, f, 0, 0, check};
+}
+Setting flag(std::string_view section, std::string_view key, BoolRef f) {
+  return {section, key, f};
+}
+Setting number(std::string_view section, std::string_view key, IntRef f, std::int64_t lo,
+               std::int64_t hi) {
+  return {section, key, f, lo, hi};
+}
+Setting duration(std::string_view section, std::string_view key, DurationRef f, Millis lo,
+                 Millis hi) {
+  return {section, key, f, lo.count(), hi.count()};
+}
+
+constexpr Millis kZero{0}, kPositive{1};
+constexpr Millis kMinutes10{std::chrono::minutes(10)}, kDay{std::chrono::hours(24)};
+constexpr Millis kMonth{std::chrono::hours(24 * 30)}, kYear{std::chrono::hours(24 * 365)};
+constexpr std::int64_t kMaxPeers = 10000;
+// The largest PEX message is 64,000 bytes; a larger payload per packet only lets a peer make
+// us buffer more before a packet is checked.
+constexpr std::int64_t kMaxPayload = 65536;
+constexpr std::int64_t kMaxRate = 10'000'000'000; // bytes/s
+
+// clang-format off
+const std::vector<Setting>& settings() {
+  using C = Config&;
+  static const std::vector<Setting> all = {
+    text("", "moniker", [](C c) -> std::string& { return c.moniker; }, moniker_problem),
+    text("", "node_key_file", [](C c) -> std::string& { return c.node_key_file; }, path_problem),
+    text("", "network", [](C c) -> std::string& { return c.network; }, network_problem),
+    text("", "db_file", [](C c) -> std::string& { return c.db_file; }, path_problem),
+
+    text("p2p", "laddr", [](C c) -> std::string& { return c.p2p.laddr; }, laddr_problem),
+    text("p2p", "external_address", [](C c) -> std::string& { return c.p2p.external_address; },
+         external_problem),
+    text("p2p", "seeds", [](C c) -> std::string& { return c.p2p.seeds; }, peer_list_problem),
+    text("p2p", "persistent_peers", [](C c) -> std::string& { return c.p2p.persistent_peers; },
+         peer_list_problem),
+    text("p2p", "unconditional_peer_ids",
+         [](C c) -> std::string& { return c.p2p.unconditional_peer_ids; }, id_list_problem),
+    text("p2p", "private_peer_ids", [](C c) -> std::string& { return c.p2p.private_peer_ids; },
+         id_list_problem),
+    flag("p2p", "addr_book_strict", [](C c) -> bool& { return c.p2p.addr_book_strict; }),
+    number("p2p", "max_num_inbound_peers",
+           [](C c) -> std::int64_t& { return c.p2p.max_num_inbound_peers; }, 0, kMaxPeers),
+    number("p2p", "max_num_outbound_peers",
+           [](C c) -> std::int64_t& { return c.p2p.max_num_outbound_peers; }, 0, kMaxPeers),
+    duration("p2p", "persistent_peers_max_dial_period",
+             [](C c) -> Millis& { return c.p2p.persistent_peers_max_dial_period; }, kZero, kDay),
+    duration("p2p", "flush_throttle_timeout",
+             [](C c) -> Millis& { return c.p2p.flush_throttle_timeout; }, kZero, Millis(10000)),
+    number("p2p", "max_packet_msg_payload_size",
+           [](C c) -> std::int64_t& { return c.p2p.max_packet_msg_payload_size; }, 1, kMaxPayload),
+    number("p2p", "send_rate", [](C c) -> std::int64_t& { return c.p2p.send_rate; }, 1, kMaxRate),
+    number("p2p", "recv_rate", [](C c) -> std::int64_t& { return c.p2p.recv_rate; }, 1, kMaxRate),
+    flag("p2p", "pex", [](C c) -> bool& { return c.p2p.pex; }),
+    flag("p2p", "seed_mode", [](C c) -> bool& { return c.p2p.seed_mode; }),
+    flag("p2p", "allow_duplicate_ip", [](C c) -> bool& { return c.p2p.allow_duplicate_ip; }),
+    flag("p2p", "loopback_only", [](C c) -> bool& { return c.p2p.loopback_only; }),
+    duration("p2p", "handshake_timeout", [](C c) -> Millis& { return c.p2p.handshake_timeout; },
+             kPositive, kMinutes10),
+    duration("p2p", "dial_timeout", [](C c) -> Millis& { return c.p2p.dial_timeout; },
+             kPositive, kMinutes10),
+    number("p2p", "handshake_pool_size",
+           [](C c) -> std::int64_t& { return c.p2p.handshake_pool_size; }, 1, 100000),
+    number("p2p", "handshake_pool_per_ip",
+           [](C c) -> std::int64_t& { return c.p2p.handshake_pool_per_ip; }, 1, 100000),
+    number("p2p", "handshake_pool_per_subnet",
+           [](C c) -> std::int64_t& { return c.p2p.handshake_pool_per_subnet; }, 1, 100000),
+
+    flag("crawler", "crawl", [](C c) -> bool& { return c.crawler.crawl; }),
+    number("crawler", "max_concurrent_dials",
+           [](C c) -> std::int64_t& { return c.crawler.max_concurrent_dials; }, 1, 100000),
+    number("crawler", "max_inbound", [](C c) -> std::int64_t& { return c.crawler.max_inbound; },
+           1, 100000),
+    number("crawler", "max_unconfirmed_networks",
+           [](C c) -> std::int64_t& { return c.crawler.max_unconfirmed_networks; }, 0, 10000),
+    duration("crawler", "recrawl_interval",
+             [](C c) -> Millis& { return c.crawler.recrawl_interval; }, kPositive, kMonth),
+    duration("crawler", "retry_base", [](C c) -> Millis& { return c.crawler.retry_base; },
+             kPositive, kMonth),
+    duration("crawler", "retry_cap", [](C c) -> Millis& { return c.crawler.retry_cap; },
+             kPositive, kMonth),
+    duration("crawler", "retire_after", [](C c) -> Millis& { return c.crawler.retire_after; },
+             kPositive, kYear),
+    duration("crawler", "handshake_timeout",
+             [](C c) -> Millis& { return c.crawler.handshake_timeout; }, kPositive, kMinutes10),
+    duration("crawler", "pex_timeout", [](C c) -> Millis& { return c.crawler.pex_timeout; },
+             kPositive, kMinutes10),
+    duration("crawler", "contact_retention",
+             [](C c) -> Millis& { return c.crawler.contact_retention; }, kPositive, 10 * kYear),
+    duration("crawler", "status_interval",
+             [](C c) -> Millis& { return c.crawler.status_interval; }, kPositive, kDay),
+
+    flag("instrumentation", "prometheus", [](C c) -> bool& { return c.prometheus; }),
+    text("instrumentation", "prometheus_listen_addr",
+         [](C c) -> std::string& { return c.prometheus_listen_addr; }, metrics_addr_problem),
+    text("instrumentation", "namespace", [](C c) -> std::string& { return c.metrics_namespace; },
+         namespace_problem),
+
+    text("geo", "country_db", [](C c) -> std::string& { return c.geo.country_db; }),
+    text("geo", "asn_db", [](C c) -> std::string& { return c.geo.asn_db; }),
+    duration("geo", "check_interval", [](C c) -> Millis& { return c.geo.check_interval; },
+             Millis(1000), kDay),
+  };
+  return all;
+}
+// clang-format on
+
+std::vector<std::string_view> section_names() {
+  std::vector<std::string_view> out;
+  for (const Setting& s : settings())
+    if (!s.section.empty() && std::find(out.begin(), out.end(), s.section) == out.end())
+      out.push_back(s.section);
+  return out;
+}
+std::vector<std::string_view> keys_of(std::string_view section) {
+  std::vector<std::string_view> out;
+  for (const Setting& s : settings())
+    if (s.section == section) out.push_back(s.key);
+  return out;
+}
+const Setting* find_setting(std::string_view section, std::string_view key) {
+  for (const Setting& s : settings())
+    if (s.section == section && s.key == key) return &s;
+  return nullptr;
+}
+const Setting* find_setting(std::string_view name) {
+  for (const Setting& s : settings())
+    if (s.name() == name) return &s;
+  return nullptr;
+}
+
+bool listed(std::span<const std::string_view> names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Why `key` (in `section`, "" for the top level) is not a seedscope setting, and what the
+// operator probably meant.
+std::string unknown_key_problem(std::string_view section, std::string_view key, bool is_table) {
+  if (listed(kTendermintOnly, key)) return "a Tendermint setting seedscope does not use; remove it";
+  std::vector<std::string_view> candidates = keys_of(section);
+  if (section.empty())
+    for (std::string_view name : section_names()) candidates.push_back(name);
+  const std::string what =
+      section.empty() ? (is_table ? "section" : "key") : fmt::format("key in [{}]", section);
+  if (nearest_name(key, candidates) || section.empty()) return unknown_name(what, key, candidates);
+  // Not a typo here: perhaps it is right, but in another place of the file.
+  if (find_setting("", key) != nullptr)
+    return fmt::format("unknown {}; {} is a top-level key: put it before the first [section]", what,
+                       key);
+  for (std::string_view other : section_names())
+    if (find_setting(other, key) != nullptr)
+      return fmt::format("unknown {}; {} belongs in [{}]", what, key, other);
+  return "unknown " + what;
+}
+
+// The problems found so far: those of the file by line, then the others in the order found.
+class Problems {
+public:
+  void at_line(std::uint32_t line, std::string text) { file_.emplace_back(line, one_line(text)); }
+  void other(std::string text) { other_.push_back(one_line(text)); }
+  bool empty() const { return file_.empty() && other_.empty(); }
+  // Throws ConfigError with every problem, one per line.
+  void raise_if_any() {
+    if (empty()) return;
+    std::stable_sort(file_.begin(), file_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string all;
+    for (const auto& [line, text] : file_) all += (all.empty() ? "" : "\n") + text;
+    for (const auto& text : other_) all += (all.empty() ? "" : "\n") + text;
+    throw ConfigError(all);
+  }
+
+private:
+  std::vector<std::pair<std::uint32_t, std::string>> file_;
+  std::vector<std::string> other_;
+};
+
+// Why a value out of `s`'s range is refused: the phrase names the range as the reader
+// thinks of it (a lower end of 1 ms reads "greater than zero").
+std::string range_problem(const Setting& s) {
+  if (std::holds_alternative<IntRef>(s.field))
+    return fmt::format("must be from {} to {}", s.lo, s.hi);
+  const Millis lo(s.lo), hi(s.hi);
+  if (lo == kPositive)
+    return fmt::format("must be greater than zero and at most {}", format_duration(hi));
+  if (lo == kZero) return fmt::format("must be at most {}", format_duration(hi));
+  return fmt::format("must be from {} to {}", format_duration(lo), format_duration(hi));
+}
+
+std::string bad_duration(const std::string& text) {
+  return "bad duration \"" + text + "\" (expected e.g. \"20s\", \"3s\", \"100ms\")";
+}
+
+// Sets `s` in `c` from a TOML value; why not, when it cannot be.
+std::optional<std::string> apply_node(const Setting& s, const toml::node& n, Config& c) {
+  if (auto* f = std::get_if<StringRef>(&s.field)) {
+    if (!n.is_string()) return "expected a string";
+    std::string v = *n.value<std::string>();
+    if (s.check != nullptr)
+      if (auto why = s.check(v)) return why;
+    (*f)(c) = std::move(v);
+  } else if (auto* b = std::get_if<BoolRef>(&s.field)) {
+    if (!n.is_boolean()) return "expected true or false";
+    (*b)(c) = *n.value<bool>();
+  } else if (auto* i = std::get_if<IntRef>(&s.field)) {
+    if (!n.is_integer()) return "expected an integer";
+    const std::int64_t v = *n.value<std::int64_t>();
+    if (v < s.lo || v > s.hi) return range_problem(s);
+    (*i)(c) = v;
+  } else {
+    if (!n.is_string()) return "expected a duration string like \"20s\" or \"100ms\"";
+    const std::string text = *n.value<std::string>();
+    auto d = parse_duration(text);
+    if (!d) return bad_duration(text);
+    if (d->count() < s.lo || d->count() > s.hi) return range_problem(s);
+    (*std::get<DurationRef>(s.field))(c) = *d;
+  }
+  return std::nullopt;
+}
+
+// Sets `s` in `c` from text (an environment variable, a flag); why not, when it cannot be.
+std::optional<std::string> apply_text(const Setting& s, const std::string& text, Config& c) {
+  if (auto* f = std::get_if<StringRef>(&s.field)) {
+    if (s.check != nullptr)
+      if (auto why = s.check(text)) return why;
+    (*f)(c) = text;
+  } else if (auto* b = std::get_if<BoolRef>(&s.field)) {
+    if (text == "true" || text == "1") (*b)(c) = true;
+    else if (text == "false" || text == "0") (*b)(c) = false;
+    else return fmt::format("\"{}\": expected true or false", text);
+  } else if (auto* i = std::get_if<IntRef>(&s.field)) {
+    std::int64_t v = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+    if (text.empty() || ec == std::errc::result_out_of_range || ptr != end)
+      return fmt::format("\"{}\": expected an integer", text);
+    if (v < s.lo || v > s.hi) return range_problem(s);
+    (*i)(c) = v;
+  } else {
+    auto d = parse_duration(text);
+    if (!d) return bad_duration(text);
+    if (d->count() < s.lo || d->count() > s.hi) return range_problem(s);
+    (*std::get<DurationRef>(s.field))(c) = *d;
+  }
+  return std::nullopt;
+}
+
+// `s`'s value in `c` as TOML.
+std::string toml_value(const Setting& s, const Config& config) {
+  Config& c = const_cast<Config&>(config); // the accessors only read here
+  if (auto* f = std::get_if<StringRef>(&s.field)) return quote((*f)(c));
+  if (auto* b = std::get_if<BoolRef>(&s.field)) return (*b)(c) ? "true" : "false";
+  if (auto* i = std::get_if<IntRef>(&s.field)) return std::to_string((*i)(c));
+  return quote(format_duration((*std::get<DurationRef>(s.field))(c)));
+}
+
+// Reads the file's values into `out`: unknown keys, wrong types and bad values are problems
+// (the setting keeps its earlier value).
+void read_file(const toml::table& root, const std::string& file, EffectiveConfig& out,
+               Problems& problems) {
+  auto problem = [&](const toml::source_region& at, std::string_view key, const std::string& why) {
+    problems.at_line(at.begin.line, fmt::format("{}:{}: {}: {}", file, at.begin.line, key, why));
+  };
+  // Unknown keys first, in file order (a copied Tendermint config is cleaned in one go).
+  const std::vector<std::string_view> sections = section_names();
+  for (const auto& [key, value] : root) {
+    const std::string_view name = key.str();
+    if (find_setting("", name) != nullptr) continue;
+    if (!listed(sections, name)) {
+      problem(key.source(), name, unknown_key_problem("", name, value.is_table()));
+      continue;
+    }
+    if (!value.is_table()) {
+      problem(value.source(), name, "expected a table");
+      continue;
+    }
+    for (const auto& [k, v] : *value.as_table())
+      if (find_setting(name, k.str()) == nullptr)
+        problem(k.source(), k.str(), unknown_key_problem(name, k.str(), v.is_table()));
+  }
+  for (const Setting& s : settings()) {
+    const toml::node* n = nullptr;
+    if (s.section.empty()) {
+      n = root.get(s.key);
+    } else if (const toml::table* t = root[s.section].as_table()) {
+      n = t->get(s.key);
+    }
+    if (n == nullptr) continue;
+    if (auto why = apply_node(s, *n, out.config)) {
+      problem(n->source(), s.key, *why);
+      continue;
+    }
+    out.origins[s.name()] = {ConfigSource::kFile,
+                             fmt::format("{}:{}", file, n->source().begin.line),
+                             n->source().begin.line};
+  }
+}
+
+// The SEEDSCOPE_ variables of `environment` that name settings, applied in order; one that
+// looks like a setting but is not (a typo) is a problem.
+void read_environment(const std::vector<std::string>& environment, EffectiveConfig& out,
+                      Problems& problems) {
+  constexpr std::string_view kPrefix = "SEEDSCOPE_";
+  std::vector<std::string> names;
+  for (const Setting& s : settings()) names.push_back(environment_name(s.name()));
+  // Near misses are judged on what follows the prefix, which every name shares.
+  std::vector<std::string_view> candidates;
+  for (const std::string& n : names) candidates.push_back(std::string_view(n).substr(kPrefix.size()));
+  for (const std::string& entry : environment) {
+    const auto eq = entry.find('=');
+    if (eq == std::string::npos || entry.compare(0, kPrefix.size(), kPrefix) != 0) continue;
+    const std::string var = entry.substr(0, eq);
+    const std::string value = entry.substr(eq + 1);
+    if (var == kHomeVariable) continue;
+    const auto at = std::find(names.begin(), names.end(), var);
+    if (at == names.end()) {
+      // Only a name that is meant as a setting: one of a section, or a near miss (variables
+      // of other tools and of the test suite share the prefix).
+      const std::string_view rest = std::string_view(var).substr(kPrefix.size());
+      const auto near = nearest_name(rest, candidates);
+      bool meant = near.has_value();
+      for (std::string_view section : section_names())
+        meant = meant || var.rfind(environment_name(section) + "_", 0) == 0;
+      if (meant)
+        problems.other(near ? fmt::format("{}: unknown setting; did you mean \"{}{}\"?", var,
+                                          kPrefix, *near)
+                            : fmt::format("{}: unknown setting", var));
+      continue;
+    }
+    const Setting& s = settings()[static_cast<std::size_t>(at - names.begin())];
+    if (auto why = apply_text(s, value, out.config)) {
+      problems.other(fmt::format("{}: {}", var, *why));
+      continue;
+    }
+    out.origins[s.name()] = {ConfigSource::kEnvironment, var};
+  }
+}
+
+void read_flags(const std::vector<ConfigOverride>& flags, EffectiveConfig& out,
+                Problems& problems) {
+  for (const ConfigOverride& f : flags) {
+    const Setting* s = find_setting(f.name);
+    if (s == nullptr) {
+      problems.other(fmt::format("{}: not a setting", f.where));
+      continue;
+    }
+    if (auto why = apply_text(*s, f.value, out.config)) {
+      problems.other(fmt::format("{}: {}", f.where, *why));
+      continue;
+    }
+    out.origins[s->name()] = {ConfigSource::kFlag, f.where};
+  }
+}
+
+// The problem about setting `name`, prefixed with where its value came from.
+std::string problem_at(const EffectiveConfig& e, std::string_view name, const std::string& why) {
+  const ValueOrigin& o = e.origins.at(std::string(name));
+  const std::string_view key = name.substr(name.rfind('.') + 1); // npos + 1 == 0
+  if (o.source == ConfigSource::kFile) return fmt::format("{}: {}: {}", o.where, key, why);
+  if (o.source == ConfigSource::kDefault) return fmt::format("{}: {}", name, why);
+  return fmt::format("{}: {}", o.where, why);
+}
+
+// Rules between settings, on the effective values.
+void check_together(const EffectiveConfig& e, Problems& problems) {
+  const CrawlerConfig& k = e.config.crawler;
+  if (k.retry_cap < k.retry_base) {
+    const bool cap_default = e.origins.at("crawler.retry_cap").source == ConfigSource::kDefault;
+    const std::string text =
+        cap_default ? problem_at(e, "crawler.retry_base",
+                                 fmt::format("must be at most retry_cap ({})",
+                                             format_duration(k.retry_cap)))
+                    : problem_at(e, "crawler.retry_cap", "must be at least retry_base");
+    const ValueOrigin& o = e.origins.at(cap_default ? "crawler.retry_base" : "crawler.retry_cap");
+    if (o.source == ConfigSource::kFile) {
+      problems.at_line(o.line, text);
+    } else {
+      problems.other(text);
+    }
+  }
+}
+
 } // namespace
 
 Config default_config() {
@@ -359,39 +554,57 @@ Config default_config() {
   return c;
 }
 
-Config parse_config(std::string_view text, std::string_view source) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(fmt::format("{}:{}:{}: malformed TOML: {}", source, e.source().begin.line,
-                                  e.source().begin.column, one_line(e.description())));
-  }
-  reject_unknown_keys(root, source);
-  Reader r(root, source);
-  Config c = default_config();
-  r.string(&root, "moniker", c.moniker);
-  r.string(&root, "node_key_file", c.node_key_file);
-  r.string(&root, "network", c.network);
-  r.string(&root, "db_file", c.db_file);
-  const toml::table* p2p = r.section("p2p");
-  read_p2p(r, p2p, c.p2p);
-  read_crawler(r, r.section("crawler"), c.crawler);
-  read_geo(r, r.section("geo"), c.geo);
-  if (const toml::table* inst = r.section("instrumentation")) {
-    r.boolean(inst, "prometheus", c.prometheus);
-    r.string(inst, "prometheus_listen_addr", c.prometheus_listen_addr);
-    r.string(inst, "namespace", c.metrics_namespace);
-    const auto& ns = c.metrics_namespace;
-    bool ok = !ns.empty() && !(ns[0] >= '0' && ns[0] <= '9');
-    for (char ch : ns) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_');
-    if (!ok) r.invalid(inst, "namespace", "must be a Prometheus name: letters, digits, _");
-  }
-  check_values(r, p2p, c);
-  return c;
+std::vector<std::string> setting_names() {
+  std::vector<std::string> out;
+  for (const Setting& s : settings()) out.push_back(s.name());
+  return out;
 }
 
-Config load_config(const std::filesystem::path& file) {
+std::string_view setting_type(std::string_view name) {
+  const Setting* s = find_setting(name);
+  if (s == nullptr) return "";
+  constexpr std::string_view kTypes[] = {"text", "bool", "integer", "duration"};
+  return kTypes[s->field.index()];
+}
+
+std::string environment_name(std::string_view setting) {
+  std::string out = "SEEDSCOPE_";
+  for (char c : setting)
+    out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+EffectiveConfig resolve_config(const ConfigInputs& in) {
+  EffectiveConfig out;
+  out.config = default_config();
+  for (const Setting& s : settings()) out.origins[s.name()] = {};
+  Problems problems;
+  if (in.file_text) {
+    toml::table root;
+    try {
+      root = toml::parse(*in.file_text, in.file_name);
+    } catch (const toml::parse_error& e) {
+      throw ConfigError(
+          one_line(fmt::format("{}:{}:{}: malformed TOML: {}", in.file_name, e.source().begin.line,
+                               e.source().begin.column, e.description())));
+    }
+    read_file(root, in.file_name, out, problems);
+  }
+  read_environment(in.environment, out, problems);
+  read_flags(in.flags, out, problems);
+  check_together(out, problems);
+  problems.raise_if_any();
+  return out;
+}
+
+Config parse_config(std::string_view text, std::string_view source) {
+  ConfigInputs in;
+  in.file_text = std::string(text);
+  in.file_name = std::string(source);
+  return resolve_config(in).config;
+}
+
+std::string read_config_file(const std::filesystem::path& file) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec))
     throw ConfigError(fmt::format("{}: is a directory, not a config file", file.string()));
@@ -402,7 +615,28 @@ Config load_config(const std::filesystem::path& file) {
   ss << in.rdbuf();
   if (in.bad())
     throw ConfigError(fmt::format("{}: cannot read: {}", file.string(), std::strerror(errno)));
-  return parse_config(ss.str(), file.string());
+  return ss.str();
+}
+
+Config load_config(const std::filesystem::path& file) {
+  return parse_config(read_config_file(file), file.string());
+}
+
+std::string render_effective(const EffectiveConfig& e) {
+  std::string out;
+  auto origin = [&](const Setting& s) {
+    const ValueOrigin& o = e.origins.at(s.name());
+    return o.source == ConfigSource::kDefault ? std::string("default") : o.where;
+  };
+  std::string_view section = "";
+  for (const Setting& s : settings()) {
+    if (s.section != section) {
+      section = s.section;
+      out += fmt::format("\n[{}]\n", section);
+    }
+    out += fmt::format("{} = {}  # {}\n", s.key, toml_value(s, e.config), origin(s));
+  }
+  return out;
 }
 
 std::optional<Millis> parse_duration(std::string_view s) {

@@ -1,12 +1,18 @@
 // config.toml in the home directory: Tendermint's names ([p2p] laddr, seeds, timeouts as Go
 // duration strings, a top-level moniker and node_key_file), so operators recognise them.
-// Loaded once at start-up; errors are exceptions (ConfigError), one line each:
-// "<file>:<line>: <key>: <problem>" (the prefix once), "<file>: <problem>" for the file itself.
+// Every setting can also come from the environment (SEEDSCOPE_P2P_LADDR) and from a flag
+// (--p2p.laddr); the effective value is the last of defaults < file < environment < flags,
+// and each value's origin is kept (`seedscope config show`).
+// Loaded once at start-up; errors are exceptions (ConfigError) listing every problem, one
+// line each: "<file>:<line>: <key>: <problem>" (the prefix once), "<file>: <problem>" for the
+// file itself, "SEEDSCOPE_<NAME>: <problem>" and "--<name>: <problem>" for the others.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -93,13 +99,61 @@ struct Config {
   std::string metrics_namespace = "seedscope";
 };
 
+// Where an effective value came from.
+enum class ConfigSource { kDefault, kFile, kEnvironment, kFlag };
+struct ValueOrigin {
+  ConfigSource source = ConfigSource::kDefault;
+  std::string where; // "config/config.toml:12", "SEEDSCOPE_P2P_LADDR", "--p2p.laddr"; "" default
+  std::uint32_t line = 0; // in the file, for kFile
+};
+
+// A setting given as text outside the file: a flag (or an environment variable).
+struct ConfigOverride {
+  std::string name;  // the setting: "moniker", "p2p.laddr"
+  std::string value; // as typed: "tcp://0.0.0.0:26656", "true", "20s", "40"
+  std::string where; // "--p2p.laddr"
+};
+
+// What the effective configuration is made of, lowest precedence first.
+struct ConfigInputs {
+  std::optional<std::string> file_text; // none: no file (defaults)
+  std::string file_name = "config.toml";
+  std::vector<std::string> environment; // "NAME=value" entries, as in environ
+  std::vector<ConfigOverride> flags;
+};
+
+struct EffectiveConfig {
+  Config config;
+  std::map<std::string, ValueOrigin> origins; // by setting name; every setting has one
+};
+
+// Every setting's name in file order: top-level keys, then "<section>.<key>".
+std::vector<std::string> setting_names();
+// "bool", "text", "integer" or "duration"; "" for a name that is no setting.
+std::string_view setting_type(std::string_view name);
+// "p2p.laddr" -> "SEEDSCOPE_P2P_LADDR".
+std::string environment_name(std::string_view setting);
+// The environment variable naming the home directory (Tendermint's TMHOME).
+inline constexpr std::string_view kHomeVariable = "SEEDSCOPE_HOME";
+
+// Defaults < file < environment < flags. Every value given anywhere is checked (a bad value
+// in the file is reported even when a flag overrides it); a SEEDSCOPE_ variable that looks
+// like a setting but is none is a problem too ("did you mean ...?"). Throws ConfigError with
+// every problem, file problems first in line order. Malformed TOML is one problem alone.
+EffectiveConfig resolve_config(const ConfigInputs& inputs);
+// The effective configuration as TOML that parses back to it, each value followed by a
+// comment naming its origin ("# default", "# config/config.toml:12", "# SEEDSCOPE_MONIKER").
+std::string render_effective(const EffectiveConfig& effective);
+
 // Defaults, with the moniker set from the host name.
 Config default_config();
-// Parses TOML text; `source` names it in error messages. A key or section seedscope does not
-// read is an error naming it and the nearest known key ("did you mean ...?"); a Tendermint
-// setting seedscope has no use for is named as such. Every number and duration has a range.
+// Parses TOML text alone (no environment, no flags); `source` names it in error messages. A key or
+// section seedscope does not read is an error naming it and the nearest known key ("did you mean
+// ...?"); a Tendermint setting seedscope has no use for is named as such. Every number and duration
+// has a range.
 Config parse_config(std::string_view text, std::string_view source);
 // A directory, a dangling link or an unreadable file is an error naming `file`.
+std::string read_config_file(const std::filesystem::path& file);
 Config load_config(const std::filesystem::path& file);
 // The config as commented TOML, as `init` writes it.
 std::string render_config(const Config& config);

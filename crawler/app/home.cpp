@@ -1,5 +1,7 @@
 #include "crawler/app/home.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -9,13 +11,26 @@
 namespace seedscope::app {
 
 std::filesystem::path default_home_dir() {
+  if (const char* dir = std::getenv(std::string(kHomeVariable).c_str()); dir != nullptr && *dir)
+    return dir;
   const char* home = std::getenv("HOME");
   return std::filesystem::path(home != nullptr && *home != '\0' ? home : ".") / ".seedscope";
 }
 
-Home open_home(const std::filesystem::path& dir, bool require_config) {
+std::vector<std::string> process_environment() {
+  std::vector<std::string> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) out.emplace_back(*e);
+  return out;
+}
+
+Home open_home(const std::filesystem::path& dir, bool require_config,
+               const std::vector<ConfigOverride>& flags) {
   Home home;
   home.dir = dir;
+  ConfigInputs inputs;
+  inputs.file_name = home.config_file().string();
+  inputs.environment = process_environment();
+  inputs.flags = flags;
   // symlink_status: a dangling link or an unreadable path is an error (load_config names
   // it), never a silent run on defaults.
   std::error_code ec;
@@ -24,14 +39,15 @@ Home open_home(const std::filesystem::path& dir, bool require_config) {
     throw ConfigError(
         fmt::format("{}: cannot read: {}", home.config_file().string(), ec.message()));
   if (std::filesystem::exists(status)) {
-    home.config = load_config(home.config_file());
+    inputs.file_text = read_config_file(home.config_file());
     home.has_config = true;
   } else if (require_config) {
     throw ConfigError(home.config_file().string() + " not found (run `seedscope init --home " +
                       dir.string() + "` first)");
-  } else {
-    home.config = default_config();
   }
+  EffectiveConfig effective = resolve_config(inputs);
+  home.config = std::move(effective.config);
+  home.origins = std::move(effective.origins);
   return home;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,7 @@ namespace seedscope::app {
 struct Home {
   std::filesystem::path dir;
   Config config;
+  std::map<std::string, ValueOrigin> origins; // where each setting's value came from
   bool has_config = false;
 
   std::filesystem::path config_file() const { return dir / "config" / "config.toml"; }
@@ -23,12 +25,18 @@ struct Home {
   std::filesystem::path db_file() const { return resolve_in_home(dir, config.db_file); }
 };
 
-// $HOME/.seedscope (or ./.seedscope without $HOME).
+// $SEEDSCOPE_HOME, else $HOME/.seedscope (or ./.seedscope without $HOME). --home wins over
+// both.
 std::filesystem::path default_home_dir();
 
-// Loads config/config.toml when present (defaults otherwise; `require_config` makes a
-// missing file an error). Throws ConfigError.
-Home open_home(const std::filesystem::path& dir, bool require_config);
+// The process's environment as "NAME=value" entries.
+std::vector<std::string> process_environment();
+
+// The effective configuration: defaults < config/config.toml when present (`require_config`
+// makes a missing file an error) < SEEDSCOPE_* variables of the process environment <
+// `flags`. Throws ConfigError listing every problem.
+Home open_home(const std::filesystem::path& dir, bool require_config,
+               const std::vector<ConfigOverride>& flags = {});
 
 // Our NodeInfo: p2p 8, block 11, our version, channel 0x00 (PEX), moniker, tx_index "off",
 // listen_addr = external_address or laddr, network from the config (may be empty).
