@@ -468,7 +468,8 @@ void read_environment(const std::vector<std::string>& environment, EffectiveConf
   for (const Setting& s : settings()) names.push_back(environment_name(s.name()));
   // Near misses are judged on what follows the prefix, which every name shares.
   std::vector<std::string_view> candidates;
-  for (const std::string& n : names) candidates.push_back(std::string_view(n).substr(kPrefix.size()));
+  for (const std::string& n : names)
+    candidates.push_back(std::string_view(n).substr(kPrefix.size()));
   for (const std::string& entry : environment) {
     const auto eq = entry.find('=');
     if (eq == std::string::npos || entry.compare(0, kPrefix.size(), kPrefix) != 0) continue;
@@ -485,9 +486,9 @@ void read_environment(const std::vector<std::string>& environment, EffectiveConf
       for (std::string_view section : section_names())
         meant = meant || var.rfind(environment_name(section) + "_", 0) == 0;
       if (meant)
-        problems.other(near ? fmt::format("{}: unknown setting; did you mean \"{}{}\"?", var,
-                                          kPrefix, *near)
-                            : fmt::format("{}: unknown setting", var));
+        problems.other(
+            near ? fmt::format("{}: unknown setting; did you mean \"{}{}\"?", var, kPrefix, *near)
+                 : fmt::format("{}: unknown setting", var));
       continue;
     }
     const Setting& s = settings()[static_cast<std::size_t>(at - names.begin())];

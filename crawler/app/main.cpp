@@ -6,9 +6,11 @@ int main(int argc, char** argv) {
   using namespace seedscope;
   // Before any thread starts: signals go to the shutdown thread, SIGPIPE is ignored.
   runtime::ShutdownOptions shutdown;
+  // A forced exit (a second signal, the grace period over) is not held up long by output
+  // that cannot be written (a full pipe): a healthy stderr takes the line at once.
   shutdown.last_words = [](const std::string& why) {
     app::log_line(why);
-    app::flush_output(Millis(1000));
+    app::flush_output(Millis(250));
   };
   runtime::install_shutdown_signals(std::move(shutdown));
   const int code = app::run_cli(argc, argv);

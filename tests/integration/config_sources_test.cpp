@@ -189,7 +189,8 @@ TEST_CASE("config sources: file < environment < flags, for every setting") {
     // The file sets the sample; the environment sets the default back; a flag the sample.
     ConfigInputs in;
     in.file_text = sample_file(lines);
-    in.environment = {"PATH=/usr/bin", environment_name(name) + "=" + as_text(default_values.at(name)),
+    in.environment = {"PATH=/usr/bin",
+                      environment_name(name) + "=" + as_text(default_values.at(name)),
                       "SEEDSCOPE_TESTS_RAN=/tmp/x"};
     EffectiveConfig e = resolve_config(in);
     CHECK(rendered_values(e).at(name) == default_values.at(name));
@@ -214,8 +215,9 @@ TEST_CASE("config sources: each kind of bad value names its key and where it was
   };
   const Case cases[] = {
       {"p2p.max_num_inbound_peers", "many", "\"many\": expected an integer"},
-      {"p2p.max_num_inbound_peers", "99999999999999999999", "\"99999999999999999999\": expected "
-                                                            "an integer"},
+      {"p2p.max_num_inbound_peers", "99999999999999999999",
+       "\"99999999999999999999\": expected "
+       "an integer"},
       {"p2p.max_num_inbound_peers", "10001", "must be from 0 to 10000"},
       {"p2p.seed_mode", "yes", "\"yes\": expected true or false"},
       {"p2p.dial_timeout", "3 seconds",
@@ -326,8 +328,8 @@ TEST_CASE("`config show` and `config check` on a home, with SEEDSCOPE_HOME and f
   REQUIRE(interval != std::string::npos);
   test::write_file(file, text.substr(0, interval) + "check_interval = \"1ms\"\nunknown = 1\n" +
                              text.substr(interval + interval_line.size()));
-  auto bad = run_process({"/usr/bin/env", "SEEDSCOPE_P2P_SEND_RATE=0", kBinary, "--home", home.string(),
-                          "config", "check", "--p2p.dial_timeout=never"});
+  auto bad = run_process({"/usr/bin/env", "SEEDSCOPE_P2P_SEND_RATE=0", kBinary, "--home",
+                          home.string(), "config", "check", "--p2p.dial_timeout=never"});
   CHECK(bad.exit_code == 1);
   CHECK(bad.out.empty());
   CHECK(bad.err.find("config.toml:") != std::string::npos);
@@ -338,11 +340,12 @@ TEST_CASE("`config show` and `config check` on a home, with SEEDSCOPE_HOME and f
   CHECK(bad.err.find("--p2p.dial_timeout: bad duration \"never\"") != std::string::npos);
   CHECK(bad.err.find("config check: 4 problems\n") != std::string::npos);
 
-  auto missing = run_process({kBinary, "--home", (dir.path() / "none").string(), "config", "check"});
+  auto missing =
+      run_process({kBinary, "--home", (dir.path() / "none").string(), "config", "check"});
   CHECK(missing.exit_code == 1);
   CHECK(missing.err.find("not found (run `seedscope init") != std::string::npos);
-  auto other = run_process(
-      {kBinary, "config", "check", "--file", (dir.path() / "none.toml").string()});
+  auto other =
+      run_process({kBinary, "config", "check", "--file", (dir.path() / "none.toml").string()});
   CHECK(other.exit_code == 1);
   CHECK(other.err.find("none.toml: cannot read:") != std::string::npos);
 }
@@ -355,28 +358,27 @@ TEST_CASE("`start` takes Tendermint's flag names and the environment over config
   auto bad = run_process({kBinary, "--home", home.string(), "start", "--p2p.laddr", "nowhere"});
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("--p2p.laddr: ") != std::string::npos);
-  auto bad_env = run_process(
-      {"/usr/bin/env", "SEEDSCOPE_P2P_SEED_MODE=perhaps", kBinary, "--home", home.string(), "start"});
+  auto bad_env = run_process({"/usr/bin/env", "SEEDSCOPE_P2P_SEED_MODE=perhaps", kBinary, "--home",
+                              home.string(), "start"});
   CHECK(bad_env.exit_code == 1);
   CHECK(bad_env.err.find("SEEDSCOPE_P2P_SEED_MODE: \"perhaps\": expected true or false") !=
         std::string::npos);
 
   // A node listening where the flag says, in seed mode, under the environment's moniker.
   const fs::path out = dir.path() / "out", err = dir.path() / "err";
-  test::ChildProcess node(
-      {"/usr/bin/env", "SEEDSCOPE_HOME=" + home.string(), "SEEDSCOPE_MONIKER=from-env", kBinary, "start",
-       "--p2p.laddr", "tcp://127.0.0.1:0", "--p2p.seed_mode", "--instrumentation.prometheus=false"},
-      out, err);
+  test::ChildProcess node({"/usr/bin/env", "SEEDSCOPE_HOME=" + home.string(),
+                           "SEEDSCOPE_MONIKER=from-env", kBinary, "start", "--p2p.laddr",
+                           "tcp://127.0.0.1:0", "--p2p.seed_mode",
+                           "--instrumentation.prometheus=false"},
+                          out, err);
   const std::string port = test::wait_for_match(err, R"(\(port (\d+)\))");
   REQUIRE_MESSAGE(!port.empty(), test::read_file(err));
   CHECK(test::read_file(err).find("seed mode") != std::string::npos);
-  auto probe = run_process({kBinary, "--home", (dir.path() / "prober").string(), "probe",
-                            "--network", "testnet",
-                            fmt::format("{}@127.0.0.1:{}",
-                                        test::trim(run_process({kBinary, "--home", home.string(),
-                                                                "show-node-id"})
-                                                       .out),
-                                        port)});
+  auto probe = run_process(
+      {kBinary, "--home", (dir.path() / "prober").string(), "probe", "--network", "testnet",
+       fmt::format("{}@127.0.0.1:{}",
+                   test::trim(run_process({kBinary, "--home", home.string(), "show-node-id"}).out),
+                   port)});
   CHECK_MESSAGE(probe.exit_code == 0, probe.err);
   CHECK(probe.out.find("\"moniker\": \"from-env\"") != std::string::npos);
   node.signal(SIGTERM);

@@ -139,6 +139,30 @@ TEST_CASE("process: crawl whose output pipe is full and never read keeps serving
   stop_within(crawl, Millis(10000));
 }
 
+TEST_CASE("process: a second signal during the drain exits at once with 128 + the signal") {
+  test::TempDir dir;
+  const Home h = make_home(dir.path() / "home");
+  Pipe pipe;
+  // A full pipe that is never read: the drain waits for its last lines (2 s at most), long
+  // enough for a second signal to arrive in the middle of it.
+  REQUIRE(::fcntl(pipe.write, F_SETFL, O_NONBLOCK) == 0);
+  const std::string chunk(4096, 'x');
+  for (int i = 0; i < 1024; ++i)
+    if (::write(pipe.write, chunk.data(), chunk.size()) <= 0) break;
+  REQUIRE(::fcntl(pipe.write, F_SETFL, 0) == 0);
+  test::ChildProcess crawl({kBinary, "crawl", "--home", h.dir.string(), "--loopback-only"},
+                           pipe.write, pipe.write);
+  REQUIRE(test::wait_for_port(h.port, Millis(10000)));
+  crawl.signal(SIGTERM);
+  REQUIRE_FALSE(crawl.wait(Millis(300)).has_value()); // draining
+  const auto t0 = std::chrono::steady_clock::now();
+  crawl.signal(SIGINT);
+  const auto code = crawl.wait(Millis(5000));
+  REQUIRE(code.has_value());
+  CHECK(*code == 128 + SIGINT);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1000));
+}
+
 TEST_CASE("process: SIGHUP (a closed terminal) stops gracefully, as SIGTERM does") {
   test::TempDir dir;
   const Home h = make_home(dir.path() / "home");
@@ -170,9 +194,9 @@ TEST_CASE("process: SIGTERM in the middle of a crawl drains within 10 s, exits 0
   REQUIRE(offset != std::string::npos);
   scenario.replace(offset, 19, "address_offset = 77000 ");
   test::write_file(dir.path() / "sim.toml", scenario);
-  test::ChildProcess sim({kBinary, "netsim", "--scenario", (dir.path() / "sim.toml").string(),
-                          "--duration", "120s"},
-                         dir.path() / "sim.out", dir.path() / "sim.err");
+  test::ChildProcess sim(
+      {kBinary, "netsim", "--scenario", (dir.path() / "sim.toml").string(), "--duration", "120s"},
+      dir.path() / "sim.out", dir.path() / "sim.err");
   const std::string seeds =
       test::wait_for_match(dir.path() / "sim.out", "simhub-1 seeds: (\\S+)", Millis(30000));
   REQUIRE_MESSAGE(!seeds.empty(), test::read_file(dir.path() / "sim.err"));
@@ -180,15 +204,15 @@ TEST_CASE("process: SIGTERM in the middle of a crawl drains within 10 s, exits 0
   const fs::path home = dir.path() / "home";
   fs::create_directories(home / "config");
   // A status line every second; slow PEX answers keep contacts in flight at the signal.
-  test::write_file(home / "config" / "config.toml",
-                   "[crawler]\nstatus_interval = \"1s\"\n");
+  test::write_file(home / "config" / "config.toml", "[crawler]\nstatus_interval = \"1s\"\n");
   const fs::path err = dir.path() / "crawl.err";
   test::ChildProcess crawl({kBinary, "--home", home.string(), "crawl", "--laddr", "127.0.0.1:0",
                             "--loopback-only", "--metrics-addr", "off", "--seed", seeds},
                            dir.path() / "crawl.out", err);
   // Wait until contacts are being saved, then stop it while dials are in flight.
-  REQUIRE_MESSAGE(!test::wait_for_match(err, "\\| saved ([1-9]\\d*) contacts", Millis(30000)).empty(),
-                  test::read_file(err));
+  REQUIRE_MESSAGE(
+      !test::wait_for_match(err, "\\| saved ([1-9]\\d*) contacts", Millis(30000)).empty(),
+      test::read_file(err));
   const auto t0 = std::chrono::steady_clock::now();
   crawl.signal(SIGTERM);
   const auto code = crawl.wait(Millis(15000));
@@ -210,7 +234,8 @@ TEST_CASE("process: SIGTERM in the middle of a crawl drains within 10 s, exits 0
   const std::int64_t rows = count_rows(db, "SELECT count(*) FROM contacts WHERE direction = 'out'");
   MESSAGE(fmt::format("SIGTERM to exit: {:.2f} s (bound 10 s); {} contacts counted, {} in the "
                       "database; {} addresses known, {} in the database",
-                      seconds, contacts, rows, known, count_rows(db, "SELECT count(*) FROM addresses")));
+                      seconds, contacts, rows, known,
+                      count_rows(db, "SELECT count(*) FROM addresses")));
   CHECK(std::stoll(contacts) > 0);
   CHECK(rows == std::stoll(contacts));
   CHECK(count_rows(db, "SELECT count(*) FROM addresses") == std::stoll(known));
