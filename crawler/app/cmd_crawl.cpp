@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "crawler/app/chain_registry.hpp"
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/crawl_run.hpp"
@@ -56,6 +57,23 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   for (const auto& s : args.seeds) {
     auto more = parse_peer_list(s, "--seed");
     seeds.insert(seeds.end(), more.begin(), more.end());
+  }
+  if (!args.chain_registry.empty()) {
+    const std::size_t before = seeds.size();
+    const RegistryScan scan = scan_chain_registry(args.chain_registry, args.testnets);
+    for (const std::string& problem : scan.problems) log_line("chain registry: " + problem);
+    std::size_t chain_seeds = 0;
+    for (const RegistryChain& chain : scan.chains)
+      for (const RegistryPeer& peer : chain.peers) {
+        seeds.push_back(peer.address);
+        chain_seeds += peer.seed ? 1 : 0;
+      }
+    log_line(fmt::format("chain registry {}: {} chains, {} seeds and {} persistent peers as "
+                         "starting points; {} skipped as not live, {} as another network type, "
+                         "{} problems (above)",
+                         args.chain_registry, scan.chains.size(), chain_seeds,
+                         seeds.size() - before - chain_seeds, scan.not_live, scan.other_networks,
+                         scan.problems.size()));
   }
 
   // One process per home and per database, before anything in them is created or read.
@@ -167,12 +185,20 @@ Command add_crawl_command(CLI::App& app) {
                   "Prometheus endpoint (default: prometheus_listen_addr; \"off\": none)");
   sub->add_flag("--loopback-only", raw->args.loopback_only,
                 "simulations: dial and learn loopback addresses only");
+  sub->add_option("--chain-registry", raw->args.chain_registry,
+                  "a local checkout of cosmos/chain-registry: every live mainnet chain's seeds "
+                  "and persistent peers are starting points");
+  sub->add_flag("--testnets", raw->args.testnets, "with --chain-registry: its testnets/ too");
   sub->add_option("--geo-db", raw->args.geo_dbs,
                   "a MaxMind DB file (Country, City or ASN; repeatable), besides [geo]'s");
   auto flags = std::make_shared<SettingFlags>(sub);
   return {sub, [raw, sub, flags](const std::filesystem::path& home) {
             CrawlArgs args = raw->args;
             args.settings = flags->given();
+            if (args.testnets && args.chain_registry.empty())
+              throw UsageError("--testnets: only with --chain-registry DIR");
+            if (!args.chain_registry.empty())
+              args.chain_registry = path_option(args.chain_registry);
             if (!raw->network.empty()) args.network = chain_id_option(raw->network, "--network");
             args.db = db_option(raw->db);
             if (!raw->laddr.empty()) args.laddr = raw->laddr;

@@ -104,6 +104,8 @@ struct CrawlArgs {
   bool loopback_only = false;              // simulations: dial and learn loopback only
   std::optional<std::string> metrics_addr; // instead of prometheus_listen_addr
   std::vector<std::string> geo_dbs;        // MaxMind DB files besides [geo]'s, kind by type
+  std::string chain_registry;              // a cosmos/chain-registry checkout: its peers as seeds
+  bool testnets = false;                   // also the registry's testnets/
 };
 // The crawler and seed service, recording into the observatory database.
 int cmd_crawl(const std::filesystem::path& home, const CrawlArgs& args);
