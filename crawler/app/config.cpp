@@ -48,7 +48,8 @@ constexpr std::string_view kP2PKeys[] = {
 constexpr std::string_view kCrawlerKeys[] = {
     "crawl", "max_concurrent_dials", "max_inbound", "max_unconfirmed_networks",
     "recrawl_interval", "retry_base", "retry_cap", "retire_after", "handshake_timeout",
-    "pex_timeout", "contact_retention", "status_interval"};
+    "pex_timeout", "contact_retention", "status_interval", "exclude_file",
+    "max_contacts_per_subnet_per_second", "contact"};
 // clang-format on
 constexpr std::string_view kInstrumentationKeys[] = {"prometheus", "prometheus_listen_addr",
                                                      "namespace"};
@@ -268,6 +269,9 @@ void read_p2p(const Reader& r, const toml::table* p2p, P2PConfig& c) {
   r.integer(p2p, "handshake_pool_per_subnet", c.handshake_pool_per_subnet, 1, 100000);
 }
 
+// Our moniker carries it to every node we contact (NodeInfo: 10,240 bytes in all).
+constexpr std::size_t kMaxContactLength = 200;
+
 void read_crawler(const Reader& r, const toml::table* t, CrawlerConfig& c) {
   constexpr Millis kMonth{std::chrono::hours(24 * 30)}, kYear{std::chrono::hours(24 * 365)};
   r.boolean(t, "crawl", c.crawl);
@@ -283,6 +287,16 @@ void read_crawler(const Reader& r, const toml::table* t, CrawlerConfig& c) {
   r.duration(t, "contact_retention", c.contact_retention, kPositive, 10 * kYear);
   r.duration(t, "status_interval", c.status_interval, kPositive, kDay);
   if (c.retry_cap < c.retry_base) r.invalid(t, "retry_cap", "must be at least retry_base");
+  r.string(t, "exclude_file", c.exclude_file);
+  r.integer(t, "max_contacts_per_subnet_per_second", c.max_contacts_per_subnet_per_second, 1,
+            10000);
+  r.string(t, "contact", c.contact);
+  if (!c.contact.empty() &&
+      (blank(c.contact) || !printable_ascii(c.contact) || c.contact.size() > kMaxContactLength))
+    r.invalid(t, "contact",
+              fmt::format("must be printable ASCII (a URL or an e-mail address), at most {} "
+                          "characters",
+                          kMaxContactLength));
 }
 
 void read_geo(const Reader& r, const toml::table* t, GeoConfig& c) {
@@ -566,7 +580,16 @@ std::string render_config(const Config& c) {
   out += "# Raw contacts older than this are pruned from the database.\n";
   out += fmt::format("contact_retention = {}\n\n", quote(format_duration(k.contact_retention)));
   out += "# Progress log line period when stdout is not a terminal.\n";
-  out += fmt::format("status_interval = {}\n", quote(format_duration(k.status_interval)));
+  out += fmt::format("status_interval = {}\n\n", quote(format_duration(k.status_interval)));
+  out += "# Node IDs, IPs and CIDRs (one a line, # comments) never contacted, served or\n";
+  out += "# exported; re-read within 10 s of a change. Relative to the home; \"\": none.\n";
+  out += fmt::format("exclude_file = {}\n", quote(k.exclude_file));
+  out += "# Contacts started per second to one IPv4 /24 (IPv6 /48); the rest wait their turn.\n";
+  out += fmt::format("max_contacts_per_subnet_per_second = {}\n",
+                     k.max_contacts_per_subnet_per_second);
+  out += "# Where node operators can ask to be excluded (a URL or an e-mail address), sent in\n";
+  out += "# our moniker: \"<moniker> (seedscope crawler; contact: <contact>)\". \"\": not sent.\n";
+  out += fmt::format("contact = {}\n", quote(k.contact));
   out += "\n[instrumentation]\n\n";
   out += "# Prometheus metrics on this address (\"\" or \"off\", or prometheus = false: none),\n";
   out += "# and the prefix of their names. \":26660\" serves every interface.\n";
