@@ -1,6 +1,7 @@
 // The per-subnet cap on contacts per second, on a fake clock.
 #include <doctest/doctest.h>
 
+#include "core/crawl/schedule.hpp"
 #include "core/crawl/subnet_limiter.hpp"
 #include "support/fake_clock.hpp"
 
@@ -73,6 +74,28 @@ TEST_CASE("subnet limiter: memory is bounded, refilled buckets go first; 0 is no
   SubnetLimiter off(0);
   for (int i = 0; i < 100; ++i) CHECK_FALSE(off.take(recent, clock.mono()));
   CHECK(off.subnets() == 0);
+}
+
+TEST_CASE("schedule: a postponed contact keeps its state and is due again at the time given") {
+  test::FakeClock clock;
+  Schedule s;
+  const NetAddress a{std::string(40, 'c'), IpAddress::v4(203, 0, 113, 9), 26656};
+  REQUIRE(s.add(a, "net", clock.wall()));
+  auto due = s.pop_due(clock.wall());
+  REQUIRE(due);
+  CHECK(s.in_flight() == 1);
+  CHECK(s.postpone(a, clock.wall() + Millis(500)));
+  CHECK(s.in_flight() == 0);
+  CHECK(s.find(a)->state == AddrState::kNew);
+  CHECK(s.find(a)->failures == 0);
+  CHECK_FALSE(s.pop_due(clock.wall()));
+  CHECK(s.next_due() == clock.wall() + Millis(500));
+  clock.advance(Millis(500));
+  CHECK(s.pop_due(clock.wall()));
+  // Not in flight: the caller's bug, counted, nothing changed.
+  CHECK(s.postpone(a, clock.wall()));
+  CHECK_FALSE(s.postpone(a, clock.wall()));
+  CHECK(s.invariant_violations() == 1);
 }
 
 } // namespace seedscope::crawl
