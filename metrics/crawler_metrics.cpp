@@ -81,6 +81,20 @@ CrawlerMetrics::CrawlerMetrics(std::shared_ptr<prometheus::Registry> registry,
                                .Help("Database rows inserted, updated or deleted")
                                .Register(*registry_)
                                .Add({});
+  auto& excluded = prometheus::BuildCounter()
+                       .Name(ns + "_crawler_excluded_total")
+                       .Help("The exclude list at work: inbound connections refused, due "
+                             "contacts not started, learnt addresses not kept")
+                       .Register(*registry_);
+  excluded_refused_.counter = &excluded.Add({{"what", "refused"}});
+  excluded_not_dialed_.counter = &excluded.Add({{"what", "not_dialed"}});
+  excluded_not_learnt_.counter = &excluded.Add({{"what", "not_learnt"}});
+  subnet_deferred_.counter =
+      &prometheus::BuildCounter()
+           .Name(ns + "_crawler_subnet_deferred_total")
+           .Help("Contacts rescheduled by max_contacts_per_subnet_per_second (a /24's cap)")
+           .Register(*registry_)
+           .Add({});
   pending_records_ = &prometheus::BuildGauge()
                           .Name(ns + "_storage_pending_records")
                           .Help("Records waiting for the database writer")
@@ -161,6 +175,10 @@ void CrawlerMetrics::update(const observe::CrawlStatus& s, const storage::Writer
     it->second.addresses.to(n.seed_addresses);
   }
   rows_written_.to(w.rows_written);
+  excluded_refused_.to(s.excluded_refused);
+  excluded_not_dialed_.to(s.excluded_not_dialed);
+  excluded_not_learnt_.to(s.excluded_not_learnt);
+  subnet_deferred_.to(s.subnet_deferred);
   pending_records_->Set(double(w.pending));
   batch_seconds_->Set(w.last_batch_ms / 1000.0);
 }

@@ -64,6 +64,7 @@ private:
   };
   std::map<std::string, SeedCounters> seed_counters_; // by network
   FollowedCounter rows_written_;
+  FollowedCounter excluded_refused_, excluded_not_dialed_, excluded_not_learnt_, subnet_deferred_;
   prometheus::Gauge* pending_records_;
   prometheus::Gauge* batch_seconds_;
   prometheus::Histogram* batch_latency_;

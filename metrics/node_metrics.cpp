@@ -64,6 +64,8 @@ NodeMetrics::NodeMetrics(std::shared_ptr<prometheus::Registry> registry, const s
                                 "Inbound handshakes closed to make room in the pending pool");
   banned_refused_ =
       counter("_p2p_banned_refused_total", "Inbound connections refused: banned IP or ID");
+  excluded_refused_ =
+      counter("_p2p_excluded_refused_total", "Connections refused: IP or ID on the exclude list");
   inbound_evicted_ = counter("_p2p_inbound_evicted_total",
                              "Seed mode: inbound peers that asked nothing, dropped for a newcomer");
   log_suppressed_ =
@@ -91,6 +93,7 @@ void NodeMetrics::update(const NodeSample& s) {
   addresses_ignored_.to(s.pex_addresses_ignored);
   handshakes_evicted_.to(s.handshakes_evicted);
   banned_refused_.to(s.banned_refused);
+  excluded_refused_.to(s.excluded_refused);
   inbound_evicted_.to(s.inbound_evicted);
   log_suppressed_.to(s.log_lines_suppressed);
 }

@@ -39,6 +39,7 @@ struct NodeSample {
   // peers, log lines suppressed.
   std::uint64_t handshakes_evicted = 0;
   std::uint64_t banned_refused = 0;
+  std::uint64_t excluded_refused = 0; // IP or ID on the exclude list
   std::uint64_t inbound_evicted = 0;
   std::uint64_t log_lines_suppressed = 0;
 };
@@ -67,7 +68,8 @@ private:
   prometheus::Counter* removed_;
   FollowedCounter requests_received_, answers_sent_, seed_answers_, addresses_sent_, requests_sent_,
       addrs_received_, addresses_received_, punished_, idle_hung_up_, answers_refused_,
-      addresses_ignored_, handshakes_evicted_, banned_refused_, inbound_evicted_, log_suppressed_;
+      addresses_ignored_, handshakes_evicted_, banned_refused_, excluded_refused_, inbound_evicted_,
+      log_suppressed_;
 };
 
 } // namespace seedscope::metrics

@@ -72,6 +72,7 @@ namespace {
 // The filters on one address, in the order they apply; the index of the first that removes
 // it, or kPassed.
 enum Stage : int {
+  kExcluded,
   kMisbehavingStage,
   kNeverVerified,
   kReachableOnly,
@@ -80,11 +81,13 @@ enum Stage : int {
   kFamily,
   kPassed,
 };
-constexpr const char* kStageNames[] = {"misbehaving", "never_verified", "reachable_only",
-                                       "min_score",   "seen_within",    "family"};
+constexpr const char* kStageNames[] = {"excluded",       "misbehaving", "never_verified",
+                                       "reachable_only", "min_score",   "seen_within",
+                                       "family"};
 
 int first_failing(const ExportedPeer& p, bool has_success, double success_at, const ExportFilter& f,
                   double cutoff) {
+  if (f.exclude != nullptr && f.exclude->excluded(p.addr)) return kExcluded;
   if (p.state == "misbehaving") return kMisbehavingStage;
   if (!has_success) return kNeverVerified;
   if (f.reachable_only && p.state != "reachable") return kReachableOnly;
@@ -192,7 +195,8 @@ bool has_network(Database& db, const std::string& network) {
   return !network.empty() && st.step();
 }
 
-std::vector<NodeRecord> query_nodes(Database& db, const std::string& network) {
+std::vector<NodeRecord> query_nodes(Database& db, const std::string& network,
+                                    const ExcludeList* exclude) {
   auto st = db.prepare(
       "SELECT n.id, n.moniker, n.version, n.p2p_version, n.block_version, n.app_version, "
       "n.listen_addr, n.rpc_address, n.tx_index, n.first_seen, n.last_seen, "
@@ -203,6 +207,7 @@ std::vector<NodeRecord> query_nodes(Database& db, const std::string& network) {
       "WHERE n.network = ?1 ORDER BY n.id");
   st.bind(1, network);
   std::vector<NodeRecord> out;
+  std::set<std::string> dropped; // excluded: by ID or by any of its addresses
   while (st.step()) {
     const std::string id = st.column_text(0);
     std::optional<NetAddress> addr;
@@ -212,6 +217,8 @@ std::vector<NodeRecord> query_nodes(Database& db, const std::string& network) {
     const std::string state = st.column_text(13);
     const WallTime success =
         st.column_is_null(15) ? WallTime{} : wall_from_unix_seconds(st.column_double(15));
+    if (exclude != nullptr && (exclude->excluded_id(id) || (addr && exclude->excluded(*addr))))
+      dropped.insert(id);
     if (!out.empty() && out.back().id == id) {
       // Another address of the same node: keep the better one.
       NodeRecord& r = out.back();
@@ -243,6 +250,7 @@ std::vector<NodeRecord> query_nodes(Database& db, const std::string& network) {
     r.last_success = success;
     out.push_back(std::move(r));
   }
+  std::erase_if(out, [&](const NodeRecord& r) { return dropped.count(r.id) != 0; });
   return out;
 }
 

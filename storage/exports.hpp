@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/base/clock.hpp"
+#include "core/p2p/exclude_list.hpp"
 #include "core/types/net_address.hpp"
 #include "storage/database.hpp"
 #include "storage/queries.hpp"
@@ -36,6 +37,8 @@ struct ExportFilter {
   std::size_t max_per_asn = 0;
   std::size_t max_per_country = 0;
   AddressFamily family = AddressFamily::kAny;
+  // Nodes never exported (by ID or by the address's IP); not owned, null: none.
+  const ExcludeList* exclude = nullptr;
 };
 
 struct ExportedPeer {
@@ -90,7 +93,9 @@ struct NodeRecord {
   double score = 0;
   WallTime last_success{};
 };
-std::vector<NodeRecord> query_nodes(Database& db, const std::string& network);
+// Nodes on `exclude` (by ID, or by the IP of any of their addresses) are left out.
+std::vector<NodeRecord> query_nodes(Database& db, const std::string& network,
+                                    const ExcludeList* exclude = nullptr);
 std::string format_nodes_json(const std::vector<NodeRecord>& nodes, const std::string& network);
 
 // The list in `format`. `persistent_peers` and `seeds` are the same comma-separated

@@ -150,6 +150,22 @@ std::optional<ScheduledAddress> Schedule::finish(const NetAddress& addr, Verdict
   return e.a;
 }
 
+bool Schedule::postpone(const NetAddress& addr, WallTime at) {
+  auto k = key(addr);
+  auto it = entries_.find(k);
+  if (it == entries_.end() || !it->second.in_flight) {
+    ++violations_;
+    return false;
+  }
+  Entry& e = it->second;
+  e.in_flight = false;
+  --in_flight_;
+  in_flight_ids_.erase(e.a.addr.id);
+  e.a.next_attempt = at;
+  push(k, at);
+  return true;
+}
+
 WallTime Schedule::next_due() const {
   drop_stale_heads();
   return heap_.empty() ? WallTime::max() : heap_.top().at;

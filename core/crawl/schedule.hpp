@@ -72,6 +72,10 @@ public:
   std::optional<ScheduledAddress> finish(const NetAddress& addr, Verdict verdict,
                                          std::string_view network, WallTime now);
   std::uint64_t invariant_violations() const { return violations_; }
+  // Ends the attempt started by pop_due without a contact (the per-subnet cap, an excluded
+  // address): nothing about the address changes but its next attempt, at `at`. False for an
+  // address that is not in flight (counted like finish()).
+  bool postpone(const NetAddress& addr, WallTime at);
   // When the next not-in-flight address becomes due (max() when none).
   WallTime next_due() const;
 

@@ -28,6 +28,12 @@ struct CrawlStatus {
   std::uint64_t seed_requests = 0;
   std::uint64_t seed_addresses = 0;
   std::uint64_t seeds_ignored = 0; // given seeds that are no address we may dial
+  // The exclude list: inbound connections refused (at accept by IP, after the handshake by
+  // ID), contacts not started, learnt addresses not kept.
+  std::uint64_t excluded_refused = 0;
+  std::uint64_t excluded_not_dialed = 0;
+  std::uint64_t excluded_not_learnt = 0;
+  std::uint64_t subnet_deferred = 0; // contacts rescheduled by the per-subnet cap
   std::size_t in_flight = 0;
   std::size_t known = 0;
   std::size_t due = 0; // scheduled addresses whose time has come (the queue)

@@ -148,6 +148,7 @@ void PexReactor::on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& a
   stats_.addresses_ignored += addrs.size() - take;
   for (const auto& addr : std::span(addrs).first(take)) {
     if (addr.port == 0) continue; // Go accepts it; nothing listens there
+    if (config_.exclude != nullptr && config_.exclude->excluded(addr)) continue;
     // Refused addresses (bad ID, unroutable, ours, banned) are skipped without punishment.
     if (!book_.add_address(addr, src, now).ok()) continue;
     // Dialed at once as Go does, but only into free outbound slots (the rest stay in the
@@ -160,7 +161,9 @@ void PexReactor::on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& a
     switch_->stop_peer(peer.id, {Stage::kPex, Reason::kDone}, "crawled: addresses received", true);
 }
 
-void PexReactor::send_addrs(const std::string& peer_id, const std::vector<NetAddress>& addrs) {
+void PexReactor::send_addrs(const std::string& peer_id, std::vector<NetAddress> addrs) {
+  if (config_.exclude != nullptr)
+    std::erase_if(addrs, [&](const NetAddress& a) { return config_.exclude->excluded(a); });
   if (!switch_->send(peer_id, kPexChannel, encode_pex_addrs(addrs))) return;
   ++stats_.answers_sent;
   stats_.addresses_sent += addrs.size();
@@ -289,6 +292,7 @@ Millis PexReactor::backoff(const NetAddress& addr, int attempts) {
 
 bool PexReactor::dial_peer(const NetAddress& addr, bool request_on_connect) {
   if (switch_ == nullptr) return false;
+  if (config_.exclude != nullptr && config_.exclude->excluded(addr)) return false;
   const std::string key = addr.dial_string();
   auto it = attempts_.find(key);
   if (it != attempts_.end()) {

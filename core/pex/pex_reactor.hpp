@@ -29,6 +29,7 @@
 
 #include "core/base/clock.hpp"
 #include "core/base/rng.hpp"
+#include "core/p2p/exclude_list.hpp"
 #include "core/p2p/reactor.hpp"
 #include "core/pex/addr_book.hpp"
 #include "core/pex/pex_messages.hpp"
@@ -64,6 +65,9 @@ struct PexReactorConfig {
   // node of that chain at that address), and none when it knows none; and every seed is
   // dialed, not only the first that connects (each may be another chain's). Off: Go's ways.
   bool chains_apart = false;
+  // Addresses on the exclude list (by ID or IP) are never served, taken into the book or
+  // dialed. Not owned; read at every answer, so a reload applies to the book as it is.
+  const ExcludeList* exclude = nullptr;
 
   // Must be below ensure_peers_period, or our own requests would look abusive to others.
   Millis min_receive_request_interval() const { return ensure_peers_period / 3; }
@@ -133,7 +137,7 @@ private:
 
   void on_request(const PeerInfo& peer);
   void on_addrs(const PeerInfo& peer, const std::vector<NetAddress>& addrs);
-  void send_addrs(const std::string& peer_id, const std::vector<NetAddress>& addrs);
+  void send_addrs(const std::string& peer_id, std::vector<NetAddress> addrs);
   void punish(const PeerInfo& peer, Reason reason, std::string detail);
   void on_dial_done(const NetAddress& addr, bool request_on_connect,
                     const std::optional<Failure>& failure);

@@ -2,12 +2,14 @@
 
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "crawler/app/config.hpp"
+#include "crawler/app/exclude_file.hpp"
 #include "crawler/runtime/async.hpp"
 #include "crawler/runtime/http_server.hpp"
 #include "storage/exports.hpp"
@@ -177,7 +179,8 @@ std::variant<ApiQuery, ApiResponse> parse_api_request(const std::string& path,
 }
 
 ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::string& method,
-                               const std::string& path, const std::string& query) {
+                               const std::string& path, const std::string& query,
+                               const ExcludeList* exclude) {
   if (method != "GET" && method != "HEAD") return json_error(405, "only GET is served");
   auto parsed = parse_api_request(path, query);
   if (auto* bad = std::get_if<ApiResponse>(&parsed)) return std::move(*bad);
@@ -199,7 +202,7 @@ ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::
       return {200, "application/json", arr.dump(2) + "\n"};
     }
     if (q.endpoint == ApiQuery::Endpoint::kNodes) {
-      auto nodes = storage::query_nodes(db, q.network);
+      auto nodes = storage::query_nodes(db, q.network, exclude);
       if (nodes.empty() && !storage::has_network(db, q.network))
         return json_error(404, "no such network: " + q.network);
       return {200, "application/json", storage::format_nodes_json(nodes, q.network)};
@@ -214,7 +217,9 @@ ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::
     const auto now =
         std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
     storage::FilterReport report;
-    auto peers = storage::query_peers(db, q.filter, now, &report);
+    storage::ExportFilter filter = q.filter;
+    filter.exclude = exclude;
+    auto peers = storage::query_peers(db, filter, now, &report);
     if (peers.empty() && !storage::has_network(db, q.filter.network))
       return json_error(404, "no such network: " + q.filter.network);
     std::string removed = fmt::format("ids={}; returned={}", report.nodes, report.returned);
@@ -242,14 +247,48 @@ http::Response to_http(const ApiResponse& r) {
   return out;
 }
 
+} // namespace
+
+// The exclude list for requests on the thread pool: one snapshot per version of the file,
+// shared by the requests that use it; the file is checked at most every 10 s.
+struct ApiServer::Exclusions {
+  Exclusions(std::filesystem::path path, std::function<void(const std::string&)> log_to)
+      : log(std::move(log_to)),
+        file(std::move(path)),
+        current(std::make_shared<const ExcludeList>(file.list())),
+        checked(std::chrono::steady_clock::now()) {}
+  std::shared_ptr<const ExcludeList> get() {
+    std::lock_guard lock(mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - checked >= std::chrono::seconds(10)) {
+      checked = now;
+      const auto lines = file.refresh();
+      if (log)
+        for (const auto& line : lines) log("api: " + line);
+      if (!lines.empty()) current = std::make_shared<const ExcludeList>(file.list());
+    }
+    return current;
+  }
+  std::mutex mutex;
+  std::function<void(const std::string&)> log;
+  ExcludeFile file;
+  std::shared_ptr<const ExcludeList> current;
+  std::chrono::steady_clock::time_point checked;
+};
+
+namespace {
+
 // Each request: the database work on the thread pool, the answer back on the server's loop.
-void serve(const std::filesystem::path& db_file, const http::Request& request,
+void serve(const std::filesystem::path& db_file,
+           const std::shared_ptr<ApiServer::Exclusions>& exclusions, const http::Request& request,
            runtime::HttpResponder respond) {
   auto result = std::make_shared<ApiResponse>();
   const int rc = runtime::queue_work(
       respond.loop(),
-      [db_file, request, result] {
-        *result = handle_api_request(db_file, request.method, request.path, request.query);
+      [db_file, exclusions, request, result] {
+        const auto exclude = exclusions->get();
+        *result =
+            handle_api_request(db_file, request.method, request.path, request.query, exclude.get());
       },
       [result, respond](std::exception_ptr error) {
         respond.send(to_http(error ? json_error(500, "internal error") : *result));
@@ -259,12 +298,16 @@ void serve(const std::filesystem::path& db_file, const http::Request& request,
 
 } // namespace
 
-ApiServer::ApiServer(std::filesystem::path db_file, const std::string& listen_addr) {
+ApiServer::ApiServer(std::filesystem::path db_file, const std::string& listen_addr,
+                     std::filesystem::path exclude_file,
+                     std::function<void(const std::string&)> log)
+    : exclusions_(std::make_shared<Exclusions>(std::move(exclude_file), std::move(log))) {
   try {
     server_ = std::make_unique<runtime::HttpServerThread>(
         runtime::parse_listen_address(listen_addr),
-        [db = std::move(db_file)](const http::Request& request, runtime::HttpResponder respond) {
-          serve(db, request, std::move(respond));
+        [db = std::move(db_file), ex = exclusions_](const http::Request& request,
+                                                    runtime::HttpResponder respond) {
+          serve(db, ex, request, std::move(respond));
         });
   } catch (const runtime::ListenError& e) {
     throw std::runtime_error(fmt::format("api: {}", e.what()));

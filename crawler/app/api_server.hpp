@@ -14,6 +14,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -55,8 +56,10 @@ std::variant<ApiQuery, ApiResponse> parse_api_request(const std::string& path,
 
 // The API without HTTP (what the server runs for each request). `query` is the raw query
 // string (percent-encoded).
+// Nodes on `exclude` (not owned; null: none) are in no answer (peers and nodes).
 ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::string& method,
-                               const std::string& path, const std::string& query);
+                               const std::string& path, const std::string& query,
+                               const ExcludeList* exclude = nullptr);
 
 // handle_api_request over HTTP (runtime::HttpServerThread): the server's loop runs on a thread
 // of its own and hands each request's database work to libuv's thread pool (large stacks), so
@@ -64,8 +67,13 @@ ApiResponse handle_api_request(const std::filesystem::path& db_file, const std::
 class ApiServer {
 public:
   // Serves on `listen_addr` ("127.0.0.1:26661", ":26661", "tcp://...", "[::1]:26661"); throws
-  // std::runtime_error "api: cannot listen on ADDR: REASON" when it cannot.
-  ApiServer(std::filesystem::path db_file, const std::string& listen_addr);
+  // std::runtime_error "api: cannot listen on ADDR: REASON" when it cannot. `exclude_file`
+  // (empty: none) is read now (ConfigError for a bad one) and checked for a change at most
+  // every 10 s, at a request; a bad file later keeps the list in use and is logged.
+  // `log` (any thread) gets those lines.
+  ApiServer(std::filesystem::path db_file, const std::string& listen_addr,
+            std::filesystem::path exclude_file = {},
+            std::function<void(const std::string&)> log = {});
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
@@ -73,7 +81,10 @@ public:
   // The bound address: "127.0.0.1:26661", "0.0.0.0:26661", "[::1]:26661".
   std::string local_address() const;
 
+  struct Exclusions;
+
 private:
+  std::shared_ptr<Exclusions> exclusions_;
   std::unique_ptr<runtime::HttpServerThread> server_;
 };
 

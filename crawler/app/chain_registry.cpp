@@ -127,8 +127,8 @@ RegistryChain parse_chain_json(std::string_view text) {
 RegistryScan scan_chain_registry(const fs::path& dir, bool testnets) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    throw RegistryError(fmt::format("{}: not a directory (a checkout of cosmos/chain-registry)",
-                                    dir.string()));
+    throw RegistryError(
+        fmt::format("{}: not a directory (a checkout of cosmos/chain-registry)", dir.string()));
   struct Kind {
     fs::path dir;
     std::string_view network_type;

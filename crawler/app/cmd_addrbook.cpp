@@ -7,6 +7,7 @@
 
 #include "core/base/rng.hpp"
 #include "crawler/app/commands.hpp"
+#include "crawler/app/exclude_file.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/output.hpp"
 #include "crawler/app/process_lock.hpp"
@@ -64,6 +65,7 @@ int cmd_addrbook_import(const std::filesystem::path& dir, const std::filesystem:
 
 int cmd_addrbook_export(const std::filesystem::path& dir, const std::filesystem::path& file) {
   Home home = open_home(dir, /*require_config=*/false);
+  const ExcludeFile exclude(exclude_file_path(home.dir, home.config.crawler.exclude_file));
   if (!std::filesystem::exists(home.db_file()))
     throw std::runtime_error(
         fmt::format("{}: no database yet (nothing to export)", home.db_file().string()));
@@ -76,6 +78,12 @@ int cmd_addrbook_export(const std::filesystem::path& dir, const std::filesystem:
         "{}: no address book saved in it: `seedscope start` saves one (or import one); a "
         "crawler keeps none: export its peers with `seedscope export --format addrbook`",
         home.db_file().string()));
+  // Never exported: addresses on the exclude list (by ID or IP), nor as the source of
+  // another (that one becomes its own source); bans stay as they are.
+  std::erase_if((*snap)->addrs,
+                [&](const pex::KnownAddress& ka) { return exclude.list().excluded(ka.addr); });
+  for (auto& ka : (*snap)->addrs)
+    if (exclude.list().excluded(ka.src)) ka.src = ka.addr;
   const std::string json = storage::to_addrbook_json(**snap);
   const bool to_stdout = file == "-";
   if (to_stdout) {

@@ -5,6 +5,7 @@
 #include "crawler/app/api_server.hpp"
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
+#include "crawler/app/exclude_file.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/report.hpp"
 #include "crawler/runtime/shutdown.hpp"
@@ -19,7 +20,9 @@ int cmd_api(const std::filesystem::path& dir, const std::string& listen,
   if (db) home.config.db_file = *db;
   // Refuse a missing or foreign file at start rather than on every request.
   { auto check = storage::Database::open_read_only(home.db_file()); }
-  ApiServer server(home.db_file(), listen);
+  ApiServer server(home.db_file(), listen,
+                   exclude_file_path(home.dir, home.config.crawler.exclude_file),
+                   [](const std::string& line) { log_line(line); });
   log_line(fmt::format("api: serving {} on http://{}/api/v1/networks (read-only)",
                        home.db_file().string(), server.local_address()));
   // The server runs on its own thread; this one waits for SIGINT/SIGTERM.

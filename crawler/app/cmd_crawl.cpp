@@ -14,6 +14,7 @@
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/crawl_run.hpp"
+#include "crawler/app/exclude_file.hpp"
 #include "crawler/app/geo_annotator.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/node.hpp"
@@ -99,8 +100,10 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   h.duration = args.duration;
   h.geo = geo_sources(home.dir, config.geo, args.geo_dbs);
   h.geo_check_interval = config.geo.check_interval;
+  h.exclude_file = exclude_file_path(home.dir, config.crawler.exclude_file);
   RunHarness harness(loop, h);
   options.observer = harness.observer();
+  options.exclude = harness.exclude();
 
   engine::Crawler crawler(loop, options);
   crawler.restore(state);

@@ -6,6 +6,7 @@
 
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
+#include "crawler/app/exclude_file.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/output.hpp"
 #include "storage/addrbook_json.hpp"
@@ -22,11 +23,15 @@ int cmd_export(const std::filesystem::path& dir, const ExportArgs& args) {
         fmt::format("--format: \"{}\" is not one of persistent_peers, seeds, json, csv, addrbook",
                     args.format));
   if (args.filter.network.empty()) throw UsageError("--network: a chain ID is required");
+  // Nodes on the exclude list are never exported, in any format.
+  const ExcludeFile exclude(exclude_file_path(home.dir, home.config.crawler.exclude_file));
+  storage::ExportFilter filter = args.filter;
+  filter.exclude = &exclude.list();
   auto db = storage::Database::open_read_only(home.db_file());
   const auto now =
       std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
   storage::FilterReport report;
-  auto peers = storage::query_peers(db, args.filter, now, &report);
+  auto peers = storage::query_peers(db, filter, now, &report);
   if (peers.empty() && !storage::has_network(db, args.filter.network))
     throw std::runtime_error(
         fmt::format("no network \"{}\" in {}", args.filter.network, home.db_file().string()));

@@ -11,6 +11,7 @@
 #include "core/base/log_limiter.hpp"
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
+#include "crawler/app/exclude_file.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/node.hpp"
 #include "crawler/app/node_key_file.hpp"
@@ -104,7 +105,9 @@ int cmd_start(const std::filesystem::path& dir, const std::vector<ConfigOverride
   h.metrics_addr = config.prometheus ? config.prometheus_listen_addr : "off";
   h.metrics_namespace = config.metrics_namespace;
   h.give_up = Millis(5000); // closing peers flush and linger a few seconds at most
+  h.exclude_file = exclude_file_path(home.dir, config.crawler.exclude_file);
   RunHarness harness(loop, h);
+  options.exclude = harness.exclude();
   std::unique_ptr<metrics::NodeMetrics> metrics;
   if (harness.registry())
     metrics = std::make_unique<metrics::NodeMetrics>(harness.registry(), config.metrics_namespace);
@@ -146,6 +149,7 @@ int cmd_start(const std::filesystem::path& dir, const std::vector<ConfigOverride
     }
     s.handshakes_evicted = node.net().handshakes_evicted();
     s.banned_refused = node.net().refused_banned();
+    s.excluded_refused = node.net().refused_excluded();
     s.inbound_evicted = node.net().inbound_evictions();
     s.log_lines_suppressed = peer_log.suppressed_total();
     metrics->update(s);

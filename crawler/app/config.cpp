@@ -127,6 +127,15 @@ std::optional<std::string> id_list_problem(const std::string& v) {
     if (!crypto::is_valid_node_id(id)) return "\"" + id + "\" is not a node ID";
   return std::nullopt;
 }
+// Our moniker carries it to every node we contact (NodeInfo: 10,240 bytes in all).
+constexpr std::size_t kMaxContactLength = 200;
+std::optional<std::string> contact_problem(const std::string& c) {
+  if (!c.empty() && (blank(c) || !printable_ascii(c) || c.size() > kMaxContactLength))
+    return fmt::format("must be printable ASCII (a URL or an e-mail address), at most {} "
+                       "characters",
+                       kMaxContactLength);
+  return std::nullopt;
+}
 std::optional<std::string> namespace_problem(const std::string& ns) {
   bool ok = !ns.empty() && !(ns[0] >= '0' && ns[0] <= '9');
   for (char ch : ns) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_');
@@ -252,6 +261,12 @@ const std::vector<Setting>& settings() {
              [](C c) -> Millis& { return c.crawler.contact_retention; }, kPositive, 10 * kYear),
     duration("crawler", "status_interval",
              [](C c) -> Millis& { return c.crawler.status_interval; }, kPositive, kDay),
+    text("crawler", "exclude_file", [](C c) -> std::string& { return c.crawler.exclude_file; }),
+    number("crawler", "max_contacts_per_subnet_per_second",
+           [](C c) -> std::int64_t& { return c.crawler.max_contacts_per_subnet_per_second; }, 1,
+           10000),
+    text("crawler", "contact", [](C c) -> std::string& { return c.crawler.contact; },
+         contact_problem),
 
     flag("instrumentation", "prometheus", [](C c) -> bool& { return c.prometheus; }),
     text("instrumentation", "prometheus_listen_addr",
@@ -801,7 +816,16 @@ std::string render_config(const Config& c) {
   out += "# Raw contacts older than this are pruned from the database.\n";
   out += fmt::format("contact_retention = {}\n\n", quote(format_duration(k.contact_retention)));
   out += "# Progress log line period when stdout is not a terminal.\n";
-  out += fmt::format("status_interval = {}\n", quote(format_duration(k.status_interval)));
+  out += fmt::format("status_interval = {}\n\n", quote(format_duration(k.status_interval)));
+  out += "# Node IDs, IPs and CIDRs (one a line, # comments) never contacted, served or\n";
+  out += "# exported; re-read within 10 s of a change. Relative to the home; \"\": none.\n";
+  out += fmt::format("exclude_file = {}\n", quote(k.exclude_file));
+  out += "# Contacts started per second to one IPv4 /24 (IPv6 /48); the rest wait their turn.\n";
+  out += fmt::format("max_contacts_per_subnet_per_second = {}\n",
+                     k.max_contacts_per_subnet_per_second);
+  out += "# Where node operators can ask to be excluded (a URL or an e-mail address), sent in\n";
+  out += "# our moniker: \"<moniker> (seedscope crawler; contact: <contact>)\". \"\": not sent.\n";
+  out += fmt::format("contact = {}\n", quote(k.contact));
   out += "\n[instrumentation]\n\n";
   out += "# Prometheus metrics on this address (\"\" or \"off\", or prometheus = false: none),\n";
   out += "# and the prefix of their names. \":26660\" serves every interface.\n";

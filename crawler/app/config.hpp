@@ -73,6 +73,13 @@ struct CrawlerConfig {
   Millis pex_timeout{10000};
   Millis contact_retention{std::chrono::hours(24 * 30)};
   Millis status_interval{10000}; // log line period when stdout is not a terminal
+  // Good citizenship (README "What seedscope costs the nodes it crawls"): node IDs, IPs and
+  // CIDRs never contacted, served or exported, one a line, relative to the home ("": none; a
+  // missing file is an empty list), re-read when it changes; contacts started per second to
+  // one IPv4 /24 (IPv6 /48); where to ask for exclusion, put in our moniker ("": nothing).
+  std::string exclude_file = "config/exclude.txt";
+  std::int64_t max_contacts_per_subnet_per_second = 2;
+  std::string contact;
 };
 
 // The [geo] section: MaxMind DB files the operator provides (GeoLite2-Country or -City,

@@ -23,6 +23,7 @@ std::vector<geo::GeoLookup::Source> geo_sources(const std::filesystem::path& hom
 engine::CrawlerOptions crawler_options(const Config& config) {
   engine::CrawlerOptions o;
   o.our_info = our_node_info(config);
+  o.our_info.moniker = crawler_moniker(config);
   if (!config.network.empty()) o.network = config.network;
   o.laddr = config.p2p.laddr;
   const auto& k = config.crawler;
@@ -39,6 +40,8 @@ engine::CrawlerOptions crawler_options(const Config& config) {
   o.schedule.retire_after = k.retire_after;
   o.seed_fresh = std::max(Millis(std::chrono::hours(1)), 3 * k.recrawl_interval);
   o.mconn.flush_throttle = config.p2p.flush_throttle_timeout;
+  o.max_contacts_per_subnet_per_second =
+      static_cast<std::uint32_t>(k.max_contacts_per_subnet_per_second);
   return o;
 }
 

@@ -51,6 +51,11 @@ Home open_home(const std::filesystem::path& dir, bool require_config,
   return home;
 }
 
+std::string crawler_moniker(const Config& config) {
+  if (config.crawler.contact.empty()) return config.moniker + " (seedscope crawler)";
+  return fmt::format("{} (seedscope crawler; contact: {})", config.moniker, config.crawler.contact);
+}
+
 NodeInfo our_node_info(const Config& config) {
   NodeInfo info;
   info.protocol_version = ProtocolVersion{kP2PProtocol, kBlockProtocol, 0};
@@ -59,7 +64,8 @@ NodeInfo our_node_info(const Config& config) {
   info.network = config.network;
   info.version = node_version();
   info.channels = Bytes{0x00};
-  info.moniker = config.moniker;
+  // A seed crawls (it dials every address it learns): it says so, as the crawler does.
+  info.moniker = config.p2p.seed_mode ? crawler_moniker(config) : config.moniker;
   info.tx_index = "off";
   return info;
 }

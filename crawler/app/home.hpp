@@ -38,9 +38,15 @@ std::vector<std::string> process_environment();
 Home open_home(const std::filesystem::path& dir, bool require_config,
                const std::vector<ConfigOverride>& flags = {});
 
-// Our NodeInfo: p2p 8, block 11, our version, channel 0x00 (PEX), moniker, tx_index "off",
-// listen_addr = external_address or laddr, network from the config (may be empty).
+// Our NodeInfo: p2p 8, block 11, our version, channel 0x00 (PEX), moniker (a seed's is
+// crawler_moniker()), tx_index "off", listen_addr = external_address or laddr, network from
+// the config (may be empty).
 NodeInfo our_node_info(const Config& config);
+// What the crawler (and a seed) calls itself to every node it contacts, so that their
+// operators know who dials them and where to ask to be left alone:
+// "<moniker> (seedscope crawler; contact: <[crawler] contact>)", or "<moniker> (seedscope
+// crawler)" without a contact. Printable ASCII as NodeInfo wants (the config checked both).
+std::string crawler_moniker(const Config& config);
 
 runtime::UpgradeOptions upgrade_options(const Config& config);
 // The inbound handshake pool of [p2p] (handshake_pool_*); its timeout is set by the switch or

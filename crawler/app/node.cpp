@@ -78,6 +78,7 @@ Node::Node(runtime::Loop& loop, NodeOptions options, runtime::SwitchObserver* ob
           [&] {
             runtime::SwitchConfig c = switch_config(options_.config);
             c.loopback_only = options_.loopback_only;
+            c.exclude = options_.exclude;
             return c;
           }(),
           &events_),
@@ -93,6 +94,7 @@ Node::Node(runtime::Loop& loop, NodeOptions options, runtime::SwitchObserver* ob
     pc.chains_apart = options_.config.network.empty(); // one book, every chain's addresses
     pc.seeds = seeds;
     pc.persistent_peers_max_dial_period = p.persistent_peers_max_dial_period;
+    pc.exclude = options_.exclude;
     pex_ = std::make_unique<pex::PexReactor>(book_, rng_, clock_, pc);
     switch_.add_reactor(*pex_);
     // A seed's inbound peers are there for one request: a full seed drops the one that has

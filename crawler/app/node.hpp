@@ -34,6 +34,9 @@ struct NodeOptions {
   // Simulations (demo, tests): dial nothing but loopback addresses, and let loopback count as
   // routable in the address book so that strict mode still refuses private ranges.
   bool loopback_only = false;
+  // Nodes never dialed, served in PEX answers or let in (by ID or IP). Not owned; must outlive
+  // the node; its contents may be replaced (a reload) at any time on the loop.
+  const ExcludeList* exclude = nullptr;
   // Log lines (start-up, book saves, failures); null: silent.
   std::function<void(const std::string&)> log;
 };

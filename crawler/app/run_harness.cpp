@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "crawler/app/exclude_file.hpp"
 #include "crawler/app/geo_annotator.hpp"
 #include "crawler/app/metrics_endpoint.hpp"
 #include "crawler/app/output.hpp"
@@ -21,6 +22,13 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
       tick_(loop),
       deadline_(loop),
       give_up_(loop) {
+  // Every problem of the file at once, before anything listens.
+  exclude_ = std::make_unique<ExcludeFile>(options_.exclude_file);
+  if (!options_.exclude_file.empty())
+    log(fmt::format("exclude list: {} entries from {}{}", exclude_->list().size(),
+                    options_.exclude_file.string(),
+                    std::filesystem::exists(options_.exclude_file) ? "" : " (no such file yet)"));
+  exclude_checked_ = loop_.now();
   const bool want_metrics = !runtime::listen_address_off(options_.metrics_addr);
   if (want_metrics) {
     registry_ = std::make_shared<prometheus::Registry>();
@@ -80,6 +88,8 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
 
 RunHarness::~RunHarness() { finish(); }
 
+const ExcludeList* RunHarness::exclude() const { return &exclude_->list(); }
+
 void RunHarness::update_metrics(const observe::CrawlStatus& status) {
   if (crawler_metrics_ && writer_) crawler_metrics_->update(status, writer_->stats());
 }
@@ -98,6 +108,10 @@ void RunHarness::run(std::function<void()> on_tick,
   std::function<void()> tick = [this, &tick] {
     if (on_tick_) on_tick_();
     if (geo_ && !stopping_) geo_->tick(loop_.now());
+    if (!stopping_ && loop_.now() - exclude_checked_ >= options_.exclude_check_interval) {
+      exclude_checked_ = loop_.now();
+      for (const auto& line : exclude_->refresh()) log(line);
+    }
     if (!stopping_) tick_.start(options_.tick, tick);
   };
   tick_.start(options_.tick, tick);

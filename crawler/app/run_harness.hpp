@@ -18,6 +18,7 @@
 #include "core/base/clock.hpp"
 #include "core/observe/observations.hpp"
 #include "core/observe/status.hpp"
+#include "core/p2p/exclude_list.hpp"
 #include "crawler/geo/maxmind.hpp"
 #include "crawler/runtime/loop.hpp"
 #include "crawler/runtime/shutdown.hpp"
@@ -37,6 +38,7 @@ namespace seedscope::app {
 
 class MetricsEndpoint;
 class GeoAnnotator;
+class ExcludeFile;
 
 struct HarnessOptions {
   std::string log_prefix;   // before every line the harness logs ("demo: ")
@@ -51,6 +53,10 @@ struct HarnessOptions {
   // is off, said once.
   std::vector<geo::GeoLookup::Source> geo;
   Millis geo_check_interval{60'000};
+  // The exclude list's file ([crawler] exclude_file resolved; empty: none), read at start (a
+  // bad file stops start-up) and checked for a change every exclude_check_interval.
+  std::filesystem::path exclude_file;
+  Millis exclude_check_interval{10'000};
   std::optional<Millis> duration; // stop after this long
   Millis give_up{1500};           // after the stop, the loop ends at the latest this much later
   Millis tick{1000};
@@ -71,6 +77,9 @@ public:
   // observatory.
   observe::Observer* observer() { return writer_ ? &fan_out_ : nullptr; }
   void add_observer(observe::Observer* observer) { fan_out_.add(observer); }
+  // The exclude list in effect (empty without a file); its address stays, reloads replace
+  // its contents on the loop. For the crawler, the switch and the PEX reactor.
+  const ExcludeList* exclude() const;
   // Null without geo databases configured.
   GeoAnnotator* geo() { return geo_.get(); }
   // Where an address is, when the annotator learns it (on the loop); set before run().
@@ -99,6 +108,8 @@ private:
   std::unique_ptr<metrics::ObservatoryMetrics> observatory_metrics_;
   std::unique_ptr<MetricsEndpoint> endpoint_;
   std::unique_ptr<GeoAnnotator> geo_; // after writer_: destroyed before it
+  std::unique_ptr<ExcludeFile> exclude_;
+  TimePoint exclude_checked_{};
   std::function<void(const IpAddress&, const geo::GeoInfo&)> geo_listener_;
   observe::FanOut fan_out_;
   runtime::Timer tick_;

@@ -32,6 +32,7 @@ Crawler::Crawler(runtime::Loop& loop, CrawlerOptions options)
       clock_(options_.clock != nullptr ? options_.clock : &loop_clock_),
       transport_(loop, options_.key),
       schedule_(options_.schedule),
+      subnet_limiter_(options_.max_contacts_per_subnet_per_second),
       pump_timer_(loop) {
   mconn::ChannelDescriptor pex;
   pex.id = pex::kPexChannel;
@@ -105,7 +106,10 @@ void Crawler::restore(const storage::ObservatoryState& state) {
 
 void Crawler::add_seed(const PeerAddress& addr) {
   if (auto na = addr.net_address()) {
-    if (acceptable(*na)) {
+    if (excluded(*na)) {
+      ++counters_.seeds_ignored;
+      log(fmt::format("seed {} ignored: on the exclude list", addr.to_string()));
+    } else if (acceptable(*na)) {
       if (schedule_.add(*na, options_.network.value_or(""), wall_now()))
         emit(observe::AddressUpdate{*schedule_.find(*na), wall_now()});
     } else {
@@ -165,8 +169,13 @@ void Crawler::start() {
     up.our_info = options_.our_info;
     up.adopt_peer_network = !options_.network.has_value();
     up.handshake_timeout = options_.handshake_timeout;
-    transport_.set_accept_filter(
-        [this](const IpAddress& ip) { return bans_.ip_banned(ip, loop_.now()); });
+    transport_.set_accept_filter([this](const IpAddress& ip) {
+      if (options_.exclude != nullptr && options_.exclude->excluded_ip(ip)) {
+        ++counters_.excluded_refused;
+        return true;
+      }
+      return bans_.ip_banned(ip, loop_.now());
+    });
     PendingPoolConfig pool = options_.handshake_pool;
     pool.timeout = options_.handshake_timeout;
     port_ = transport_.listen(
@@ -222,9 +231,25 @@ void Crawler::pump() {
   while (dialing_ < max_dials_) {
     auto a = schedule_.pop_due(now);
     if (!a) break;
-    start_contact(*a);
+    if (may_contact(*a, now)) start_contact(*a);
   }
   arm_pump(dialing_ < max_dials_ ? schedule_.next_due() : WallTime::max());
+}
+
+bool Crawler::may_contact(const crawl::ScheduledAddress& a, WallTime now) {
+  // Checked at dial time, not when learnt: a reload of the list applies to known addresses.
+  if (excluded(a.addr)) {
+    ++counters_.excluded_not_dialed;
+    schedule_.postpone(a.addr, now + options_.excluded_recheck);
+    return false;
+  }
+  if (auto later = subnet_limiter_.take(a.addr.ip, clock_->mono())) {
+    ++counters_.subnet_deferred;
+    // Always in the future, so the pump loop ends.
+    schedule_.postpone(a.addr, now + std::max(Millis(1), *later - clock_->mono()));
+    return false;
+  }
+  return true;
 }
 
 std::vector<NetAddress> Crawler::answer_for(const NodeInfo& requester) {
@@ -314,15 +339,17 @@ void Crawler::on_accepted(runtime::UpgradeResult result) {
   const NodeInfo& info = result.connection->peer_info();
   if (auto refused = refuse_inbound(info, remote)) {
     result.connection->abort();
-    // Past the unconfirmed-networks cap nothing of the peer is recorded, its chain included.
+    // Past the unconfirmed-networks cap nothing of the peer is recorded, its chain included;
+    // nor of an excluded one.
     const bool keep = refused->first.reason == Reason::kPeerLimit;
+    if (excluded_peer(info, remote)) ++counters_.excluded_refused;
     ref.contact.on_rejected(refused->first, refused->second,
                             keep ? std::optional<NodeInfo>(info) : std::nullopt);
     return drive(sid);
   }
   // What it says its listen address is (with the observed IP when it advertises 0.0.0.0): a
   // candidate to contact ourselves.
-  if (auto la = advertised_address(info, remote.ip); la && acceptable(*la)) {
+  if (auto la = advertised_address(info, remote.ip); la && acceptable(*la) && !excluded(*la)) {
     const bool known = static_cast<bool>(schedule_.find(*la)); // may be revived, costs nothing
     if ((known || inbound_may_add(remote.ip)) && schedule_.add(*la, info.network, wall_now())) {
       emit(observe::AddressUpdate{*schedule_.find(*la), wall_now()});
@@ -409,6 +436,10 @@ void Crawler::learn(const crawl::Contact& c) {
       ++counters_.addresses_ignored;
       continue;
     }
+    if (excluded(a)) { // not a target, nor recorded as advertised
+      ++counters_.excluded_not_learnt;
+      continue;
+    }
     if (schedule_.add(a, network, now)) emit(observe::AddressUpdate{*schedule_.find(a), now});
     emit(observe::Advertised{network, source, a, now});
   }
@@ -482,7 +513,7 @@ std::vector<NetAddress> Crawler::seed_answer(const std::string& network) const {
   if (it == nodes_.end()) return {};
   std::vector<crawl::SeedCandidate> candidates;
   for (const auto& [id, n] : it->second) {
-    if (!n.reachable) continue;
+    if (!n.reachable || excluded(n.addr)) continue;
     const auto asn = asn_by_ip_.find(n.addr.ip);
     candidates.push_back({n.addr, n.availability.score(), n.last_success,
                           asn == asn_by_ip_.end() ? 0 : asn->second});

@@ -26,10 +26,12 @@
 #include "core/crawl/contact.hpp"
 #include "core/crawl/outcome.hpp"
 #include "core/crawl/schedule.hpp"
+#include "core/crawl/subnet_limiter.hpp"
 #include "core/mconn/mconnection.hpp"
 #include "core/observe/observations.hpp"
 #include "core/observe/status.hpp"
 #include "core/p2p/ban_list.hpp"
+#include "core/p2p/exclude_list.hpp"
 #include "crawler/runtime/loop.hpp"
 #include "crawler/runtime/loop_clock.hpp"
 #include "crawler/runtime/peer.hpp"
@@ -71,6 +73,13 @@ struct CrawlerOptions {
   // Simulations and tests: dial and record loopback addresses only. Otherwise only routable
   // addresses (no private ranges) are learnt.
   bool loopback_only = false;
+  // Never contacted, served, recorded as targets or let in (by ID or IP). Not owned; read at
+  // every decision, so a reload (the owner replaces its contents) applies to known addresses.
+  const ExcludeList* exclude = nullptr;
+  // Contacts started per second to one IPv4 /24 (IPv6 /48); the rest wait. 0: no cap.
+  std::uint32_t max_contacts_per_subnet_per_second = 0;
+  // An excluded address that is due waits this long before it is looked at again.
+  Millis excluded_recheck{std::chrono::minutes(10)};
   observe::Observer* observer = nullptr; // not owned; null: nothing is recorded
   const Clock* clock = nullptr;          // not owned; null: the loop's clock and wall time
   std::function<void(const std::string&)> log;
@@ -135,6 +144,15 @@ private:
   void record_verdict(const crawl::Contact& c);
   void learn(const crawl::Contact& c);
   bool acceptable(const NetAddress& a) const;
+  bool excluded(const NetAddress& a) const {
+    return options_.exclude != nullptr && options_.exclude->excluded(a);
+  }
+  bool excluded_peer(const NodeInfo& peer, const NetAddress& remote) const {
+    return options_.exclude != nullptr && (options_.exclude->excluded_id(peer.node_id) ||
+                                           options_.exclude->excluded_ip(remote.ip));
+  }
+  // Whether a due address may be contacted now; if not it is rescheduled.
+  bool may_contact(const crawl::ScheduledAddress& a, WallTime now);
   std::vector<NetAddress> answer_for(const NodeInfo& requester);
   void emit(const observe::Observation& o);
   // A NodeInfo that reached us; an outbound one confirms its network.
@@ -155,6 +173,7 @@ private:
   std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
   std::uint64_t next_sid_ = 1;
   BanList bans_;
+  crawl::SubnetLimiter subnet_limiter_;
   std::map<IpAddress, std::uint32_t> asn_by_ip_; // known ASNs only
   // What inbound peers of each subnet added so far (inbound_learn_per_subnet).
   std::unordered_map<std::uint32_t, std::size_t> inbound_learnt_;

@@ -134,6 +134,11 @@ Netsim::Netsim(runtime::Loop& loop, const SimNetwork& network, NetsimOptions opt
 
 Netsim::~Netsim() { stop(); }
 
+std::uint64_t Netsim::accepted_by(const std::string& node_id) const {
+  auto it = accepted_by_.find(node_id);
+  return it == accepted_by_.end() ? 0 : it->second;
+}
+
 bool Netsim::online(std::uint32_t node) const { return node < hosts_.size() && hosts_[node]->up; }
 
 void Netsim::start() {
@@ -249,6 +254,7 @@ void Netsim::on_raw_accept(Host& host) {
   conn->socket = std::make_unique<runtime::TcpSocket>(loop_);
   if (host.raw->accept(*conn->socket) != 0) return;
   ++stats_.accepted;
+  ++accepted_by_[host.node->id];
   const std::uint64_t id = add_conn(std::move(conn));
   Conn& c = *conns_[id];
   c.socket->start_reading([](ByteSpan) {}, [this, id](int) { drop_conn(id); });
@@ -279,6 +285,7 @@ void Netsim::drip(std::uint64_t id) {
 
 void Netsim::on_upgraded(Host& host, runtime::UpgradeResult result) {
   ++stats_.accepted;
+  ++accepted_by_[host.node->id];
   if (!result.ok()) {
     ++stats_.handshake_failures;
     return;

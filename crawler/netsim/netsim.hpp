@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "crawler/netsim/sim_network.hpp"
@@ -55,6 +56,8 @@ public:
 
   const NetsimStats& stats() const { return stats_; }
   bool online(std::uint32_t node) const;
+  // Connections node `node_id` accepted (handshaken or not; its listener saw them).
+  std::uint64_t accepted_by(const std::string& node_id) const;
 
 private:
   struct Host;
@@ -78,6 +81,7 @@ private:
   std::uint64_t churn_epoch_ = 0;
   runtime::Timer churn_timer_;
   NetsimStats stats_;
+  std::map<std::string, std::uint64_t> accepted_by_;
   bool stopped_ = false;
 };
 

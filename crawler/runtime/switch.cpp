@@ -42,8 +42,14 @@ UpgradeOptions Switch::upgrade_options(bool inbound) const {
 }
 
 std::uint16_t Switch::listen(std::string_view laddr) {
-  transport_.set_accept_filter(
-      [this](const IpAddress& ip) { return bans_.ip_banned(ip, loop_.now()); });
+  transport_.set_accept_filter([this](const IpAddress& ip) {
+    if (config_.exclude != nullptr && config_.exclude->excluded_ip(ip)) {
+      ++refused_excluded_;
+      ++refused_excluded_at_accept_;
+      return true;
+    }
+    return bans_.ip_banned(ip, loop_.now());
+  });
   PendingPoolConfig pool = config_.handshake_pool;
   pool.timeout = config_.dial.upgrade.handshake_timeout;
   const std::uint16_t port = transport_.listen(
@@ -57,8 +63,11 @@ std::uint16_t Switch::listen(std::string_view laddr) {
 }
 
 bool Switch::dial_allowed(const PeerAddress& addr) const {
-  if (!config_.loopback_only) return true;
   auto net = addr.net_address();
+  if (config_.exclude != nullptr &&
+      (config_.exclude->excluded_id(addr.id) || (net && config_.exclude->excluded_ip(net->ip))))
+    return false;
+  if (!config_.loopback_only) return true;
   return net && net->loopback(); // host names are not resolved to find out: refused
 }
 
@@ -140,7 +149,10 @@ std::optional<Failure> Switch::add_peer(std::unique_ptr<Connection> connection, 
     admission = Admission::kBanned;
     ++refused_banned_;
   }
-  if (admission == Admission::kInboundFull && inbound_eviction_) {
+  // The exclude list may have grown while this connection was dialed or upgraded.
+  const bool refused_excluded = excluded(id, remote.ip);
+  if (refused_excluded) ++refused_excluded_;
+  if (admission == Admission::kInboundFull && inbound_eviction_ && !refused_excluded) {
     if (auto victim = inbound_eviction_(); victim && *victim != id && peers_.count(*victim) != 0) {
       ++inbound_evictions_;
       remove_peer(*victim, {Stage::kLocalPolicy, Reason::kPeerLimit},
@@ -148,10 +160,13 @@ std::optional<Failure> Switch::add_peer(std::unique_ptr<Connection> connection, 
       admission = peer_set_.check(id, ip, outbound);
     }
   }
-  if (admission != Admission::kOk) {
+  if (admission != Admission::kOk || refused_excluded) {
     UpgradeFailure f;
-    f.failure = admission_failure(admission);
-    f.detail = std::string("refused by the switch: ") + std::string(to_string(admission));
+    f.failure = refused_excluded ? Failure{Stage::kLocalPolicy, Reason::kNotAllowed}
+                                 : admission_failure(admission);
+    f.detail = refused_excluded
+                   ? std::string("refused by the switch: on the exclude list")
+                   : std::string("refused by the switch: ") + std::string(to_string(admission));
     f.peer_info = connection->peer_info();
     f.peer_id = id;
     f.remote_address = connection->remote_address();

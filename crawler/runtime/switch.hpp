@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/p2p/ban_list.hpp"
+#include "core/p2p/exclude_list.hpp"
 #include "core/p2p/peer_set.hpp"
 #include "core/p2p/reactor.hpp"
 #include "crawler/runtime/peer.hpp"
@@ -40,6 +41,9 @@ struct SwitchConfig {
   // Simulations and tests: refuse to dial anything but 127.0.0.0/8 and ::1 (an address learnt
   // from a simulated peer is never a real target). Refusals: (kLocalPolicy, kNotAllowed).
   bool loopback_only = false;
+  // Never dialed (kLocalPolicy, kNotAllowed) nor let in: IPs closed at accept, IDs after the
+  // handshake. Not owned; read at every decision, so a reload applies at once.
+  const ExcludeList* exclude = nullptr;
 };
 
 // Typed events for storage, metrics and tests. Default: ignore.
@@ -109,7 +113,11 @@ public:
   std::uint64_t handshakes_evicted() const { return transport_.evicted_upgrades(); }
   // Connections refused at accept because their IP is banned, and inbound peers refused after
   // the handshake because their ID is.
-  std::uint64_t refused_banned() const { return refused_banned_ + transport_.refused_at_accept(); }
+  std::uint64_t refused_banned() const {
+    return refused_banned_ + transport_.refused_at_accept() - refused_excluded_at_accept_;
+  }
+  // Connections refused because the exclude list names their IP (at accept) or ID.
+  std::uint64_t refused_excluded() const { return refused_excluded_; }
   const Peer* find_peer(const std::string& id) const;
   std::vector<std::string> peer_ids() const;
   const std::vector<mconn::ChannelDescriptor>& channels() const { return channels_; }
@@ -128,6 +136,10 @@ private:
     return persistent_.count(id) != 0 || config_.limits.unconditional_ids.count(id) != 0;
   }
   bool dial_allowed(const PeerAddress& addr) const;
+  bool excluded(const std::string& id, const IpAddress& ip) const {
+    return config_.exclude != nullptr &&
+           (config_.exclude->excluded_id(id) || config_.exclude->excluded_ip(ip));
+  }
   void start_dial(const PeerAddress& addr);
   void on_upgraded(UpgradeResult result, bool outbound, const std::string& dialed_id);
   // Returns the failure when the switch refused the connection.
@@ -154,6 +166,8 @@ private:
   BanList bans_;
   std::mt19937_64 rng_{std::random_device{}()};
   std::uint64_t refused_banned_ = 0;
+  std::uint64_t refused_excluded_ = 0;
+  std::uint64_t refused_excluded_at_accept_ = 0;
   std::function<std::optional<std::string>()> inbound_eviction_;
   std::uint64_t inbound_evictions_ = 0;
   bool stopping_ = false;

@@ -352,3 +352,37 @@ TEST_CASE("status line: the contacts saved to the database and the records still
   CHECK(line.find("| 40 contacts | saved 37 contacts, 5 records pending") != std::string::npos);
   CHECK(app::status_line(s, 2.0).find("saved") == std::string::npos); // no database: no claim
 }
+
+namespace seedscope::app {
+
+TEST_CASE("config: [crawler] exclude_file, the per-subnet cap and contact; the crawler's moniker") {
+  Config d = parse_config("moniker = \"m\"\n", "config.toml");
+  CHECK(d.crawler.exclude_file == "config/exclude.txt");
+  CHECK(d.crawler.max_contacts_per_subnet_per_second == 2);
+  CHECK(d.crawler.contact.empty());
+  CHECK(crawler_moniker(d) == "m (seedscope crawler)");
+  CHECK(our_node_info(d).moniker == "m"); // a plain node keeps its moniker
+  d.p2p.seed_mode = true;
+  CHECK(our_node_info(d).moniker == "m (seedscope crawler)"); // a seed crawls too
+
+  Config c = parse_config("moniker = \"m\"\n[crawler]\nexclude_file = \"\"\n"
+                          "max_contacts_per_subnet_per_second = 5\n"
+                          "contact = \"https://example.org/seedscope or ops@example.org\"\n",
+                          "config.toml");
+  CHECK(c.crawler.exclude_file.empty());
+  CHECK(c.crawler.max_contacts_per_subnet_per_second == 5);
+  CHECK(crawler_moniker(c) ==
+        "m (seedscope crawler; contact: https://example.org/seedscope or ops@example.org)");
+  CHECK(render_config(c).find("contact = \"https://example.org") != std::string::npos);
+  CHECK(parse_config(render_config(c), "config.toml").crawler.contact == c.crawler.contact);
+
+  CHECK(error_of("[crawler]\ncontact = \"tab\there\"\n").rfind("config.toml:2: contact: ", 0) == 0);
+  CHECK(error_of("[crawler]\n\ncontact = \"" + std::string(201, 'x') + "\"\n")
+            .rfind("config.toml:3: contact: ", 0) == 0);
+  CHECK(error_of("[crawler]\ncontact = \"   \"\n").find("printable ASCII") != std::string::npos);
+  CHECK(error_of("[crawler]\nmax_contacts_per_subnet_per_second = 0\n") ==
+        "config.toml:2: max_contacts_per_subnet_per_second: must be from 1 to 10000");
+  CHECK(error_of("[crawler]\nexclude_file = 3\n").rfind("config.toml:2: exclude_file: ", 0) == 0);
+}
+
+} // namespace seedscope::app

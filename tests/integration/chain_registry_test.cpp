@@ -40,8 +40,8 @@ TEST_CASE("chain registry: a chain.json's peers, and each bad entry named and sk
           peer(kOtherId, "tcp://203.0.113.7:26656", "") + "," + peer("nothex", "1.2.3.4:1", "") +
           "," + peer(kId, "203.0.113.8", "no port") + "," + "42",
       peer(kId, kOtherId + "@203.0.113.9:26656", "other id in the address") + "," +
-          peer(kOtherId, kOtherId + "@[2001:db8::1]:26656", "same id")
-      , R"("status": "live", "network_type": "mainnet",)");
+          peer(kOtherId, kOtherId + "@[2001:db8::1]:26656", "same id"),
+      R"("status": "live", "network_type": "mainnet",)");
   const RegistryChain c = parse_chain_json(text);
   CHECK(c.chain_id == "cosmoshub-4");
   CHECK(c.chain_name == "cosmoshub");
@@ -91,17 +91,17 @@ void write_registry(const fs::path& dir, const std::string& one_seeds,
                     const std::string& two_seed) {
   write_file(dir / "one" / "chain.json", chain_json("one-1", one_seeds, ""));
   write_file(dir / "two" / "chain.json",
-                   chain_json("two-2", two_seed,
-                              peer(kId, "no-such-host.invalid:26656", "gone") + "," +
-                                  peer("bad", "127.0.0.1:1", "")));
+             chain_json("two-2", two_seed,
+                        peer(kId, "no-such-host.invalid:26656", "gone") + "," +
+                            peer("bad", "127.0.0.1:1", "")));
   write_file(dir / "old" / "chain.json",
-                   chain_json("old-1", peer(kId, "127.0.0.1:9", ""), "", R"("status": "killed",)"));
+             chain_json("old-1", peer(kId, "127.0.0.1:9", ""), "", R"("status": "killed",)"));
   write_file(dir / "broken" / "chain.json", "{\"chain_id\": \"broken-1\",");
   write_file(dir / "_template" / "chain.json", "not even json");
   write_file(dir / "docs" / "README.md", "no chain here");
-  write_file(dir / "testnets" / "threetestnet" / "chain.json",
-                   chain_json("three-3", peer(kId, "127.0.0.1:9", ""), "",
-                              R"("network_type": "testnet",)"));
+  write_file(
+      dir / "testnets" / "threetestnet" / "chain.json",
+      chain_json("three-3", peer(kId, "127.0.0.1:9", ""), "", R"("network_type": "testnet",)"));
 }
 
 TEST_CASE("chain registry: a checkout's live mainnets; bad files and entries named") {
@@ -124,11 +124,11 @@ TEST_CASE("chain registry: a checkout's live mainnets; bad files and entries nam
   REQUIRE(with_testnets.chains.size() == 3);
   CHECK(with_testnets.chains[2].chain_id == "three-3");
 
-  CHECK_THROWS_WITH_AS(scan_chain_registry(dir.path() / "none", false),
-                       ((dir.path() / "none").string() +
-                        ": not a directory (a checkout of cosmos/chain-registry)")
-                           .c_str(),
-                       RegistryError);
+  CHECK_THROWS_WITH_AS(
+      scan_chain_registry(dir.path() / "none", false),
+      ((dir.path() / "none").string() + ": not a directory (a checkout of cosmos/chain-registry)")
+          .c_str(),
+      RegistryError);
   CHECK_THROWS_AS(scan_chain_registry(dir.path() / "docs", false), RegistryError);
 }
 
@@ -143,8 +143,7 @@ TEST_CASE("`crawl --chain-registry` starts from every live chain's peers and nam
   std::vector<std::string> seeds[2];
   for (const auto& n : truth.nodes())
     if (n.behaviour == netsim::Behaviour::kSeed)
-      seeds[n.network].push_back(
-          peer(n.id, fmt::format("{}:26656", n.ip.to_string()), "netsim"));
+      seeds[n.network].push_back(peer(n.id, fmt::format("{}:26656", n.ip.to_string()), "netsim"));
   REQUIRE(seeds[0].size() == 2);
   REQUIRE(seeds[1].size() == 1);
   const fs::path registry = dir.path() / "chain-registry";
@@ -152,10 +151,9 @@ TEST_CASE("`crawl --chain-registry` starts from every live chain's peers and nam
 
   test::ChildProcess sim({kBinary, "netsim", "--scenario", scenario.string(), "--duration", "60s"},
                          dir.path() / "sim.out", dir.path() / "sim.err");
-  REQUIRE_MESSAGE(!test::wait_for_match(dir.path() / "sim.out", "two-2 seeds: (\\S+)",
-                                        Millis(15000))
-                       .empty(),
-                  test::read_file(dir.path() / "sim.err"));
+  REQUIRE_MESSAGE(
+      !test::wait_for_match(dir.path() / "sim.out", "two-2 seeds: (\\S+)", Millis(15000)).empty(),
+      test::read_file(dir.path() / "sim.err"));
   const fs::path home = dir.path() / "home";
   auto r = run_process({kBinary, "--home", home.string(), "crawl", "--chain-registry",
                         registry.string(), "--laddr", "127.0.0.1:0", "--loopback-only",

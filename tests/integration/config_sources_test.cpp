@@ -65,6 +65,9 @@ const std::map<std::string, std::string>& samples() {
       {"crawler.pex_timeout", "\"6s\""},
       {"crawler.contact_retention", "\"240h\""},
       {"crawler.status_interval", "\"30s\""},
+      {"crawler.exclude_file", "\"config/others.txt\""},
+      {"crawler.max_contacts_per_subnet_per_second", "5"},
+      {"crawler.contact", "\"ops@example.org\""},
       {"instrumentation.prometheus", "false"},
       {"instrumentation.prometheus_listen_addr", "\"127.0.0.1:36660\""},
       {"instrumentation.namespace", "\"scope\""},
@@ -380,7 +383,8 @@ TEST_CASE("`start` takes Tendermint's flag names and the environment over config
                    test::trim(run_process({kBinary, "--home", home.string(), "show-node-id"}).out),
                    port)});
   CHECK_MESSAGE(probe.exit_code == 0, probe.err);
-  CHECK(probe.out.find("\"moniker\": \"from-env\"") != std::string::npos);
+  // A seed names seedscope in its moniker (README "What seedscope costs the nodes it crawls").
+  CHECK(probe.out.find("\"moniker\": \"from-env (seedscope crawler)\"") != std::string::npos);
   node.signal(SIGTERM);
   CHECK(node.wait(Millis(15000)) == 0);
 }

@@ -269,7 +269,8 @@ TEST_CASE("api: the same lists as the exports; bad parameters are 400, unknown n
   CHECK(nlohmann::json::parse(none.body).empty());
   REQUIRE(none.headers.size() == 1);
   CHECK(none.headers[0].first == "X-Seedscope-Filter");
-  CHECK(none.headers[0].second.find("ids=13; returned=0; misbehaving=1; never_verified=1") == 0);
+  CHECK(none.headers[0].second.find(
+            "ids=13; returned=0; excluded=0; misbehaving=1; never_verified=1") == 0);
   auto nodes = app::handle_api_request(file, "GET", "/api/v1/nodes", "network=net-b");
   CHECK(nodes.status == 200);
   CHECK(nlohmann::json::parse(nodes.body).size() == 3);
