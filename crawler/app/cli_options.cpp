@@ -49,6 +49,20 @@ std::string chain_id_option(const std::string& text, const char* name) {
   return text;
 }
 
+std::optional<LogFilter> log_level_option(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  auto filter = parse_log_filter(text);
+  if (!filter) throw UsageError("--log_level: " + filter.error().detail);
+  return *filter;
+}
+
+std::optional<LogFormat> log_format_option(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  auto format = parse_log_format(text);
+  if (!format) throw UsageError("--log_format: " + format.error().detail);
+  return *format;
+}
+
 void add_db_option(CLI::App* sub, std::string& raw) {
   sub->add_option("--db", raw, "database file (default: [db_file] in the home)");
 }

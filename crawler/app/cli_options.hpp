@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/base/clock.hpp"
+#include "core/base/log.hpp"
 
 namespace CLI {
 class App;
@@ -34,6 +35,9 @@ double number_option(const std::string& text, const char* name, double lo, doubl
 std::string path_option(const std::string& path);
 // A chain ID, checked as Tendermint checks one.
 std::string chain_id_option(const std::string& text, const char* name);
+// --log_level and --log_format: "" is not given (nullopt).
+std::optional<LogFilter> log_level_option(const std::string& text);
+std::optional<LogFormat> log_format_option(const std::string& text);
 // --db of the commands that read or write the observatory database instead of the home's
 // [db_file]: add_db_option registers it on `sub` with its text going to `raw`; db_option is
 // that text as a path_option, nullopt when --db was not given.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "crawler/app/api_server.hpp"
+#include "crawler/app/app_log.hpp"
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
@@ -20,8 +21,10 @@ int cmd_api(const std::filesystem::path& dir, const std::string& listen,
   // Refuse a missing or foreign file at start rather than on every request.
   { auto check = storage::Database::open_read_only(home.db_file()); }
   ApiServer server(home.db_file(), listen);
-  log_line(fmt::format("api: serving {} on http://{}/api/v1/networks (read-only)",
-                       home.db_file().string(), server.local_address()));
+  const Logger log = logger("api");
+  log.info("serving the API (read-only)",
+           {{"db", home.db_file().string()},
+            {"url", fmt::format("http://{}/api/v1/networks", server.local_address())}});
   // The server runs on its own thread; this one waits for SIGINT/SIGTERM.
   runtime::Loop loop;
   runtime::Timer wait(loop);
@@ -32,7 +35,7 @@ int cmd_api(const std::filesystem::path& dir, const std::string& listen,
     wait.stop();
   });
   loop.run();
-  log_line(fmt::format("api: received signal {}, stopped", signum));
+  log.info("stopped", {{"signal", signum}});
   return 0;
 }
 

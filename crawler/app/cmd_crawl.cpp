@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "crawler/app/app_log.hpp"
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/crawl_run.hpp"
@@ -36,7 +37,7 @@ std::shared_ptr<const crypto::NodeKey> key_for(const Home& home) {
     auto key = crypto::NodeKey::generate();
     std::filesystem::create_directories(file.parent_path());
     save_node_key(file, key);
-    log_line(fmt::format("created node key {} (node id {})", file.string(), key.node_id()));
+    logger("main").info("created node key", {{"file", file.string()}, {"node_id", key.node_id()}});
     return std::make_shared<const crypto::NodeKey>(std::move(key));
   }
   return std::make_shared<const crypto::NodeKey>(load_node_key(file));
@@ -65,7 +66,7 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   auto options = crawler_options(config);
   options.key = key_for(home);
   options.loopback_only = args.loopback_only || config.p2p.loopback_only;
-  options.log = [](const std::string& line) { log_line(line); };
+  options.log = logger("crawler");
 
   // A foreign, newer or damaged file stops start-up untouched.
   auto state = storage::load_observatory(db_file);
@@ -101,17 +102,23 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
                                          e.what()));
   }
   const std::size_t ignored = crawler.stats().seeds_ignored;
-  log_line(fmt::format(
-      "seedscope {} crawler id={} on {} (port {}), network={}, {} addresses from {}, {} seeds{}, "
-      "{} concurrent dials",
-      node_version(), options.key->node_id(), config.p2p.laddr, crawler.port(),
-      config.network.empty() ? "<every network>" : config.network, state.addresses.size(),
-      db_file.string(), seeds.size() - ignored,
-      ignored ? fmt::format(" ({} ignored)", ignored) : "", crawler.max_concurrent_dials()));
+  const Logger log = logger("main");
+  log.info("crawler started",
+           {{"version", node_version()},
+            {"node_id", options.key->node_id()},
+            {"laddr", config.p2p.laddr},
+            {"port", crawler.port()},
+            {"network", config.network.empty() ? "<every network>" : config.network},
+            {"addresses", state.addresses.size()},
+            {"db", db_file.string()},
+            {"seeds", seeds.size() - ignored},
+            {"seeds_ignored", ignored},
+            {"max_concurrent_dials", crawler.max_concurrent_dials()}});
   if (state.addresses.empty() && seeds.size() == ignored)
-    log_line("nothing to crawl yet: give seeds ([p2p] seeds or --seed), or wait for inbound peers");
+    log.info("nothing to crawl yet: give seeds ([p2p] seeds or --seed), or wait for inbound peers");
 
-  StatusPrinter status(config.crawler.status_interval, isatty(STDOUT_FILENO) == 1);
+  StatusPrinter status(config.crawler.status_interval, isatty(STDOUT_FILENO) == 1,
+                       logger("crawler"));
   harness.run(
       [&] {
         const auto st = crawler.stats();
@@ -127,20 +134,28 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   storage::ObservatoryWriter& writer = *harness.writer();
   const auto st = crawler.stats();
   const auto ws = writer.stats();
-  log_line(fmt::format("stopped: {} contacts, {} inbound, {} addresses known; database: {} "
-                       "records in {} batches, {} dropped",
-                       st.contacts, st.inbound, st.known, ws.records_written, ws.batches,
-                       ws.dropped));
-  // The same numbers `seedscope stats`, the metrics and the API show: from the database.
+  log.info("stopped", {{"contacts", st.contacts},
+                       {"inbound", st.inbound},
+                       {"addresses", st.known},
+                       {"records_written", ws.records_written},
+                       {"batches", ws.batches},
+                       {"dropped", ws.dropped}});
+  // The summary, on stdout: the same numbers `seedscope stats`, the metrics and the API show,
+  // from the database.
+  std::string summary =
+      fmt::format("crawl summary: {} contacts, {} inbound, {} addresses known; database: {} "
+                  "records in {} batches, {} dropped\n",
+                  st.contacts, st.inbound, st.known, ws.records_written, ws.batches, ws.dropped);
   try {
     auto db = storage::Database::open_read_only(db_file);
-    for (const auto& n : storage::network_counts(db)) log_line(network_summary_line(n));
+    for (const auto& n : storage::network_counts(db)) summary += network_summary_line(n) + "\n";
   } catch (const storage::StorageError& e) {
-    log_line(fmt::format("  cannot read the network counts back: {}", e.what()));
+    summary += fmt::format("  cannot read the network counts back: {}\n", e.what());
   }
   std::string outcomes;
   for (const auto& [o, n] : st.outcomes) outcomes += fmt::format(" {}={}", o, n);
-  if (!outcomes.empty()) log_line("  outcomes:" + outcomes);
+  if (!outcomes.empty()) summary += "  outcomes:" + outcomes + "\n";
+  write_stdout(std::move(summary));
   return 0;
 }
 

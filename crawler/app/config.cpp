@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "core/base/log.hpp"
 #include "core/base/spelling.hpp"
 #include "core/crypto/keys.hpp"
 #include "core/types/net_address.hpp"
@@ -37,7 +38,8 @@ bool blank(std::string_view s) { return s.find_first_not_of(' ') == std::string_
 // error, so a typo (`seed_mod = true`) cannot leave a setting at its default unnoticed.
 // (Word lists, packed by hand.)
 // clang-format off
-constexpr std::string_view kTopKeys[] = {"moniker", "node_key_file", "network", "db_file"};
+constexpr std::string_view kTopKeys[] = {"moniker", "node_key_file", "network", "db_file",
+                                         "log_level", "log_format"};
 constexpr std::string_view kP2PKeys[] = {
     "laddr", "external_address", "seeds", "persistent_peers", "unconditional_peer_ids",
     "private_peer_ids", "addr_book_strict", "max_num_inbound_peers", "max_num_outbound_peers",
@@ -66,7 +68,7 @@ constexpr std::string_view kSectionNames[] = {"p2p", "crawler", "instrumentation
 // config gets told what to remove instead of a bare "unknown key".
 // clang-format off
 constexpr std::string_view kTendermintOnly[] = {
-    "proxy_app", "fast_sync", "db_backend", "db_dir", "log_level", "log_format", "genesis_file",
+    "proxy_app", "fast_sync", "db_backend", "db_dir", "genesis_file",
     "priv_validator_key_file", "priv_validator_state_file", "priv_validator_laddr", "abci",
     "filter_peers", "version", "rpc", "mempool", "statesync", "fastsync", "blocksync",
     "consensus", "storage", "tx_index", "upnp", "addr_book_file", "max_open_connections"};
@@ -298,6 +300,10 @@ void check_values(const Reader& r, const toml::table* p2p, const Config& c) {
     if (Status st = validate_chain_id(c.network); !st)
       r.invalid(nullptr, "network", st.error().detail);
   if (c.db_file.empty() || blank(c.db_file)) r.invalid(nullptr, "db_file", "must be a file path");
+  if (auto level = parse_log_filter(c.log_level); !level)
+    r.invalid(nullptr, "log_level", level.error().detail);
+  if (auto format = parse_log_format(c.log_format); !format)
+    r.invalid(nullptr, "log_format", format.error().detail);
   // Only the parser's own error is caught: r.invalid's ConfigError already carries the
   // file:line: key: prefix and must not be wrapped in a second one.
   std::optional<std::string> laddr_problem;
@@ -374,6 +380,8 @@ Config parse_config(std::string_view text, std::string_view source) {
   r.string(&root, "node_key_file", c.node_key_file);
   r.string(&root, "network", c.network);
   r.string(&root, "db_file", c.db_file);
+  r.string(&root, "log_level", c.log_level);
+  r.string(&root, "log_format", c.log_format);
   const toml::table* p2p = r.section("p2p");
   read_p2p(r, p2p, c.p2p);
   read_crawler(r, r.section("crawler"), c.crawler);
@@ -498,6 +506,14 @@ std::string render_config(const Config& c) {
   out += "# SQLite database (address book; WAL mode), relative to the home directory unless\n";
   out += "# absolute. `seedscope addrbook import|export` move the book from/to addrbook.json.\n";
   out += fmt::format("db_file = {}\n\n", quote(c.db_file));
+  out += "# Log level, Tendermint's syntax: one level for every module (debug, info, error,\n";
+  out += "# none), or module:level pairs with * for the others (\"p2p:debug,*:error\").\n";
+  out += "# Modules: main, p2p, pex, crawler, storage, metrics, geo, api, netsim.\n";
+  out += fmt::format("log_level = {}\n\n", quote(c.log_level));
+  out += "# Log line format: \"plain\" (Tendermint's: I[2026-12-01|12:00:00.123] message\n";
+  out += "# module=p2p key=value, UTC), \"json\" (one object per line) or \"logfmt\".\n";
+  out += "# --log_level and --log_format override these; --log-file sends the lines to a file.\n";
+  out += fmt::format("log_format = {}\n\n", quote(c.log_format));
   out += "[p2p]\n\n";
   out += "# Address to listen for incoming connections.\n";
   out += fmt::format("laddr = {}\n\n", quote(p.laddr));

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "crawler/app/app_log.hpp"
 #include "crawler/app/version.hpp"
 
 namespace seedscope::app {
@@ -26,6 +27,9 @@ Home open_home(const std::filesystem::path& dir, bool require_config) {
   if (std::filesystem::exists(status)) {
     home.config = load_config(home.config_file());
     home.has_config = true;
+    // Checked by load_config; the command line's flags still win.
+    apply_config_logging(*parse_log_filter(home.config.log_level),
+                         *parse_log_format(home.config.log_format));
   } else if (require_config) {
     throw ConfigError(home.config_file().string() + " not found (run `seedscope init --home " +
                       dir.string() + "` first)");

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/base/clock.hpp"
+#include "core/base/log.hpp"
 #include "core/base/rng.hpp"
 #include "core/pex/addr_book.hpp"
 #include "core/pex/pex_reactor.hpp"
@@ -34,8 +35,8 @@ struct NodeOptions {
   // Simulations (demo, tests): dial nothing but loopback addresses, and let loopback count as
   // routable in the address book so that strict mode still refuses private ranges.
   bool loopback_only = false;
-  // Log lines (start-up, book saves, failures); null: silent.
-  std::function<void(const std::string&)> log;
+  // Log lines (start-up, book saves, failures), module p2p; default: silent.
+  Logger log;
 };
 
 class Node {
@@ -72,9 +73,6 @@ private:
     std::mt19937_64 gen_;
   };
 
-  void log(const std::string& line) const {
-    if (options_.log) options_.log(line);
-  }
   void arm_pex_timer();
   void arm_save_timer();
 

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "core/base/clock.hpp"
+#include "core/base/log.hpp"
 #include "core/observe/observations.hpp"
 #include "core/observe/status.hpp"
 #include "crawler/geo/maxmind.hpp"
@@ -39,7 +40,6 @@ class MetricsEndpoint;
 class GeoAnnotator;
 
 struct HarnessOptions {
-  std::string log_prefix;   // before every line the harness logs ("demo: ")
   std::string metrics_addr; // "" or "off": no metrics
   std::string metrics_namespace = "seedscope";
   bool metrics_optional = false; // an address that cannot be served: go on without metrics
@@ -89,10 +89,9 @@ public:
   void finish();
 
 private:
-  void log(const std::string& line) const;
-
   runtime::Loop& loop_;
   HarnessOptions options_;
+  Logger log_; // module main
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<metrics::CrawlerMetrics> crawler_metrics_;
   std::unique_ptr<storage::ObservatoryWriter> writer_;

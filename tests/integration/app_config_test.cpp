@@ -325,11 +325,12 @@ TEST_CASE("node_key.json round trip in Tendermint's format") {
 } // namespace seedscope::app
 
 #include "crawler/app/crawl_run.hpp"
+#include "support/recording_log.hpp"
 
 TEST_CASE("status line: contacts per second over the time since the previous log line") {
   using namespace seedscope;
-  std::vector<std::string> lines;
-  app::StatusPrinter p(Millis(10'000), false, [&](const std::string& l) { lines.push_back(l); });
+  test::RecordingLog log;
+  app::StatusPrinter p(Millis(10'000), false, log.logger("crawler"));
   engine::CrawlerStats s;
   const TimePoint t0(Millis(1'000'000));
   for (int sec = 0; sec <= 10; ++sec) {
@@ -337,8 +338,10 @@ TEST_CASE("status line: contacts per second over the time since the previous log
     if (sec == 9) s.contacts += 40; // a burst in one second does not set the line's rate
     p.update(s, t0 + Millis(1000 * sec));
   }
+  const auto lines = log.lines();
   REQUIRE(lines.size() == 2);
-  CHECK(lines[1].find("| 6.7 contacts/s | 523 contacts") != std::string::npos);
+  CHECK(lines[1].find("status ") == 0);
+  CHECK(lines[1].find(" contacts_per_second=6.7 contacts=523") != std::string::npos);
 }
 
 TEST_CASE("status line: the contacts saved to the database and the records still pending") {

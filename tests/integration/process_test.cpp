@@ -137,19 +137,25 @@ TEST_CASE("process: crawl whose output pipe is full and never read keeps serving
   stop_within(crawl, Millis(10000));
 }
 
-TEST_CASE("process: SIGHUP (a closed terminal) stops gracefully, as SIGTERM does") {
+TEST_CASE("process: SIGHUP does not stop the process; without --log-file it is logged, ignored") {
   test::TempDir dir;
   const Home h = make_home(dir.path() / "home");
   test::ChildProcess crawl({kBinary, "crawl", "--home", h.dir.string(), "--loopback-only"},
                            dir.path() / "out", dir.path() / "err");
   REQUIRE(test::wait_for_port(h.port, Millis(10000)));
   crawl.signal(SIGHUP);
+  CHECK(test::wait_for_match(dir.path() / "err", "(no --log-file to reopen, ignored)") ==
+        "no --log-file to reopen, ignored");
+  CHECK_FALSE(crawl.wait(Millis(300)).has_value());
+  CHECK(probe_ok(h, dir.path()));
+  crawl.signal(SIGTERM);
   const auto code = crawl.wait(Millis(10000));
   REQUIRE(code.has_value());
   CHECK(*code == 0);
   const std::string err = test::read_file(dir.path() / "err");
-  CHECK(err.find("received SIGHUP, shutting down") != std::string::npos);
-  CHECK(err.find("stopped:") != std::string::npos);
+  CHECK(err.find("shutting down") != std::string::npos);
+  CHECK(err.find("why=\"received SIGTERM\"") != std::string::npos);
+  CHECK(test::read_file(dir.path() / "out").find("crawl summary: ") != std::string::npos);
 }
 
 TEST_CASE("process: one process per home and per database") {
