@@ -65,6 +65,35 @@ TEST_CASE("the rendered default config parses back to the defaults") {
   CHECK(back.p2p.addr_book_strict);
   CHECK(back.node_key_file == "config/node_key.json");
   CHECK(back.network.empty());
+  CHECK(back.log_level == "info");
+  CHECK(back.log_format == "plain");
+  c.log_level = "p2p:debug,*:error";
+  c.log_format = "json";
+  back = parse_config(render_config(c), "config.toml");
+  CHECK(back.log_level == "p2p:debug,*:error");
+  CHECK(back.log_format == "json");
+}
+
+TEST_CASE("config: log_level and log_format are checked, with the line and the nearest name") {
+  auto error_of = [](const std::string& text) {
+    try {
+      parse_config(text, "config.toml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(parse_config("log_level = \"crawler:debug,*:none\"\n", "config.toml").log_level ==
+        "crawler:debug,*:none");
+  CHECK(error_of("moniker = \"m\"\nlog_level = \"p2p:loud\"\n") ==
+        "config.toml:2: log_level: unknown log level (levels: debug, info, error, none)");
+  CHECK(error_of("log_level = \"crawlr:debug\"\n") ==
+        "config.toml:1: log_level: unknown module \"crawlr\"; did you mean \"crawler\"? "
+        "(modules: main, p2p, pex, crawler, storage, metrics, geo, api, netsim)");
+  CHECK(error_of("log_format = \"jsno\"\n") ==
+        "config.toml:1: log_format: unknown log format \"jsno\"; did you mean \"json\"? "
+        "(formats: plain, json, logfmt)");
+  CHECK(error_of("log_format = 1\n").find("config.toml:1: log_format: ") == 0);
 }
 
 TEST_CASE("config values and errors") {

@@ -71,8 +71,10 @@ TEST_CASE("init run again keeps node_key.json and config.toml and writes only wh
   INFO(again.err);
   CHECK(again.exit_code == 0);
   CHECK(trim(again.out) == id);
-  CHECK(again.err.find("kept existing node key " + key_file.string()) != std::string::npos);
-  CHECK(again.err.find("kept existing " + config_file.string()) != std::string::npos);
+  CHECK(again.err.find("kept existing node key") != std::string::npos);
+  CHECK(again.err.find("file=" + key_file.string()) != std::string::npos);
+  CHECK(again.err.find("kept existing config") != std::string::npos);
+  CHECK(again.err.find("file=" + config_file.string()) != std::string::npos);
   CHECK(again.err.find("kept existing data directory") != std::string::npos);
   CHECK(again.err.find("wrote") == std::string::npos);
   CHECK(test::read_file(key_file) == key_text);
@@ -85,8 +87,10 @@ TEST_CASE("init run again keeps node_key.json and config.toml and writes only wh
   INFO(fill.err);
   CHECK(fill.exit_code == 0);
   CHECK(trim(fill.out) == id);
-  CHECK(fill.err.find("wrote " + config_file.string()) != std::string::npos);
-  CHECK(fill.err.find("created data directory " + (home / "data").string()) != std::string::npos);
+  CHECK(fill.err.find("wrote config") != std::string::npos);
+  CHECK(fill.err.find("file=" + config_file.string()) != std::string::npos);
+  CHECK(fill.err.find("created data directory") != std::string::npos);
+  CHECK(fill.err.find("dir=" + (home / "data").string()) != std::string::npos);
   CHECK(fill.err.find("kept existing node key") != std::string::npos);
   CHECK(test::read_file(key_file) == key_text);
   CHECK(fs::is_directory(home / "data"));
@@ -261,7 +265,7 @@ TEST_CASE("probe against a running `seedscope start`") {
   REQUIRE_MESSAGE(code.has_value(), "seedscope start ignored SIGTERM");
   CHECK(*code == 0);
   std::string log = test::read_file(dir.path() / "node.err");
-  CHECK(log.find("listening on") != std::string::npos);
+  CHECK(log.find("node started") != std::string::npos);
   CHECK(log.find("shutting down") != std::string::npos);
 }
 
@@ -513,8 +517,9 @@ TEST_CASE("`seedscope crawl` refuses a foreign database untouched; `start` with 
   test::write_file(home / "config" / "config.toml", config);
   test::ChildProcess child({kBinary, "start", "--home", home.string()}, dir.path() / "out",
                            dir.path() / "err");
-  CHECK_MESSAGE(wait_for_log(dir.path() / "err", {"crawler id=", "every network"}, Millis(10000)),
-                test::read_file(dir.path() / "err"));
+  CHECK_MESSAGE(
+      wait_for_log(dir.path() / "err", {"crawler started", "every network"}, Millis(10000)),
+      test::read_file(dir.path() / "err"));
   child.signal(SIGTERM);
   auto code = child.wait(Millis(10000));
   REQUIRE(code);
@@ -641,7 +646,7 @@ TEST_CASE(
                            Millis(30000));
   INFO(moved.err);
   CHECK(moved.exit_code == 0);
-  CHECK(moved.err.find("127.x.y.z:26656 (address offset 90020,") != std::string::npos);
+  CHECK(moved.err.find("addr=127.x.y.z:26656 address_offset=90020 ") != std::string::npos);
   CHECK(moved.out.find("seedscope demo summary") != std::string::npos);
   sim.signal(SIGTERM);
   CHECK(sim.wait(Millis(10000)) == std::optional<int>(0));

@@ -443,8 +443,9 @@ TEST_CASE("geo crawl: every reachable node is located; stats, API, metrics and c
                         Millis(60000));
   INFO(crawl.err);
   REQUIRE(crawl.exit_code == 0);
-  CHECK(crawl.err.find("geo: using country: " + country_db.string() + " (Test-Country); asn: " +
-                       asn_db.string() + " (Test-ASN)") != std::string::npos);
+  CHECK(crawl.err.find("using databases") != std::string::npos);
+  CHECK(crawl.err.find("databases=\"country: " + country_db.string() + " (Test-Country); asn: " +
+                       asn_db.string() + " (Test-ASN)\"") != std::string::npos);
 
   // Ground truth: the reachable nodes of each chain, where the fixture puts them.
   std::map<std::string, std::map<std::string, std::size_t>> want_country, want_asn;

@@ -17,8 +17,8 @@
 #include "core/base/log.hpp"
 #include "core/crypto/keys.hpp"
 #include "crawler/app/node_key_file.hpp"
-#include "support/loop_harness.hpp"
 #include "support/logfmt_parse.hpp"
+#include "support/loop_harness.hpp"
 #include "support/process.hpp"
 
 namespace seedscope {
@@ -58,8 +58,7 @@ std::optional<LogLine> parse_line(const std::string& format, const std::string& 
   }
   if (format == "logfmt") {
     auto kv = test::parse_logfmt(line);
-    if (!kv || !kv->count("ts") || !kv->count("level") || !kv->count("module") ||
-        !kv->count("msg"))
+    if (!kv || !kv->count("ts") || !kv->count("level") || !kv->count("module") || !kv->count("msg"))
       return std::nullopt;
     out.level = kv->at("level");
     out.module = kv->at("module");
@@ -204,8 +203,7 @@ TEST_CASE("logs: --log_level filters per module; the flag overrides config.toml'
   CHECK(find_message(all, "peer added"));
   CHECK(find_message(all, "node started"));
 
-  const auto errors_only =
-      parse_all("json", run_node(h, dir.path(), {"--log_level", "*:error"}));
+  const auto errors_only = parse_all("json", run_node(h, dir.path(), {"--log_level", "*:error"}));
   for (const LogLine& l : errors_only) {
     INFO(l.message);
     CHECK(l.level == "error");
@@ -222,11 +220,12 @@ TEST_CASE("logs: --log_level filters per module; the flag overrides config.toml'
   CHECK_FALSE(find_message(no_p2p, "peer added"));
 
   // A bad value is a usage error naming the flag, or the config's line.
-  auto bad = run_process({kLogBinary, "start", "--home", h.dir.string(), "--log_level", "p2p:loud"});
+  auto bad =
+      run_process({kLogBinary, "start", "--home", h.dir.string(), "--log_level", "p2p:loud"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("seedscope: --log_level: unknown log level") == 0);
-  auto format = run_process({kLogBinary, "show-node-id", "--home", h.dir.string(), "--log_format",
-                             "jsn"});
+  auto format =
+      run_process({kLogBinary, "show-node-id", "--home", h.dir.string(), "--log_format", "jsn"});
   CHECK(format.exit_code == 2);
   CHECK(format.err ==
         "seedscope: --log_format: unknown log format \"jsn\"; did you mean \"json\"? (formats: "
@@ -243,9 +242,9 @@ TEST_CASE("logs: SIGHUP reopens --log-file (logrotate) and the node goes on") {
   const LogHome h = make_log_home(dir.path() / "home");
   const fs::path log = dir.path() / "seedscope.log";
   const fs::path rotated = dir.path() / "seedscope.log.1";
-  test::ChildProcess node({kLogBinary, "start", "--home", h.dir.string(), "--log-file",
-                           log.string()},
-                          dir.path() / "out", dir.path() / "err");
+  test::ChildProcess node(
+      {kLogBinary, "start", "--home", h.dir.string(), "--log-file", log.string()},
+      dir.path() / "out", dir.path() / "err");
   REQUIRE(test::wait_for_port(h.port, Millis(10000)));
   CHECK(test::wait_for_match(log, "(node started)") == "node started");
 
@@ -253,7 +252,7 @@ TEST_CASE("logs: SIGHUP reopens --log-file (logrotate) and the node goes on") {
   node.signal(SIGHUP);
   CHECK(test::wait_for_match(log, "(reopened the log file)") == "reopened the log file");
   CHECK_FALSE(node.wait(Millis(200)).has_value()); // still running
-  CHECK(probe_node(h, dir.path()));                 // and serving; its lines go to the new file
+  CHECK(probe_node(h, dir.path()));                // and serving; its lines go to the new file
   CHECK(test::wait_for_match(log, "(peer removed)") == "peer removed");
 
   // Without --log-file there is nothing to reopen: logged, ignored (see process_test).
@@ -311,9 +310,10 @@ TEST_CASE("logs: the node key's private key never appears in any output, at any 
   for (const std::string format : {"plain", "json", "logfmt"})
     everything += run_node(h, dir.path(), {"--log_level", "debug", "--log_format", format});
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"init"}, {"show-node-id"}, {"crawl", "--duration", "1s", "--loopback-only",
-                                        "--laddr", "127.0.0.1:0", "--db",
-                                        (dir.path() / "crawl.db").string()}}) {
+           {"init"},
+           {"show-node-id"},
+           {"crawl", "--duration", "1s", "--loopback-only", "--laddr", "127.0.0.1:0", "--db",
+            (dir.path() / "crawl.db").string()}}) {
     std::vector<std::string> argv{kLogBinary};
     argv.insert(argv.end(), args.begin(), args.end());
     for (const std::string& extra :

@@ -35,10 +35,10 @@ std::string log_test_error(std::string_view text) {
 }
 
 // Values a peer or an operator could put in a field: every one must come back as it was.
-const std::vector<std::string> kAwkward = {
-    "",          "plain",     "two words", "a=b",     "say \"hi\"", "back\\slash", "line\nbreak",
-    "tab\there", "cr\rhere",  "\x01\x7f",  "ünïcode", " lead",      "trail ",      "=",
-    "\"",        "key=\"v\""};
+const std::vector<std::string> kAwkward = {"",           "plain",       "two words",   "a=b",
+                                           "say \"hi\"", "back\\slash", "line\nbreak", "tab\there",
+                                           "cr\rhere",   "\x01\x7f",    "ünïcode",     " lead",
+                                           "trail ",     "=",           "\"",          "key=\"v\""};
 
 } // namespace
 
@@ -85,7 +85,8 @@ TEST_CASE("log filter: each kind of mistake is one line naming it") {
         "unknown module \"crawlr\"; did you mean \"crawler\"? (modules: main, p2p, pex, crawler, "
         "storage, metrics, geo, api, netsim)");
   CHECK(log_test_error("consensus:debug").find("unknown module \"consensus\" (modules: ") == 0);
-  CHECK(log_test_error("p2p:info,debug") == "\"debug\": expected module:level (e.g. \"p2p:debug\")");
+  CHECK(log_test_error("p2p:info,debug") ==
+        "\"debug\": expected module:level (e.g. \"p2p:debug\")");
   CHECK(log_test_error("p2p:info,p2p:debug") == "module \"p2p\" given twice");
   CHECK(log_test_error("*:info,*:error") == "\"*\" given twice");
   CHECK(log_test_error(":info").find("unknown module \"\"") == 0);
@@ -128,7 +129,8 @@ TEST_CASE("log line, plain: Tendermint's tmfmt in UTC with milliseconds") {
 
 TEST_CASE("log line, logfmt and plain: awkward values parse back as they were") {
   for (const std::string& v : kAwkward) {
-    INFO("value: ", nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    INFO("value: ",
+         nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     const std::vector<LogField> fields{{"first", "x"}, {"v", v}, {"last", "y"}};
     LogRecord r{log_test_time(), LogLevel::info, "crawler", "awkward value", fields};
 
