@@ -350,13 +350,15 @@ TEST_CASE("`seedscope start` as a seed and as a node that bootstraps from it") {
                           dir.path() / "node.err");
 
   // The node dials its seed and asks; the seed answers once and hangs up.
-  CHECK_MESSAGE(wait_for_log(dir.path() / "seed.err",
-                             {"seed mode", fmt::format("peer added id={} dir=in", node_id),
-                              fmt::format("peer removed id={}", node_id), "pex/done"},
-                             Millis(15000)),
-                test::read_file(dir.path() / "seed.err"));
+  CHECK_MESSAGE(
+      wait_for_log(dir.path() / "seed.err",
+                   {"mode=seed", "peer added", fmt::format("peer={} addr=127.0.0.1:", node_id),
+                    " dir=in ", "peer removed", "stage=pex reason=done"},
+                   Millis(15000)),
+      test::read_file(dir.path() / "seed.err"));
   CHECK_MESSAGE(wait_for_log(dir.path() / "node.err",
-                             {"normal mode", fmt::format("peer added id={} dir=out", seed_id)},
+                             {"mode=normal", "peer added", fmt::format("peer={} addr=", seed_id),
+                              " dir=out "},
                              Millis(15000)),
                 test::read_file(dir.path() / "node.err"));
 
@@ -524,7 +526,8 @@ TEST_CASE("`seedscope crawl` refuses a foreign database untouched; `start` with 
   auto code = child.wait(Millis(10000));
   REQUIRE(code);
   CHECK(*code == 0);
-  CHECK(test::read_file(dir.path() / "err").find("stopped:") != std::string::npos);
+  CHECK(test::read_file(dir.path() / "err").find("stopped") != std::string::npos);
+  CHECK(test::read_file(dir.path() / "out").find("crawl summary: ") != std::string::npos);
   CHECK(fs::exists(home / "data" / "seedscope.db"));
 }
 
