@@ -33,7 +33,8 @@ std::string_view trim(std::string_view s) {
 
 Result<LogLevel> level_of(std::string_view text) {
   if (auto l = parse_log_level(text)) return *l;
-  return invalid(unknown_name("log level", text, kLevelNames) + " (levels: debug, info, error, none)");
+  return invalid(unknown_name("log level", text, kLevelNames) +
+                 " (levels: debug, info, error, none)");
 }
 
 // "2026-12-01", "12:00:00.123" of `t` in UTC.

@@ -47,8 +47,8 @@ std::optional<LogLevel> parse_log_level(std::string_view text);
 //   geo      the MaxMind DB files and lookups
 //   api      the HTTP API
 //   netsim   simulated networks
-inline constexpr std::string_view kLogModules[] = {"main",    "p2p",     "pex", "crawler", "storage",
-                                                   "metrics", "geo",     "api", "netsim"};
+inline constexpr std::string_view kLogModules[] = {"main",    "p2p", "pex", "crawler", "storage",
+                                                   "metrics", "geo", "api", "netsim"};
 
 // One key=value pair. Keys are short literals (snake_case); values any text, which the
 // formatters quote and escape as needed.
@@ -61,8 +61,9 @@ struct LogField {
   LogField(std::string_view k, const char* v) : key(k), value(v) {}
   LogField(std::string_view k, bool v) : key(k), value(v ? "true" : "false") {}
   template <class T>
-    requires(std::integral<T> || std::floating_point<T>)
-  LogField(std::string_view k, T v) : key(k), value(fmt::to_string(v)) {}
+  requires(std::integral<T> || std::floating_point<T>) LogField(std::string_view k, T v)
+      : key(k),
+        value(fmt::to_string(v)) {}
 };
 
 struct LogRecord {
@@ -98,9 +99,10 @@ std::string_view to_string(LogFormat format);
 Result<LogFormat> parse_log_format(std::string_view text);
 
 // One line, '\n' included:
-//   plain   I[2026-12-01|12:00:00.123] peer added<spaces to 44> module=p2p peer=ab.. addr=1.2.3.4:26656
-//   json    {"ts":"2026-12-01T12:00:00.123Z","level":"info","module":"p2p","msg":"peer added",...}
-//   logfmt  ts=2026-12-01T12:00:00.123Z level=info module=p2p msg="peer added" peer=ab.. ...
+//   plain   I[2026-12-01|12:00:00.123] peer added<spaces to 44> module=p2p peer=ab..
+//   addr=1.2.3.4:26656 json
+//   {"ts":"2026-12-01T12:00:00.123Z","level":"info","module":"p2p","msg":"peer added",...} logfmt
+//   ts=2026-12-01T12:00:00.123Z level=info module=p2p msg="peer added" peer=ab.. ...
 // Times in UTC, milliseconds. Control characters in the message are escaped (one record is
 // one line); field values are logfmt-quoted when they need it (empty, a space, '=', '"',
 // control or non-ASCII bytes); JSON values are JSON strings (invalid UTF-8 replaced).
@@ -127,7 +129,8 @@ class Logger {
 public:
   Logger() = default;
   Logger(std::shared_ptr<LogSink> sink, std::string_view module)
-      : sink_(std::move(sink)), module_(module) {}
+      : sink_(std::move(sink)),
+        module_(module) {}
 
   // The same sink under another module.
   Logger with_module(std::string_view module) const { return Logger(sink_, module); }

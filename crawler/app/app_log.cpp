@@ -26,8 +26,8 @@ public:
       format = format_;
     }
     LogRecord r;
-    r.time = std::chrono::time_point_cast<std::chrono::nanoseconds>(
-        std::chrono::system_clock::now());
+    r.time =
+        std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
     r.level = level;
     r.module = module;
     r.message = message;
