@@ -403,25 +403,22 @@ void ObservatoryMetrics::refresh_failed(const std::string& what) {
   const TimePoint now = clock_->mono();
   if (last_failure_log_ && now - *last_failure_log_ < kFailureLogInterval) return;
   last_failure_log_ = now;
-  if (options_.log) {
-    const std::string more =
-        failures_unlogged_ > 1
-            ? fmt::format(" ({} failures since the last report)", failures_unlogged_)
-            : "";
+  if (options_.log.enabled(LogLevel::error)) {
     // Open errors name the file already; query errors do not.
     const std::string file = db_file_.string() + ": ";
-    options_.log(fmt::format("observatory metrics: refresh failed{}: {}{}", more,
-                             what.rfind(file, 0) == 0 ? "" : file, what));
+    options_.log.error("observatory metrics: refresh failed",
+                       {{"db", db_file_.string()},
+                        {"failures", failures_unlogged_},
+                        {"err", what.rfind(file, 0) == 0 ? what.substr(file.size()) : what}});
   }
   failures_unlogged_ = 0;
   failure_logged_ = true;
 }
 
 void ObservatoryMetrics::refresh_succeeded() {
-  if (failure_logged_ && options_.log)
-    options_.log(fmt::format("observatory metrics: refresh from {} works again after {} failed {}",
-                             db_file_.string(), failing_for_,
-                             failing_for_ == 1 ? "attempt" : "attempts"));
+  if (failure_logged_)
+    options_.log.info("observatory metrics: refresh works again",
+                      {{"db", db_file_.string()}, {"failed_attempts", failing_for_}});
   failing_for_ = 0;
   failure_logged_ = false;
 }

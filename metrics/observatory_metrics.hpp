@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/base/clock.hpp"
+#include "core/base/log.hpp"
 
 namespace prometheus {
 class Registry;
@@ -64,8 +65,9 @@ struct ObservatoryMetricsOptions {
   std::string ns = "seedscope"; // metric name prefix
   std::chrono::milliseconds interval = std::chrono::seconds(15);
   std::size_t max_networks = 64;
-  // Failed refreshes and the recovery from them (see above); called on the refreshing thread.
-  std::function<void(const std::string&)> log;
+  // Failed refreshes and the recovery from them (see above), module metrics; from the
+  // refreshing thread. Default: silent.
+  Logger log;
   // Wall time for the churn windows, monotonic time for pacing the log. Non-owning; nullptr:
   // the system's clocks.
   const Clock* clock = nullptr;

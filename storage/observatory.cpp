@@ -381,7 +381,7 @@ void ObservatoryWriter::run(Database& db) {
     db.exec("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;");
     writer.emplace(db);
   } catch (const StorageError& e) {
-    log(fmt::format("observatory writer: {}", e.what()));
+    log().error("observatory writer cannot start", {{"err", e.what()}});
   }
   auto last_prune = std::chrono::steady_clock::now();
   std::vector<observe::Observation> batch;
@@ -423,8 +423,8 @@ void ObservatoryWriter::run(Database& db) {
       } catch (const StorageError& e) {
         writer->rolled_back();
         ++failures;
-        log(fmt::format("observatory: writing {} records failed (attempt {}): {}", batch.size(),
-                        failures, e.what()));
+        log().error("observatory: writing records failed (they are tried again)",
+                    {{"records", batch.size()}, {"attempt", failures}, {"err", e.what()}});
       }
       const double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -482,7 +482,7 @@ void ObservatoryWriter::run(Database& db) {
         stats_.contacts_pruned += n;
         stats_.rows_written += n;
       } catch (const StorageError& e) {
-        log(fmt::format("observatory: pruning contacts failed: {}", e.what()));
+        log().error("observatory: pruning contacts failed", {{"err", e.what()}});
       }
     }
   }

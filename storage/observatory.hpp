@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/base/log.hpp"
 #include "core/crawl/availability.hpp"
 #include "core/crawl/schedule.hpp"
 #include "core/observe/observations.hpp"
@@ -58,7 +59,7 @@ struct WriterOptions {
   std::size_t max_pending = 2'000'000; // past this, new records are dropped (and counted)
   std::chrono::seconds contact_retention{std::chrono::hours(24 * 30)};
   std::chrono::seconds prune_interval{std::chrono::hours(1)};
-  std::function<void(const std::string&)> log; // errors; called on the writer thread
+  Logger log; // errors (module storage), from the writer thread; default: silent
   // After each committed batch (metrics), on the writer thread.
   std::function<void(double seconds, std::uint64_t rows)> on_batch;
 };
@@ -101,9 +102,7 @@ public:
 
 private:
   void run(Database& db);
-  void log(const std::string& line) const {
-    if (options_.log) options_.log(line);
-  }
+  const Logger& log() const { return options_.log; }
 
   std::filesystem::path file_;
   WriterOptions options_;

@@ -1,10 +1,12 @@
-// The command line (CLI11): the global --home, and one subcommand per cmd_*.cpp, each of
-// which adds its own options (add_*_command in commands.hpp).
+// The command line (CLI11): the global --home, --log_level, --log_format and --log-file, and
+// one subcommand per cmd_*.cpp, each of which adds its own options (add_*_command in
+// commands.hpp).
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "crawler/app/app_log.hpp"
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
@@ -23,6 +25,17 @@ int run_cli(int argc, char** argv) {
                  "home directory (config/config.toml, config/node_key.json); default: "
                  "$SEEDSCOPE_HOME, else ~/.seedscope")
       ->capture_default_str();
+  std::string log_level;
+  std::string log_format;
+  std::string log_file;
+  app.add_option("--log_level", log_level,
+                 "log level, Tendermint's syntax: info, or p2p:debug,*:error (default: "
+                 "config.toml's log_level, else info)");
+  app.add_option("--log_format", log_format,
+                 "plain (Tendermint's), json or logfmt (default: config.toml's log_format, else "
+                 "plain)");
+  app.add_option("--log-file", log_file,
+                 "append log lines to this file instead of stderr (reopened on SIGHUP)");
   const Command commands[] = {
       add_init_command(app),   add_show_node_id_command(app), add_start_command(app),
       add_probe_command(app),  add_addrbook_command(app),     add_netsim_command(app),
@@ -48,6 +61,8 @@ int run_cli(int argc, char** argv) {
   }
   try {
     if (home.empty()) throw UsageError("--home: an empty path (use --home . for this directory)");
+    set_log_flags(log_level_option(log_level), log_format_option(log_format));
+    if (!log_file.empty()) set_log_file(path_option(log_file));
     for (const Command& c : commands)
       if (*c.app) return c.run(home);
   } catch (const UsageError& e) {

@@ -49,6 +49,20 @@ std::string chain_id_option(const std::string& text, const char* name) {
   return text;
 }
 
+std::optional<LogFilter> log_level_option(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  auto filter = parse_log_filter(text);
+  if (!filter) throw UsageError("--log_level: " + filter.error().detail);
+  return *filter;
+}
+
+std::optional<LogFormat> log_format_option(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  auto format = parse_log_format(text);
+  if (!format) throw UsageError("--log_format: " + format.error().detail);
+  return *format;
+}
+
 void add_db_option(CLI::App* sub, std::string& raw) {
   sub->add_option("--db", raw, "database file (default: [db_file] in the home)");
 }
@@ -65,6 +79,16 @@ SettingFlags::SettingFlags(CLI::App* sub) {
     if (sub->get_option_no_throw(flag) != nullptr) continue; // the command's own option
     auto f = std::make_unique<Flag>();
     f->name = name;
+    // A global option of that name (--log_level): the setting comes from it.
+    const CLI::App* above = sub->get_parent();
+    while (above != nullptr && above->get_option_no_throw(flag) == nullptr)
+      above = above->get_parent();
+    if (above != nullptr) {
+      f->option = above->get_option_no_throw(flag);
+      f->global = true;
+      flags_.push_back(std::move(f));
+      continue;
+    }
     const std::string_view type = setting_type(name);
     if (type == "bool") {
       f->option =
@@ -82,7 +106,8 @@ SettingFlags::SettingFlags(CLI::App* sub) {
 std::vector<ConfigOverride> SettingFlags::given() const {
   std::vector<ConfigOverride> out;
   for (const auto& f : flags_)
-    if (f->option->count() != 0) out.push_back({f->name, f->value, "--" + f->name});
+    if (f->option->count() != 0)
+      out.push_back({f->name, f->global ? f->option->results().back() : f->value, "--" + f->name});
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/base/clock.hpp"
+#include "core/base/log.hpp"
 #include "crawler/app/config.hpp"
 
 namespace CLI {
@@ -38,6 +39,9 @@ double number_option(const std::string& text, const char* name, double lo, doubl
 std::string path_option(const std::string& path);
 // A chain ID, checked as Tendermint checks one.
 std::string chain_id_option(const std::string& text, const char* name);
+// --log_level and --log_format: "" is not given (nullopt).
+std::optional<LogFilter> log_level_option(const std::string& text);
+std::optional<LogFormat> log_format_option(const std::string& text);
 // --db of the commands that read or write the observatory database instead of the home's
 // [db_file]: add_db_option registers it on `sub` with its text going to `raw`; db_option is
 // that text as a path_option, nullopt when --db was not given.
@@ -47,7 +51,8 @@ std::optional<std::string> db_option(const std::string& raw);
 // Every config.toml setting as a flag of `sub`, named as in Tendermint: --moniker,
 // --p2p.laddr, --p2p.seed_mode (a flag alone means true; --p2p.seed_mode=false), except a
 // name `sub` already has. Values are checked when the config is resolved (resolve_config),
-// so a bad one is reported with the file's problems.
+// so a bad one is reported with the file's problems. A setting that is also a global option
+// (--log_level, --log_format) is not added again; given() reports the global one.
 class SettingFlags {
 public:
   explicit SettingFlags(CLI::App* sub);
@@ -59,6 +64,7 @@ private:
     std::string name;
     std::string value;
     const CLI::Option* option = nullptr;
+    bool global = false; // an option of the program (--log_level), not of `sub`
   };
   std::vector<std::unique_ptr<Flag>> flags_; // stable addresses: CLI11 writes into value
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "crawler/app/api_server.hpp"
+#include "crawler/app/app_log.hpp"
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/exclude_file.hpp"
@@ -20,11 +21,13 @@ int cmd_api(const std::filesystem::path& dir, const std::string& listen,
   if (db) home.config.db_file = *db;
   // Refuse a missing or foreign file at start rather than on every request.
   { auto check = storage::Database::open_read_only(home.db_file()); }
+  const Logger log = logger("api");
   ApiServer server(home.db_file(), listen,
                    exclude_file_path(home.dir, home.config.crawler.exclude_file),
-                   [](const std::string& line) { log_line(line); });
-  log_line(fmt::format("api: serving {} on http://{}/api/v1/networks (read-only)",
-                       home.db_file().string(), server.local_address()));
+                   [log](const std::string& line) { log.info(line); });
+  log.info("serving the API (read-only)",
+           {{"db", home.db_file().string()},
+            {"url", fmt::format("http://{}/api/v1/networks", server.local_address())}});
   // The server runs on its own thread; this one waits for SIGINT/SIGTERM.
   runtime::Loop loop;
   runtime::Timer wait(loop);
@@ -35,7 +38,7 @@ int cmd_api(const std::filesystem::path& dir, const std::string& listen,
     wait.stop();
   });
   loop.run();
-  log_line(fmt::format("api: received signal {}, stopped", signum));
+  log.info("stopped", {{"signal", signum}});
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "crawler/app/app_log.hpp"
 #include "crawler/app/chain_registry.hpp"
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
@@ -38,7 +39,7 @@ std::shared_ptr<const crypto::NodeKey> key_for(const Home& home) {
     auto key = crypto::NodeKey::generate();
     std::filesystem::create_directories(file.parent_path());
     save_node_key(file, key);
-    log_line(fmt::format("created node key {} (node id {})", file.string(), key.node_id()));
+    logger("main").info("created node key", {{"file", file.string()}, {"node_id", key.node_id()}});
     return std::make_shared<const crypto::NodeKey>(std::move(key));
   }
   return std::make_shared<const crypto::NodeKey>(load_node_key(file));
@@ -62,19 +63,23 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   if (!args.chain_registry.empty()) {
     const std::size_t before = seeds.size();
     const RegistryScan scan = scan_chain_registry(args.chain_registry, args.testnets);
-    for (const std::string& problem : scan.problems) log_line("chain registry: " + problem);
+    const Logger log = logger("crawler");
+    for (const std::string& problem : scan.problems)
+      log.error("chain registry: a file or entry left out", {{"problem", problem}});
     std::size_t chain_seeds = 0;
     for (const RegistryChain& chain : scan.chains)
       for (const RegistryPeer& peer : chain.peers) {
         seeds.push_back(peer.address);
         chain_seeds += peer.seed ? 1 : 0;
       }
-    log_line(fmt::format("chain registry {}: {} chains, {} seeds and {} persistent peers as "
-                         "starting points; {} skipped as not live, {} as another network type, "
-                         "{} problems (above)",
-                         args.chain_registry, scan.chains.size(), chain_seeds,
-                         seeds.size() - before - chain_seeds, scan.not_live, scan.other_networks,
-                         scan.problems.size()));
+    log.info("chain registry: starting points",
+             {{"dir", args.chain_registry},
+              {"chains", scan.chains.size()},
+              {"seeds", chain_seeds},
+              {"persistent_peers", seeds.size() - before - chain_seeds},
+              {"not_live", scan.not_live},
+              {"other_network_type", scan.other_networks},
+              {"problems", scan.problems.size()}});
   }
 
   // One process per home and per database, before anything in them is created or read.
@@ -84,7 +89,7 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   auto options = crawler_options(config);
   options.key = key_for(home);
   options.loopback_only = args.loopback_only || config.p2p.loopback_only;
-  options.log = [](const std::string& line) { log_line(line); };
+  options.log = logger("crawler");
 
   // A foreign, newer or damaged file stops start-up untouched.
   auto state = storage::load_observatory(db_file);
@@ -122,17 +127,23 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
                                          e.what()));
   }
   const std::size_t ignored = crawler.stats().seeds_ignored;
-  log_line(fmt::format(
-      "seedscope {} crawler id={} on {} (port {}), network={}, {} addresses from {}, {} seeds{}, "
-      "{} concurrent dials",
-      node_version(), options.key->node_id(), config.p2p.laddr, crawler.port(),
-      config.network.empty() ? "<every network>" : config.network, state.addresses.size(),
-      db_file.string(), seeds.size() - ignored,
-      ignored ? fmt::format(" ({} ignored)", ignored) : "", crawler.max_concurrent_dials()));
+  const Logger log = logger("main");
+  log.info("crawler started",
+           {{"version", node_version()},
+            {"node_id", options.key->node_id()},
+            {"laddr", config.p2p.laddr},
+            {"port", crawler.port()},
+            {"network", config.network.empty() ? "<every network>" : config.network},
+            {"addresses", state.addresses.size()},
+            {"db", db_file.string()},
+            {"seeds", seeds.size() - ignored},
+            {"seeds_ignored", ignored},
+            {"max_concurrent_dials", crawler.max_concurrent_dials()}});
   if (state.addresses.empty() && seeds.size() == ignored)
-    log_line("nothing to crawl yet: give seeds ([p2p] seeds or --seed), or wait for inbound peers");
+    log.info("nothing to crawl yet: give seeds ([p2p] seeds or --seed), or wait for inbound peers");
 
-  StatusPrinter status(config.crawler.status_interval, isatty(STDOUT_FILENO) == 1);
+  StatusPrinter status(config.crawler.status_interval, isatty(STDOUT_FILENO) == 1,
+                       logger("crawler"));
   harness.run(
       [&] {
         const auto st = crawler.stats();
@@ -148,20 +159,28 @@ int run_crawler(const std::filesystem::path& dir, const CrawlArgs& args) {
   storage::ObservatoryWriter& writer = *harness.writer();
   const auto st = crawler.stats();
   const auto ws = writer.stats();
-  log_line(fmt::format("stopped: {} contacts, {} inbound, {} addresses known; database: {} "
-                       "records in {} batches, {} dropped",
-                       st.contacts, st.inbound, st.known, ws.records_written, ws.batches,
-                       ws.dropped));
-  // The same numbers `seedscope stats`, the metrics and the API show: from the database.
+  log.info("stopped", {{"contacts", st.contacts},
+                       {"inbound", st.inbound},
+                       {"addresses", st.known},
+                       {"records_written", ws.records_written},
+                       {"batches", ws.batches},
+                       {"dropped", ws.dropped}});
+  // The summary, on stdout: the same numbers `seedscope stats`, the metrics and the API show,
+  // from the database.
+  std::string summary =
+      fmt::format("crawl summary: {} contacts, {} inbound, {} addresses known; database: {} "
+                  "records in {} batches, {} dropped\n",
+                  st.contacts, st.inbound, st.known, ws.records_written, ws.batches, ws.dropped);
   try {
     auto db = storage::Database::open_read_only(db_file);
-    for (const auto& n : storage::network_counts(db)) log_line(network_summary_line(n));
+    for (const auto& n : storage::network_counts(db)) summary += network_summary_line(n) + "\n";
   } catch (const storage::StorageError& e) {
-    log_line(fmt::format("  cannot read the network counts back: {}", e.what()));
+    summary += fmt::format("  cannot read the network counts back: {}\n", e.what());
   }
   std::string outcomes;
   for (const auto& [o, n] : st.outcomes) outcomes += fmt::format(" {}={}", o, n);
-  if (!outcomes.empty()) log_line("  outcomes:" + outcomes);
+  if (!outcomes.empty()) summary += "  outcomes:" + outcomes + "\n";
+  write_stdout(std::move(summary));
   return 0;
 }
 

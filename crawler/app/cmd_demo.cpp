@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "crawler/app/app_log.hpp"
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/crawl_run.hpp"
@@ -103,11 +104,14 @@ int cmd_demo(const DemoArgs& args) {
         "this demo with --port N or --address-offset N",
         e.what()));
   }
-  log_line(fmt::format("demo: netsim preset \"{}\": {} simulated nodes in {} networks on "
-                       "127.x.y.z:{} (address offset {}, {} listening)",
-                       args.preset, network.nodes().size(), network.scenario().networks.size(),
-                       network.scenario().port, network.scenario().address_offset,
-                       sim.stats().online));
+  const Logger log = logger("main");
+  logger("netsim").info("netsim started",
+                        {{"preset", args.preset},
+                         {"nodes", network.nodes().size()},
+                         {"networks", network.scenario().networks.size()},
+                         {"addr", fmt::format("127.x.y.z:{}", network.scenario().port)},
+                         {"address_offset", network.scenario().address_offset},
+                         {"listening", sim.stats().online}});
 
   // Ground truth: the reachable nodes of each chain; the seeds: each chain's seed nodes.
   std::vector<NetworkProgress> progress(network.scenario().networks.size());
@@ -130,12 +134,10 @@ int cmd_demo(const DemoArgs& args) {
   if (!tmp) db_lock.emplace(lock_db(db_file));
   auto state = storage::load_observatory(db_file);
   if (!state.addresses.empty())
-    log_line(fmt::format("demo: {} holds {} addresses from an earlier run; those verified lately "
-                         "are not due again before recrawl_interval, and coverage counts only "
-                         "this run's contacts",
-                         db_file.string(), state.addresses.size()));
+    log.info("the database holds addresses from an earlier run; those verified lately are not "
+             "due again before recrawl_interval, and coverage counts only this run's contacts",
+             {{"db", db_file.string()}, {"addresses", state.addresses.size()}});
   HarnessOptions h;
-  h.log_prefix = "demo: ";
   h.metrics_addr = args.metrics_addr;
   h.metrics_optional = true; // a demo beside another one still runs
   h.observatory = db_file;
@@ -160,17 +162,18 @@ int cmd_demo(const DemoArgs& args) {
   Progress progress_observer(progress, elapsed);
   harness.add_observer(&progress_observer);
   options.observer = harness.observer();
-  options.log = [](const std::string& line) { log_line("crawler: " + line); };
+  options.log = logger("crawler");
   engine::Crawler crawler(loop, options);
   crawler.restore(state);
   for (const auto& s : seeds) crawler.add_seed(s);
   crawler.start();
-  log_line(fmt::format("demo: seedscope crawler {} on 127.0.0.1:{}, {} seeds, {} concurrent "
-                       "dials, database {}; stops at {:.0f} % of reachable nodes contacted or "
-                       "after {} s",
-                       options.key->node_id(), crawler.port(), seeds.size(),
-                       crawler.max_concurrent_dials(), db_file.string(), args.target * 100,
-                       args.duration.count() / 1000));
+  log.info("demo crawler started", {{"node_id", options.key->node_id()},
+                                    {"addr", fmt::format("127.0.0.1:{}", crawler.port())},
+                                    {"seeds", seeds.size()},
+                                    {"max_concurrent_dials", crawler.max_concurrent_dials()},
+                                    {"db", db_file.string()},
+                                    {"target_percent", fmt::format("{:.0f}", args.target * 100)},
+                                    {"max_duration_s", args.duration.count() / 1000}});
 
   auto reached_target = [&] {
     return std::all_of(progress.begin(), progress.end(),
@@ -182,13 +185,14 @@ int cmd_demo(const DemoArgs& args) {
         const auto st = crawler.stats();
         harness.update_metrics(st);
         const bool done = reached_target();
-        std::string line = fmt::format("demo: {:5.1f} s |", elapsed());
-        for (const auto& p : progress)
-          line += fmt::format(" {} {}/{} reachable contacted |", p.chain_id, p.reached.size(),
-                              p.reachable_ids.size());
-        line += fmt::format(" known {} | in flight {} | contacts {}", st.known, st.in_flight,
-                            st.contacts);
-        log_line(line);
+        std::vector<LogField> fields{{"elapsed_s", fmt::format("{:.1f}", elapsed())}};
+        for (const auto& p : progress) // the chain's reachable nodes contacted / all of them
+          fields.emplace_back(p.chain_id,
+                              fmt::format("{}/{}", p.reached.size(), p.reachable_ids.size()));
+        fields.emplace_back("known", st.known);
+        fields.emplace_back("in_flight", st.in_flight);
+        fields.emplace_back("contacts", st.contacts);
+        log.log(LogLevel::info, "demo progress", fields);
         if (done)
           harness.request_stop(fmt::format("target reached ({:.0f} % of reachable nodes contacted)",
                                            args.target * 100));

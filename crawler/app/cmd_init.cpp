@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "crawler/app/app_log.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/node_key_file.hpp"
@@ -50,31 +51,32 @@ int init_home(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   crypto::init_sodium();
   Home home = open_home(dir, /*require_config=*/false);
+  const Logger log = logger("main");
   fs::create_directories(dir / "config");
 
   const fs::path key_file = home.node_key_file();
   std::optional<crypto::NodeKey> key;
   if (present(key_file)) {
     key = load_node_key(key_file);
-    log_line("kept existing node key " + key_file.string());
+    log.info("kept existing node key", {{"file", key_file.string()}});
   } else {
     fs::create_directories(key_file.parent_path());
     key = crypto::NodeKey::generate();
     save_node_key(key_file, *key);
-    log_line("wrote node key " + key_file.string());
+    log.info("wrote node key", {{"file", key_file.string()}});
   }
   if (home.has_config) {
-    log_line("kept existing " + home.config_file().string());
+    log.info("kept existing config", {{"file", home.config_file().string()}});
   } else {
     write_config(home);
-    log_line("wrote " + home.config_file().string());
+    log.info("wrote config", {{"file", home.config_file().string()}});
   }
   const fs::path data_dir = home.db_file().parent_path();
   if (fs::is_directory(data_dir)) {
-    log_line("kept existing data directory " + data_dir.string());
+    log.info("kept existing data directory", {{"dir", data_dir.string()}});
   } else {
     fs::create_directories(data_dir);
-    log_line("created data directory " + data_dir.string());
+    log.info("created data directory", {{"dir", data_dir.string()}});
   }
   if (!write_result(key->node_id() + "\n"))
     throw std::runtime_error("cannot write the node ID to stdout");

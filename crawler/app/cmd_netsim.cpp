@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "crawler/app/app_log.hpp"
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/report.hpp"
@@ -64,14 +65,17 @@ int cmd_netsim(const NetsimArgs& args) {
   }
   const double startup_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  log_line(fmt::format("netsim: {} nodes in {} networks, {} listening, started in {:.2f} s, "
-                       "RSS {:.0f} MiB{}",
-                       network.nodes().size(), network.scenario().networks.size(),
-                       sim.stats().online, startup_s, rss_mib(),
-                       args.ground_truth.empty() ? "" : ", ground truth in " + args.ground_truth));
+  const Logger log = logger("netsim");
+  std::vector<LogField> started{{"nodes", network.nodes().size()},
+                                {"networks", network.scenario().networks.size()},
+                                {"listening", sim.stats().online},
+                                {"startup_s", fmt::format("{:.2f}", startup_s)},
+                                {"rss_mib", fmt::format("{:.0f}", rss_mib())}};
+  if (!args.ground_truth.empty()) started.emplace_back("ground_truth", args.ground_truth);
+  log.log(LogLevel::info, "netsim started", started);
   runtime::Timer status(loop), end(loop);
   auto stop = [&](int) {
-    log_line("netsim: stopping");
+    log.info("netsim stopping");
     sim.stop();
     status.stop();
     end.stop();
@@ -80,10 +84,13 @@ int cmd_netsim(const NetsimArgs& args) {
   runtime::StopRequest stop_request(loop, stop);
   std::function<void()> report = [&] {
     const auto& s = sim.stats();
-    log_line(fmt::format("netsim: online {} | accepted {} | handshakes {} (failed {}) | PEX "
-                         "requests {} answers {} | open {}",
-                         s.online, s.accepted, s.handshakes, s.handshake_failures, s.pex_requests,
-                         s.pex_answers, s.open_connections));
+    log.info("netsim status", {{"online", s.online},
+                               {"accepted", s.accepted},
+                               {"handshakes", s.handshakes},
+                               {"handshakes_failed", s.handshake_failures},
+                               {"pex_requests", s.pex_requests},
+                               {"pex_answers", s.pex_answers},
+                               {"open", s.open_connections}});
     status.start(Millis(10000), report);
   };
   status.start(Millis(10000), report);

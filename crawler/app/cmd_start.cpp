@@ -3,12 +3,15 @@
 // peer and each failed connection is logged on one line (rate limited per cause and per IP);
 // SIGINT/SIGTERM stop it gracefully.
 // The address book is loaded from [db_file] at start, saved within 10 s of a change and on stop.
+#include <algorithm>
 #include <csignal>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "core/base/log_limiter.hpp"
+#include "crawler/app/app_log.hpp"
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
 #include "crawler/app/exclude_file.hpp"
@@ -32,7 +35,7 @@ namespace {
 // decide how often these happen); what was suppressed is reported every 10 s at most.
 class PeerLog final : public runtime::SwitchObserver {
 public:
-  explicit PeerLog(runtime::Loop& loop) : loop_(loop) {}
+  PeerLog(runtime::Loop& loop, Logger log) : loop_(loop), log_(std::move(log)) {}
   metrics::NodeMetrics* metrics = nullptr; // not owned; null without metrics
   // Each tick: the count of suppressed lines, when there is one and 10 s have passed (or at
   // once, `now`, when the node stops).
@@ -42,36 +45,68 @@ public:
     auto counts = limiter_.take_suppressed();
     if (counts.empty()) return;
     last_report_ = now;
-    log_line(suppressed_summary(counts));
+    std::vector<LogField> fields;
+    std::uint64_t total = 0;
+    for (const auto& [cause, n] : counts) total += n;
+    fields.emplace_back("suppressed", total);
+    // One field per cause: "peer added" -> peer_added=3.
+    std::vector<std::string> keys;
+    keys.reserve(counts.size());
+    for (const auto& [cause, n] : counts) {
+      std::string key = cause;
+      std::replace(key.begin(), key.end(), ' ', '_');
+      keys.push_back(std::move(key));
+    }
+    std::size_t i = 0;
+    for (const auto& [cause, n] : counts) fields.emplace_back(keys[i++], n);
+    log_.log(LogLevel::info, "log lines suppressed (rate limit) since the last report", fields);
   }
   std::uint64_t suppressed_total() const { return limiter_.suppressed_total(); }
   void on_peer_added(const PeerInfo& p) override {
     if (metrics) metrics->peer_added();
+    if (!log_.enabled(LogLevel::info)) return;
     if (!limiter_.allow("peer added", p.socket.ip.to_string(), loop_.now())) return;
-    log_line(fmt::format("peer added id={} dir={} network={} version={} moniker={} remote={}", p.id,
-                         p.outbound ? "out" : "in", p.node_info.network, p.node_info.version,
-                         p.node_info.moniker, p.socket.dial_string()));
+    log_.info("peer added", {{"peer", p.id},
+                             {"addr", p.socket.dial_string()},
+                             {"dir", p.outbound ? "out" : "in"},
+                             {"network", p.node_info.network},
+                             {"version", p.node_info.version},
+                             {"moniker", p.node_info.moniker}});
   }
   void on_peer_removed(const PeerInfo& p, const Failure& why, const std::string& detail) override {
     if (metrics) metrics->peer_removed();
+    if (!log_.enabled(LogLevel::info)) return;
     if (!limiter_.allow("peer removed", p.socket.ip.to_string(), loop_.now())) return;
-    log_line(fmt::format("peer removed id={} remote={} reason={}/{}: {}", p.id,
-                         p.socket.dial_string(), to_string(why.stage), to_string(why.reason),
-                         detail));
+    log_.info("peer removed", {{"peer", p.id},
+                               {"addr", p.socket.dial_string()},
+                               {"stage", to_string(why.stage)},
+                               {"reason", to_string(why.reason)},
+                               {"detail", detail}});
   }
   void on_connect_failed(const runtime::UpgradeFailure& f) override {
+    if (!log_.enabled(LogLevel::info)) return;
     const std::string ip = f.remote ? f.remote->ip.to_string() : f.remote_address;
     if (!limiter_.allow("connection failed", ip, loop_.now())) return;
-    std::string peer = f.peer_info
-                           ? fmt::format(" id={} network={} moniker={}", f.peer_info->node_id,
-                                         f.peer_info->network, f.peer_info->moniker)
-                           : std::string();
-    log_line(
-        fmt::format("connection failed remote={}{}: {}", f.remote_address, peer, failure_text(f)));
+    // The authenticated ID, else the one dialed (an outbound ID@host:port).
+    std::string id = f.peer_info ? f.peer_info->node_id : f.peer_id;
+    if (id.empty()) id = f.dialed_id;
+    std::vector<LogField> fields;
+    if (!id.empty()) fields.emplace_back("peer", id);
+    fields.emplace_back("addr", f.remote_address);
+    fields.emplace_back("dir", f.direction == runtime::Direction::kOutbound ? "out" : "in");
+    fields.emplace_back("stage", to_string(f.failure.stage));
+    fields.emplace_back("reason", to_string(f.failure.reason));
+    fields.emplace_back("detail", f.detail);
+    if (f.peer_info) {
+      fields.emplace_back("network", f.peer_info->network);
+      fields.emplace_back("moniker", f.peer_info->moniker);
+    }
+    log_.log(LogLevel::info, "connection failed", fields);
   }
 
 private:
   runtime::Loop& loop_;
+  Logger log_;
   LogLimiter limiter_;
   TimePoint last_report_{};
 };
@@ -91,7 +126,7 @@ int cmd_start(const std::filesystem::path& dir, const std::vector<ConfigOverride
   NodeOptions options;
   options.config = config;
   options.key = std::make_shared<const crypto::NodeKey>(load_node_key(home.node_key_file()));
-  options.log = [](const std::string& line) { log_line(line); };
+  options.log = logger("p2p");
   options.loopback_only = config.p2p.loopback_only; // simulations: loopback and nothing else
   // The book lives in the database: a foreign or damaged file stops start-up untouched.
   const HomeLocks locks = lock_home_and_db(home.dir, home.db_file());
@@ -112,18 +147,20 @@ int cmd_start(const std::filesystem::path& dir, const std::vector<ConfigOverride
   if (harness.registry())
     metrics = std::make_unique<metrics::NodeMetrics>(harness.registry(), config.metrics_namespace);
 
-  PeerLog peer_log(loop);
+  PeerLog peer_log(loop, logger("p2p"));
   peer_log.metrics = metrics.get();
   Node node(loop, options, &peer_log);
   node.start();
-  log_line(fmt::format("seedscope {} node id={} listening on {} (port {}), network={}, {}, "
-                       "address book in {}",
-                       node_version(), node.id(), config.p2p.laddr, node.port(),
-                       config.network.empty() ? "<adopt the peer's>" : config.network,
-                       !config.p2p.pex        ? "pex off"
-                       : config.p2p.seed_mode ? "seed mode"
-                                              : "normal mode",
-                       home.db_file().string()));
+  logger("main").info("node started",
+                      {{"version", node_version()},
+                       {"node_id", node.id()},
+                       {"laddr", config.p2p.laddr},
+                       {"port", node.port()},
+                       {"network", config.network.empty() ? "<adopt the peer's>" : config.network},
+                       {"mode", !config.p2p.pex        ? "pex off"
+                                : config.p2p.seed_mode ? "seed"
+                                                       : "normal"},
+                       {"db", home.db_file().string()}});
   auto sample = [&] {
     peer_log.report_suppressed();
     if (!metrics) return;
@@ -157,7 +194,7 @@ int cmd_start(const std::filesystem::path& dir, const std::vector<ConfigOverride
   sample();
   harness.run(sample, [&](const std::string&) { node.stop(); });
   peer_log.report_suppressed(true);
-  log_line(fmt::format("stopped; address book: {} addresses", node.book().size()));
+  logger("main").info("stopped", {{"addrbook_addresses", node.book().size()}});
   return 0;
 }
 

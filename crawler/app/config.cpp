@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "core/base/log.hpp"
 #include "core/base/spelling.hpp"
 #include "core/crypto/keys.hpp"
 #include "core/types/net_address.hpp"
@@ -39,7 +40,7 @@ bool blank(std::string_view s) { return s.find_first_not_of(' ') == std::string_
 // config gets told what to remove instead of a bare "unknown key".
 // clang-format off
 constexpr std::string_view kTendermintOnly[] = {
-    "proxy_app", "fast_sync", "db_backend", "db_dir", "log_level", "log_format", "genesis_file",
+    "proxy_app", "fast_sync", "db_backend", "db_dir", "genesis_file",
     "priv_validator_key_file", "priv_validator_state_file", "priv_validator_laddr", "abci",
     "filter_peers", "version", "rpc", "mempool", "statesync", "fastsync", "blocksync",
     "consensus", "storage", "tx_index", "upnp", "addr_book_file", "max_open_connections"};
@@ -136,6 +137,14 @@ std::optional<std::string> contact_problem(const std::string& c) {
                        kMaxContactLength);
   return std::nullopt;
 }
+std::optional<std::string> log_level_problem(const std::string& v) {
+  if (auto level = parse_log_filter(v); !level) return level.error().detail;
+  return std::nullopt;
+}
+std::optional<std::string> log_format_problem(const std::string& v) {
+  if (auto format = parse_log_format(v); !format) return format.error().detail;
+  return std::nullopt;
+}
 std::optional<std::string> namespace_problem(const std::string& ns) {
   bool ok = !ns.empty() && !(ns[0] >= '0' && ns[0] <= '9');
   for (char ch : ns) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_');
@@ -199,6 +208,8 @@ const std::vector<Setting>& settings() {
     text("", "node_key_file", [](C c) -> std::string& { return c.node_key_file; }, path_problem),
     text("", "network", [](C c) -> std::string& { return c.network; }, network_problem),
     text("", "db_file", [](C c) -> std::string& { return c.db_file; }, path_problem),
+    text("", "log_level", [](C c) -> std::string& { return c.log_level; }, log_level_problem),
+    text("", "log_format", [](C c) -> std::string& { return c.log_format; }, log_format_problem),
 
     text("p2p", "laddr", [](C c) -> std::string& { return c.p2p.laddr; }, laddr_problem),
     text("p2p", "external_address", [](C c) -> std::string& { return c.p2p.external_address; },
@@ -748,6 +759,14 @@ std::string render_config(const Config& c) {
   out += "# SQLite database (address book; WAL mode), relative to the home directory unless\n";
   out += "# absolute. `seedscope addrbook import|export` move the book from/to addrbook.json.\n";
   out += fmt::format("db_file = {}\n\n", quote(c.db_file));
+  out += "# Log level, Tendermint's syntax: one level for every module (debug, info, error,\n";
+  out += "# none), or module:level pairs with * for the others (\"p2p:debug,*:error\").\n";
+  out += "# Modules: main, p2p, pex, crawler, storage, metrics, geo, api, netsim.\n";
+  out += fmt::format("log_level = {}\n\n", quote(c.log_level));
+  out += "# Log line format: \"plain\" (Tendermint's: I[2026-12-01|12:00:00.123] message\n";
+  out += "# module=p2p key=value, UTC), \"json\" (one object per line) or \"logfmt\".\n";
+  out += "# --log_level and --log_format override these; --log-file sends the lines to a file.\n";
+  out += fmt::format("log_format = {}\n\n", quote(c.log_format));
   out += "[p2p]\n\n";
   out += "# Address to listen for incoming connections.\n";
   out += fmt::format("laddr = {}\n\n", quote(p.laddr));

@@ -97,6 +97,8 @@ struct Config {
   std::string node_key_file = "config/node_key.json"; // relative to the home directory
   std::string network;                                // chain ID; empty: adopt the peer's
   std::string db_file = "data/seedscope.db";          // relative to the home directory
+  std::string log_level = "info";   // Tendermint's syntax (core/base/log.hpp parse_log_filter)
+  std::string log_format = "plain"; // plain, json, logfmt
   P2PConfig p2p;
   CrawlerConfig crawler;
   GeoConfig geo;

@@ -66,11 +66,28 @@ std::string status_line(const engine::CrawlerStats& s, double rate,
   return line;
 }
 
-StatusPrinter::StatusPrinter(Millis interval, bool terminal,
-                             std::function<void(const std::string&)> sink)
+std::vector<LogField> status_fields(const engine::CrawlerStats& s, double rate,
+                                    const storage::WriterStats* saved) {
+  std::vector<LogField> f;
+  f.emplace_back("known", s.known);
+  f.emplace_back("in_flight", s.in_flight);
+  f.emplace_back("due", s.due);
+  f.emplace_back("contacts_per_second", fmt::format("{:.1f}", rate));
+  f.emplace_back("contacts", s.contacts);
+  if (saved) {
+    f.emplace_back("saved_contacts", saved->contacts_written);
+    f.emplace_back("pending", saved->pending);
+  }
+  for (const auto& [net, n] : s.networks)
+    f.emplace_back(
+        net, fmt::format("{}/{} reachable/seen, {} addrs", n.reachable, n.nodes_seen, n.addresses));
+  return f;
+}
+
+StatusPrinter::StatusPrinter(Millis interval, bool terminal, Logger log)
     : interval_(interval),
       terminal_(terminal),
-      sink_(std::move(sink)) {}
+      log_(std::move(log)) {}
 
 void StatusPrinter::update(const engine::CrawlerStats& stats, TimePoint now,
                            const storage::WriterStats* saved) {
@@ -94,9 +111,8 @@ void StatusPrinter::update(const engine::CrawlerStats& stats, TimePoint now,
              std::chrono::duration<double>(now - last_log_).count();
     last_log_ = now;
     contacts_at_log_ = stats.contacts;
-    const std::string line = status_line(stats, rate, saved);
-    if (sink_) sink_(line);
-    else log_line(line);
+    if (log_.enabled(LogLevel::info))
+      log_.log(LogLevel::info, "status", status_fields(stats, rate, saved));
   }
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/log.hpp"
 #include "crawler/app/config.hpp"
 #include "crawler/engine/crawler.hpp"
 #include "crawler/geo/maxmind.hpp"
@@ -36,12 +37,18 @@ std::string network_summary_line(const storage::NetworkCounts& counts);
 std::string status_line(const engine::CrawlerStats& stats, double contacts_per_second,
                         const storage::WriterStats* saved = nullptr);
 
-// Prints a live status line on a terminal (stdout), else a log line every `interval`
-// (stderr). The contacts per second are over the last second on a terminal, over the time
-// since the previous line otherwise. `sink` replaces the log line (tests).
+// The same as log fields: known, in_flight, due, contacts_per_second, contacts, saved_contacts
+// and pending (with `saved`), then one field per network ("72/75 reachable/seen, 328 addrs").
+// The keys point into `stats`.
+std::vector<LogField> status_fields(const engine::CrawlerStats& stats, double contacts_per_second,
+                                    const storage::WriterStats* saved = nullptr);
+
+// Prints a live status line on a terminal (stdout), else a log record "status" every
+// `interval` on `log`. The contacts per second are over the last second on a terminal, over
+// the time since the previous record otherwise.
 class StatusPrinter {
 public:
-  StatusPrinter(Millis interval, bool terminal, std::function<void(const std::string&)> sink = {});
+  StatusPrinter(Millis interval, bool terminal, Logger log);
   // Called about once a second with the current stats (and the writer's, see status_line).
   void update(const engine::CrawlerStats& stats, TimePoint now,
               const storage::WriterStats* saved = nullptr);
@@ -56,7 +63,7 @@ private:
   std::uint64_t contacts_at_log_ = 0;
   double rate_ = 0;
   bool printed_ = false;
-  std::function<void(const std::string&)> sink_;
+  Logger log_;
 };
 
 } // namespace seedscope::app

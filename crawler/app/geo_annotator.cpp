@@ -49,9 +49,7 @@ struct GeoAnnotator::Core {
         options(std::move(o)),
         job(std::make_shared<Job>(options.sources, options.scratch_dir)) {}
 
-  void log(const std::string& line) const {
-    if (options.log) options.log(line);
-  }
+  const Logger& log() const { return options.log; }
 };
 
 GeoAnnotator::GeoAnnotator(runtime::Loop& loop, GeoAnnotatorOptions options)
@@ -133,22 +131,23 @@ void GeoAnnotator::start_job(const std::shared_ptr<Core>& core, TimePoint now, b
         c.busy = false;
         if (error) {
           ++c.stats.errors;
-          c.log("geo: a lookup batch failed; it is tried again");
+          c.log().error("a lookup batch failed; it is tried again");
         }
         if (j.check_files) c.databases = j.databases;
         if (j.reloaded) {
           ++c.stats.reloads;
-          c.log(c.databases.empty()
-                    ? std::string("geo: no database open; countries and ASNs "
-                                  "are not recorded until one is")
-                    : "geo: using " + fmt::format("{}", fmt::join(c.databases, "; ")));
+          if (c.databases.empty())
+            c.log().info("no database open; countries and ASNs are not recorded until one is");
+          else
+            c.log().info("using databases",
+                         {{"databases", fmt::format("{}", fmt::join(c.databases, "; "))}});
         }
         c.stats.errors += j.errors.size();
         for (std::size_t i = 0; i < j.errors.size() && i < kErrorLinesPerBatch; ++i)
-          c.log(j.errors[i]);
+          c.log().error("geo error", {{"err", j.errors[i]}});
         if (j.errors.size() > kErrorLinesPerBatch)
-          c.log(fmt::format("geo: {} more errors in this batch",
-                            j.errors.size() - kErrorLinesPerBatch));
+          c.log().error("more geo errors in this batch",
+                        {{"count", j.errors.size() - kErrorLinesPerBatch}});
         const WallTime now =
             std::chrono::time_point_cast<WallTime::duration>(std::chrono::system_clock::now());
         if (j.results.size() != j.ips.size() || error) {
@@ -176,7 +175,7 @@ void GeoAnnotator::start_job(const std::shared_ptr<Core>& core, TimePoint now, b
   if (rc != 0) {
     c.busy = false;
     for (const auto& ip : job.ips) c.pending.push_front(ip);
-    c.log(fmt::format("geo: cannot queue lookups (libuv error {}); trying again", rc));
+    c.log().error("cannot queue lookups; trying again", {{"uv_error", rc}});
   }
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/base/clock.hpp"
+#include "core/base/log.hpp"
 #include "core/observe/observations.hpp"
 #include "crawler/geo/maxmind.hpp"
 #include "crawler/runtime/loop.hpp"
@@ -28,8 +29,7 @@ struct GeoAnnotatorOptions {
   std::filesystem::path scratch_dir; // private copies of the files (MaxMindDb::open)
   Millis check_interval{60'000};
   std::size_t batch = 20'000; // lookups per work item
-  // On the loop's thread.
-  std::function<void(const std::string&)> log;
+  Logger log;                 // module geo, on the loop's thread; default: silent
   std::function<void(const IpAddress&, const geo::GeoInfo&)> on_result;
   observe::Observer* sink = nullptr;
 };

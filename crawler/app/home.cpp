@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "crawler/app/app_log.hpp"
 #include "crawler/app/version.hpp"
 
 namespace seedscope::app {
@@ -48,6 +49,9 @@ Home open_home(const std::filesystem::path& dir, bool require_config,
   EffectiveConfig effective = resolve_config(inputs);
   home.config = std::move(effective.config);
   home.origins = std::move(effective.origins);
+  // Checked by resolve_config (file and SEEDSCOPE_LOG_* alike); the global flags still win.
+  apply_config_logging(*parse_log_filter(home.config.log_level),
+                       *parse_log_format(home.config.log_format));
   return home;
 }
 

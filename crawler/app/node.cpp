@@ -120,8 +120,9 @@ void Node::start() {
         throw std::runtime_error("the stored address book is inconsistent: " +
                                  st.error().message());
       book_.clear_dirty();
-      log(fmt::format("address book loaded: {} addresses ({} new, {} old)", book_.size(),
-                      book_.size_new(), book_.size_old()));
+      options_.log.info(
+          "address book loaded",
+          {{"addresses", book_.size()}, {"new", book_.size_new()}, {"old", book_.size_old()}});
     }
   }
   const P2PConfig& p = options_.config.p2p;
@@ -158,7 +159,8 @@ bool Node::save_book() {
   if (options_.store == nullptr || !book_.dirty()) return true;
   auto st = options_.store->save(book_.snapshot());
   if (!st.ok()) {
-    log("cannot save the address book (will retry): " + st.error().message());
+    options_.log.error("cannot save the address book (will retry)",
+                       {{"err", st.error().message()}});
     return false;
   }
   book_.clear_dirty();

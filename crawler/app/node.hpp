@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/base/clock.hpp"
+#include "core/base/log.hpp"
 #include "core/base/rng.hpp"
 #include "core/pex/addr_book.hpp"
 #include "core/pex/pex_reactor.hpp"
@@ -37,8 +38,8 @@ struct NodeOptions {
   // Nodes never dialed, served in PEX answers or let in (by ID or IP). Not owned; must outlive
   // the node; its contents may be replaced (a reload) at any time on the loop.
   const ExcludeList* exclude = nullptr;
-  // Log lines (start-up, book saves, failures); null: silent.
-  std::function<void(const std::string&)> log;
+  // Log lines (start-up, book saves, failures), module p2p; default: silent.
+  Logger log;
 };
 
 class Node {
@@ -75,9 +76,6 @@ private:
     std::mt19937_64 gen_;
   };
 
-  void log(const std::string& line) const {
-    if (options_.log) options_.log(line);
-  }
   void arm_pex_timer();
   void arm_save_timer();
 

@@ -1,15 +1,18 @@
 #include "crawler/app/output.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/chrono.h>
@@ -19,13 +22,38 @@ namespace seedscope::app {
 
 namespace {
 
+// Pieces for the log stream (stderr or the --log-file) carry this instead of a descriptor,
+// and a piece with kReopen reopens the file (the writer thread does it, between writes).
+constexpr int kLogStream = -1;
+constexpr int kReopen = -2;
+
+int open_append(const std::string& path) {
+  return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
 class Output {
 public:
   // Never destroyed (see output()): the writer thread lives as long as the process.
   Output() : thread_([this] { run(); }) { thread_.detach(); }
 
+  // Start-up, before the log stream is used from other threads than the caller's.
+  void set_log_file(const std::string& path) {
+    const int fd = open_append(path);
+    if (fd < 0)
+      throw std::runtime_error(
+          fmt::format("--log-file {}: cannot open: {}", path, std::strerror(errno)));
+    std::lock_guard lock(mu_);
+    if (log_fd_ != STDERR_FILENO) ::close(log_fd_);
+    log_fd_ = fd;
+    log_path_ = path;
+  }
+  bool has_log_file() {
+    std::lock_guard lock(mu_);
+    return !log_path_.empty();
+  }
+
   void post(int fd, std::string text) {
-    if (text.empty()) return;
+    if (text.empty() && fd != kReopen) return;
     std::lock_guard lock(mu_);
     if (queued_bytes_ + text.size() > kMaxQueuedBytes) return; // dropped
     queued_bytes_ += text.size();
@@ -76,7 +104,8 @@ private:
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         continue;
       }
-      if (n < 0 && errno == EPIPE) closed_[fd == STDOUT_FILENO ? 0 : 1] = true;
+      if (n < 0 && errno == EPIPE && fd <= STDERR_FILENO)
+        closed_[fd == STDOUT_FILENO ? 0 : 1] = true;
       return false;
     }
     return true;
@@ -89,14 +118,45 @@ private:
       Piece p = std::move(queue_.front());
       queue_.pop_front();
       queued_bytes_ -= p.text.size();
-      const bool closed = closed_[p.fd == STDOUT_FILENO ? 0 : 1];
+      if (p.fd == kReopen) {
+        reopen(lock);
+        ++handled_;
+        done_.notify_all();
+        continue;
+      }
+      const int fd = p.fd == kLogStream ? log_fd_ : p.fd;
+      const bool closed = fd == STDOUT_FILENO ? closed_[0] : fd == STDERR_FILENO && closed_[1];
       lock.unlock();
-      const bool ok = !closed && write_all(p.fd, p.text);
+      const bool ok = !closed && write_all(fd, p.text);
       if (p.done) p.done->set_value(ok);
       lock.lock();
       ++handled_;
       done_.notify_all();
     }
+  }
+
+  // On the writer thread, `lock` held: the file at log_path_ opened anew (logrotate renamed
+  // the old one), the old descriptor closed once the new one is open. When it cannot be
+  // opened the old descriptor stays, and one line on it says why.
+  void reopen(std::unique_lock<std::mutex>& lock) {
+    if (log_path_.empty()) return;
+    const std::string path = log_path_;
+    lock.unlock();
+    const int fd = open_append(path);
+    const int err = errno;
+    lock.lock();
+    if (fd < 0) {
+      const std::string line =
+          fmt::format("--log-file {}: cannot reopen: {} (still writing to the old file)\n", path,
+                      std::strerror(err));
+      const int old = log_fd_;
+      lock.unlock();
+      write_all(old, line);
+      lock.lock();
+      return;
+    }
+    ::close(log_fd_);
+    log_fd_ = fd;
   }
 
   std::mutex mu_;
@@ -107,6 +167,8 @@ private:
   std::uint64_t posted_ = 0;
   std::uint64_t handled_ = 0;
   bool closed_[2] = {false, false}; // stdout, stderr saw EPIPE
+  int log_fd_ = STDERR_FILENO;      // the log stream: stderr or the --log-file
+  std::string log_path_;            // "" without --log-file
   std::thread thread_;
 };
 
@@ -133,15 +195,10 @@ std::string utc_time(WallTime t, bool with_millis) {
   return out;
 }
 
-void log_line(std::string_view message) {
-  const auto now =
-      std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
-  std::string line = utc_time(now, true);
-  line += ' ';
-  line += message;
-  line += '\n';
-  output().post(STDERR_FILENO, std::move(line));
-}
+void write_log(std::string line) { output().post(kLogStream, std::move(line)); }
+void set_log_file(const std::string& path) { output().set_log_file(path); }
+bool has_log_file() { return output().has_log_file(); }
+void reopen_log_file() { output().post(kReopen, std::string()); }
 
 void write_stdout(std::string text) { output().post(STDOUT_FILENO, std::move(text)); }
 bool write_result(std::string text) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "crawler/app/app_log.hpp"
 #include "crawler/app/exclude_file.hpp"
 #include "crawler/app/geo_annotator.hpp"
 #include "crawler/app/metrics_endpoint.hpp"
@@ -19,15 +20,16 @@ namespace seedscope::app {
 RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
     : loop_(loop),
       options_(std::move(options)),
+      log_(logger("main")),
       tick_(loop),
       deadline_(loop),
       give_up_(loop) {
   // Every problem of the file at once, before anything listens.
   exclude_ = std::make_unique<ExcludeFile>(options_.exclude_file);
   if (!options_.exclude_file.empty())
-    log(fmt::format("exclude list: {} entries from {}{}", exclude_->list().size(),
-                    options_.exclude_file.string(),
-                    std::filesystem::exists(options_.exclude_file) ? "" : " (no such file yet)"));
+    log_.info("exclude list loaded", {{"entries", exclude_->list().size()},
+                                      {"file", options_.exclude_file.string()},
+                                      {"exists", std::filesystem::exists(options_.exclude_file)}});
   exclude_checked_ = loop_.now();
   const bool want_metrics = !runtime::listen_address_off(options_.metrics_addr);
   if (want_metrics) {
@@ -40,11 +42,13 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
       const std::string endpoint = endpoint_->endpoint();
       const bool everywhere =
           endpoint.rfind("http://0.0.0.0:", 0) == 0 || endpoint.rfind("http://[::]:", 0) == 0;
-      log("metrics at " + endpoint +
-          (everywhere ? " (every interface: other hosts can scrape it)" : ""));
+      if (everywhere)
+        logger("metrics").info("serving metrics on every interface: other hosts can scrape it",
+                               {{"url", endpoint}});
+      else logger("metrics").info("serving metrics", {{"url", endpoint}});
     } catch (const std::exception& e) {
       if (!options_.metrics_optional) throw;
-      log(fmt::format("{} (continuing without metrics)", e.what()));
+      logger("metrics").error("no metrics: continuing without them", {{"err", e.what()}});
       registry_.reset();
     }
   }
@@ -53,8 +57,7 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
     crawler_metrics_ =
         std::make_unique<metrics::CrawlerMetrics>(registry_, options_.metrics_namespace);
   storage::WriterOptions w = options_.writer;
-  const std::string prefix = options_.log_prefix;
-  w.log = [prefix](const std::string& line) { log_line(prefix + line); };
+  w.log = logger("storage");
   if (crawler_metrics_)
     w.on_batch = [m = crawler_metrics_.get()](double secs, std::uint64_t) {
       m->observe_batch(secs);
@@ -68,7 +71,7 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
     g.sources = options_.geo;
     g.scratch_dir = options_.observatory->parent_path();
     g.check_interval = options_.geo_check_interval;
-    g.log = [prefix](const std::string& line) { log_line(prefix + line); };
+    g.log = logger("geo");
     g.sink = writer_.get();
     g.on_result = [this](const IpAddress& ip, const geo::GeoInfo& info) {
       if (geo_listener_) geo_listener_(ip, info);
@@ -80,7 +83,7 @@ RunHarness::RunHarness(runtime::Loop& loop, HarnessOptions options)
     metrics::ObservatoryMetricsOptions mo;
     mo.ns = options_.metrics_namespace;
     mo.interval = options_.observatory_interval;
-    mo.log = [prefix](const std::string& line) { log_line(prefix + line); };
+    mo.log = logger("metrics");
     observatory_metrics_ =
         std::make_unique<metrics::ObservatoryMetrics>(registry_, *options_.observatory, mo);
   }
@@ -94,23 +97,24 @@ void RunHarness::update_metrics(const observe::CrawlStatus& status) {
   if (crawler_metrics_ && writer_) crawler_metrics_->update(status, writer_->stats());
 }
 
-void RunHarness::log(const std::string& line) const { log_line(options_.log_prefix + line); }
-
 void RunHarness::run(std::function<void()> on_tick,
                      std::function<void(const std::string& why)> on_stop) {
   on_tick_ = std::move(on_tick);
   on_stop_ = std::move(on_stop);
   // Said once, after the command's own start-up line.
   if (writer_ && !geo_)
-    log("geo: off (no [geo] country_db or asn_db, no --geo-db): countries and ASNs are not "
-        "recorded");
+    logger("geo").info("geo: off (no [geo] country_db or asn_db, no --geo-db): countries and "
+                       "ASNs are not recorded");
   if (geo_) geo_->tick(loop_.now()); // the files are opened at once, not a tick later
   std::function<void()> tick = [this, &tick] {
     if (on_tick_) on_tick_();
     if (geo_ && !stopping_) geo_->tick(loop_.now());
     if (!stopping_ && loop_.now() - exclude_checked_ >= options_.exclude_check_interval) {
       exclude_checked_ = loop_.now();
-      for (const auto& line : exclude_->refresh()) log(line);
+      for (const auto& line : exclude_->refresh()) {
+        if (line.rfind("exclude list reloaded", 0) == 0) log_.info(line);
+        else log_.error(line);
+      }
     }
     if (!stopping_) tick_.start(options_.tick, tick);
   };
@@ -118,9 +122,7 @@ void RunHarness::run(std::function<void()> on_tick,
   if (options_.duration)
     deadline_.start(*options_.duration, [this] { request_stop("--duration reached"); });
   runtime::StopRequest stop_request(loop_, [this](int signum) {
-    request_stop(signum == SIGINT   ? "received SIGINT"
-                 : signum == SIGHUP ? "received SIGHUP"
-                                    : "received SIGTERM");
+    request_stop(signum == SIGINT ? "received SIGINT" : "received SIGTERM");
   });
   loop_.run();
   tick_.stop();
@@ -131,7 +133,7 @@ void RunHarness::run(std::function<void()> on_tick,
 void RunHarness::request_stop(const std::string& why) {
   if (stopping_) return;
   stopping_ = true;
-  log(why + ", shutting down");
+  log_.info("shutting down", {{"why", why}});
   if (geo_) geo_->stop();
   tick_.stop();
   deadline_.stop();

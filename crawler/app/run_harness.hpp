@@ -16,6 +16,7 @@
 #include <string>
 
 #include "core/base/clock.hpp"
+#include "core/base/log.hpp"
 #include "core/observe/observations.hpp"
 #include "core/observe/status.hpp"
 #include "core/p2p/exclude_list.hpp"
@@ -41,7 +42,6 @@ class GeoAnnotator;
 class ExcludeFile;
 
 struct HarnessOptions {
-  std::string log_prefix;   // before every line the harness logs ("demo: ")
   std::string metrics_addr; // "" or "off": no metrics
   std::string metrics_namespace = "seedscope";
   bool metrics_optional = false; // an address that cannot be served: go on without metrics
@@ -98,10 +98,9 @@ public:
   void finish();
 
 private:
-  void log(const std::string& line) const;
-
   runtime::Loop& loop_;
   HarnessOptions options_;
+  Logger log_; // module main
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<metrics::CrawlerMetrics> crawler_metrics_;
   std::unique_ptr<storage::ObservatoryWriter> writer_;

@@ -108,17 +108,22 @@ void Crawler::add_seed(const PeerAddress& addr) {
   if (auto na = addr.net_address()) {
     if (excluded(*na)) {
       ++counters_.seeds_ignored;
-      log(fmt::format("seed {} ignored: on the exclude list", addr.to_string()));
+      log().info("seed ignored: on the exclude list",
+                 {{"peer", addr.id}, {"addr", na->dial_string()}});
     } else if (acceptable(*na)) {
       if (schedule_.add(*na, options_.network.value_or(""), wall_now()))
         emit(observe::AddressUpdate{*schedule_.find(*na), wall_now()});
     } else {
       ++counters_.seeds_ignored;
-      log(fmt::format("seed {} ignored: {}", addr.to_string(),
-                      options_.loopback_only
-                          ? "not a loopback address (loopback_only: simulations dial nothing else)"
-                          : "not a routable address (loopback and private ranges are not dialed; "
-                            "--loopback-only or [p2p] loopback_only = true for a simulation)"));
+      log().error("seed ignored",
+                  {{"peer", addr.id},
+                   {"addr", na->dial_string()},
+                   {"why", options_.loopback_only
+                               ? "not a loopback address (loopback_only: simulations dial "
+                                 "nothing else)"
+                               : "not a routable address (loopback and private ranges are not "
+                                 "dialed; --loopback-only or [p2p] loopback_only = true for a "
+                                 "simulation)"}});
     }
     if (started_) pump();
     return;
@@ -128,8 +133,9 @@ void Crawler::add_seed(const PeerAddress& addr) {
   resolvers_.push_back(std::move(resolver));
   r->resolve(addr.host, addr.port, [this, addr](int status, std::vector<sockaddr_storage> addrs) {
     if (status != 0) {
-      log(fmt::format("seed {}: DNS lookup failed: {}", addr.to_string(),
-                      runtime::uv_error_text(status)));
+      log().error("seed: DNS lookup failed", {{"peer", addr.id},
+                                              {"addr", fmt::format("{}:{}", addr.host, addr.port)},
+                                              {"err", runtime::uv_error_text(status)}});
       return;
     }
     for (const auto& ss : addrs) {
@@ -161,8 +167,10 @@ void Crawler::start() {
         budget));
   }
   if (max_dials_ < options_.max_concurrent_dials) {
-    log(fmt::format("max_concurrent_dials lowered from {} to {} (file descriptor limit {})",
-                    options_.max_concurrent_dials, max_dials_, budget));
+    log().info("max_concurrent_dials lowered to fit the file descriptor limit",
+               {{"configured", options_.max_concurrent_dials},
+                {"max_concurrent_dials", max_dials_},
+                {"fd_limit", budget}});
   }
   if (!options_.laddr.empty()) {
     runtime::UpgradeOptions up;
@@ -477,8 +485,10 @@ void Crawler::record_verdict(const crawl::Contact& c) {
   const std::string network = c.peer_info() ? c.peer_info()->network : "";
   auto finished = schedule_.finish(c.dialed().addr, verdict, network, now);
   if (!finished) {
-    log(fmt::format("bug: contact {} ended without being scheduled; {} such so far",
-                    c.dialed().addr.to_string(), schedule_.invariant_violations()));
+    log().error("bug: contact ended without being scheduled",
+                {{"peer", c.dialed().addr.id},
+                 {"addr", c.dialed().addr.dial_string()},
+                 {"so_far", schedule_.invariant_violations()}});
     return;
   }
   const crawl::ScheduledAddress& entry = *finished;

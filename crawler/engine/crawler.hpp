@@ -22,6 +22,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/base/log.hpp"
 #include "core/crawl/availability.hpp"
 #include "core/crawl/contact.hpp"
 #include "core/crawl/outcome.hpp"
@@ -82,7 +83,7 @@ struct CrawlerOptions {
   Millis excluded_recheck{std::chrono::minutes(10)};
   observe::Observer* observer = nullptr; // not owned; null: nothing is recorded
   const Clock* clock = nullptr;          // not owned; null: the loop's clock and wall time
-  std::function<void(const std::string&)> log;
+  Logger log;                            // module crawler; default: silent
 };
 
 using CrawlerStats = observe::CrawlStatus;
@@ -159,9 +160,7 @@ private:
   void saw_node(const observe::NodeSeen& seen);
   // Whether an inbound peer of `network` may be taken (the unconfirmed-networks cap).
   bool admit_inbound_network(const std::string& network) const;
-  void log(const std::string& line) const {
-    if (options_.log) options_.log(line);
-  }
+  const Logger& log() const { return options_.log; }
 
   runtime::Loop& loop_;
   CrawlerOptions options_;

@@ -46,8 +46,13 @@ sigset_t stop_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP); // a closed terminal or SSH session: stop gracefully too
+  sigaddset(&set, SIGHUP); // not a stop: on_hangup (reopen the log file)
   return set;
+}
+
+void hang_up() {
+  State& s = state();
+  if (s.options.on_hangup) s.options.on_hangup();
 }
 
 [[noreturn]] void exit_now(int code, const std::string& why) {
@@ -62,6 +67,10 @@ void wait_for_signals() {
   for (;;) {
     int signum = 0;
     if (sigwait(&set, &signum) != 0) continue;
+    if (signum == SIGHUP) {
+      hang_up();
+      continue;
+    }
     State& s = state();
     {
       std::lock_guard lock(s.mu);
@@ -84,10 +93,11 @@ void wait_for_signals() {
   const auto deadline = std::chrono::steady_clock::now() + grace;
   for (;;) {
     const int signum = sigtimedwait(&set, nullptr, &ts);
-    if (signum > 0)
+    if (signum == SIGHUP) hang_up();
+    else if (signum > 0)
       exit_now(128 + signum, "received signal " + std::to_string(signum) +
                                  " again during shutdown; exiting at once");
-    if (errno == EAGAIN || std::chrono::steady_clock::now() >= deadline)
+    if ((signum < 0 && errno == EAGAIN) || std::chrono::steady_clock::now() >= deadline)
       exit_now(1, "did not stop within " + std::to_string(grace.count()) +
                       " ms of the signal; exiting");
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -1,5 +1,6 @@
-// How the process ends on SIGINT, SIGTERM and SIGHUP, whatever state it is in (a busy loop, a loop
-// that is shutting down, start-up before any loop runs).
+// How the process ends on SIGINT and SIGTERM, whatever state it is in (a busy loop, a loop
+// that is shutting down, start-up before any loop runs), and what SIGHUP does: it never stops
+// the process, it calls on_hangup (the app reopens its log file, for logrotate).
 //
 // install(), first thing in main() before any other thread exists, blocks these signals in
 // every thread and starts one thread that waits for them with sigwait(). On the first signal
@@ -23,6 +24,9 @@ struct ShutdownOptions {
   // Called on the signal thread just before the process exits on its own (forced exit): a
   // last log line and a bounded flush of the output. Must not throw.
   std::function<void(const std::string&)> last_words;
+  // Called on the signal thread for each SIGHUP, whatever the process is doing (also during a
+  // graceful stop). Must not block or throw. Null: SIGHUP is ignored.
+  std::function<void()> on_hangup;
 };
 
 void install_shutdown_signals(ShutdownOptions options);

@@ -127,6 +127,7 @@ void Switch::on_upgraded(UpgradeResult result, bool outbound, const std::string&
   if (outbound) peer_set_.end_dial(dialed_id);
   if (stopping_) return; // the connection, if any, closes as `result` goes away
   if (!result.ok()) {
+    if (outbound) result.failure.dialed_id = dialed_id;
     if (observer_) observer_->on_connect_failed(result.failure);
     if (outbound) {
       if (result.failure.failure.reason != Reason::kSelf) schedule_reconnect(dialed_id);

@@ -50,6 +50,7 @@ struct UpgradeFailure {
   Timings timings;
   std::optional<NodeInfo> peer_info; // when it was received (e.g. incompatible network)
   std::string peer_id;               // authenticated ID, when the SecretConnection got that far
+  std::string dialed_id;             // outbound through the switch: the ID dialed (ID@host:port)
   std::string remote_address;        // "ip:port" (or the dialed host:port before resolution)
   std::optional<NetAddress> remote;  // the socket address once known, with peer_id if any
   Direction direction = Direction::kOutbound;

@@ -153,8 +153,7 @@ std::string mismatch(const Case& c, const std::string& response) {
 
 // Waits for the api's "serving ... on http://ADDR/api/v1/networks" line; returns ADDR.
 std::string served_address(const fs::path& err_file) {
-  const std::string address =
-      test::wait_for_match(err_file, R"(api: serving .* on http://(\S+)/api/v1/networks)");
+  const std::string address = test::wait_for_match(err_file, R"(url=http://(\S+)/api/v1/networks)");
   INFO(test::read_file(err_file));
   REQUIRE_FALSE(address.empty());
   return address;

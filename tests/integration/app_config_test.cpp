@@ -65,6 +65,35 @@ TEST_CASE("the rendered default config parses back to the defaults") {
   CHECK(back.p2p.addr_book_strict);
   CHECK(back.node_key_file == "config/node_key.json");
   CHECK(back.network.empty());
+  CHECK(back.log_level == "info");
+  CHECK(back.log_format == "plain");
+  c.log_level = "p2p:debug,*:error";
+  c.log_format = "json";
+  back = parse_config(render_config(c), "config.toml");
+  CHECK(back.log_level == "p2p:debug,*:error");
+  CHECK(back.log_format == "json");
+}
+
+TEST_CASE("config: log_level and log_format are checked, with the line and the nearest name") {
+  auto error_of = [](const std::string& text) {
+    try {
+      parse_config(text, "config.toml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(parse_config("log_level = \"crawler:debug,*:none\"\n", "config.toml").log_level ==
+        "crawler:debug,*:none");
+  CHECK(error_of("moniker = \"m\"\nlog_level = \"p2p:loud\"\n") ==
+        "config.toml:2: log_level: unknown log level (levels: debug, info, error, none)");
+  CHECK(error_of("log_level = \"crawlr:debug\"\n") ==
+        "config.toml:1: log_level: unknown module \"crawlr\"; did you mean \"crawler\"? "
+        "(modules: main, p2p, pex, crawler, storage, metrics, geo, api, netsim)");
+  CHECK(error_of("log_format = \"jsno\"\n") ==
+        "config.toml:1: log_format: unknown log format \"jsno\"; did you mean \"json\"? "
+        "(formats: plain, json, logfmt)");
+  CHECK(error_of("log_format = 1\n").find("config.toml:1: log_format: ") == 0);
 }
 
 TEST_CASE("config values and errors") {
@@ -325,11 +354,12 @@ TEST_CASE("node_key.json round trip in Tendermint's format") {
 } // namespace seedscope::app
 
 #include "crawler/app/crawl_run.hpp"
+#include "support/recording_log.hpp"
 
 TEST_CASE("status line: contacts per second over the time since the previous log line") {
   using namespace seedscope;
-  std::vector<std::string> lines;
-  app::StatusPrinter p(Millis(10'000), false, [&](const std::string& l) { lines.push_back(l); });
+  test::RecordingLog log;
+  app::StatusPrinter p(Millis(10'000), false, log.logger("crawler"));
   engine::CrawlerStats s;
   const TimePoint t0(Millis(1'000'000));
   for (int sec = 0; sec <= 10; ++sec) {
@@ -337,8 +367,10 @@ TEST_CASE("status line: contacts per second over the time since the previous log
     if (sec == 9) s.contacts += 40; // a burst in one second does not set the line's rate
     p.update(s, t0 + Millis(1000 * sec));
   }
+  const auto lines = log.lines();
   REQUIRE(lines.size() == 2);
-  CHECK(lines[1].find("| 6.7 contacts/s | 523 contacts") != std::string::npos);
+  CHECK(lines[1].find("status ") == 0);
+  CHECK(lines[1].find(" contacts_per_second=6.7 contacts=523") != std::string::npos);
 }
 
 TEST_CASE("status line: the contacts saved to the database and the records still pending") {

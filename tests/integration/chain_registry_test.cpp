@@ -161,13 +161,20 @@ TEST_CASE("`crawl --chain-registry` starts from every live chain's peers and nam
                        Millis(30000));
   INFO(r.err);
   CHECK(r.exit_code == 0);
-  CHECK(r.err.find("chain registry: " + (registry / "broken" / "chain.json").string() +
-                   ": not JSON") != std::string::npos);
-  CHECK(r.err.find(fmt::format("chain registry {}: 2 chains, 3 seeds and 1 persistent peers as "
-                               "starting points; 1 skipped as not live, 0 as another network "
-                               "type, 2 problems",
-                               registry.string())) != std::string::npos);
-  CHECK(r.err.find("no-such-host.invalid:26656: DNS lookup failed") != std::string::npos);
+  CHECK(r.err.find("chain registry: a file or entry left out") != std::string::npos);
+  CHECK(r.err.find("problem=\"" + (registry / "broken" / "chain.json").string() + ": not JSON") !=
+        std::string::npos);
+  CHECK(r.err.find("problem=\"" + (registry / "two" / "chain.json").string() +
+                   ": peers.persistent_peers[1]: \\\"bad@127.0.0.1:1\\\": ") != std::string::npos);
+  CHECK(r.err.find(fmt::format("chain registry: starting points{}module=crawler dir={} chains=2 "
+                               "seeds=3 persistent_peers=1 not_live=1 other_network_type=0 "
+                               "problems=2\n",
+                               std::string(44 - 31, ' ') + " ", registry.string())) !=
+        std::string::npos);
+  const auto dns = r.err.find("seed: DNS lookup failed");
+  REQUIRE(dns != std::string::npos);
+  CHECK(r.err.substr(dns, r.err.find('\n', dns) - dns).find(" addr=no-such-host.invalid:26656 ") !=
+        std::string::npos);
   // Both chains were crawled from their registry seeds.
   auto db = storage::Database::open_read_only(home / "data" / "seedscope.db");
   for (const char* chain : {"one-1", "two-2"}) {

@@ -71,8 +71,10 @@ TEST_CASE("init run again keeps node_key.json and config.toml and writes only wh
   INFO(again.err);
   CHECK(again.exit_code == 0);
   CHECK(trim(again.out) == id);
-  CHECK(again.err.find("kept existing node key " + key_file.string()) != std::string::npos);
-  CHECK(again.err.find("kept existing " + config_file.string()) != std::string::npos);
+  CHECK(again.err.find("kept existing node key") != std::string::npos);
+  CHECK(again.err.find("file=" + key_file.string()) != std::string::npos);
+  CHECK(again.err.find("kept existing config") != std::string::npos);
+  CHECK(again.err.find("file=" + config_file.string()) != std::string::npos);
   CHECK(again.err.find("kept existing data directory") != std::string::npos);
   CHECK(again.err.find("wrote") == std::string::npos);
   CHECK(test::read_file(key_file) == key_text);
@@ -85,8 +87,10 @@ TEST_CASE("init run again keeps node_key.json and config.toml and writes only wh
   INFO(fill.err);
   CHECK(fill.exit_code == 0);
   CHECK(trim(fill.out) == id);
-  CHECK(fill.err.find("wrote " + config_file.string()) != std::string::npos);
-  CHECK(fill.err.find("created data directory " + (home / "data").string()) != std::string::npos);
+  CHECK(fill.err.find("wrote config") != std::string::npos);
+  CHECK(fill.err.find("file=" + config_file.string()) != std::string::npos);
+  CHECK(fill.err.find("created data directory") != std::string::npos);
+  CHECK(fill.err.find("dir=" + (home / "data").string()) != std::string::npos);
   CHECK(fill.err.find("kept existing node key") != std::string::npos);
   CHECK(test::read_file(key_file) == key_text);
   CHECK(fs::is_directory(home / "data"));
@@ -261,7 +265,7 @@ TEST_CASE("probe against a running `seedscope start`") {
   REQUIRE_MESSAGE(code.has_value(), "seedscope start ignored SIGTERM");
   CHECK(*code == 0);
   std::string log = test::read_file(dir.path() / "node.err");
-  CHECK(log.find("listening on") != std::string::npos);
+  CHECK(log.find("node started") != std::string::npos);
   CHECK(log.find("shutting down") != std::string::npos);
 }
 
@@ -346,13 +350,15 @@ TEST_CASE("`seedscope start` as a seed and as a node that bootstraps from it") {
                           dir.path() / "node.err");
 
   // The node dials its seed and asks; the seed answers once and hangs up.
-  CHECK_MESSAGE(wait_for_log(dir.path() / "seed.err",
-                             {"seed mode", fmt::format("peer added id={} dir=in", node_id),
-                              fmt::format("peer removed id={}", node_id), "pex/done"},
-                             Millis(15000)),
-                test::read_file(dir.path() / "seed.err"));
+  CHECK_MESSAGE(
+      wait_for_log(dir.path() / "seed.err",
+                   {"mode=seed", "peer added", fmt::format("peer={} addr=127.0.0.1:", node_id),
+                    " dir=in ", "peer removed", "stage=pex reason=done"},
+                   Millis(15000)),
+      test::read_file(dir.path() / "seed.err"));
   CHECK_MESSAGE(wait_for_log(dir.path() / "node.err",
-                             {"normal mode", fmt::format("peer added id={} dir=out", seed_id)},
+                             {"mode=normal", "peer added", fmt::format("peer={} addr=", seed_id),
+                              " dir=out "},
                              Millis(15000)),
                 test::read_file(dir.path() / "node.err"));
 
@@ -513,13 +519,15 @@ TEST_CASE("`seedscope crawl` refuses a foreign database untouched; `start` with 
   test::write_file(home / "config" / "config.toml", config);
   test::ChildProcess child({kBinary, "start", "--home", home.string()}, dir.path() / "out",
                            dir.path() / "err");
-  CHECK_MESSAGE(wait_for_log(dir.path() / "err", {"crawler id=", "every network"}, Millis(10000)),
-                test::read_file(dir.path() / "err"));
+  CHECK_MESSAGE(
+      wait_for_log(dir.path() / "err", {"crawler started", "every network"}, Millis(10000)),
+      test::read_file(dir.path() / "err"));
   child.signal(SIGTERM);
   auto code = child.wait(Millis(10000));
   REQUIRE(code);
   CHECK(*code == 0);
-  CHECK(test::read_file(dir.path() / "err").find("stopped:") != std::string::npos);
+  CHECK(test::read_file(dir.path() / "err").find("stopped") != std::string::npos);
+  CHECK(test::read_file(dir.path() / "out").find("crawl summary: ") != std::string::npos);
   CHECK(fs::exists(home / "data" / "seedscope.db"));
 }
 
@@ -641,7 +649,7 @@ TEST_CASE(
                            Millis(30000));
   INFO(moved.err);
   CHECK(moved.exit_code == 0);
-  CHECK(moved.err.find("127.x.y.z:26656 (address offset 90020,") != std::string::npos);
+  CHECK(moved.err.find("addr=127.x.y.z:26656 address_offset=90020 ") != std::string::npos);
   CHECK(moved.out.find("seedscope demo summary") != std::string::npos);
   sim.signal(SIGTERM);
   CHECK(sim.wait(Millis(10000)) == std::optional<int>(0));

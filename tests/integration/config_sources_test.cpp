@@ -30,6 +30,8 @@ const std::map<std::string, std::string>& samples() {
       {"node_key_file", "\"keys/node.json\""},
       {"network", "\"cosmoshub-4\""},
       {"db_file", "\"/var/lib/seedscope/db.sqlite\""},
+      {"log_level", "\"p2p:debug,*:error\""},
+      {"log_format", "\"json\""},
       {"p2p.laddr", "\"tcp://127.0.0.1:36656\""},
       {"p2p.external_address", "\"seed.example.com:26656\""},
       {"p2p.seeds", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@198.51.100.1:26656\""},
@@ -374,9 +376,9 @@ TEST_CASE("`start` takes Tendermint's flag names and the environment over config
                            "tcp://127.0.0.1:0", "--p2p.seed_mode",
                            "--instrumentation.prometheus=false"},
                           out, err);
-  const std::string port = test::wait_for_match(err, R"(\(port (\d+)\))");
+  const std::string port = test::wait_for_match(err, R"(node started .* port=(\d+) )");
   REQUIRE_MESSAGE(!port.empty(), test::read_file(err));
-  CHECK(test::read_file(err).find("seed mode") != std::string::npos);
+  CHECK(test::read_file(err).find(" mode=seed ") != std::string::npos);
   auto probe = run_process(
       {kBinary, "--home", (dir.path() / "prober").string(), "probe", "--network", "testnet",
        fmt::format("{}@127.0.0.1:{}",

@@ -140,7 +140,7 @@ TEST_CASE(
     if (netsim::misbehaves_after_handshake(*cls)) ++c.misbehaving;
   }
 
-  const auto summary = parse_summary(crawl.err);
+  const auto summary = parse_summary(crawl.out); // the summary is on stdout
   auto stats_run = test::run_process({kBinary, "stats", "--db", db.string()});
   REQUIRE(stats_run.exit_code == 0);
   const auto stats = parse_stats(stats_run.out);

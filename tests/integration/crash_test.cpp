@@ -290,11 +290,11 @@ Findings check_round(const Snapshot& before, const Snapshot& after, const std::s
     return s.counts.count(name) ? s.counts.at(name) : 0;
   };
   // Every contact the process acknowledged as saved is there.
-  found.saved = last_match(log, "\\| saved (\\d+) contacts");
+  found.saved = last_match(log, " saved_contacts=(\\d+) ");
   if (found.saved >= 0) CHECK(count(after, "contacts") - count(before, "contacts") >= found.saved);
   // The restart resumed: it loaded every address the database held, and did not contact again
   // the nodes verified before (not due before recrawl_interval).
-  const std::int64_t loaded = last_match(log, "(\\d+) addresses from");
+  const std::int64_t loaded = last_match(log, "crawler started .* addresses=(\\d+) ");
   if (loaded >= 0 && count(before, "addresses") > 0) {
     CHECK(loaded == count(before, "addresses"));
     for (const auto& a : after.contacted_since) CHECK(before.reachable.count(a) == 0);

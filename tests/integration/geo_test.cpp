@@ -25,6 +25,7 @@
 #include "support/metric_value.hpp"
 #include "support/mmdb_fixture.hpp"
 #include "support/process.hpp"
+#include "support/recording_log.hpp"
 
 namespace seedscope {
 namespace {
@@ -171,7 +172,7 @@ TEST_CASE("geo annotator: every address learnt is located off the loop, again wh
     }
   } sink;
   std::map<IpAddress, geo::GeoInfo> results;
-  std::vector<std::string> logged;
+  test::RecordingLog log;
   runtime::Loop loop;
   app::GeoAnnotatorOptions o;
   o.sources = {{country_db, geo::DbKind::kCountry}, {asn_db, geo::DbKind::kAsn}};
@@ -179,7 +180,7 @@ TEST_CASE("geo annotator: every address learnt is located off the loop, again wh
   o.check_interval = Millis(60'000);
   o.batch = 7; // several work items for 20 addresses
   o.sink = &sink;
-  o.log = [&](const std::string& line) { logged.push_back(line); };
+  o.log = log.logger("geo");
   o.on_result = [&](const IpAddress& ip, const geo::GeoInfo& info) { results[ip] = info; };
   app::GeoAnnotator annotator(loop, o);
   for (int i = 1; i <= 20; ++i) {
@@ -204,8 +205,9 @@ TEST_CASE("geo annotator: every address learnt is located off the loop, again wh
   CHECK(s.known == 20);
   CHECK(s.pending == 0);
   CHECK(s.databases == 2);
+  const auto logged = log.lines();
   REQUIRE_FALSE(logged.empty());
-  CHECK(logged.front().rfind("geo: using country: ", 0) == 0);
+  CHECK(logged.front().rfind("using databases databases=\"country: ", 0) == 0);
 
   // The ASN file changes: at the next check every known address is looked up again.
   test::write_mmdb(asn_db, "Test-ASN", {{"127.0.0.0/8", "", 65001, "Everyone"}});
@@ -441,8 +443,9 @@ TEST_CASE("geo crawl: every reachable node is located; stats, API, metrics and c
                         Millis(60000));
   INFO(crawl.err);
   REQUIRE(crawl.exit_code == 0);
-  CHECK(crawl.err.find("geo: using country: " + country_db.string() + " (Test-Country); asn: " +
-                       asn_db.string() + " (Test-ASN)") != std::string::npos);
+  CHECK(crawl.err.find("using databases") != std::string::npos);
+  CHECK(crawl.err.find("databases=\"country: " + country_db.string() + " (Test-Country); asn: " +
+                       asn_db.string() + " (Test-ASN)\"") != std::string::npos);
 
   // Ground truth: the reachable nodes of each chain, where the fixture puts them.
   std::map<std::string, std::map<std::string, std::size_t>> want_country, want_asn;

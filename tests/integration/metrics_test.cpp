@@ -301,9 +301,10 @@ std::unique_ptr<seedscope::test::ChildProcess> start_crawl(const fs::path& dir,
                                                          dir / "crawl.err");
 }
 
-// Waits for "metrics at http://ADDR/metrics"; returns ADDR ("" if it does not come).
+// Waits for "url=http://ADDR/metrics" (the "serving metrics" line); returns ADDR ("" if it does not
+// come).
 std::string metrics_address(const fs::path& err_file) {
-  return seedscope::test::wait_for_match(err_file, R"(metrics at http://(\S+)/metrics)");
+  return seedscope::test::wait_for_match(err_file, R"(url=http://(\S+)/metrics)");
 }
 
 // The last line of a process's stderr.

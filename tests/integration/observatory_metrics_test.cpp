@@ -19,6 +19,7 @@
 #include "support/fake_clock.hpp"
 #include "support/metric_value.hpp"
 #include "support/process.hpp"
+#include "support/recording_log.hpp"
 
 namespace seedscope {
 namespace {
@@ -60,14 +61,15 @@ struct Fixture {
     add_nodes(file, "chain-a", 1, 2);
     options.ns = "t";
     options.interval = std::chrono::hours(1);
-    options.log = [this](const std::string& line) { lines.push_back(line); };
+    options.log = log.logger("metrics");
     options.clock = &clock;
     options.background = false;
   }
   test::TempDir dir;
   fs::path file;
   test::FakeClock clock;
-  std::vector<std::string> lines;
+  test::RecordingLog log;
+  std::vector<std::string> lines() const { return log.lines(); }
   metrics::ObservatoryMetricsOptions options;
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
 };
@@ -84,7 +86,7 @@ TEST_CASE("observatory metrics: a failing refresh is logged at most once a minut
   auto& r = *f.registry;
   const std::string failures = "t_observatory_refresh_failures_total";
   REQUIRE(m.refresh());
-  CHECK(f.lines.empty());
+  CHECK(f.lines().empty());
   CHECK(value(r, failures) == 0);
   CHECK(known_nodes(r, "chain-a") == 2);
   const fs::path good = f.dir.path() / "good.db";
@@ -93,11 +95,11 @@ TEST_CASE("observatory metrics: a failing refresh is logged at most once a minut
   // The file is gone: logged at once, counted; the gauges keep their values.
   remove_database(f.file);
   CHECK_FALSE(m.refresh());
-  REQUIRE(f.lines.size() == 1);
-  INFO(f.lines[0]);
-  CHECK(f.lines[0].rfind(
-            "observatory metrics: refresh failed: " + f.file.string() + ": no such database", 0) ==
-        0);
+  REQUIRE(f.lines().size() == 1);
+  INFO(f.lines()[0]);
+  CHECK(f.lines()[0].rfind("observatory metrics: refresh failed db=" + f.file.string() +
+                               " failures=1 err=\"no such database",
+                           0) == 0);
   CHECK(value(r, failures) == 1);
   CHECK(known_nodes(r, "chain-a") == 2);
 
@@ -105,26 +107,26 @@ TEST_CASE("observatory metrics: a failing refresh is logged at most once a minut
   { std::ofstream(f.file, std::ios::binary) << std::string(4096, '\x5a'); }
   f.clock.advance(std::chrono::seconds(30));
   CHECK_FALSE(m.refresh());
-  CHECK(f.lines.size() == 1);
+  CHECK(f.lines().size() == 1);
   CHECK(value(r, failures) == 2);
 
   // A minute after the first line: the next line, with what went unlogged.
   f.clock.advance(std::chrono::seconds(31));
   CHECK_FALSE(m.refresh());
-  REQUIRE(f.lines.size() == 2);
-  INFO(f.lines[1]);
-  CHECK(contains(f.lines[1], "(2 failures since the last report)"));
-  CHECK(contains(f.lines[1], "not an SQLite file"));
+  REQUIRE(f.lines().size() == 2);
+  INFO(f.lines()[1]);
+  CHECK(contains(f.lines()[1], " failures=2 ")); // what went unlogged since the last line
+  CHECK(contains(f.lines()[1], "not an SQLite file"));
   CHECK(value(r, failures) == 3);
 
   // Back: one line says so, and the next refreshes are quiet.
   remove_database(f.file);
   fs::copy_file(good, f.file);
   CHECK(m.refresh());
-  REQUIRE(f.lines.size() == 3);
-  CHECK(contains(f.lines[2], "works again after 3 failed attempts"));
+  REQUIRE(f.lines().size() == 3);
+  CHECK(contains(f.lines()[2], "refresh works again db=" + f.file.string() + " failed_attempts=3"));
   CHECK(m.refresh());
-  CHECK(f.lines.size() == 3);
+  CHECK(f.lines().size() == 3);
   CHECK(value(r, failures) == 3);
   CHECK(m.refreshes() == 3);
 }
@@ -141,10 +143,10 @@ TEST_CASE("observatory metrics: a query that fails fails the refresh; its series
   add_nodes(f.file, "chain-b", 10, 10);
   storage::Database::open(f.file).exec("ALTER TABLE availability RENAME TO availability_gone");
   CHECK_FALSE(m.refresh());
-  REQUIRE(f.lines.size() == 1);
-  INFO(f.lines[0]);
-  CHECK(contains(f.lines[0], "refresh failed: " + f.file.string() + ": "));
-  CHECK(contains(f.lines[0], "no such table: availability"));
+  REQUIRE(f.lines().size() == 1);
+  INFO(f.lines()[0]);
+  CHECK(contains(f.lines()[0], "refresh failed db=" + f.file.string() + " "));
+  CHECK(contains(f.lines()[0], "no such table: availability"));
   CHECK(value(r, "t_observatory_refresh_failures_total") == 1);
   CHECK(known_nodes(r, "chain-b") == 1);
 

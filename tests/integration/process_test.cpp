@@ -163,19 +163,25 @@ TEST_CASE("process: a second signal during the drain exits at once with 128 + th
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1000));
 }
 
-TEST_CASE("process: SIGHUP (a closed terminal) stops gracefully, as SIGTERM does") {
+TEST_CASE("process: SIGHUP does not stop the process; without --log-file it is logged, ignored") {
   test::TempDir dir;
   const Home h = make_home(dir.path() / "home");
   test::ChildProcess crawl({kBinary, "crawl", "--home", h.dir.string(), "--loopback-only"},
                            dir.path() / "out", dir.path() / "err");
   REQUIRE(test::wait_for_port(h.port, Millis(10000)));
   crawl.signal(SIGHUP);
+  CHECK(test::wait_for_match(dir.path() / "err", "(no --log-file to reopen, ignored)") ==
+        "no --log-file to reopen, ignored");
+  CHECK_FALSE(crawl.wait(Millis(300)).has_value());
+  CHECK(probe_ok(h, dir.path()));
+  crawl.signal(SIGTERM);
   const auto code = crawl.wait(Millis(10000));
   REQUIRE(code.has_value());
   CHECK(*code == 0);
   const std::string err = test::read_file(dir.path() / "err");
-  CHECK(err.find("received SIGHUP, shutting down") != std::string::npos);
-  CHECK(err.find("stopped:") != std::string::npos);
+  CHECK(err.find("shutting down") != std::string::npos);
+  CHECK(err.find("why=\"received SIGTERM\"") != std::string::npos);
+  CHECK(test::read_file(dir.path() / "out").find("crawl summary: ") != std::string::npos);
 }
 
 std::int64_t count_rows(const fs::path& db_file, const char* sql) {
@@ -211,7 +217,7 @@ TEST_CASE("process: SIGTERM in the middle of a crawl drains within 10 s, exits 0
                            dir.path() / "crawl.out", err);
   // Wait until contacts are being saved, then stop it while dials are in flight.
   REQUIRE_MESSAGE(
-      !test::wait_for_match(err, "\\| saved ([1-9]\\d*) contacts", Millis(30000)).empty(),
+      !test::wait_for_match(err, " saved_contacts=([1-9]\\d*) ", Millis(30000)).empty(),
       test::read_file(err));
   const auto t0 = std::chrono::steady_clock::now();
   crawl.signal(SIGTERM);
@@ -223,11 +229,13 @@ TEST_CASE("process: SIGTERM in the middle of a crawl drains within 10 s, exits 0
   CHECK(seconds < 10.0);
   const std::string log = test::read_file(err);
   INFO(log);
-  // "stopped: N contacts, M inbound, K addresses known; database: R records in B batches, D
-  // dropped": what the crawler counted, against what the database holds after the exit.
-  const std::string contacts = test::wait_for_match(err, "stopped: (\\d+) contacts", Millis(0));
-  const std::string known = test::wait_for_match(err, "inbound, (\\d+) addresses known", Millis(0));
-  const std::string dropped = test::wait_for_match(err, "batches, (\\d+) dropped", Millis(0));
+  // The "stopped" record (contacts=N inbound=M addresses=K records_written=R batches=B
+  // dropped=D): what the crawler counted, against what the database holds after the exit.
+  const std::string contacts =
+      test::wait_for_match(err, "\\] stopped .* contacts=(\\d+) inbound=", Millis(0));
+  const std::string known =
+      test::wait_for_match(err, "\\] stopped .* addresses=(\\d+) records_written=", Millis(0));
+  const std::string dropped = test::wait_for_match(err, "\\] stopped .* dropped=(\\d+)", Millis(0));
   REQUIRE(!contacts.empty());
   CHECK(dropped == "0");
   const fs::path db = home / "data" / "seedscope.db";

@@ -78,7 +78,7 @@ std::string build_info_line(const std::string& ns) {
 // Scrapes the process whose stderr is `err_file` once it says where its metrics are.
 std::string scrape(const fs::path& err_file) {
   const std::string address =
-      test::wait_for_match(err_file, R"(metrics at http://(\S+)/metrics)", Millis(20000));
+      test::wait_for_match(err_file, R"(url=http://(\S+)/metrics)", Millis(20000));
   INFO(test::read_file(err_file));
   REQUIRE_FALSE(address.empty());
   const std::string response = test::http_get(test::port_of(address), "/metrics");
