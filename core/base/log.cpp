@@ -33,7 +33,7 @@ std::string_view trim(std::string_view s) {
 
 Result<LogLevel> level_of(std::string_view text) {
   if (auto l = parse_log_level(text)) return *l;
-  return invalid(unknown_name("log level", text, kLevelNames) +
+  return invalid(unknown_name(fmt::format("log level \"{}\"", one_line(text)), text, kLevelNames) +
                  " (levels: debug, info, error, none)");
 }
 

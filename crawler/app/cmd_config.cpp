@@ -12,6 +12,7 @@
 
 #include "crawler/app/cli_options.hpp"
 #include "crawler/app/commands.hpp"
+#include "crawler/app/exclude_file.hpp"
 #include "crawler/app/home.hpp"
 #include "crawler/app/output.hpp"
 
@@ -58,22 +59,36 @@ int cmd_config_check(const fs::path& home, const ConfigArgs& args) {
   fs::path file;
   bool has_file = false;
   EffectiveConfig e;
+  std::vector<std::string> problems;
+  auto add = [&](std::string_view what) {
+    while (!what.empty()) {
+      const auto nl = what.find('\n');
+      problems.emplace_back(what.substr(0, nl));
+      if (nl == std::string_view::npos) break;
+      what.remove_prefix(nl + 1);
+    }
+  };
+  bool resolved = false;
   try {
     e = resolve(home, args, file, has_file);
+    resolved = true;
     if (!has_file)
       throw ConfigError(fmt::format("{} not found (run `seedscope init --home {}` first)",
                                     file.string(), home.string()));
   } catch (const ConfigError& error) {
-    std::string_view what = error.what();
-    std::size_t problems = 0;
-    while (!what.empty()) {
-      const auto nl = what.find('\n');
-      print_err("{}\n", what.substr(0, nl));
-      ++problems;
-      if (nl == std::string_view::npos) break;
-      what.remove_prefix(nl + 1);
+    add(error.what());
+  }
+  // The exclude list the configuration names is configuration too.
+  if (resolved) {
+    try {
+      ExcludeFile exclude(exclude_file_path(home, e.config.crawler.exclude_file));
+    } catch (const ConfigError& error) {
+      add(error.what());
     }
-    print_err("config check: {} problem{}\n", problems, problems == 1 ? "" : "s");
+  }
+  if (!problems.empty()) {
+    for (const std::string& p : problems) print_err("{}\n", p);
+    print_err("config check: {} problem{}\n", problems.size(), problems.size() == 1 ? "" : "s");
     return 1;
   }
   std::size_t from[4] = {};

@@ -86,7 +86,7 @@ TEST_CASE("config: log_level and log_format are checked, with the line and the n
   CHECK(parse_config("log_level = \"crawler:debug,*:none\"\n", "config.toml").log_level ==
         "crawler:debug,*:none");
   CHECK(error_of("moniker = \"m\"\nlog_level = \"p2p:loud\"\n") ==
-        "config.toml:2: log_level: unknown log level (levels: debug, info, error, none)");
+        "config.toml:2: log_level: unknown log level \"loud\" (levels: debug, info, error, none)");
   CHECK(error_of("log_level = \"crawlr:debug\"\n") ==
         "config.toml:1: log_level: unknown module \"crawlr\"; did you mean \"crawler\"? "
         "(modules: main, p2p, pex, crawler, storage, metrics, geo, api, netsim)");

@@ -345,6 +345,15 @@ TEST_CASE("`config show` and `config check` on a home, with SEEDSCOPE_HOME and f
   CHECK(bad.err.find("--p2p.dial_timeout: bad duration \"never\"") != std::string::npos);
   CHECK(bad.err.find("config check: 4 problems\n") != std::string::npos);
 
+  // The exclude list the configuration names is checked with it, every bad line listed.
+  test::write_file(file, text);
+  test::write_file(home / "config" / "exclude.txt", "# ours\n10.0.0.0/33\nnot-an-id\n");
+  auto exclude = run_process({kBinary, "--home", home.string(), "config", "check"});
+  CHECK(exclude.exit_code == 1);
+  CHECK(exclude.err.find("exclude.txt:2: \"10.0.0.0/33\": ") != std::string::npos);
+  CHECK(exclude.err.find("exclude.txt:3: \"not-an-id\": ") != std::string::npos);
+  CHECK(exclude.err.find("config check: 2 problems\n") != std::string::npos);
+
   auto missing =
       run_process({kBinary, "--home", (dir.path() / "none").string(), "config", "check"});
   CHECK(missing.exit_code == 1);

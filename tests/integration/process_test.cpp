@@ -216,9 +216,8 @@ TEST_CASE("process: SIGTERM in the middle of a crawl drains within 10 s, exits 0
                             "--loopback-only", "--metrics-addr", "off", "--seed", seeds},
                            dir.path() / "crawl.out", err);
   // Wait until contacts are being saved, then stop it while dials are in flight.
-  REQUIRE_MESSAGE(
-      !test::wait_for_match(err, " saved_contacts=([1-9]\\d*) ", Millis(30000)).empty(),
-      test::read_file(err));
+  REQUIRE_MESSAGE(!test::wait_for_match(err, " saved_contacts=([1-9]\\d*) ", Millis(30000)).empty(),
+                  test::read_file(err));
   const auto t0 = std::chrono::steady_clock::now();
   crawl.signal(SIGTERM);
   const auto code = crawl.wait(Millis(15000));

@@ -78,9 +78,9 @@ TEST_CASE("log filter: one level, or module:level pairs with * for the rest") {
 TEST_CASE("log filter: each kind of mistake is one line naming it") {
   CHECK(log_test_error("") == "empty log level (e.g. \"info\" or \"p2p:debug,*:error\")");
   CHECK(log_test_error("infoo") ==
-        "unknown log level; did you mean \"info\"? (levels: debug, info, error, none)");
+        "unknown log level \"infoo\"; did you mean \"info\"? (levels: debug, info, error, none)");
   CHECK(log_test_error("warn").find("unknown log level") == 0);
-  CHECK(log_test_error("p2p:verbose").find("unknown log level") == 0);
+  CHECK(log_test_error("p2p:verbose").find("unknown log level \"verbose\"") == 0);
   CHECK(log_test_error("crawlr:debug") ==
         "unknown module \"crawlr\"; did you mean \"crawler\"? (modules: main, p2p, pex, crawler, "
         "storage, metrics, geo, api, netsim)");
