@@ -77,6 +77,20 @@ struct Pipe {
   }
 };
 
+// Fills the pipe (nobody reads it); the write end stays blocking, as the child gets it.
+void fill(Pipe& pipe) {
+  REQUIRE(::fcntl(pipe.write, F_SETFL, O_NONBLOCK) == 0);
+  const std::string chunk(4096, 'x');
+  std::size_t filled = 0;
+  for (int i = 0; i < 1024; ++i) {
+    const ssize_t n = ::write(pipe.write, chunk.data(), chunk.size());
+    if (n <= 0) break;
+    filled += static_cast<std::size_t>(n);
+  }
+  REQUIRE(filled >= 4096);
+  REQUIRE(::fcntl(pipe.write, F_SETFL, 0) == 0);
+}
+
 void stop_within(test::ChildProcess& child, Millis limit) {
   child.signal(SIGTERM);
   const auto code = child.wait(limit);
@@ -118,17 +132,8 @@ TEST_CASE("process: crawl whose output pipe is full and never read keeps serving
   test::TempDir dir;
   const Home h = make_home(dir.path() / "home");
   Pipe pipe;
-  // Fill the pipe before the crawler writes anything: its first write would block.
-  REQUIRE(::fcntl(pipe.write, F_SETFL, O_NONBLOCK) == 0);
-  const std::string chunk(4096, 'x');
-  std::size_t filled = 0;
-  for (int i = 0; i < 1024; ++i) {
-    const ssize_t n = ::write(pipe.write, chunk.data(), chunk.size());
-    if (n <= 0) break;
-    filled += static_cast<std::size_t>(n);
-  }
-  REQUIRE(filled >= 4096);
-  REQUIRE(::fcntl(pipe.write, F_SETFL, 0) == 0); // the child gets a blocking descriptor
+  // Full before the crawler writes anything: its first write would block.
+  fill(pipe);
   test::ChildProcess crawl({kBinary, "crawl", "--home", h.dir.string(), "--loopback-only"},
                            pipe.write, pipe.write);
   REQUIRE(test::wait_for_port(h.port, Millis(10000)));
@@ -145,11 +150,7 @@ TEST_CASE("process: a second signal during the drain exits at once with 128 + th
   Pipe pipe;
   // A full pipe that is never read: the drain waits for its last lines (2 s at most), long
   // enough for a second signal to arrive in the middle of it.
-  REQUIRE(::fcntl(pipe.write, F_SETFL, O_NONBLOCK) == 0);
-  const std::string chunk(4096, 'x');
-  for (int i = 0; i < 1024; ++i)
-    if (::write(pipe.write, chunk.data(), chunk.size()) <= 0) break;
-  REQUIRE(::fcntl(pipe.write, F_SETFL, 0) == 0);
+  fill(pipe);
   test::ChildProcess crawl({kBinary, "crawl", "--home", h.dir.string(), "--loopback-only"},
                            pipe.write, pipe.write);
   REQUIRE(test::wait_for_port(h.port, Millis(10000)));
