@@ -71,23 +71,27 @@ crypto::NodeKey load_node_key(const std::filesystem::path& file) {
 
 void save_node_key(const std::filesystem::path& file, const crypto::NodeKey& key) {
   std::string text = encode_node_key_json(key);
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    int err = errno;
-    if (err == EEXIST)
-      throw NodeKeyFileError(
-          fmt::format("node key {} already exists; refusing to overwrite it", file.string()));
-    throw NodeKeyFileError(fmt::format("cannot create {}: {}", file.string(), std::strerror(err)));
-  }
+  // Written whole to a file of our own beside it, synced, then linked to its name: a crash
+  // at any point leaves either no node_key.json or a complete one (never a truncated key that
+  // every later start refuses), and link() fails, like O_EXCL, when the name exists.
+  const std::filesystem::path tmp =
+      file.string() + fmt::format(".tmp-{}", static_cast<long>(::getpid()));
+  ::unlink(tmp.c_str()); // one left by a crashed process that had our pid
+  auto fail = [&](const std::string& what, int err) {
+    sodium_memzero(text.data(), text.size());
+    ::unlink(tmp.c_str());
+    return NodeKeyFileError(fmt::format("{} {}: {}", what, file.string(), std::strerror(err)));
+  };
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw fail("cannot create", errno);
   std::size_t off = 0;
   while (off < text.size()) {
     ssize_t n = ::write(fd, text.data() + off, text.size() - off);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      int err = errno;
+      const int err = n < 0 ? errno : EIO;
       ::close(fd);
-      ::unlink(file.c_str());
-      throw NodeKeyFileError(fmt::format("cannot write {}: {}", file.string(), std::strerror(err)));
+      throw fail("cannot write", err);
     }
     off += static_cast<std::size_t>(n);
   }
@@ -97,9 +101,23 @@ void save_node_key(const std::filesystem::path& file, const crypto::NodeKey& key
     rc = -1;
     err = errno;
   }
-  if (rc != 0) {
-    ::unlink(file.c_str());
-    throw NodeKeyFileError(fmt::format("cannot write {}: {}", file.string(), std::strerror(err)));
+  if (rc != 0) throw fail("cannot write", err);
+  if (::link(tmp.c_str(), file.c_str()) != 0) {
+    err = errno;
+    if (err == EEXIST) {
+      sodium_memzero(text.data(), text.size());
+      ::unlink(tmp.c_str());
+      throw NodeKeyFileError(
+          fmt::format("node key {} already exists; refusing to overwrite it", file.string()));
+    }
+    throw fail("cannot create", err);
+  }
+  ::unlink(tmp.c_str());
+  // The new name on disk too.
+  const std::string dir = file.has_parent_path() ? file.parent_path().string() : ".";
+  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
   sodium_memzero(text.data(), text.size());
 }

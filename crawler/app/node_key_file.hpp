@@ -25,7 +25,8 @@ std::string encode_node_key_json(const crypto::NodeKey& key);
 crypto::NodeKey decode_node_key_json(std::string_view json_text, std::string_view source);
 
 crypto::NodeKey load_node_key(const std::filesystem::path& file);
-// Creates `file` with mode 0600; refuses (NodeKeyFileError) if it already exists.
+// Creates `file` with mode 0600, atomically (a crash leaves no file or a whole one); refuses
+// (NodeKeyFileError) if it already exists.
 void save_node_key(const std::filesystem::path& file, const crypto::NodeKey& key);
 
 } // namespace seedscope::app

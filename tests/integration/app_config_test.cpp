@@ -1,4 +1,6 @@
 // config.toml and node_key.json parsing (no sockets; lives here because it links the app).
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -348,6 +350,38 @@ TEST_CASE("node_key.json round trip in Tendermint's format") {
   std::string pretty = "{\n  \"priv_key\": {\n    \"value\": \"" + value +
                        "\",\n    \"type\": \"tendermint/PrivKeyEd25519\"\n  }\n}\n";
   CHECK(decode_node_key_json(pretty, "node_key.json").node_id() == key.node_id());
+}
+
+TEST_CASE("node_key.json is written whole under its name, 0600, and never over another") {
+  crypto::init_sodium();
+  test::TempDir dir;
+  const fs::path file = dir.path() / "node_key.json";
+  const crypto::NodeKey key = crypto::NodeKey::generate();
+  // A temporary file of a crashed save by a process that had our pid is no obstacle.
+  const fs::path stale = file.string() + fmt::format(".tmp-{}", static_cast<long>(::getpid()));
+  test::write_file(stale, "{\"priv_key\":");
+  save_node_key(file, key);
+  CHECK(load_node_key(file).node_id() == key.node_id());
+  CHECK((fs::status(file).permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    CAPTURE(e.path().string());
+    ++entries;
+  }
+  CHECK(entries == 1); // no temporary file left beside it
+  // An existing key is never replaced, and stays as it was.
+  const std::string before = test::read_file(file);
+  CHECK_THROWS_WITH_AS(
+      save_node_key(file, crypto::NodeKey::generate()),
+      ("node key " + file.string() + " already exists; refusing to overwrite it").c_str(),
+      NodeKeyFileError);
+  CHECK(test::read_file(file) == before);
+  entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path())) ++entries;
+  CHECK(entries == 1);
+  // A directory that cannot be written: one line naming the file, nothing left behind.
+  CHECK_THROWS_AS(save_node_key(dir.path() / "missing" / "node_key.json", key), NodeKeyFileError);
 }
 
 } // namespace
