@@ -30,15 +30,9 @@ struct ConfigArgs {
 
 EffectiveConfig resolve(const fs::path& home, const ConfigArgs& args, fs::path& file,
                         bool& has_file) {
-  ConfigInputs in;
   file = args.file.empty() ? home / "config" / "config.toml" : fs::path(args.file);
-  in.file_name = file.string();
-  std::error_code ec;
-  has_file = fs::exists(fs::symlink_status(file, ec)) || !args.file.empty();
-  if (has_file) in.file_text = read_config_file(file);
-  in.environment = process_environment();
-  in.flags = args.flags;
-  return resolve_config(in);
+  has_file = !args.file.empty() || config_file_exists(file); // a file given must be read
+  return resolve_config(config_inputs(file, has_file, args.flags));
 }
 
 int cmd_config_show(const fs::path& home, const ConfigArgs& args) {

@@ -24,28 +24,35 @@ std::vector<std::string> process_environment() {
   return out;
 }
 
+bool config_file_exists(const std::filesystem::path& file) {
+  // symlink_status: a dangling link or an unreadable path is an error (read_config_file names
+  // it), never a silent run on defaults.
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(file, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw ConfigError(fmt::format("{}: cannot read: {}", file.string(), ec.message()));
+  return std::filesystem::exists(status);
+}
+
+ConfigInputs config_inputs(const std::filesystem::path& file, bool read,
+                           const std::vector<ConfigOverride>& flags) {
+  ConfigInputs inputs;
+  inputs.file_name = file.string();
+  if (read) inputs.file_text = read_config_file(file);
+  inputs.environment = process_environment();
+  inputs.flags = flags;
+  return inputs;
+}
+
 Home open_home(const std::filesystem::path& dir, bool require_config,
                const std::vector<ConfigOverride>& flags) {
   Home home;
   home.dir = dir;
-  ConfigInputs inputs;
-  inputs.file_name = home.config_file().string();
-  inputs.environment = process_environment();
-  inputs.flags = flags;
-  // symlink_status: a dangling link or an unreadable path is an error (load_config names
-  // it), never a silent run on defaults.
-  std::error_code ec;
-  const auto status = std::filesystem::symlink_status(home.config_file(), ec);
-  if (ec && ec != std::errc::no_such_file_or_directory)
-    throw ConfigError(
-        fmt::format("{}: cannot read: {}", home.config_file().string(), ec.message()));
-  if (std::filesystem::exists(status)) {
-    inputs.file_text = read_config_file(home.config_file());
-    home.has_config = true;
-  } else if (require_config) {
+  home.has_config = config_file_exists(home.config_file());
+  if (!home.has_config && require_config)
     throw ConfigError(home.config_file().string() + " not found (run `seedscope init --home " +
                       dir.string() + "` first)");
-  }
+  const ConfigInputs inputs = config_inputs(home.config_file(), home.has_config, flags);
   EffectiveConfig effective = resolve_config(inputs);
   home.config = std::move(effective.config);
   home.origins = std::move(effective.origins);

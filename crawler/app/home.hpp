@@ -32,6 +32,13 @@ std::filesystem::path default_home_dir();
 // The process's environment as "NAME=value" entries.
 std::vector<std::string> process_environment();
 
+// Whether config file `file` is there to be read (a dangling link counts: reading it names
+// the problem). Throws ConfigError when the path cannot even be looked at (EACCES).
+bool config_file_exists(const std::filesystem::path& file);
+// What resolve_config needs: `file`'s text when `read`, the process environment, `flags`.
+ConfigInputs config_inputs(const std::filesystem::path& file, bool read,
+                           const std::vector<ConfigOverride>& flags);
+
 // The effective configuration: defaults < config/config.toml when present (`require_config`
 // makes a missing file an error) < SEEDSCOPE_* variables of the process environment <
 // `flags`. Throws ConfigError listing every problem.
