@@ -252,7 +252,7 @@ http::Response to_http(const ApiResponse& r) {
 // The exclude list for requests on the thread pool: one snapshot per version of the file,
 // shared by the requests that use it; the file is checked at most every 10 s.
 struct ApiServer::Exclusions {
-  Exclusions(std::filesystem::path path, std::function<void(const std::string&)> log_to)
+  Exclusions(std::filesystem::path path, Logger log_to)
       : log(std::move(log_to)),
         file(std::move(path)),
         current(std::make_shared<const ExcludeList>(file.list())),
@@ -262,15 +262,17 @@ struct ApiServer::Exclusions {
     const auto now = std::chrono::steady_clock::now();
     if (now - checked >= std::chrono::seconds(10)) {
       checked = now;
-      const auto lines = file.refresh();
-      if (log)
-        for (const auto& line : lines) log("api: " + line);
-      if (!lines.empty()) current = std::make_shared<const ExcludeList>(file.list());
+      const ExcludeFile::Refresh r = file.refresh();
+      for (const auto& line : r.lines) {
+        if (r.reloaded) log.info(line);
+        else log.error(line);
+      }
+      if (r.reloaded) current = std::make_shared<const ExcludeList>(file.list());
     }
     return current;
   }
   std::mutex mutex;
-  std::function<void(const std::string&)> log;
+  Logger log; // module api
   ExcludeFile file;
   std::shared_ptr<const ExcludeList> current;
   std::chrono::steady_clock::time_point checked;
@@ -299,8 +301,7 @@ void serve(const std::filesystem::path& db_file,
 } // namespace
 
 ApiServer::ApiServer(std::filesystem::path db_file, const std::string& listen_addr,
-                     std::filesystem::path exclude_file,
-                     std::function<void(const std::string&)> log)
+                     std::filesystem::path exclude_file, Logger log)
     : exclusions_(std::make_shared<Exclusions>(std::move(exclude_file), std::move(log))) {
   try {
     server_ = std::make_unique<runtime::HttpServerThread>(

@@ -21,6 +21,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/base/log.hpp"
 #include "storage/exports.hpp"
 
 namespace seedscope::runtime {
@@ -70,10 +71,9 @@ public:
   // std::runtime_error "api: cannot listen on ADDR: REASON" when it cannot. `exclude_file`
   // (empty: none) is read now (ConfigError for a bad one) and checked for a change at most
   // every 10 s, at a request; a bad file later keeps the list in use and is logged.
-  // `log` (any thread) gets those lines.
+  // `log` (any thread; module api) gets those lines.
   ApiServer(std::filesystem::path db_file, const std::string& listen_addr,
-            std::filesystem::path exclude_file = {},
-            std::function<void(const std::string&)> log = {});
+            std::filesystem::path exclude_file = {}, Logger log = {});
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;

@@ -23,8 +23,7 @@ int cmd_api(const std::filesystem::path& dir, const std::string& listen,
   { auto check = storage::Database::open_read_only(home.db_file()); }
   const Logger log = logger("api");
   ApiServer server(home.db_file(), listen,
-                   exclude_file_path(home.dir, home.config.crawler.exclude_file),
-                   [log](const std::string& line) { log.info(line); });
+                   exclude_file_path(home.dir, home.config.crawler.exclude_file), log);
   log.info("serving the API (read-only)",
            {{"db", home.db_file().string()},
             {"url", fmt::format("http://{}/api/v1/networks", server.local_address())}});

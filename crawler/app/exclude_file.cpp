@@ -57,23 +57,24 @@ ExcludeFile::ExcludeFile(fs::path path) : path_(std::move(path)) {
   list_ = std::move(list);
 }
 
-std::vector<std::string> ExcludeFile::refresh() {
-  if (path_.empty()) return {};
+ExcludeFile::Refresh ExcludeFile::refresh() {
+  Refresh r;
+  if (path_.empty()) return r;
   const auto stamp = stamp_of(path_);
-  if (stamp == stamp_) return {};
+  if (stamp == stamp_) return r;
   stamp_ = stamp; // a bad file is said once per change, not at every check
-  std::vector<std::string> lines;
-  ExcludeList list = read(path_, stamp.has_value(), lines);
-  if (!lines.empty()) {
-    lines.push_back(fmt::format("exclude list {} not reloaded ({} problems): keeping the {} "
-                                "entries in use",
-                                path_.string(), lines.size(), list_.size()));
-    return lines;
+  ExcludeList list = read(path_, stamp.has_value(), r.lines);
+  if (!r.lines.empty()) {
+    r.lines.push_back(fmt::format("exclude list {} not reloaded ({} problems): keeping the {} "
+                                  "entries in use",
+                                  path_.string(), r.lines.size(), list_.size()));
+    return r;
   }
   list_ = std::move(list);
-  lines.push_back(fmt::format("exclude list reloaded: {} entries from {}{}", list_.size(),
-                              path_.string(), stamp ? "" : " (the file is gone)"));
-  return lines;
+  r.reloaded = true;
+  r.lines.push_back(fmt::format("exclude list reloaded: {} entries from {}{}", list_.size(),
+                                path_.string(), stamp ? "" : " (the file is gone)"));
+  return r;
 }
 
 fs::path exclude_file_path(const fs::path& home, const std::string& setting) {

@@ -25,10 +25,16 @@ public:
   // line) when the file exists and cannot be read or has bad lines.
   explicit ExcludeFile(std::filesystem::path path);
 
-  // Reads the file again when it changed since it was last read (or found missing). Returns
-  // the lines to log: "exclude list reloaded: N entries from FILE", or the problems and
-  // "exclude list FILE not reloaded: ... keeping the N entries in use". Empty: no change.
-  std::vector<std::string> refresh();
+  // What a refresh did: `reloaded` when the list in use was replaced, and the lines to log,
+  // "exclude list reloaded: N entries from FILE" then, or else the problems and "exclude list
+  // FILE not reloaded: ... keeping the N entries in use". No lines: no change.
+  struct Refresh {
+    bool reloaded = false;
+    std::vector<std::string> lines;
+    bool empty() const { return lines.empty(); }
+  };
+  // Reads the file again when it changed since it was last read (or found missing).
+  Refresh refresh();
 
   const ExcludeList& list() const { return list_; }
   const std::filesystem::path& path() const { return path_; }

@@ -111,8 +111,9 @@ void RunHarness::run(std::function<void()> on_tick,
     if (geo_ && !stopping_) geo_->tick(loop_.now());
     if (!stopping_ && loop_.now() - exclude_checked_ >= options_.exclude_check_interval) {
       exclude_checked_ = loop_.now();
-      for (const auto& line : exclude_->refresh()) {
-        if (line.rfind("exclude list reloaded", 0) == 0) log_.info(line);
+      const ExcludeFile::Refresh r = exclude_->refresh();
+      for (const auto& line : r.lines) {
+        if (r.reloaded) log_.info(line);
         else log_.error(line);
       }
     }

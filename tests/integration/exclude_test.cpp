@@ -67,7 +67,7 @@ TEST_CASE("exclude file: read at start, reloaded on change, a bad reload keeps t
   CHECK(missing.list().empty());
   CHECK(missing.refresh().empty());
   test::write_file(file, std::string(40, 'a') + "\n203.0.113.0/24\n");
-  auto lines = missing.refresh();
+  auto lines = missing.refresh().lines;
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].find("exclude list reloaded: 2 entries") != std::string::npos);
   CHECK(missing.list().excluded_id(std::string(40, 'a')));
@@ -75,7 +75,7 @@ TEST_CASE("exclude file: read at start, reloaded on change, a bad reload keeps t
 
   const ExcludeList* in_use = &missing.list();
   test::write_file(file, "203.0.113.0/24\nnonsense\n198.51.100.0/99\n");
-  lines = missing.refresh();
+  lines = missing.refresh().lines;
   REQUIRE(lines.size() == 3);
   CHECK(lines[0].find("exclude.txt:2: ") != std::string::npos);
   CHECK(lines[1].find("exclude.txt:3: ") != std::string::npos);
@@ -86,13 +86,13 @@ TEST_CASE("exclude file: read at start, reloaded on change, a bad reload keeps t
   CHECK(missing.refresh().empty()); // said once per change
 
   test::write_file(file, "198.51.100.7\n");
-  lines = missing.refresh();
+  lines = missing.refresh().lines;
   REQUIRE(lines.size() == 1);
   CHECK(missing.list().size() == 1);
   CHECK(missing.list().excluded_ip(*IpAddress::parse("198.51.100.7")));
   CHECK_FALSE(missing.list().excluded_id(std::string(40, 'a')));
   fs::remove(file);
-  lines = missing.refresh();
+  lines = missing.refresh().lines;
   REQUIRE(lines.size() == 1);
   CHECK(missing.list().empty());
 
